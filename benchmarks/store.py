@@ -1,0 +1,155 @@
+"""Store benchmark at a million accounts and a million contacts.
+
+    python -m benchmarks.store --json [--accounts N] [--contacts N] [--dir DIR] [--rebuild]
+
+Builds the store once through the real import path (validated, journaled) and keeps it
+in DIR for later runs; then measures open, first list page, searches (Chinese substring,
+phone digits, pinyin) beside the same FTS query in raw SQLite, and one edit with its
+journal entry. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import time
+from pathlib import Path
+
+from benchmarks._util import emit, log, pct, peak_rss_mb, timed_ms
+from desktop.demo import DemoData
+from desktop.store import Store
+from desktop.store.search import CANDIDATES, match_expression
+from desktop.store.textindex import normalize_query, pinyin_keys
+
+
+def build(profile: Path, n_acc: int, n_con: int) -> dict[str, float]:
+    data = DemoData(seed=11)
+    store = Store.open(profile)
+    log(f"importing {n_acc} accounts and {n_con} contacts into {profile}")
+    t = time.perf_counter()
+    store.repo("account").import_many(data.accounts(n_acc), index=False,
+                                      progress=lambda n: n % 200_000 == 0 and log(f"  {n} accounts"))
+    acc_ids = [r[0] for r in store.conn.execute("SELECT id FROM account ORDER BY rid LIMIT 100000")]
+    store.repo("contact").import_many((data.contact(acc_ids[i % len(acc_ids)]) for i in range(n_con)),
+                                      index=False, progress=lambda n: n % 200_000 == 0 and log(f"  {n} contacts"))
+    import_s = time.perf_counter() - t
+    log(f"imported in {import_s:.1f} s; building the search index")
+    t = time.perf_counter()
+    indexed = store.index_backlog(chunk=5000, progress=lambda d, n: d % 200_000 == 0 and log(f"  indexed {d}/{n}"))
+    index_s = time.perf_counter() - t
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.conn.execute("ANALYZE")
+    store.close()
+    return {"import_rows_per_s": (n_acc + n_con) / import_s, "index_rows_per_s": indexed / index_s}
+
+
+def queries(store: Store, rng: random.Random, n: int) -> tuple[list[str], list[str], list[str]]:
+    names = [r[0] for r in store.conn.execute(
+        "SELECT name FROM account WHERE rid IN (SELECT abs(random()) % (SELECT max(rid) FROM account) FROM account LIMIT ?)",
+        (n * 3,))]
+    cn = [nm[i:i + k] for nm in names if len(nm) > 12 and ord(nm[0]) > 0x3000
+          for k in [rng.choice([2, 3, 4])] for i in [rng.randrange(2, len(nm) - k - 4)]][:n]
+    phones = [r[0] for r in store.conn.execute(
+        "SELECT phone FROM account WHERE phone IS NOT NULL AND rid % 997 = 0 LIMIT ?", (n,))]
+    phone_q = [f"{p[3:6]} {p[6:10]}" for p in phones]  # "139 1234" from +86139...
+    py = []
+    for nm in names:
+        full, initials = pinyin_keys(nm[2:8])
+        if len(full) >= 6 and len(initials) >= 3:
+            py.append(full[: rng.randrange(5, min(12, len(full)))] if rng.random() < 0.5 else initials[:4])
+    return cn, phone_q, py[:n]
+
+
+def raw_search_ms(db: Path, qs: list[str]) -> list[float]:
+    conn = sqlite3.connect(db)
+    out = []
+    for q in qs:
+        expr = match_expression(normalize_query(q))
+        if expr is None:
+            continue
+        out.append(timed_ms(lambda e=expr: conn.execute(
+            "SELECT d.rowid, d.name FROM search_doc d WHERE d.rowid IN "
+            "(SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)", (e, CANDIDATES)).fetchall()))
+    conn.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accounts", type=int, default=1_000_000)
+    ap.add_argument("--contacts", type=int, default=1_000_000)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/fieldcrm-bench"))
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    profile = args.dir / f"store-{args.accounts}-{args.contacts}"
+    metrics: dict[str, float] = {}
+    if args.rebuild or not (profile / "store.db").exists():
+        import shutil
+
+        shutil.rmtree(profile, ignore_errors=True)
+        metrics.update(build(profile, args.accounts, args.contacts))
+    # import speed on its own, into a fresh store (when the big one was reused)
+    if "import_rows_per_s" not in metrics:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            s = Store.open(Path(tmp))
+            rows = list(DemoData(seed=3).accounts(50_000))
+            t = time.perf_counter()
+            s.repo("account").import_many(rows, index=False)
+            metrics["import_rows_per_s"] = 50_000 / (time.perf_counter() - t)
+            t = time.perf_counter()
+            s.index_backlog(chunk=5000)
+            metrics["index_rows_per_s"] = 50_000 / (time.perf_counter() - t)
+            s.close()
+
+    opens = []
+    for _ in range(5):
+        t = time.perf_counter()
+        store = Store.open(profile)
+        opens.append((time.perf_counter() - t) * 1000)
+        store.close()
+    metrics["open_ms"] = min(opens)
+    metrics["open_ms_max"] = max(opens)
+    store = Store.open(profile)
+    repo = store.repo("account")
+    metrics["list_first_page_ms"] = timed_ms(lambda: repo.page(limit=200))
+    raw = sqlite3.connect(store.path)
+    metrics["raw_list_first_page_ms"] = timed_ms(lambda: raw.execute(
+        "SELECT * FROM account WHERE deleted = 0 ORDER BY name COLLATE NOCASE, rid LIMIT 200").fetchall())
+    pages, after = [], None
+    for _ in range(20):
+        t = time.perf_counter()
+        page = repo.page(after=after, limit=200)
+        pages.append((time.perf_counter() - t) * 1000)
+        after = page[-1]["_key"]
+    metrics["list_next_page_p95_ms"] = pct(pages, 95)
+
+    rng = random.Random(5)
+    cn, phone_q, py = queries(store, rng, args.queries)
+    store.search("预热")
+    for name, qs in (("cn", cn), ("phone", phone_q), ("pinyin", py)):
+        samples = [timed_ms(lambda q=q: store.search(q)) for q in qs]
+        metrics[f"search_{name}_p95_ms"] = pct(samples, 95)
+        metrics[f"search_{name}_p50_ms"] = pct(samples, 50)
+        metrics[f"raw_search_{name}_p95_ms"] = pct(raw_search_ms(store.path, qs), 95)
+        metrics[f"search_{name}_hit_rate"] = sum(bool(store.search(q)) for q in qs) / len(qs)
+    metrics["search_cn_overhead_ratio"] = metrics["search_cn_p95_ms"] / max(metrics["raw_search_cn_p95_ms"], 1e-6)
+
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM account WHERE deleted = 0 LIMIT 200 OFFSET 5000")]
+    edits = [timed_ms(lambda i=i: repo.update(i, {"industry": f"行业{rng.randrange(1000)}"})) for i in ids]
+    metrics["edit_commit_p50_ms"] = pct(edits, 50)
+    metrics["edit_commit_p95_ms"] = pct(edits, 95)
+    metrics["accounts"] = float(repo.count())
+    metrics["contacts"] = float(store.repo("contact").count())
+    metrics["db_size_mb"] = store.path.stat().st_size / 1e6
+    metrics["peak_rss_mb"] = peak_rss_mb()
+    store.close()
+    emit(metrics, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Where a rep's profile lives: one folder with the database, blobs and settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+SETTINGS_FILE = "settings.json"
+
+
+def default_profile() -> Path:
+    env = os.environ.get("FIELDCRM_PROFILE")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("FieldCRM", "FieldCRM")) / "default"
+
+
+def load_settings(profile: Path) -> dict[str, Any]:
+    """The profile's settings (never secrets: those live in the OS keyring). A damaged
+    file yields defaults rather than a refusal to start; it is kept aside for support."""
+    path = profile / SETTINGS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        path.replace(path.with_suffix(".damaged.json"))
+        return {}
+
+
+def save_settings(profile: Path, settings: dict[str, Any]) -> None:
+    profile.mkdir(parents=True, exist_ok=True)
+    path = profile / SETTINGS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)

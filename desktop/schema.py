@@ -1,0 +1,476 @@
+"""Entities, fields, types and sync rules: the one source of truth.
+
+Pure data plus the pure functions that interpret it (value checks, the merge rule).
+The local store, the sync client and the server all read this module, so a field
+declared here is stored, validated, searched and synced everywhere without more code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from desktop.errors import ValidationError
+
+SCHEMA_VERSION = 1
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    INTEGER = "integer"
+    DATE = "date"  # YYYY-MM-DD
+    DATETIME = "datetime"  # UTC ISO-8601, e.g. 2026-11-22T04:15:08Z
+    CHOICE = "choice"
+    REF = "ref"  # id of a record of `ref` entity
+    BOOL = "bool"
+    LIST = "list"  # list of strings (tags, phones, blob hashes)
+
+
+class Check(StrEnum):
+    """Extra checks beyond the type, by meaning."""
+
+    NONE = ""
+    PHONE = "phone"
+    EMAIL = "email"
+    USCC = "uscc"
+    CURRENCY = "currency"
+    SHA256 = "sha256"
+
+
+class Role(StrEnum):
+    REP = "rep"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    FINANCE = "finance"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: FieldType
+    label_en: str
+    label_zh: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    ref: str | None = None
+    check: Check = Check.NONE
+    searchable: bool = False
+    max_length: int = 2000
+    # Roles allowed to write this field; None means anyone who may write the record.
+    writable_by: tuple[Role, ...] | None = None
+    custom: bool = False
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang.startswith("zh") else self.label_en
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    label_en: str
+    label_zh: str
+    fields: tuple[Field, ...]
+    title_field: str = "name"
+    owned: bool = True  # has an `owner` deciding who sees it (else follows its parent)
+    parent_field: str | None = None  # for non-owned records: the ref whose owner decides
+    _by_name: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({f.name: f for f in self.fields})
+
+    def field(self, name: str) -> Field:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ValidationError(f"{self.name} has no field '{name}'", field=name) from None
+
+    def has_field(self, name: str) -> bool:
+        return name in self._by_name
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def builtin_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.custom)
+
+    @property
+    def custom_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.custom)
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang.startswith("zh") else self.label_en
+
+
+# Sync-level field every entity has: a tombstone with its own clock.
+DELETED = "deleted"
+F = Field
+T = FieldType
+
+LIFECYCLE = ("lead", "prospect", "customer", "churned")
+STAGES = ("lead", "qualified", "proposal", "negotiation", "legal_review", "won", "lost")
+ACTIVITY_KINDS = ("call", "visit", "note", "task")
+CURRENCIES = ("CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD")
+
+ACCOUNT = Entity(
+    "account", "Account", "客户",
+    (
+        F("name", T.TEXT, "Name", "名称", required=True, searchable=True, max_length=200),
+        F("uscc", T.TEXT, "Credit code (USCC)", "统一社会信用代码", check=Check.USCC, searchable=True),
+        F("industry", T.TEXT, "Industry", "行业", max_length=100),
+        F("region", T.TEXT, "Region", "地区", max_length=100),
+        F("address", T.TEXT, "Address", "地址", max_length=500),
+        F("lifecycle", T.CHOICE, "Lifecycle", "阶段", choices=LIFECYCLE),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+        F("tags", T.LIST, "Tags", "标签"),
+        F("phone", T.TEXT, "Phone", "电话", check=Check.PHONE, searchable=True),
+    ),
+)
+CONTACT = Entity(
+    "contact", "Contact", "联系人",
+    (
+        F("name", T.TEXT, "Name", "姓名", required=True, searchable=True, max_length=100),
+        F("title", T.TEXT, "Title", "职务", max_length=100),
+        F("phones", T.LIST, "Phones", "电话", check=Check.PHONE, searchable=True),
+        F("email", T.TEXT, "Email", "邮箱", check=Check.EMAIL, searchable=True),
+        F("wechat", T.TEXT, "WeChat ID", "微信号", max_length=100, searchable=True),
+        F("account_id", T.REF, "Account", "客户", ref="account"),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+    ),
+)
+DEAL = Entity(
+    "deal", "Deal", "商机",
+    (
+        F("title", T.TEXT, "Title", "标题", required=True, searchable=True, max_length=200),
+        F("account_id", T.REF, "Account", "客户", ref="account"),
+        F("amount", T.NUMBER, "Amount", "金额"),
+        F("currency", T.TEXT, "Currency", "币种", check=Check.CURRENCY),
+        F("stage", T.CHOICE, "Stage", "阶段", choices=STAGES),
+        F("close_date", T.DATE, "Expected close", "预计成交日期"),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+        F("signed_amount", T.NUMBER, "Signed amount", "签约金额"),
+        F("collected_amount", T.NUMBER, "Collected amount", "回款金额",
+          writable_by=(Role.FINANCE, Role.ADMIN)),
+        F("stage_changed_at", T.DATETIME, "In stage since", "进入阶段时间"),
+    ),
+    title_field="title",
+)
+ACTIVITY = Entity(
+    "activity", "Activity", "活动",
+    (
+        F("kind", T.CHOICE, "Kind", "类型", required=True, choices=ACTIVITY_KINDS),
+        F("subject", T.TEXT, "Subject", "主题", required=True, searchable=True, max_length=300),
+        F("body", T.TEXT, "Body", "内容", max_length=20000),
+        F("due_at", T.DATETIME, "Due", "截止时间"),
+        F("done_at", T.DATETIME, "Done", "完成时间"),
+        F("duration_s", T.INTEGER, "Call duration (s)", "通话时长(秒)"),
+        F("outcome", T.TEXT, "Outcome", "结果", max_length=500),
+        F("account_id", T.REF, "Account", "客户", ref="account"),
+        F("contact_id", T.REF, "Contact", "联系人", ref="contact"),
+        F("deal_id", T.REF, "Deal", "商机", ref="deal"),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+        F("attachments", T.LIST, "Attachments", "附件", check=Check.SHA256),
+        F("remind_before_min", T.INTEGER, "Remind before (min)", "提前提醒（分钟）"),
+    ),
+    title_field="subject",
+)
+ATTACHMENT = Entity(
+    "attachment", "Attachment", "附件",
+    (
+        F("sha256", T.TEXT, "SHA-256", "SHA-256", required=True, check=Check.SHA256),
+        F("file_name", T.TEXT, "File name", "文件名", required=True, max_length=255),
+        F("mime_type", T.TEXT, "Type", "类型", max_length=100),
+        F("size", T.INTEGER, "Size", "大小"),
+        F("account_id", T.REF, "Account", "客户", ref="account"),
+        F("deal_id", T.REF, "Deal", "商机", ref="deal"),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+    ),
+    title_field="file_name",
+)
+CONTRACT = Entity(
+    "contract", "Contract", "合同",
+    (
+        F("contract_no", T.TEXT, "Contract No.", "合同编号", searchable=True, max_length=100),
+        F("deal_id", T.REF, "Deal", "商机", ref="deal"),
+        F("party_a_name", T.TEXT, "Party A", "甲方", max_length=200),
+        F("party_a_uscc", T.TEXT, "Party A credit code", "甲方信用代码", check=Check.USCC),
+        F("party_a_account_id", T.REF, "Party A account", "甲方客户", ref="account"),
+        F("party_b_name", T.TEXT, "Party B", "乙方", max_length=200),
+        F("party_b_uscc", T.TEXT, "Party B credit code", "乙方信用代码", check=Check.USCC),
+        F("party_b_account_id", T.REF, "Party B account", "乙方客户", ref="account"),
+        F("amount", T.NUMBER, "Total amount", "合同金额"),
+        F("amount_in_words", T.TEXT, "Amount in words", "大写金额", max_length=200),
+        F("currency", T.TEXT, "Currency", "币种", check=Check.CURRENCY),
+        F("sign_date", T.DATE, "Signing date", "签订日期"),
+        F("pages", T.LIST, "Page images", "合同页", check=Check.SHA256),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+    ),
+    title_field="contract_no",
+)
+
+ADMIN_ONLY = (Role.ADMIN,)
+# Pipeline rules are shared by everyone (owned=False): all read them, only admins write.
+PIPELINE_RULE = Entity(
+    "pipeline_rule", "Pipeline rule", "销售流程规则",
+    (
+        F("name", T.TEXT, "Name", "名称", required=True, max_length=200, writable_by=ADMIN_ONLY),
+        F("pipeline", T.TEXT, "Pipeline", "销售流程", max_length=100, writable_by=ADMIN_ONLY),
+        F("stage", T.CHOICE, "Stage", "阶段", required=True, choices=STAGES, writable_by=ADMIN_ONLY),
+        F("requires", T.LIST, "Requires", "要求", writable_by=ADMIN_ONLY),
+        F("min_amount", T.NUMBER, "Applies from amount", "适用金额下限", writable_by=ADMIN_ONLY),
+        F("message_en", T.TEXT, "Message (English)", "提示（英文）", max_length=500, writable_by=ADMIN_ONLY),
+        F("message_zh", T.TEXT, "Message (Chinese)", "提示（中文）", max_length=500, writable_by=ADMIN_ONLY),
+        F("active", T.BOOL, "Active", "启用", writable_by=ADMIN_ONLY),
+    ),
+    owned=False,
+)
+SHARED_OWNER = "*"  # server-side owner of records that belong to everyone
+
+BUILTIN_ENTITIES: tuple[Entity, ...] = (ACCOUNT, CONTACT, DEAL, ACTIVITY, ATTACHMENT, CONTRACT,
+                                        PIPELINE_RULE)
+
+# Custom fields are declared here (or in a JSON file with the same shape, see
+# `load_custom_fields`) and treated exactly like built-in ones. Their names start
+# with `cf_` so they can never collide with a later built-in field.
+DEFAULT_CUSTOM_FIELDS: dict[str, tuple[Field, ...]] = {
+    "account": (
+        F("cf_employees", T.NUMBER, "Employees", "员工人数", custom=True),
+        F("cf_source", T.CHOICE, "Lead source", "线索来源", custom=True,
+          choices=("referral", "exhibition", "web", "cold_call")),
+    ),
+    "deal": (
+        F("cf_competitor", T.TEXT, "Competitor", "竞争对手", custom=True, searchable=True,
+          max_length=200),
+        F("cf_next_review", T.DATE, "Next review", "下次评审", custom=True),
+    ),
+}
+
+
+def build_entities(custom: Mapping[str, Iterable[Field]] | None = None) -> dict[str, Entity]:
+    custom = DEFAULT_CUSTOM_FIELDS if custom is None else custom
+    out: dict[str, Entity] = {}
+    for e in BUILTIN_ENTITIES:
+        extra = tuple(custom.get(e.name, ()))
+        for f in extra:
+            if not f.name.startswith("cf_") or not f.custom:
+                raise ValidationError(f"custom field '{f.name}' must start with cf_", field=f.name)
+            if f.type not in (T.TEXT, T.NUMBER, T.DATE, T.CHOICE):
+                raise ValidationError(f"custom field '{f.name}' has unsupported type {f.type}")
+        out[e.name] = Entity(e.name, e.label_en, e.label_zh, e.fields + extra, e.title_field,
+                             e.owned, e.parent_field)
+    return out
+
+
+def load_custom_fields(path: Path) -> dict[str, tuple[Field, ...]]:
+    """Read custom field declarations: {"account": [{"name": "cf_x", "type": "text",
+    "label_en": ..., "label_zh": ..., "choices": [...]}]}.
+
+    Raises ValidationError with the file name when the file is malformed.
+    """
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            entity: tuple(
+                F(d["name"], FieldType(d["type"]), d.get("label_en", d["name"]),
+                  d.get("label_zh", d.get("label_en", d["name"])), custom=True,
+                  choices=tuple(d.get("choices", ())), searchable=bool(d.get("searchable")))
+                for d in decls
+            )
+            for entity, decls in raw.items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValidationError(f"{path}: custom field declarations are malformed ({exc})") from exc
+
+
+ENTITIES: dict[str, Entity] = build_entities()
+
+
+def entity(name: str) -> Entity:
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        raise ValidationError(f"unknown entity '{name}'") from None
+
+
+# ---------------------------------------------------------------- merge rule
+# An HLC stamp is a string "<13-digit wall ms>-<4 hex counter>-<device id>", so the
+# string order is the clock order and ties between devices break by device id.
+HLC_RE = re.compile(r"^\d{13}-[0-9a-f]{4}-[A-Za-z0-9_.:-]{1,64}$")
+
+
+def is_hlc(stamp: object) -> bool:
+    return isinstance(stamp, str) and bool(HLC_RE.match(stamp))
+
+
+def wins(incoming: str, current: str | None) -> bool:
+    """Last-writer-wins per field: does a write stamped `incoming` replace `current`?"""
+    return current is None or incoming > current
+
+
+# ---------------------------------------------------------------- value checks
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str | None:
+    """The GB 32100-2015 check character for the first 17 characters, or None if any
+    character is outside the code alphabet. Letters are allowed in every position the
+    standard allows them (including the registration authority and region positions)."""
+    try:
+        total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    except ValueError:
+        return None
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    code = code.strip().upper()
+    return len(code) == 18 and uscc_check_char(code[:17]) == code[17]
+
+
+def normalize_phone(raw: str, region: str = "CN") -> str:
+    """E.164 form of a phone number; raises ValidationError if it is not a valid number."""
+    import phonenumbers  # local import: the server and the store only need it here
+
+    try:
+        num = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"'{raw}' is not a phone number") from exc
+    if not phonenumbers.is_valid_number(num):
+        raise ValidationError(f"'{raw}' is not a valid phone number")
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _check(f: Field, value: str) -> str:
+    if f.check is Check.PHONE:
+        return normalize_phone(value)
+    if f.check is Check.EMAIL:
+        value = value.strip()
+        if not _EMAIL_RE.match(value):
+            raise ValidationError(f"'{value}' is not an email address", field=f.name)
+        return value.lower()
+    if f.check is Check.USCC:
+        value = value.strip().upper()
+        if not is_valid_uscc(value):
+            raise ValidationError(
+                f"'{value}' is not a valid unified social credit code (18 characters, "
+                "check digit per GB 32100)", field=f.name)
+        return value
+    if f.check is Check.CURRENCY:
+        value = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValidationError(f"'{value}' is not an ISO 4217 currency code", field=f.name)
+        return value
+    if f.check is Check.SHA256 and not _SHA256_RE.match(value):
+        raise ValidationError(f"'{value}' is not a sha256 hash", field=f.name)
+    return value
+
+
+def validate_value(ent: Entity, name: str, value: Any) -> Any:
+    """Check and normalise one field value; return the value to store.
+
+    Raises ValidationError (with `.field`) when the value does not fit.
+    """
+    if name == DELETED:
+        if not isinstance(value, bool):
+            raise ValidationError("deleted must be true or false", field=name)
+        return value
+    f = ent.field(name)
+    if value is None or value == "" or value == []:
+        if f.required:
+            raise ValidationError(f"{f.label_en} is required", field=name)
+        return None
+    try:
+        return _validate_typed(f, value)
+    except ValidationError as exc:
+        if str(exc).startswith(f.label_en):
+            exc.field = name
+            raise
+        raise ValidationError(f"{f.label_en}: {exc}", field=name) from None
+
+
+def _validate_typed(f: Field, value: Any) -> Any:
+    t = f.type
+    if t is T.TEXT:
+        if not isinstance(value, str):
+            raise ValidationError(f"{f.label_en} must be text, not {type(value).__name__}")
+        value = value.strip()
+        if len(value) > f.max_length:
+            raise ValidationError(f"{f.label_en} is longer than {f.max_length} characters")
+        return _check(f, value) if value else None
+    if t in (T.NUMBER, T.INTEGER):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, str):
+                try:
+                    value = float(value.replace(",", "").strip())
+                except ValueError:
+                    raise ValidationError(f"{f.label_en} must be a number, not '{value}'") from None
+            else:
+                raise ValidationError(f"{f.label_en} must be a number")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValidationError(f"{f.label_en} must be a finite number")
+        if t is T.INTEGER:
+            if float(value) != int(value):
+                raise ValidationError(f"{f.label_en} must be a whole number")
+            return int(value)
+        return int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+    if t is T.DATE:
+        if not isinstance(value, str):
+            raise ValidationError(f"{f.label_en} must be a date (YYYY-MM-DD)")
+        try:
+            return dt.date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            raise ValidationError(f"{f.label_en}: '{value}' is not a date (YYYY-MM-DD)") from None
+    if t is T.DATETIME:
+        if not isinstance(value, str):
+            raise ValidationError(f"{f.label_en} must be a date and time")
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationError(f"{f.label_en}: '{value}' is not a date and time") from None
+        if parsed.tzinfo is None:
+            raise ValidationError(f"{f.label_en}: '{value}' has no time zone")
+        return to_utc_iso(parsed)
+    if t is T.CHOICE:
+        if value not in f.choices:
+            raise ValidationError(f"{f.label_en} must be one of {', '.join(f.choices)}")
+        return value
+    if t is T.REF:
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f-]{36}", value):
+            raise ValidationError(f"{f.label_en} must be a record id")
+        return value
+    if t is T.BOOL:
+        if not isinstance(value, bool):
+            raise ValidationError(f"{f.label_en} must be true or false")
+        return value
+    if t is T.LIST:
+        if isinstance(value, str):
+            value = [v for v in re.split(r"[,;，；\n]", value)]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValidationError(f"{f.label_en} must be a list of text")
+        items = [_check(f, v.strip()) for v in value if v.strip()]
+        return list(dict.fromkeys(items)) or None
+    raise ValidationError(f"unsupported field type {t}")  # pragma: no cover
+
+
+def to_utc_iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def validate_changes(ent: Entity, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate several fields at once; the first bad one raises."""
+    return {name: validate_value(ent, name, value) for name, value in changes.items()}
+
+
+def may_write(f: Field | None, role: Role) -> bool:
+    return f is None or f.writable_by is None or role in f.writable_by

@@ -1,0 +1,87 @@
+"""Opening the SQLite file: refusing a damaged or too-new store before touching it, and
+translating SQLite's errors into messages a rep can act on."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from desktop.errors import (
+    DiskFullError,
+    StoreBusyError,
+    StoreDamagedError,
+    StoreError,
+    StoreTooNewError,
+)
+from desktop.store import migrations as mig
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+def translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "disk is full" in text or ("disk i/o" in text and "full" in text):
+        return DiskFullError()
+    if "locked" in text or "busy" in text:
+        return StoreBusyError(f"The store {path} is in use by another program; close it and try again.")
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StoreDamagedError(f"The store {path} is damaged ({exc}). It was not changed; "
+                                 "restore it from a backup or sync it again from the server.")
+    return StoreError(f"The store {path} could not be updated: {exc}")
+
+
+@contextmanager
+def translated(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+
+
+def open_database(path: Path) -> Database:
+    """Open (creating if needed) and migrate the store at `path`.
+
+    Raises StoreDamagedError for a file that is not a healthy SQLite store and
+    StoreTooNewError for one written by a newer FieldCRM; neither is modified.
+    """
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                raise StoreDamagedError(f"{path} is not a FieldCRM store (or it is damaged); "
+                                        "it was not opened.")
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db = Database(conn)
+        applied = {m.name for m in mig.migrations.applied(db)}
+        unknown = applied - mig.KNOWN
+        if unknown:
+            conn.close()
+            raise StoreTooNewError(
+                f"{path} was written by a newer version of FieldCRM (it has {', '.join(sorted(unknown))}). "
+                "Update FieldCRM to open it; the file was not changed.")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: an edit is on disk when save returns, even if the laptop loses power.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA cache_size = -32000")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        if applied != mig.KNOWN:
+            mig.migrations.apply(db)
+        with db.atomic():
+            mig.add_missing_columns(db)
+        return db
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+
+
+def integrity_problems(db: Database) -> list[str]:
+    """Full integrity check (slow on a big store: run it in the background or on demand)."""
+    rows = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]
+    return [] if rows == ["ok"] else rows

@@ -1,0 +1,147 @@
+"""The outbox: one entry per local write, committed with the write itself.
+
+Entries are `pending` until the server acknowledges them (then they are removed) or
+`parked` when the server rejected them, with the reason, so one bad entry never blocks
+the queue and the local value stays as the rep typed it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from desktop.store.ids import utc_now_iso
+
+# meta keys "sync_lost:<entity>:<record id>" -> {field: stamp of this device's write the
+# server superseded}; cleared when the pull applies that record.
+LOST_PREFIX = "sync_lost:"
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    seq: int
+    device_id: str
+    entity: str
+    record_id: str
+    fields: dict[str, dict[str, Any]]  # name -> {"value": v, "hlc": stamp}
+    created_at: str
+    state: str
+    reason: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"device_id": self.device_id, "seq": self.seq, "entity": self.entity,
+                "record_id": self.record_id, "fields": self.fields}
+
+
+def _entry(row: sqlite3.Row) -> JournalEntry:
+    return JournalEntry(row["seq"], row["device_id"], row["entity"], row["record_id"],
+                        json.loads(row["fields"]), row["created_at"], row["state"], row["reason"])
+
+
+class Journal:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def append(self, conn: sqlite3.Connection, entity: str, record_id: str,
+               values: Mapping[str, Any], stamps: Mapping[str, str]) -> int:
+        fields = {k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}
+        cur = conn.execute(
+            "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
+            (self.store.device_id, entity, record_id, json.dumps(fields, ensure_ascii=False),
+             utc_now_iso()))
+        return int(cur.lastrowid or 0)
+
+    def append_many(self, conn: sqlite3.Connection,
+                    entries: Iterable[tuple[str, str, Mapping[str, Any], Mapping[str, str]]]) -> None:
+        now = utc_now_iso()
+        conn.executemany(
+            "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(self.store.device_id, entity, record_id,
+              json.dumps({k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}, ensure_ascii=False),
+              now) for entity, record_id, values, stamps in entries])
+
+    def pending(self, limit: int = 500, after_seq: int = 0) -> list[JournalEntry]:
+        rows = self.store.conn.execute(
+            "SELECT * FROM journal WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit)).fetchall()
+        return [_entry(r) for r in rows]
+
+    def parked(self) -> list[JournalEntry]:
+        rows = self.store.conn.execute(
+            "SELECT * FROM journal WHERE state = 'parked' ORDER BY seq").fetchall()
+        return [_entry(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.store.conn.execute("SELECT state, count(*) FROM journal GROUP BY state").fetchall()
+        out = {"pending": 0, "parked": 0}
+        out.update({r[0]: r[1] for r in rows})
+        return out
+
+    def acknowledge(self, seqs: Iterable[int]) -> None:
+        """The server has applied (or already had) these entries: drop them."""
+        with self.store.write() as w:
+            w.conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in seqs])
+
+    def settle(self, acked: Iterable[int], parked: Iterable[tuple[int, str]] = (),
+               superseded: Mapping[int, Iterable[str]] | None = None) -> None:
+        """Record the server's verdict on pushed entries in one transaction: acknowledged
+        ones are dropped, rejected ones parked with the reason. For an acknowledged write
+        that lost to a newer value already on the server (`superseded` fields), the
+        write's stamp is remembered so the pull that brings the winner records the
+        conflict (see desktop.store.remote)."""
+        acked, parked = list(acked), list(parked)
+        with self.store.write() as w:
+            if superseded:
+                self._remember_lost(w.conn, superseded)
+            w.conn.executemany("DELETE FROM journal WHERE seq = ?", [(s,) for s in acked])
+            if parked:
+                w.conn.executemany("UPDATE journal SET state = 'parked', reason = ? WHERE seq = ?",
+                                   [(reason, seq) for seq, reason in parked])
+                w.changed("journal", None)
+
+    def _remember_lost(self, conn: sqlite3.Connection, superseded: Mapping[int, Iterable[str]]) -> None:
+        for seq, names in superseded.items():
+            row = conn.execute("SELECT entity, record_id, fields FROM journal WHERE seq = ?",
+                               (seq,)).fetchone()
+            if row is None:
+                continue
+            fields = json.loads(row["fields"])
+            key = f"{LOST_PREFIX}{row['entity']}:{row['record_id']}"
+            old = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            lost: dict[str, str] = json.loads(old[0]) if old else {}
+            lost.update({n: fields[n]["hlc"] for n in names if n in fields})
+            if lost:
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                             (key, json.dumps(lost)))
+
+    def park(self, seq: int, reason: str) -> None:
+        with self.store.write() as w:
+            w.conn.execute("UPDATE journal SET state = 'parked', reason = ? WHERE seq = ?", (reason, seq))
+            w.changed("journal", None)
+
+    def discard(self, seq: int) -> None:
+        """Give up a parked entry (the rep decided the server's value stands)."""
+        with self.store.write() as w:
+            w.conn.execute("DELETE FROM journal WHERE seq = ? AND state = 'parked'", (seq,))
+            w.changed("journal", None)
+
+    def retry(self, seq: int) -> None:
+        """Send a parked entry again (after the cause was fixed, e.g. a role change).
+        It goes out under a new sequence number: the server remembers its verdict on
+        the old one."""
+        with self.store.write() as w:
+            row = w.conn.execute("SELECT * FROM journal WHERE seq = ? AND state = 'parked'",
+                                 (seq,)).fetchone()
+            if row is None:
+                return
+            w.conn.execute(
+                "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
+                (self.store.device_id, row["entity"], row["record_id"], row["fields"], utc_now_iso()))
+            w.conn.execute("DELETE FROM journal WHERE seq = ?", (seq,))
+            w.changed("journal", None)

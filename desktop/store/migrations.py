@@ -1,0 +1,124 @@
+"""Storage upgrades, one function per step (sqlite-utils Migrations).
+
+A store that has a migration this app does not know was written by a newer app and is
+refused before anything is changed.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from desktop.schema import ENTITIES, Entity, Field, FieldType
+
+migrations = Migrations("fieldcrm")
+
+SQL_TYPES = {
+    FieldType.TEXT: "TEXT", FieldType.NUMBER: "REAL", FieldType.INTEGER: "INTEGER",
+    FieldType.DATE: "TEXT", FieldType.DATETIME: "TEXT", FieldType.CHOICE: "TEXT",
+    FieldType.REF: "TEXT", FieldType.BOOL: "INTEGER", FieldType.LIST: "TEXT",
+}
+
+# Indexes that the list views, timelines and follow-up rules need. Partial on live rows.
+INDEXES = {
+    "account": ["name COLLATE NOCASE, rid", "owner", "updated_at"],
+    "contact": ["name COLLATE NOCASE, rid", "account_id"],
+    "deal": ["title COLLATE NOCASE, rid", "account_id", "stage, stage_changed_at"],
+    "activity": ["account_id, due_at", "deal_id", "contact_id", "due_at", "kind, done_at"],
+    "attachment": ["sha256", "deal_id", "account_id"],
+    "contract": ["deal_id", "contract_no"],
+}
+
+
+def column_sql(f: Field) -> str:
+    return f'"{f.name}" {SQL_TYPES[f.type]}'
+
+
+def create_entity_table(db: Database, ent: Entity) -> None:
+    cols = ",\n  ".join(column_sql(f) for f in ent.fields)
+    db.execute(f"""
+        CREATE TABLE IF NOT EXISTS "{ent.name}" (
+          rid INTEGER PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          {cols},
+          deleted INTEGER NOT NULL DEFAULT 0,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          _clocks TEXT NOT NULL DEFAULT '{{}}'
+        )""")
+    for i, cols_sql in enumerate(INDEXES.get(ent.name, [])):
+        db.execute(f'CREATE INDEX IF NOT EXISTS "{ent.name}_ix{i}" ON "{ent.name}" '
+                   f"({cols_sql}) WHERE deleted = 0")
+
+
+def add_missing_columns(db: Database) -> None:
+    """Custom fields declared since the store was made become columns (idempotent)."""
+    for ent in ENTITIES.values():
+        have = {c.name for c in db[ent.name].columns}
+        for f in ent.fields:
+            if f.name not in have:
+                db.execute(f'ALTER TABLE "{ent.name}" ADD COLUMN {column_sql(f)}')
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    for ent in ENTITIES.values():
+        create_entity_table(db, ent)
+    # The outbox. seq is the per-device sequence number the server deduplicates on.
+    db.execute("""
+        CREATE TABLE journal (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          device_id TEXT NOT NULL,
+          entity TEXT NOT NULL,
+          record_id TEXT NOT NULL,
+          fields TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'parked')),
+          reason TEXT
+        )""")
+    db.execute("CREATE INDEX journal_state ON journal(state, seq)")
+    db.execute("CREATE INDEX journal_record ON journal(entity, record_id)")
+    db.execute("""
+        CREATE TABLE conflicts (
+          id INTEGER PRIMARY KEY,
+          entity TEXT NOT NULL,
+          record_id TEXT NOT NULL,
+          field TEXT NOT NULL,
+          local_value TEXT,
+          local_hlc TEXT NOT NULL,
+          remote_value TEXT,
+          remote_hlc TEXT NOT NULL,
+          detected_at TEXT NOT NULL,
+          resolved_at TEXT,
+          resolution TEXT
+        )""")
+    db.execute("CREATE INDEX conflicts_open ON conflicts(resolved_at, id)")
+    # Search: a document table (so old text can be removed exactly) behind an FTS5
+    # trigram index. rowid = entity number << 40 | the record's rid.
+    db.execute("CREATE TABLE search_doc (rowid INTEGER PRIMARY KEY, name TEXT, terms TEXT, bi TEXT)")
+    db.execute("""CREATE VIRTUAL TABLE search_fts USING fts5(
+        name, terms, bi, tokenize='trigram', content='search_doc', content_rowid='rowid')""")
+    db.execute("""CREATE TRIGGER search_doc_ai AFTER INSERT ON search_doc BEGIN
+        INSERT INTO search_fts(rowid, name, terms, bi) VALUES (new.rowid, new.name, new.terms, new.bi);
+        END""")
+    db.execute("""CREATE TRIGGER search_doc_ad AFTER DELETE ON search_doc BEGIN
+        INSERT INTO search_fts(search_fts, rowid, name, terms, bi)
+        VALUES ('delete', old.rowid, old.name, old.terms, old.bi);
+        END""")
+
+
+@migrations()
+def m002_search_backlog(db: Database) -> None:
+    # Records imported in bulk wait here (search rowids) until the indexer has built their
+    # search documents, so a big import is durable and listed at once and becomes
+    # searchable moments later, instead of holding the write lock for the FTS work.
+    db.execute("CREATE TABLE search_backlog (rowid INTEGER PRIMARY KEY)")
+
+
+@migrations()
+def m003_pipeline_rules(db: Database) -> None:
+    create_entity_table(db, ENTITIES["pipeline_rule"])
+
+
+KNOWN = {m.name for m in migrations._migrations}

@@ -1,0 +1,360 @@
+"""Applying changes pulled from the server: the same per-field last-writer-wins rule
+as the server, without re-journaling, with the cursor stored in the same transaction.
+
+A local value that loses to a different remote value while the local write is still
+unacknowledged (so the two were concurrent) is recorded as a conflict the rep can review;
+"keep mine" then becomes a new edit, which outranks the remote one because the clock has
+seen it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from desktop.errors import ValidationError
+from desktop.schema import DELETED, ENTITIES, Check, Entity, FieldType, validate_value, wins
+from desktop.store.journal import LOST_PREFIX
+from desktop.store.rows import field_type, from_row, to_column
+from desktop.store.textindex import build_doc
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
+
+CURSOR_KEY = "sync_cursor"
+DEFER_INDEX_MIN = 500  # new records in one batch from which search indexing is deferred
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    conflicts: int = 0
+    skipped: list[str] = field(default_factory=list)  # reasons for changes not applied
+
+
+@dataclass(frozen=True)
+class Conflict:
+    id: int
+    entity: str
+    record_id: str
+    field: str
+    local_value: Any
+    local_hlc: str
+    remote_value: Any
+    remote_hlc: str
+    detected_at: str
+
+
+def apply_remote(store: Store, changes: Iterable[Mapping[str, Any]], cursor: int | None = None) -> ApplyResult:
+    """`changes`: dicts with entity, record_id, fields {name: {"value", "hlc"}}.
+
+    One transaction for the batch (and the cursor). Records new to this device are
+    inserted with batched statements; known ones are merged field by field. Several
+    changes to one record in a batch are merged first (per field, newest stamp wins), so
+    the outcome does not depend on their order.
+    """
+    result = ApplyResult()
+    merged = _merge_batch(changes)
+    with store.write() as w:
+        mine = _pending_stamps(store, w.conn, merged)
+        top = ""
+        by_entity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for (name, record_id), fields in merged.items():
+            by_entity.setdefault(name, []).append((record_id, fields))
+        for name, items in by_entity.items():
+            if name not in ENTITIES:
+                result.skipped.extend(f"{name}/{rid}: unknown entity {name}" for rid, _ in items)
+                continue
+            top = max(top, _apply_entity(store, w, name, items, mine, result))
+        if top:
+            before = store.clock.last
+            store.clock.observe(top)
+            if store.clock.last != before:  # let the app's own connection see the clock
+                w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)",
+                               (store.clock.last,))
+        if mine.lost_keys:
+            w.conn.executemany("DELETE FROM meta WHERE key = ?",
+                               [(k,) for k in mine.lost_keys])
+        if cursor is not None:
+            store.meta_set(CURSOR_KEY, str(cursor), conn=w.conn)
+    return result
+
+
+def _merge_batch(changes: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for ch in changes:
+        key = (ch["entity"], ch["record_id"])
+        have = out.get(key)
+        if have is None:
+            out[key] = dict(ch["fields"])
+            continue
+        for fname, fw in ch["fields"].items():
+            cur = have.get(fname)
+            if cur is None or fw["hlc"] > cur["hlc"]:
+                have[fname] = fw
+    return out
+
+
+@dataclass
+class _Mine:
+    """This device's writes the server may not have merged yet: (entity, id) -> field -> stamp."""
+
+    stamps: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    lost_keys: list[str] = field(default_factory=list)
+
+    def get(self, key: tuple[str, str]) -> dict[str, str]:
+        return self.stamps.get(key, {})
+
+
+def _pending_stamps(store: Store, conn: Any, batch: Mapping[tuple[str, str], Any]) -> _Mine:
+    out = _Mine()
+    if not batch:
+        return out
+    ids_by_entity: dict[str, list[str]] = {}
+    for ent, rid in batch:
+        ids_by_entity.setdefault(ent, []).append(rid)
+    if conn.execute("SELECT 1 FROM journal LIMIT 1").fetchone() is not None:
+        for ent, ids in ids_by_entity.items():
+            rows = conn.execute(
+                "SELECT record_id, fields FROM journal WHERE entity = ? AND record_id IN "
+                "(SELECT value FROM json_each(?)) AND state IN ('pending', 'parked') ORDER BY seq",
+                (ent, json.dumps(ids)))
+            for rid, fields in rows:
+                slot = out.stamps.setdefault((ent, rid), {})
+                slot.update({k: v["hlc"] for k, v in json.loads(fields).items()})
+    if conn.execute("SELECT 1 FROM meta WHERE key >= ? AND key < ? LIMIT 1",
+                    (LOST_PREFIX, LOST_PREFIX[:-1] + ";")).fetchone() is not None:
+        keys = [f"{LOST_PREFIX}{ent}:{rid}" for ent, rid in batch]
+        rows = conn.execute("SELECT key, value FROM meta WHERE key IN (SELECT value FROM json_each(?))",
+                            (json.dumps(keys),))
+        for key, value in rows:
+            ent, rid = key[len(LOST_PREFIX):].split(":", 1)
+            slot = out.stamps.setdefault((ent, rid), {})
+            for fname, stamp in json.loads(value).items():
+                slot[fname] = max(slot.get(fname, ""), stamp)
+            out.lost_keys.append(key)
+    return out
+
+
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
+_REF = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def _validator(ent: Entity, fname: str) -> Any:
+    """A checker for values that come from the server, which already validated and
+    normalised them: a value already in its normal form is taken as it is (checking
+    it again is most of the cost of a big first sync); anything else goes through
+    `validate_value`, which normalises or rejects it."""
+    slow = partial(validate_value, ent, fname)
+    if fname == DELETED or not ent.has_field(fname):
+        return slow
+    f = ent.field(fname)
+    t = f.type
+    if f.check is Check.PHONE:
+        def phone(v: Any) -> Any:
+            if isinstance(v, str) and _E164.match(v):
+                return v
+            if isinstance(v, list) and v and all(isinstance(x, str) and _E164.match(x) for x in v):
+                return list(dict.fromkeys(v))
+            return slow(v)
+        return phone
+    if f.check is Check.EMAIL:
+        def email(v: Any) -> Any:
+            return v if type(v) is str and _EMAIL.match(v) and v == v.lower() else slow(v)
+        return email
+    if t is FieldType.REF:
+        def ref(v: Any) -> Any:
+            return v if type(v) is str and _REF.match(v) else slow(v)
+        return ref
+    if f.check is not Check.NONE:
+        return slow
+    if t is FieldType.TEXT:
+        limit = f.max_length
+
+        def text(v: Any) -> Any:
+            if type(v) is str and v and len(v) <= limit and not v[0].isspace() and not v[-1].isspace():
+                return v
+            return slow(v)
+        return text
+    if t is FieldType.NUMBER:
+        def number(v: Any) -> Any:
+            if (type(v) is int and abs(v) < 2**53) or (type(v) is float and math.isfinite(v)
+                                                       and not v.is_integer()):
+                return v
+            return slow(v)
+        return number
+    if t is FieldType.CHOICE:
+        choices = frozenset(f.choices)
+
+        def choice(v: Any) -> Any:
+            return v if type(v) is str and v in choices else slow(v)
+        return choice
+    return slow
+
+
+def _apply_entity(store: Store, w: Any, name: str, items: list[tuple[str, dict[str, Any]]],
+                  mine: _Mine, result: ApplyResult) -> str:
+    """Apply the changes of one entity; returns the highest stamp seen."""
+    repo = store.repo(name)
+    ent = repo.entity
+    conn = w.conn
+    checks: dict[str, Any] = {}
+    top = ""
+    rows = {r["id"]: r for r in conn.execute(
+        f'SELECT * FROM "{name}" WHERE id IN (SELECT value FROM json_each(?))',
+        (json.dumps([rid for rid, _ in items]),))}
+    fresh: list[tuple[str, dict[str, tuple[Any, str]]]] = []
+    for record_id, fields in items:
+        incoming: dict[str, tuple[Any, str]] = {}
+        try:
+            for fname, fw in fields.items():
+                if fname != DELETED and not ent.has_field(fname):
+                    continue  # a field from a newer schema: keep going with the rest
+                check = checks.get(fname)
+                if check is None:
+                    check = checks[fname] = _validator(ent, fname)
+                stamp = fw["hlc"]
+                incoming[fname] = (check(fw["value"]), stamp)
+                if stamp > top:
+                    top = stamp
+        except ValidationError as exc:
+            result.skipped.append(f"{name}/{record_id}: {exc}")
+            continue
+        row = rows.get(record_id)
+        if row is None:
+            fresh.append((record_id, incoming))
+        else:
+            _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), result)
+    if fresh:
+        _insert_new(store, w, repo, fresh, result)
+    return top
+
+
+def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str, tuple[Any, str]]]],
+                result: ApplyResult) -> None:
+    """Records this device has never seen: batched inserts with rids assigned here so
+    the search documents can be written in the same batch."""
+    ent = repo.entity
+    name = ent.name
+    conn = w.conn
+    next_rid = int(conn.execute(f'SELECT coalesce(max(rid), 0) FROM "{name}"').fetchone()[0]) + 1
+    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    docs: list[tuple[Any, ...]] = []
+    # A big batch (a first sync) leaves its search documents to the background backlog,
+    # like a bulk import: the records are findable by name at once (desktop.store.search).
+    defer = len(fresh) >= DEFER_INDEX_MIN and repo.searchable
+    backlog: list[tuple[int]] = []
+    for record_id, incoming in fresh:
+        cols = tuple(k for k in incoming if k != DELETED)
+        deleted = bool(incoming.get(DELETED, (False, ""))[0])
+        clocks = {k: s for k, (_, s) in incoming.items()}
+        rid = next_rid
+        next_rid += 1
+        groups.setdefault(cols, []).append(
+            [rid, record_id, *(_column(ent, c, incoming[c][0]) for c in cols),
+             int(deleted), w.now, w.now, _clocks_json(clocks)])
+        if deleted:
+            continue
+        if defer:
+            backlog.append((repo.search_rowid(rid),))
+            continue
+        doc = build_doc(name, {k: v for k, (v, _) in incoming.items()})
+        if doc is not None:
+            docs.append((repo.search_rowid(rid), *doc))
+    for cols, params in groups.items():
+        names = "".join(f'"{c}", ' for c in cols)
+        marks = ", ".join("?" * (len(cols) + 6))
+        conn.executemany(
+            f'INSERT INTO "{name}" (rid, id, {names}deleted, created_at, updated_at, _clocks) '
+            f"VALUES ({marks})", params)
+    if docs:
+        conn.executemany("INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
+    if backlog:
+        conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
+    result.applied += len(fresh)
+    w.changed(name, None if len(fresh) > 1 else fresh[0][0])
+
+
+def _column(ent: Entity, name: str, value: Any) -> Any:
+    if value is None or type(value) in (str, int, float):
+        return value
+    return to_column(ent.field(name).type, value)
+
+
+def _clocks_json(clocks: Mapping[str, str]) -> str:
+    """json.dumps for {field name: HLC stamp}: both are plain ASCII without quotes or
+    backslashes (schema names; desktop.schema.HLC_RE), so no escaping is needed."""
+    return "{" + ", ".join(f'"{k}": "{v}"' for k, v in clocks.items()) + "}"
+
+
+def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, tuple[Any, str]],
+                mine: dict[str, str], result: ApplyResult) -> None:
+    ent = repo.entity
+    name, record_id = ent.name, row["id"]
+    conn = w.conn
+    clocks = json.loads(row["_clocks"])
+    before = dict(clocks)
+    old = from_row(ent, row)
+    diff: dict[str, Any] = {}
+    for fname, (value, stamp) in incoming.items():
+        local_stamp = clocks.get(fname)
+        if not wins(stamp, local_stamp):
+            continue
+        # A concurrent conflict: the local value is this device's own write that the
+        # server had not merged (still in the journal, or superseded on push) and the
+        # winner differs from it.
+        if (local_stamp is not None and mine.get(fname) == local_stamp
+                and old.get(fname) != value):
+            conn.execute(
+                "INSERT INTO conflicts (entity, record_id, field, local_value, local_hlc, "
+                "remote_value, remote_hlc, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, record_id, fname, json.dumps(old.get(fname), ensure_ascii=False), local_stamp,
+                 json.dumps(value, ensure_ascii=False), stamp, w.now))
+            result.conflicts += 1
+            w.changed("conflicts", None)
+        clocks[fname] = stamp
+        if old.get(fname) != value:
+            diff[fname] = value
+    if not diff and clocks == before:
+        return
+    sets = "".join(f'"{k}" = ?, ' for k in diff)
+    conn.execute(f'UPDATE "{name}" SET {sets}updated_at = ?, _clocks = ? WHERE rid = ?',
+                 [*(to_column(field_type(ent, k), v) for k, v in diff.items()), w.now,
+                  json.dumps(clocks), row["rid"]])
+    repo._reindex(conn, row["rid"], old, {**old, **diff})
+    result.applied += 1
+    w.changed(name, record_id)
+
+
+def open_conflicts(store: Store) -> list[Conflict]:
+    rows = store.conn.execute(
+        "SELECT * FROM conflicts WHERE resolved_at IS NULL ORDER BY id").fetchall()
+    return [Conflict(r["id"], r["entity"], r["record_id"], r["field"], json.loads(r["local_value"]),
+                     r["local_hlc"], json.loads(r["remote_value"]), r["remote_hlc"], r["detected_at"])
+            for r in rows]
+
+
+def resolve_conflict(store: Store, conflict_id: int, keep: str) -> None:
+    """keep="mine": write the local value again as a new edit; keep="theirs": accept."""
+    if keep not in ("mine", "theirs"):
+        raise ValidationError("keep must be 'mine' or 'theirs'")
+    with store.write() as w:
+        row = w.conn.execute("SELECT * FROM conflicts WHERE id = ?", (conflict_id,)).fetchone()
+        if row is None or row["resolved_at"]:
+            return
+        if keep == "mine":
+            value = json.loads(row["local_value"])
+            repo = store.repo(row["entity"])
+            if row["field"] == DELETED:
+                (repo.delete if value else repo.restore)(row["record_id"])
+            else:
+                repo.update(row["record_id"], {row["field"]: value})
+        w.conn.execute("UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?",
+                       (w.now, keep, conflict_id))
+        w.changed("conflicts", None)

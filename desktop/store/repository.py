@@ -1,0 +1,250 @@
+"""Repositories: the only way to write records. Every write commits the row, its
+per-field clocks, its search document and its journal entry in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from desktop.errors import NotFoundError, ValidationError
+from desktop.schema import DELETED, Entity, validate_changes
+from desktop.store.ids import new_id
+from desktop.store.rows import field_type, from_row, to_column
+from desktop.store.textindex import build_doc
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from desktop.store.store import Store
+
+IMPORT_CHUNK = 5000
+
+
+class Repository:
+    def __init__(self, store: Store, ent: Entity, number: int) -> None:
+        self.store = store
+        self.entity = ent
+        self.number = number  # position in ENTITIES; high bits of search rowids
+        self._table = f'"{ent.name}"'
+        self.searchable = build_doc(ent.name, {}) is not None
+
+    # ------------------------------------------------------------ reads
+    def get(self, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
+        row = self.store.conn.execute(
+            f"SELECT * FROM {self._table} WHERE id = ?", (record_id,)).fetchone()
+        if row is None or (row[DELETED] and not include_deleted):
+            raise NotFoundError(f"No {self.entity.label_en.lower()} with id {record_id}.")
+        return from_row(self.entity, row)
+
+    def find(self, **equals: Any) -> list[dict[str, Any]]:
+        for name in equals:
+            self.entity.field(name)
+        where = " AND ".join(f'"{k}" = ?' for k in equals) or "1"
+        rows = self.store.conn.execute(
+            f"SELECT * FROM {self._table} WHERE deleted = 0 AND {where} ORDER BY rid",
+            [to_column(self.entity.field(k).type, v) for k, v in equals.items()]).fetchall()
+        return [from_row(self.entity, r) for r in rows]
+
+    def iter_all(self) -> Iterator[dict[str, Any]]:
+        cur = self.store.conn.execute(f"SELECT * FROM {self._table} WHERE deleted = 0 ORDER BY rid")
+        for row in cur:
+            yield from_row(self.entity, row)
+
+    def count(self) -> int:
+        return int(self.store.conn.execute(
+            f"SELECT count(*) FROM {self._table} WHERE deleted = 0").fetchone()[0])
+
+    def page(self, *, after: tuple[str, int] | None = None, limit: int = 200,
+             where: str = "", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """Live records in title order, `limit` at a time after the (title, rid) key `after`
+        (keyset paging: every page costs the same, however deep the scroll)."""
+        title = f'"{self.entity.title_field}" COLLATE NOCASE'
+        sql = f"SELECT * FROM {self._table} WHERE deleted = 0"
+        args: list[Any] = list(params)
+        if where:
+            sql += f" AND ({where})"
+        if after is not None:
+            sql += f" AND ({title}, rid) > (?, ?)"
+            args += [after[0], after[1]]
+        sql += f" ORDER BY {title}, rid LIMIT ?"
+        rows = self.store.conn.execute(sql, [*args, limit]).fetchall()
+        out = []
+        for r in rows:
+            rec = from_row(self.entity, r)
+            rec["_key"] = (r[self.entity.title_field] or "", r["rid"])
+            out.append(rec)
+        return out
+
+    # ------------------------------------------------------------ writes
+    def create(self, values: Mapping[str, Any], *, record_id: str | None = None) -> dict[str, Any]:
+        clean = self._validate_new(values)
+        with self.store.write() as w:
+            rid = self._insert(w.conn, record_id or new_id(), clean, w.stamp, w.now)
+            rec = self._get_rid(w.conn, rid)
+            w.changed(self.entity.name, rec["id"])
+        return rec
+
+    def update(self, record_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        if DELETED in changes:
+            raise ValidationError("Use delete() or restore() to change deletion.", field=DELETED)
+        clean = validate_changes(self.entity, changes)
+        with self.store.write() as w:
+            row = w.conn.execute(f"SELECT * FROM {self._table} WHERE id = ?", (record_id,)).fetchone()
+            if row is None or row[DELETED]:
+                raise NotFoundError(f"No {self.entity.label_en.lower()} with id {record_id}.")
+            old = from_row(self.entity, row)
+            diff = {k: v for k, v in clean.items() if old.get(k) != v}
+            for f in self.entity.fields:
+                if f.required and f.name in diff and diff[f.name] is None:
+                    raise ValidationError(f"{f.label_en} is required", field=f.name)
+            if not diff:
+                return old
+            self._write_fields(w, row, old, diff)
+            rec = self._get_rid(w.conn, row["rid"])
+            w.changed(self.entity.name, record_id)
+        return rec
+
+    def delete(self, record_id: str) -> None:
+        """Tombstone the record (undo with `restore`)."""
+        self._set_deleted(record_id, True)
+
+    def restore(self, record_id: str) -> dict[str, Any]:
+        return self._set_deleted(record_id, False)
+
+    def import_many(self, rows: Iterable[Mapping[str, Any]], *, index: bool = True,
+                    progress: Callable[[int], None] | None = None) -> int:
+        """Create many records fast: one transaction per chunk, batched statements.
+        Every record is validated and journaled like a single create. With index=False
+        the records become searchable when `Store.index_backlog` runs (the app does it
+        in the background right after)."""
+        total = 0
+        chunk: list[dict[str, Any]] = []
+        for values in rows:
+            chunk.append(self._validate_new(values))
+            if len(chunk) >= IMPORT_CHUNK:
+                total += self._import_chunk(chunk)
+                chunk = []
+                if progress:
+                    progress(total)
+        if chunk:
+            total += self._import_chunk(chunk)
+        if index:
+            self.store.index_backlog()
+        return total
+
+    # ------------------------------------------------------------ internals
+    def _validate_new(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        if DELETED in values:
+            raise ValidationError("A new record cannot be deleted.", field=DELETED)
+        merged = {f.name: values.get(f.name) for f in self.entity.fields if f.required}
+        merged.update(values)
+        clean = validate_changes(self.entity, merged)
+        if self.entity.has_field("owner") and not clean.get("owner") and self.store.user:
+            clean["owner"] = self.store.user
+        return {k: v for k, v in clean.items() if v is not None}
+
+    def _get_rid(self, conn: sqlite3.Connection, rid: int) -> dict[str, Any]:
+        return from_row(self.entity, conn.execute(
+            f"SELECT * FROM {self._table} WHERE rid = ?", (rid,)).fetchone())
+
+    def _insert(self, conn: sqlite3.Connection, record_id: str, clean: dict[str, Any],
+                stamp: str, now: str) -> int:
+        cols = list(clean)
+        clocks = {k: stamp for k in cols}
+        names = "".join(f'"{c}", ' for c in cols)
+        marks = ", ".join("?" * (len(cols) + 4))
+        sql = f"INSERT INTO {self._table} (id, {names}created_at, updated_at, _clocks) VALUES ({marks})"
+        cur = conn.execute(sql, [record_id, *(to_column(self.entity.field(c).type, clean[c]) for c in cols),
+                                 now, now, json.dumps(clocks)])
+        rid = int(cur.lastrowid or 0)
+        self._index(conn, rid, clean)
+        self.store.journal.append(conn, self.entity.name, record_id, clean, clocks)
+        return rid
+
+    def _import_chunk(self, chunk: list[dict[str, Any]]) -> int:
+        """Batched form of `_insert` for many records: same rows, documents and journal
+        entries, three executemany calls instead of three statements per record."""
+        cols = [f.name for f in self.entity.fields]
+        types = [f.type for f in self.entity.fields]
+        names = "".join(f'"{c}", ' for c in cols)
+        marks = ", ".join("?" * (len(cols) + 5))
+        with self.store.write() as w:
+            base = int(w.conn.execute(f"SELECT coalesce(max(rid), 0) FROM {self._table}").fetchone()[0])
+            rows, backlog, entries = [], [], []
+            for i, clean in enumerate(chunk, start=1):
+                stamp = w.next_stamp()  # each record its own stamp, like separate creates
+                record_id = new_id()
+                rows.append((base + i, record_id, *(to_column(t, clean.get(c)) for c, t in zip(cols, types, strict=True)),
+                             w.now, w.now, json.dumps(dict.fromkeys(clean, stamp))))
+                backlog.append((self.search_rowid(base + i),))
+                entries.append((self.entity.name, record_id, clean, dict.fromkeys(clean, stamp)))
+            w.conn.executemany(
+                f"INSERT INTO {self._table} (rid, id, {names}created_at, updated_at, _clocks) VALUES ({marks})", rows)
+            if self.searchable:
+                w.conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
+            self.store.journal.append_many(w.conn, entries)
+            w.changed(self.entity.name, None)
+        return len(chunk)
+
+    def _write_fields(self, w: Any, row: sqlite3.Row, old: dict[str, Any],
+                      diff: dict[str, Any]) -> None:
+        clocks = json.loads(row["_clocks"])
+        stamp = w.stamp
+        for k in diff:
+            clocks[k] = stamp
+        sets = ", ".join(f'"{k}" = ?' for k in diff)
+        w.conn.execute(
+            f"UPDATE {self._table} SET {sets}, updated_at = ?, _clocks = ? WHERE rid = ?",
+            [*(to_column(field_type(self.entity, k), v) for k, v in diff.items()),
+             w.now, json.dumps(clocks), row["rid"]])
+        new = {**old, **diff}
+        self._reindex(w.conn, row["rid"], old, new)
+        self.store.journal.append(w.conn, self.entity.name, old["id"], diff,
+                                  {k: stamp for k in diff})
+
+    def _set_deleted(self, record_id: str, deleted: bool) -> dict[str, Any]:
+        with self.store.write() as w:
+            row = w.conn.execute(f"SELECT * FROM {self._table} WHERE id = ?", (record_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"No {self.entity.label_en.lower()} with id {record_id}.")
+            old = from_row(self.entity, row)
+            if old[DELETED] != deleted:
+                self._write_fields(w, row, old, {DELETED: deleted})
+                w.changed(self.entity.name, record_id)
+            rec = self._get_rid(w.conn, row["rid"])
+        return rec
+
+    # search documents: removed for tombstones, rebuilt when searchable text changes
+    def search_rowid(self, rid: int) -> int:
+        return (self.number << 40) | rid
+
+    def _index(self, conn: sqlite3.Connection, rid: int, rec: Mapping[str, Any]) -> None:
+        if rec.get(DELETED):
+            return
+        doc = build_doc(self.entity.name, rec)
+        if doc is not None:
+            conn.execute("INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
+                         (self.search_rowid(rid), *doc))
+
+    def _reindex(self, conn: sqlite3.Connection, rid: int, old: Mapping[str, Any],
+                 new: Mapping[str, Any]) -> None:
+        old_doc = None if old.get(DELETED) else build_doc(self.entity.name, old)
+        new_doc = None if new.get(DELETED) else build_doc(self.entity.name, new)
+        if old_doc == new_doc:
+            return
+        if old_doc is not None:
+            conn.execute("DELETE FROM search_doc WHERE rowid = ?", (self.search_rowid(rid),))
+        if new_doc is not None:
+            conn.execute("INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
+                         (self.search_rowid(rid), *new_doc))
+
+    def index_rows(self, conn: sqlite3.Connection, rids: list[int]) -> None:
+        """Build search documents for these rows as they are now (backlog drain)."""
+        marks = ", ".join("?" * len(rids))
+        docs = []
+        for row in conn.execute(f"SELECT * FROM {self._table} WHERE rid IN ({marks}) AND deleted = 0", rids):
+            doc = build_doc(self.entity.name, from_row(self.entity, row))
+            if doc is not None:
+                docs.append((self.search_rowid(row["rid"]), *doc))
+        conn.executemany("INSERT OR IGNORE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)

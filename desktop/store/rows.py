@@ -1,0 +1,44 @@
+"""Converting between Python values and SQLite columns."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from desktop.schema import DELETED, Entity, FieldType
+
+SYSTEM_COLUMNS = ("id", DELETED, "created_at", "updated_at")
+
+
+def to_column(ftype: FieldType | None, value: Any) -> Any:
+    if value is None:
+        return None
+    if ftype is FieldType.LIST:
+        return json.dumps(value, ensure_ascii=False)
+    if ftype is FieldType.BOOL or isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def from_row(ent: Entity, row: sqlite3.Row) -> dict[str, Any]:
+    """A record dict: id, every field, deleted, created_at, updated_at."""
+    rec: dict[str, Any] = {"id": row["id"]}
+    for f in ent.fields:
+        v = row[f.name]
+        if v is not None:
+            if f.type is FieldType.LIST:
+                v = json.loads(v)
+            elif f.type is FieldType.BOOL:
+                v = bool(v)
+            elif f.type is FieldType.NUMBER and isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+                v = int(v)
+        rec[f.name] = v
+    rec[DELETED] = bool(row[DELETED])
+    rec["created_at"] = row["created_at"]
+    rec["updated_at"] = row["updated_at"]
+    return rec
+
+
+def field_type(ent: Entity, name: str) -> FieldType | None:
+    return None if name == DELETED else ent.field(name).type

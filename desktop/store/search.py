@@ -1,0 +1,126 @@
+"""One search box over accounts and contacts: any part of a Chinese or English name,
+pinyin and its initials, phone digits in any formatting, email, WeChat id, credit code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from desktop.store.textindex import BIGRAM_END, is_cjk, normalize_query
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
+
+CANDIDATES = 400  # matches ranked per query; a broad query ("公司") is cut here
+_PHONEISH = re.compile(r"^[\d\s+()\-.]+$")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    entity: str
+    id: str
+    title: str
+    subtitle: str
+    score: float
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 MATCH for a normalised query, or None when the query is too short for
+    the index (single characters), which then uses a bounded scan."""
+    if _PHONEISH.match(query) and sum(c.isdigit() for c in query) >= 3:
+        digits = re.sub(r"\D", "", query)
+        return f"terms : {_fts_string(digits)}"
+    if len(query) >= 3:
+        parts = [p for p in query.split() if p]
+        if all(len(p) >= 3 for p in parts):
+            return " AND ".join(_fts_string(p) for p in parts)
+        return _fts_string(query)
+    if len(query) == 2 and is_cjk(query):
+        return f"bi : {_fts_string(query + BIGRAM_END)}"
+    return None
+
+
+def search(store: Store, text: str, *, limit: int = 20,
+           entities: tuple[str, ...] = ("account", "contact")) -> list[SearchHit]:
+    query = normalize_query(text)
+    if not query:
+        return []
+    expr = match_expression(query)
+    conn = store.conn
+    if expr is not None:
+        rows = conn.execute(
+            "SELECT rowid, name FROM search_doc WHERE rowid IN "
+            "(SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
+            (expr, CANDIDATES)).fetchall()
+    else:
+        like = "%" + query.replace("%", r"\%").replace("_", r"\_") + "%"
+        rows = conn.execute(
+            r"SELECT rowid, name FROM search_doc WHERE name LIKE ? ESCAPE '\' OR terms LIKE ? ESCAPE '\' LIMIT ?",
+            (like, like, CANDIDATES)).fetchall()
+    by_number = {store.repo(e).number: store.repo(e) for e in entities}
+    rows = list(rows) + _unindexed_matches(store, query, by_number)
+    ranked: list[tuple[float, int, int]] = []
+    for rowid, name in rows:
+        number, rid = rowid >> 40, rowid & ((1 << 40) - 1)
+        if number not in by_number:
+            continue
+        ranked.append((_score(query, name or ""), number, rid))
+    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
+    hits: list[SearchHit] = []
+    for score, number, rid in ranked[:limit]:
+        repo = by_number[number]
+        row = conn.execute(f'SELECT * FROM "{repo.entity.name}" WHERE rid = ?', (rid,)).fetchone()
+        if row is None or row["deleted"]:
+            continue
+        hits.append(SearchHit(repo.entity.name, row["id"], row[repo.entity.title_field] or "",
+                              _subtitle(repo.entity.name, row), score))
+    return hits
+
+
+def _unindexed_matches(store: Store, query: str, by_number: dict[int, Any]) -> list[tuple[int, str]]:
+    """Records imported moments ago whose search documents are not built yet: a bounded
+    scan by name, so a fresh import is findable at once."""
+    if store.conn.execute("SELECT 1 FROM search_backlog LIMIT 1").fetchone() is None:
+        return []
+    like = "%" + query.replace("%", r"\%").replace("_", r"\_") + "%"
+    out: list[tuple[int, str]] = []
+    for number, repo in by_number.items():
+        title = repo.entity.title_field
+        for rid, name in store.conn.execute(
+                f'SELECT rid, "{title}" FROM "{repo.entity.name}" WHERE rid IN '
+                "(SELECT rowid - ? FROM search_backlog WHERE rowid BETWEEN ? AND ?) "
+                f'AND lower("{title}") LIKE ? ESCAPE \'\\\' LIMIT ?',
+                (number << 40, number << 40, (number << 40) + (1 << 40) - 1, like, CANDIDATES)):
+            out.append(((number << 40) | rid, normalize_query(name or "")))
+    return out
+
+
+def _score(query: str, name: str) -> float:
+    """Exact name, then name prefix, then name substring, then other fields (pinyin,
+    phone, email); shorter names first within a tier."""
+    if name == query:
+        tier = 4.0
+    elif name.startswith(query):
+        tier = 3.0
+    elif query in name:
+        tier = 2.0
+    else:
+        tier = 1.0
+    return tier + 1.0 / (1 + len(name))
+
+
+def _subtitle(entity: str, row: object) -> str:
+    import json
+
+    r = row  # sqlite3.Row
+    if entity == "account":
+        parts = [r["region"], r["industry"], r["phone"]]  # type: ignore[index]
+    else:
+        phones = json.loads(r["phones"]) if r["phones"] else []  # type: ignore[index]
+        parts = [r["title"], phones[0] if phones else None, r["email"]]  # type: ignore[index]
+    return " · ".join(p for p in parts if p)

@@ -1,0 +1,224 @@
+"""The local store: one profile folder holding the database, blobs and settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop.errors import StoreError
+from desktop.schema import ENTITIES
+from desktop.store.blobs import BlobStore
+from desktop.store.database import integrity_problems, open_database, translate
+from desktop.store.hlc import HybridClock
+from desktop.store.ids import new_id, utc_now_iso
+from desktop.store.journal import Journal
+from desktop.store.repository import Repository
+
+DB_NAME = "store.db"
+
+
+@dataclass
+class Changes:
+    """What a committed operation changed: entity name -> record ids (None: many/unknown)."""
+
+    entities: dict[str, set[str | None]] = field(default_factory=dict)
+
+    def add(self, entity: str, record_id: str | None) -> None:
+        self.entities.setdefault(entity, set()).add(record_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.entities)
+
+
+Listener = Callable[[Changes], None]
+
+
+class WriteTx:
+    """One write transaction. Lazily takes one HLC stamp for all fields written in it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.now = utc_now_iso()
+        self._stamp: str | None = None
+        self.changes = Changes()
+
+    @property
+    def stamp(self) -> str:
+        if self._stamp is None:
+            self._stamp = self.store.clock.now()
+        return self._stamp
+
+    def next_stamp(self) -> str:
+        self._stamp = self.store.clock.now()
+        return self._stamp
+
+    def changed(self, entity: str, record_id: str | None) -> None:
+        self.changes.add(entity, record_id)
+
+
+class Store:
+    """Open with `Store.open(profile_dir)`. Not thread-safe: use it from one thread."""
+
+    def __init__(self, profile: Path) -> None:
+        self.profile = profile
+        self.path = profile / DB_NAME
+        self.db = open_database(self.path)
+        self.conn = self.db.conn
+        self.conn.row_factory = sqlite3.Row
+        self.blobs = BlobStore(profile / "blobs")
+        self._listeners: list[Listener] = []
+        self._tx: WriteTx | None = None
+        self.device_id = self.meta_get("device_id") or self._init_device()
+        self.clock = HybridClock(self.device_id, self.meta_get("hlc_last"))
+        self.user = self.meta_get("user") or ""
+        self.journal = Journal(self)
+        self._repos = {name: Repository(self, ent, i + 1)
+                       for i, (name, ent) in enumerate(ENTITIES.items())}
+
+    @classmethod
+    def open(cls, profile: Path) -> Store:
+        profile = Path(profile)
+        try:
+            profile.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the profile folder {profile}: {exc.strerror}.") from exc
+        return cls(profile)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ access
+    def repo(self, entity: str) -> Repository:
+        try:
+            return self._repos[entity]
+        except KeyError:
+            raise StoreError(f"unknown entity '{entity}'") from None
+
+    @property
+    def repos(self) -> dict[str, Repository]:
+        return self._repos
+
+    def search(self, text: str, limit: int = 20, entities: tuple[str, ...] = ("account", "contact")) -> list[Any]:
+        from desktop.store.search import search
+
+        return search(self, text, limit=limit, entities=entities)
+
+    # ------------------------------------------------------------ sync side (see remote.py)
+    def apply_remote(self, changes: Any, cursor: int | None = None) -> Any:
+        from desktop.store.remote import apply_remote
+
+        return apply_remote(self, changes, cursor)
+
+    def open_conflicts(self) -> list[Any]:
+        from desktop.store.remote import open_conflicts
+
+        return open_conflicts(self)
+
+    def resolve_conflict(self, conflict_id: int, keep: str) -> None:
+        from desktop.store.remote import resolve_conflict
+
+        resolve_conflict(self, conflict_id, keep)
+
+    def search_backlog(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM search_backlog").fetchone()[0])
+
+    def index_backlog(self, *, max_rows: int | None = None, chunk: int = 2000,
+                      progress: Callable[[int, int], None] | None = None,
+                      cancelled: Callable[[], bool] | None = None) -> int:
+        """Make bulk-imported records searchable, `chunk` rows per short transaction so
+        edits are never held up behind it. Returns how many rows were indexed."""
+        total = self.search_backlog()
+        done = 0
+        by_number = {r.number: r for r in self._repos.values()}
+        while max_rows is None or done < max_rows:
+            if cancelled and cancelled():
+                break
+            with self.write() as w:
+                rowids = [r[0] for r in w.conn.execute(
+                    "SELECT rowid FROM search_backlog ORDER BY rowid LIMIT ?", (chunk,))]
+                if not rowids:
+                    break
+                groups: dict[int, list[int]] = {}
+                for rowid in rowids:
+                    groups.setdefault(rowid >> 40, []).append(rowid & ((1 << 40) - 1))
+                for number, rids in groups.items():
+                    by_number[number].index_rows(w.conn, rids)
+                w.conn.execute("DELETE FROM search_backlog WHERE rowid <= ?", (rowids[-1],))
+            done += len(rowids)
+            if progress:
+                progress(done, total)
+        return done
+
+    def on_change(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def check_integrity(self) -> list[str]:
+        return integrity_problems(self.db)
+
+    # ------------------------------------------------------------ meta
+    def meta_get(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def meta_set(self, key: str, value: str, conn: sqlite3.Connection | None = None) -> None:
+        if conn is None:
+            with self.write() as w:
+                w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        else:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def set_user(self, username: str) -> None:
+        self.meta_set("user", username)
+        self.user = username
+
+    def _init_device(self) -> str:
+        device = new_id()
+        with self.write() as w:
+            w.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)", (device,))
+            w.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (w.now,))
+        return self.meta_get("device_id") or device
+
+    # ------------------------------------------------------------ transactions
+    @contextmanager
+    def write(self) -> Iterator[WriteTx]:
+        """A write transaction; nested calls join the outer one. On success, listeners
+        hear what changed after the commit; on any error nothing is kept."""
+        if self._tx is not None:
+            yield self._tx
+            return
+        tx = WriteTx(self)
+        self._tx = tx
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+                if tx._stamp is not None:
+                    self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)",
+                                      (self.clock.last,))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if tx._stamp is not None:
+                    # The stamp was never committed; restart from what is on disk.
+                    self.clock = HybridClock(self.device_id, self.meta_get("hlc_last"))
+                raise
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        finally:
+            self._tx = None
+        if tx.changes:
+            for listener in list(self._listeners):
+                listener(tx.changes)
+
