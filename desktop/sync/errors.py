@@ -1,0 +1,34 @@
+"""Sync errors, each a message for the user. Offline is not a failure the user must act
+on: the engine shows it as a state and keeps the changes for later."""
+
+from __future__ import annotations
+
+from desktop.errors import AuthError, SyncError
+
+
+class OfflineError(SyncError):
+    """The sync server cannot be reached right now. Your changes are kept on this
+    computer and will be sent when the connection is back."""
+
+
+class ServerBusyError(SyncError):
+    """The sync server had a problem answering. FieldCRM will try again shortly."""
+
+
+class SignedOutError(AuthError):
+    """You are signed out of the sync server. Sign in again to resume syncing; your
+    changes are kept on this computer."""
+
+
+class WipeRequired(AuthError):
+    """The server ended this device's access (revoked device, disabled user or logout):
+    the local data is removed from this computer."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class KeyringError(AuthError):
+    """The system keychain is not available, so the sign-in cannot be kept. Check that
+    your desktop keyring (Keychain, Credential Manager, Secret Service) is unlocked."""

@@ -1,0 +1,246 @@
+"""The FastAPI application: `create_app(settings)`.
+
+Every database call is synchronous SQLAlchemy Core run in the threadpool; SSE and long
+polls wait asynchronously on the `Notifier`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sse_starlette.sse import EventSourceResponse
+
+from desktop.sync.protocol import (
+    DEFAULT_PULL_PAGE,
+    PROTOCOL_VERSION,
+    LoginRequest,
+    Me,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    RefreshRequest,
+    TokenPair,
+)
+from server import config
+from server.auth import Auth, Principal, load_jwt_secret
+from server.blobs import SHA_RE, BlobStore
+from server.config import Settings
+from server.db import is_sqlite, open_database
+from server.errors import api_error
+from server.notify import Notifier, PgListener
+from server.pull import current_version, pull_page
+from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
+
+log = logging.getLogger(__name__)
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current(request: Request,
+            creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    """The authenticated principal; 401 with a code otherwise (see `server.auth`)."""
+    auth: Auth = request.app.state.auth
+    return auth.authenticate(creds.credentials if creds else None)
+
+
+Current = Annotated[Principal, Depends(current)]
+
+
+def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
+    """Open (and migrate) the database and build the app. Raises ServerDatabaseError
+    when the database cannot be opened."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine or open_database(settings.url)
+    auth = Auth(engine, load_jwt_secret(engine), settings.access_ttl_s)
+    notifier = Notifier(current_version(engine))
+    blobs = BlobStore(engine, settings.blob_dir, config.MAX_BLOB_BYTES)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        notifier.bind(asyncio.get_running_loop())
+        listener = None
+        if not is_sqlite(engine):
+            listener = PgListener(engine.url, NOTIFY_CHANNEL, notifier)
+            listener.start()
+            await run_in_threadpool(listener.ready.wait, 10.0)
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.stop()
+
+    app = FastAPI(title="FieldCRM sync server", version=str(PROTOCOL_VERSION), lifespan=lifespan)
+    app.state.engine = engine
+    app.state.auth = auth
+    app.state.notifier = notifier
+    app.state.settings = settings
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc)
+        return JSONResponse({"detail": {"code": "db_unavailable",
+                                        "message": "The server database is unavailable; try again."}},
+                            status_code=503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(sa.exc.DataError)
+    async def _bad_data(_r: Request, exc: sa.exc.DataError) -> JSONResponse:
+        return JSONResponse({"detail": {"code": "bad_request",
+                                        "message": "The request holds a value the server cannot store."}},
+                            status_code=400)
+
+    @app.get("/v1/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "protocol": PROTOCOL_VERSION}
+
+    @app.post("/v1/auth/login", response_model=TokenPair)
+    def login(req: LoginRequest) -> TokenPair:
+        return auth.login(req.username, req.password, req.device_id, req.device_name)
+
+    @app.post("/v1/auth/refresh", response_model=TokenPair)
+    def refresh(req: RefreshRequest) -> TokenPair:
+        return auth.refresh(req.refresh_token, req.device_id)
+
+    @app.post("/v1/auth/logout")
+    def logout(p: Current) -> dict[str, Any]:
+        auth.logout(p)
+        return {}
+
+    @app.get("/v1/me", response_model=Me)
+    def me(p: Current) -> Me:
+        return Me(user_id=p.user_id, username=p.username, role=p.role.value, teams=list(p.teams),
+                  device_id=p.device_id)
+
+    @app.post("/v1/push", response_model=PushResponse, openapi_extra={"requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushRequest"}}}}})
+    async def push(request: Request, p: Current) -> Response:
+        # The body is parsed by `parse_push` (same shape as PushRequest, several times
+        # faster than pydantic for 500 entries) and the reply is sent without re-validation.
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > config.MAX_PUSH_BYTES:
+            raise api_error(413, "too_many_entries", "The push is too large; send fewer entries at once.")
+        try:
+            entries = parse_push(await request.body())
+        except MalformedPush as exc:
+            raise RequestValidationError([{"type": "value_error", "loc": exc.loc, "msg": str(exc)}]) from None
+        if len(entries) > config.MAX_PUSH_ENTRIES:
+            raise api_error(413, "too_many_entries",
+                            f"Push at most {config.MAX_PUSH_ENTRIES} entries at once.")
+        resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish)
+        return Response(resp.model_dump_json(), media_type="application/json")
+
+    @app.get("/v1/pull", response_model=PullResponse)
+    async def pull(
+        p: Current,
+        cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
+        limit: Annotated[int, Query(ge=1, le=config.MAX_PULL_LIMIT)] = DEFAULT_PULL_PAGE,
+        wait: Annotated[float, Query(ge=0, le=config.MAX_LONG_POLL_S)] = 0,
+        count: bool = False,
+    ) -> Response:
+        body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit, count or cursor == 0)
+        if n == 0 and wait > 0:
+            # Wait for anything committed after the snapshot just read (the notifier
+            # may lag behind it, never ahead of the database).
+            newest = await notifier.wait_newer(max(cursor, seen), wait)
+            if newest > max(cursor, seen):
+                p = await run_in_threadpool(auth.authenticate_principal, p)
+                body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit, count)
+        return Response(body, media_type="application/json")
+
+    @app.get("/v1/events", response_class=EventSourceResponse,
+             responses={200: {"content": {"text/event-stream": {}},
+                              "description": 'SSE: `data: {"version": N}` when newer changes exist'}})
+    async def events(p: Current, cursor: Annotated[int, Query(ge=0, le=2**62)] = 0) -> EventSourceResponse:
+        ping = settings.sse_ping_s
+
+        async def stream() -> AsyncIterator[dict[str, str]]:
+            last = cursor
+            notifier.publish(await run_in_threadpool(current_version, engine))
+            while True:
+                newest = await notifier.wait_newer(last, ping)
+                if newest > last:
+                    yield {"data": json.dumps({"version": newest})}
+                    last = newest
+                    continue
+                try:  # quiet period: is the device still allowed to listen?
+                    await run_in_threadpool(auth.authenticate_principal, p)
+                except HTTPException:
+                    return
+
+        return EventSourceResponse(stream(), ping=max(1, int(ping)))
+
+    # ---------------------------------------------------------------- blobs
+    def _sha(sha256: str) -> str:
+        if not SHA_RE.match(sha256):
+            raise api_error(404, "not_found", "No such blob.")
+        return sha256
+
+    @app.head("/v1/blobs/{sha256}")
+    def blob_head(sha256: str, p: Current) -> Response:
+        sha = _sha(sha256)
+        size = blobs.readable_size(p, sha)
+        if size is not None:
+            return Response(status_code=200, headers={"Content-Length": str(size), "Upload-Offset": str(size)})
+        return Response(status_code=404, headers={"Upload-Offset": str(blobs.offset(p, sha))})
+
+    @app.get("/v1/blobs/{sha256}", response_class=FileResponse,
+             responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "No such blob"}})
+    def blob_get(sha256: str, p: Current) -> FileResponse:
+        sha = _sha(sha256)
+        if blobs.readable_size(p, sha) is None:
+            raise api_error(404, "not_found", "No such blob.")
+        return FileResponse(blobs.path(sha), media_type="application/octet-stream")
+
+    @app.put("/v1/blobs/{sha256}", responses={201: {"description": "Stored"}, 202: {"description": "Partial"}})
+    async def blob_put(sha256: str, request: Request, p: Current) -> JSONResponse:
+        sha = _sha(sha256)
+        length = request.headers.get("content-length")
+        start, end, total = blobs.parse_range(request.headers.get("content-range"),
+                                               int(length) if length and length.isdigit() else None)
+        part, have = await run_in_threadpool(blobs.open_part, p, sha, start, total)
+        limit = (end + 1) if end is not None else config.MAX_BLOB_BYTES
+        written = have
+        with part.open("ab") as fh:
+            async for chunk in request.stream():
+                if written + len(chunk) > limit:
+                    fh.truncate(have)
+                    raise api_error(400, "bad_range", "The body is longer than Content-Range says.")
+                fh.write(chunk)
+                written += len(chunk)
+        if total is None or written == total:
+            size = await run_in_threadpool(blobs.finish, p, sha, part)
+            return JSONResponse({"sha256": sha, "complete": True, "size": size, "offset": size},
+                                status_code=201)
+        return JSONResponse({"sha256": sha, "complete": False, "offset": written}, status_code=202)
+
+    _openapi_with_push_request(app)
+    return app
+
+
+def _openapi_with_push_request(app: FastAPI) -> None:
+    """Publish the PushRequest schema the push endpoint reads by hand."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        schema = PushRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+        comps = spec.setdefault("components", {}).setdefault("schemas", {})
+        for name, sub in schema.pop("$defs", {}).items():
+            comps.setdefault(name, sub)
+        comps["PushRequest"] = schema
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,171 @@
+"""`fieldcrm-server`: run the sync server and administer users, teams and devices.
+
+    fieldcrm-server run [--data DIR] [--host 127.0.0.1] [--port 8765] [--database-url URL]
+    fieldcrm-server user add NAME --role rep|manager|admin|finance [--team T]... [--password-stdin]
+    fieldcrm-server user disable NAME
+    fieldcrm-server user list [--json]
+    fieldcrm-server device list [--user NAME] [--json]
+    fieldcrm-server device revoke ID
+    fieldcrm-server team add NAME
+
+With `--port 0` the server picks a free port; it always prints one line
+`fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from desktop.errors import FieldCRMError
+from server import admin, config
+from server.config import Settings
+from server.db import open_database
+
+LISTENING = "fieldcrm-server listening on "
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="server data folder (database, blobs); default: "
+                   f"${config.DATA_ENV} or the user data folder")
+    p.add_argument("--database-url", help="e.g. postgresql+psycopg://user@host/db; default: "
+                   "a SQLite file in the data folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="fieldcrm-server", description="FieldCRM sync server")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="serve the sync API")
+    _common(run)
+    run.add_argument("--host", default=config.DEFAULT_HOST)
+    run.add_argument("--port", type=int, default=config.DEFAULT_PORT)
+    run.add_argument("--log-level", default="warning")
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="create a user")
+    _common(add)
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["rep", "manager", "admin", "finance"])
+    add.add_argument("--team", action="append", default=[], help="team (repeatable; created if new)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    dis = user.add_parser("disable", help="disable a user; their devices are told to wipe")
+    _common(dis)
+    dis.add_argument("name")
+    ul = user.add_parser("list", help="list users")
+    _common(ul)
+    ul.add_argument("--json", action="store_true")
+
+    dev = sub.add_parser("device", help="manage devices").add_subparsers(dest="action", required=True)
+    dl = dev.add_parser("list", help="list devices")
+    _common(dl)
+    dl.add_argument("--user")
+    dl.add_argument("--json", action="store_true")
+    dr = dev.add_parser("revoke", help="revoke a device; it is told to wipe its data")
+    _common(dr)
+    dr.add_argument("id")
+
+    team = sub.add_parser("team", help="manage teams").add_subparsers(dest="action", required=True)
+    ta = team.add_parser("add", help="create a team")
+    _common(ta)
+    ta.add_argument("name")
+    return ap
+
+
+def _print_table(rows: list[dict[str, Any]], cols: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in cols}
+    print("  ".join(c.ljust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(str(r.get(c) if r.get(c) is not None else "").ljust(widths[c]) for c in cols))
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise admin.AdminError("The passwords differ.")
+    return first
+
+
+def serve(settings: Settings, host: str, port: int, log_level: str = "warning") -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    app = create_app(settings)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says
+    # TCP; without it every keep-alive reply waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    bound = sock.getsockname()[1]
+    cfg = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=3)
+    server = uvicorn.Server(cfg)
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+
+    original_startup = server.startup
+
+    async def startup(sockets: list[socket.socket] | None = None) -> None:
+        await original_startup(sockets)
+        print(f"{LISTENING}http://{shown}:{bound}", flush=True)
+
+    server.startup = startup  # type: ignore[method-assign]
+    server.run(sockets=[sock])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_args(args.data, args.database_url)
+    try:
+        if args.cmd == "run":
+            serve(settings, args.host, args.port, args.log_level)
+            return 0
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine: sa.Engine = open_database(settings.url)
+        try:
+            return _admin(args, engine)
+        finally:
+            engine.dispose()
+    except FieldCRMError as exc:
+        print(f"fieldcrm-server: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
+    if args.cmd == "user" and args.action == "add":
+        admin.add_user(engine, args.name, args.role, _read_password(args.password_stdin), args.team)
+        print(f"user {args.name} added ({args.role})")
+    elif args.cmd == "user" and args.action == "disable":
+        admin.disable_user(engine, args.name)
+        print(f"user {args.name} disabled; their devices will be wiped on next contact")
+    elif args.cmd == "user" and args.action == "list":
+        rows = admin.list_users(engine)
+        if not args.json:
+            rows = [{**r, "teams": ",".join(r["teams"])} for r in rows]
+        _print_table(rows, ("username", "role", "teams", "disabled"), args.json)
+    elif args.cmd == "device" and args.action == "list":
+        _print_table(admin.list_devices(engine, args.user),
+                     ("id", "user", "name", "last_seen_at", "revoked"), args.json)
+    elif args.cmd == "device" and args.action == "revoke":
+        admin.revoke_device(engine, args.id)
+        print(f"device {args.id} revoked")
+    elif args.cmd == "team" and args.action == "add":
+        admin.add_team(engine, args.name)
+        print(f"team {args.name} added")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

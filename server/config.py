@@ -1,0 +1,50 @@
+"""Server settings: where the data lives and which database to use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+ACCESS_TOKEN_TTL_S = 15 * 60
+SSE_PING_S = 15.0
+MAX_PUSH_ENTRIES = 5000
+MAX_PUSH_BYTES = 64 * 1024 * 1024
+MAX_PULL_LIMIT = 10000
+MAX_LONG_POLL_S = 60.0
+MAX_BLOB_BYTES = 512 * 1024 * 1024
+DATA_ENV = "FIELDCRM_SERVER_DATA"
+DATABASE_ENV = "FIELDCRM_DATABASE_URL"
+JWT_SECRET_ENV = "FIELDCRM_JWT_SECRET"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get(DATA_ENV)
+    return Path(env) if env else Path(platformdirs.user_data_dir("fieldcrm-server", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None = None
+    access_ttl_s: int = ACCESS_TOKEN_TTL_S
+    sse_ping_s: float = SSE_PING_S
+
+    @classmethod
+    def from_args(cls, data: str | Path | None, database_url: str | None) -> Settings:
+        url = database_url or os.environ.get(DATABASE_ENV) or None
+        return cls(Path(data) if data else default_data_dir(), url)
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'server.db'}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"

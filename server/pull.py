@@ -1,0 +1,61 @@
+"""Pull: the current winning fields of every record changed since a cursor, visible to
+the caller, in version order, paged.
+
+The page is read in one snapshot together with the counter. Every version up to the
+counter is committed in that snapshot (versions are handed out under the counter
+lock, see `server.push`), so when no page follows the cursor returned is the counter
+itself: records the caller may not see never hold a cursor back.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from desktop.schema import SHARED_OWNER
+from server import tables as t
+from server.access import visible_owners
+from server.auth import Principal
+from server.db import read_tx
+
+
+def current_version(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar_one())
+
+
+def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
+              count: bool) -> tuple[bytes, int, int]:
+    """One page as ready-to-send JSON (a `PullResponse`), the number of changes in it and
+    the server version it was read at.
+
+    Records are stored in wire form, so the page is assembled without re-parsing them.
+    """
+    with read_tx(engine) as conn:
+        server_version = int(conn.execute(
+            sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar_one())
+        visible = visible_owners(conn, p)
+        cond = [t.records.c.version > cursor, t.records.c.version <= server_version]
+        if visible is not None:
+            cond.append(t.records.c.owner.in_(sorted(visible | {SHARED_OWNER})))
+        rows = conn.execute(
+            sa.select(t.records.c.version, t.records.c.entity, t.records.c.record_id,
+                      t.records.c.fields, t.records.c.origin_device)
+            .where(*cond).order_by(t.records.c.version).limit(limit + 1)).all()
+        total: int | None = None
+        if count:
+            total = int(conn.execute(sa.select(sa.func.count()).select_from(t.records).where(*cond)).scalar_one())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = int(rows[-1][0]) if has_more else server_version
+    dumps = json.dumps
+    parts = [
+        f'{{"version":{v},"entity":{dumps(ent)},"record_id":{dumps(rid)},"fields":{fields},'
+        f'"origin_device":{dumps(origin)}}}'
+        for v, ent, rid, fields, origin in rows
+    ]
+    body = (f'{{"changes":[{",".join(parts)}],"cursor":{next_cursor},'
+            f'"has_more":{"true" if has_more else "false"},"server_version":{server_version},'
+            f'"total_estimate":{dumps(total)}}}')
+    return body.encode(), len(rows), server_version

@@ -1,0 +1,108 @@
+"""SQLAlchemy Core tables of the sync server (queries use these; migrations are frozen
+copies in `server/migrations/versions`, never generated from this module at run time).
+
+Times are UTC ISO-8601 text; JSON is stored as text so SQLite and PostgreSQL behave alike.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+teams = sa.Table(
+    "teams", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+team_members = sa.Table(
+    "team_members", metadata,
+    sa.Column("team", sa.String(100), sa.ForeignKey("teams.name"), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), primary_key=True),
+)
+
+devices = sa.Table(
+    "devices", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False, default=""),
+    # Bumped whenever every token of this device must die (logout, refresh-token reuse).
+    sa.Column("gen", sa.Integer, nullable=False, default=1),
+    sa.Column("logged_out", sa.Boolean, nullable=False, default=False),
+    sa.Column("revoked_at", sa.String(32), nullable=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("last_seen_at", sa.String(32), nullable=True),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("device_id", sa.String(64), sa.ForeignKey("devices.id"), nullable=False, index=True),
+    sa.Column("gen", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("used_at", sa.String(32), nullable=True),
+)
+
+# One row per record: the current winning value and HLC stamp of every field, as the
+# wire format {"field": {"value": v, "hlc": "..."}} so a pull streams it untouched.
+records = sa.Table(
+    "records", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(100), nullable=False, index=True),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False, index=True),
+    sa.Column("origin_device", sa.String(64), nullable=True),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+# At-most-once: one row per (device, seq) ever processed, written in the same
+# transaction as the data it changed.
+processed = sa.Table(
+    "processed", metadata,
+    sa.Column("device_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("superseded", sa.Text, nullable=False, default="[]"),
+    sa.Column("version", sa.BigInteger, nullable=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+# The single-row server-wide version counter (id = 1).
+counter = sa.Table(
+    "counter", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+blobs = sa.Table(
+    "blobs", metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+blob_uploaders = sa.Table(
+    "blob_uploaders", metadata,
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256"), primary_key=True),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), primary_key=True),
+)

@@ -1,0 +1,126 @@
+"""Login, refresh rotation, reuse detection, disable, revoke, logout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+from conftest import PASSWORD, Api, serve
+
+from desktop.sync.protocol import WIPE_CODES
+from server.admin import disable_user, list_devices, revoke_device
+from server.app import create_app
+from server.config import Settings
+
+
+def code(r: httpx.Response) -> str:
+    c: str = r.json()["detail"]["code"]
+    return c
+
+
+def test_login_wrong_password_and_unknown_user_look_the_same(api: Api) -> None:
+    api.user("alice")
+    bad = api.client.post("/v1/auth/login", json={"username": "alice", "password": "nope", "device_id": "d1"})
+    unknown = api.client.post("/v1/auth/login", json={"username": "zed", "password": "nope", "device_id": "d1"})
+    assert bad.status_code == unknown.status_code == 401
+    assert bad.json() == unknown.json()
+    assert code(bad) == "invalid_credentials"
+
+
+def test_refresh_rotates_and_reuse_ends_the_chain(api: Api) -> None:
+    api.user("alice", teams=("north",))
+    s = api.login("alice")
+    me = api.client.get("/v1/me", headers=s.headers)
+    assert me.json() == {"user_id": s.tokens["user_id"], "username": "alice", "role": "rep",
+                         "teams": ["north"], "device_id": "dev-alice"}
+    first = s.tokens["refresh_token"]
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": first, "device_id": s.device_id})
+    assert r.status_code == 200
+    second = r.json()
+    assert second["refresh_token"] != first
+    s.tokens = second
+    assert api.client.get("/v1/me", headers=s.headers).status_code == 200
+    # The old refresh token comes back (stolen copy): the whole chain ends.
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": first, "device_id": s.device_id})
+    assert r.status_code == 401 and code(r) == "refresh_reused"
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"],
+                                                   "device_id": s.device_id})
+    assert r.status_code == 401 and code(r) == "refresh_invalid"
+    r = api.client.get("/v1/me", headers=s.headers)
+    assert r.status_code == 401 and code(r) == "session_ended"
+    assert code(r) not in WIPE_CODES  # a re-login keeps the local data
+    assert api.client.get("/v1/me", headers=api.login("alice").headers).status_code == 200
+
+
+def test_refresh_token_is_bound_to_its_device(api: Api) -> None:
+    api.user("alice")
+    s = api.login("alice")
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": s.tokens["refresh_token"],
+                                                   "device_id": "other-device"})
+    assert r.status_code == 401 and code(r) == "refresh_invalid"
+
+
+def test_disable_user_ends_sessions_at_once(api: Api) -> None:
+    api.user("alice")
+    s = api.login("alice")
+    disable_user(api.engine, "alice")
+    r = api.client.get("/v1/pull", headers=s.headers)
+    assert r.status_code == 401 and code(r) == "user_disabled" and code(r) in WIPE_CODES
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": s.tokens["refresh_token"],
+                                                   "device_id": s.device_id})
+    assert r.status_code == 401
+    r = api.client.post("/v1/auth/login", json={"username": "alice", "password": PASSWORD, "device_id": "d9"})
+    assert r.status_code == 401 and code(r) == "user_disabled"
+
+
+def test_revoke_device_ends_only_that_device(api: Api) -> None:
+    api.user("alice")
+    laptop, phone = api.login("alice", "laptop"), api.login("alice", "phone")
+    assert [d["id"] for d in list_devices(api.engine, "alice")] == ["laptop", "phone"]
+    revoke_device(api.engine, "laptop")
+    r = api.client.post("/v1/push", json={"entries": []}, headers=laptop.headers)
+    assert r.status_code == 401 and code(r) == "device_revoked" and code(r) in WIPE_CODES
+    r = api.client.post("/v1/auth/login", json={"username": "alice", "password": PASSWORD,
+                                                 "device_id": "laptop"})
+    assert r.status_code == 401 and code(r) == "device_revoked"
+    assert api.client.get("/v1/me", headers=phone.headers).status_code == 200
+    assert [d["revoked"] for d in list_devices(api.engine, "alice")] == [True, False]
+
+
+def test_logout_tells_the_device_to_wipe(api: Api) -> None:
+    api.user("alice")
+    s = api.login("alice")
+    assert api.client.post("/v1/auth/logout", headers=s.headers).status_code == 200
+    r = api.client.get("/v1/me", headers=s.headers)
+    assert r.status_code == 401 and code(r) == "logged_out"
+
+
+def test_a_device_id_belongs_to_one_user(api: Api) -> None:
+    api.user("alice")
+    api.user("bob")
+    api.login("alice", "shared")
+    r = api.client.post("/v1/auth/login", json={"username": "bob", "password": PASSWORD, "device_id": "shared"})
+    assert r.status_code == 409 and code(r) == "device_in_use"
+
+
+def test_expired_and_forged_access_tokens(engine: sa.Engine, tmp_path: Path) -> None:
+    app = create_app(Settings(tmp_path / "x", engine.url.render_as_string(hide_password=False),
+                              access_ttl_s=-10), engine=engine)
+    with serve(app, engine) as api:
+        _expired(api)
+
+
+def _expired(api: Api) -> None:
+    api.user("alice")
+    s = api.login("alice")
+    r = api.client.get("/v1/me", headers=s.headers)
+    assert r.status_code == 401 and code(r) == "token_expired"
+    r = api.client.get("/v1/me", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert r.status_code == 401 and code(r) == "token_invalid"
+    r = api.client.get("/v1/me")
+    assert r.status_code == 401 and code(r) == "token_missing"
+    # A refresh still works and yields a token (expired again at once with this TTL).
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": s.tokens["refresh_token"],
+                                                   "device_id": s.device_id})
+    assert r.status_code == 200
