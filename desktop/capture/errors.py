@@ -1,0 +1,61 @@
+"""Capture errors: small subclasses of the app's CaptureError/Cancelled.
+
+Each message says what happened and what to do; library errors are translated to
+these at the boundary.
+"""
+
+from __future__ import annotations
+
+from desktop.errors import CaptureError
+
+
+class NotAnImageError(CaptureError):
+    """This file is not an image or PDF that FieldCRM can read. Use a JPEG, PNG, HEIC,
+    TIFF photo or a PDF scan."""
+
+
+class TruncatedFileError(CaptureError):
+    """This file is incomplete (it was cut off while copying or downloading). Copy the
+    original again and retry."""
+
+
+class EmptyPageError(CaptureError):
+    """The page is blank: no text was found. Check the photo shows the contract page."""
+
+
+class PasswordProtectedError(CaptureError):
+    """This PDF is password-protected. Save an unprotected copy and try again."""
+
+
+class OcrEngineMissingError(CaptureError):
+    """No text-recognition engine is available. Install Tesseract with the Chinese
+    language pack (Debian/Ubuntu: sudo apt-get install tesseract-ocr tesseract-ocr-chi-sim
+    tesseract-ocr-eng) or the rapidocr Python package."""
+
+
+# ---------------------------------------------------------------- voice notes
+class AudioDecodeError(CaptureError):
+    """This audio file could not be read: it is damaged or not a supported format. Use
+    WAV, MP3, M4A/AAC or OGG. The original file is kept as it was."""
+
+
+class SilentRecordingError(CaptureError):
+    """The recording is silent: no sound reached the microphone. Check that the right
+    microphone is selected and not muted, then record again. The recording is kept."""
+
+
+class NoSpeechError(CaptureError):
+    """No speech was recognised in the recording (only noise). Record again closer to
+    the microphone, or type the note. The recording is kept."""
+
+
+class VoiceModelMissingError(CaptureError):
+    """No speech model is installed. Download a Vosk model (for example
+    vosk-model-small-cn-0.22 for Chinese or vosk-model-small-en-us-0.15 for English from
+    alphacephei.com/vosk/models) on any computer, unzip it into the "models" folder of
+    your FieldCRM profile or a folder named in FIELDCRM_VOSK_MODELS, and try again."""
+
+
+class VoiceModelBrokenError(CaptureError):
+    """The speech model folder is incomplete or damaged. Replace it with a fresh,
+    fully unzipped copy of the Vosk model and try again."""

@@ -1,0 +1,349 @@
+"""Load contract pages (images, PDFs) and prepare them for OCR. No Qt.
+
+Loading keeps memory bounded: JPEGs are decoded at a reduced scale (`draft`) and
+every page is shrunk to at most `MAX_SIDE` pixels before any heavy work. Preparation
+finds the sheet of paper in a photo and straightens it, removes red seals, evens out
+the lighting, deskews and stretches the contrast.
+
+Raises the CaptureError subclasses from desktop.capture.errors with messages for the user.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from desktop.capture.errors import (
+    NotAnImageError,
+    PasswordProtectedError,
+    TruncatedFileError,
+)
+from desktop.errors import CaptureError
+
+MAX_SIDE = 4000  # longest side kept after loading (a 100 MP photo becomes ~13 MP)
+PAGE_WIDTH = 1650  # width of a prepared page (about 200 dpi for A4)
+PDF_DPI = 200
+MAX_PAGES = 200
+BLANK_INK_RATIO = 0.002  # fewer dark pixels than this: the page is blank
+WHITE_CLIP = 0.8  # after the stretch, grays lighter than this share of the range go white
+
+_heif_registered = False
+
+
+@dataclass
+class Page:
+    """One loaded page. `image` is RGB uint8 (H, W, 3)."""
+
+    image: np.ndarray
+    source: str  # file name
+    index: int  # page number within the whole contract, from 0
+    original_size: tuple[int, int]  # (width, height) before downscaling
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+        except ImportError:  # pragma: no cover - HEIC support is optional at run time
+            pass
+        _heif_registered = True
+
+
+def load_pages(paths: list[Path]) -> list[Page]:
+    """All pages of the given files, in order, forming one contract.
+
+    Raises NotAnImageError, TruncatedFileError, PasswordProtectedError or CaptureError.
+    """
+    if not paths:
+        raise CaptureError("No file given: choose the photo(s) or scan of the contract.")
+    pages: list[Page] = []
+    for path in paths:
+        for image, size in _load_file(Path(path)):
+            pages.append(Page(image, Path(path).name, len(pages), size))
+            if len(pages) > MAX_PAGES:
+                raise CaptureError(
+                    f"More than {MAX_PAGES} pages: split the contract into smaller files.")
+    return pages
+
+
+def _load_file(path: Path) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError as exc:
+        raise CaptureError(f"{path.name}: file not found.") from exc
+    except OSError as exc:
+        raise CaptureError(f"{path.name} cannot be read ({exc.strerror}).") from exc
+    if not head:
+        raise NotAnImageError(f"{path.name} is empty (0 bytes). Use the original photo or scan.")
+    if head.startswith(b"%PDF"):
+        yield from _load_pdf(path)
+    else:
+        yield from _load_image(path)
+
+
+def _load_image(path: Path) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
+    """Frames one at a time (a long TIFF never sits in memory whole)."""
+    _register_heif()
+    with _translated(path.name):
+        img = Image.open(path)
+    with img:
+        for i in range(getattr(img, "n_frames", 1)):
+            with _translated(path.name):
+                if i:
+                    img.seek(i)
+                size = img.size  # before `draft` shrinks it
+                frame = _decode_frame(img)
+            yield frame, size
+
+
+@contextmanager
+def _translated(name: str) -> Iterator[None]:
+    """Pillow's errors as CaptureErrors; its decompression-bomb warning silenced (the
+    image is shrunk on decode), its hard limit reported."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            yield
+    except UnidentifiedImageError as exc:
+        raise NotAnImageError(
+            f"{name} is not an image FieldCRM can read. Use a JPEG, PNG, HEIC or TIFF "
+            "photo, or a PDF scan.") from exc
+    except Image.DecompressionBombError as exc:
+        raise CaptureError(
+            f"{name} is too large to open safely (over {2 * (Image.MAX_IMAGE_PIXELS or 0) // 10**6}"
+            " megapixels). Save a smaller copy and try again.") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise TruncatedFileError(
+            f"{name} is damaged or incomplete and cannot be read ({exc}). Copy the original "
+            "file again and retry.") from exc
+
+
+def _decode_frame(img: Image.Image) -> np.ndarray:
+    """Decode at bounded size, honouring EXIF orientation; returns RGB."""
+    if img.format == "JPEG":
+        img.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
+    img.load()
+    img = ImageOps.exif_transpose(img) or img
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGBA") if "A" in img.getbands() or img.mode == "P" else img.convert("RGB")
+        if img.mode == "RGBA":  # transparent parts are paper, not black
+            bg = Image.new("RGB", img.size, "white")
+            bg.paste(img, mask=img.getchannel("A"))
+            img = bg
+    if img.mode == "L":
+        img = img.convert("RGB")
+    if max(img.size) > MAX_SIDE:
+        img = img.copy()
+        img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    arr = np.asarray(img, dtype=np.uint8)
+    if arr.ndim != 3 or arr.shape[0] < 16 or arr.shape[1] < 16:
+        raise NotAnImageError("The image is too small to hold a contract page.")
+    return arr
+
+
+def _load_pdf(path: Path) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        text = str(exc).lower()
+        if "password" in text:
+            raise PasswordProtectedError(
+                f"{path.name} is password-protected. Open it, save an unprotected copy, and "
+                "capture that copy.") from exc
+        raise TruncatedFileError(
+            f"{path.name} is a damaged PDF and cannot be read. Export or scan it again.") from exc
+    try:
+        if len(pdf) == 0:
+            raise CaptureError(f"{path.name} has no pages.")
+        for i in range(len(pdf)):
+            page = pdf[i]
+            w, h = page.get_size()
+            scale = min(PDF_DPI / 72, MAX_SIDE / max(w, h, 1))
+            bitmap = page.render(scale=scale, fill_color=(255, 255, 255, 255))
+            arr = np.array(bitmap.to_pil().convert("RGB"), dtype=np.uint8)
+            yield arr, (int(w * PDF_DPI / 72), int(h * PDF_DPI / 72))
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise TruncatedFileError(f"{path.name}: a page could not be rendered ({exc}).") from exc
+    finally:
+        pdf.close()
+
+
+def load_bytes(data: bytes, name: str = "image") -> np.ndarray:
+    """Decode one image held in memory (first frame), e.g. a camera frame."""
+    _register_heif()
+    with _translated(name), Image.open(io.BytesIO(data)) as img:
+        return _decode_frame(img)
+
+
+# ------------------------------------------------------------------ preparation
+def _order_quad(pts: np.ndarray) -> np.ndarray:
+    pts = pts.reshape(4, 2).astype(np.float32)
+    s = pts.sum(axis=1)
+    d = np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]],
+                    dtype=np.float32)
+
+
+def find_page_quad(rgb: np.ndarray) -> np.ndarray | None:
+    """Corners (tl, tr, br, bl) of the sheet of paper in a photo, or None when the image
+    is already just the page (a scan) or no clear sheet is visible."""
+    h, w = rgb.shape[:2]
+    scale = 600 / max(h, w)
+    small = cv2.resize(rgb, (max(1, int(w * scale)), max(1, int(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    gray = cv2.GaussianBlur(gray, (5, 5), 0)
+    area_img = gray.shape[0] * gray.shape[1]
+    candidates = []
+    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    edges = cv2.dilate(cv2.Canny(gray, 40, 120), np.ones((3, 3), np.uint8))
+    for src in (mask, edges):
+        contours, _ = cv2.findContours(src, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for c in sorted(contours, key=cv2.contourArea, reverse=True)[:3]:
+            hull = cv2.convexHull(c)
+            area = cv2.contourArea(hull)
+            if not 0.3 * area_img < area < 0.97 * area_img:
+                continue
+            peri = cv2.arcLength(hull, True)
+            for eps in (0.02, 0.03, 0.05):
+                approx = cv2.approxPolyDP(hull, eps * peri, True)
+                if len(approx) == 4:
+                    tl, tr, br, bl = _order_quad(approx)
+                    qw = max(float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl)))
+                    qh = max(float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr)))
+                    if 0.5 <= qh / max(qw, 1) <= 2.0:  # a sheet of paper, not a shadow band
+                        candidates.append((area, approx))
+                    break
+    if not candidates:
+        return None
+    _, best = max(candidates, key=lambda t: t[0])
+    quad = _order_quad(best) / scale
+    # A quad that hugs the image border is the whole image: nothing to straighten.
+    margin = 0.015 * max(h, w)
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    if np.all(np.linalg.norm(quad - corners, axis=1) < margin * 2):
+        return None
+    return quad
+
+
+def warp_page(rgb: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    tl, tr, br, bl = quad
+    width = max(float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl)))
+    height = max(float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr)))
+    out_w = PAGE_WIDTH
+    out_h = round(height / max(width, 1) * out_w)
+    dst = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], np.float32)
+    m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
+    return cv2.warpPerspective(rgb, m, (out_w, out_h), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def suppress_red(rgb: np.ndarray) -> np.ndarray:
+    """Grayscale where red ink (seals, stamps) turns to paper but black text under it
+    stays dark: red pixels take their (bright) red channel instead of the luminance."""
+    r = rgb[:, :, 0].astype(np.int16)
+    g = rgb[:, :, 1].astype(np.int16)
+    b = rgb[:, :, 2].astype(np.int16)
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    redness = r - np.maximum(g, b)
+    red = ((redness > 22) & (r > 70)).astype(np.uint8)
+    red = cv2.dilate(red, np.ones((5, 5), np.uint8)).astype(bool)  # JPEG blurs the edges
+    out = gray.copy()
+    # Seal ink reflects ~80 % in red: lift it close to (not above: that would upset
+    # flatten_light) the paper; black text under it stays dark.
+    lifted = (r[red].astype(np.float32) * 1.12).clip(0, 255).astype(np.uint8)
+    out[red] = np.maximum(gray[red], lifted)
+    return out
+
+
+def flatten_light(gray: np.ndarray) -> np.ndarray:
+    """Divide by the estimated paper brightness so shadows and gradients vanish."""
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    bg = cv2.dilate(small, np.ones((7, 7), np.uint8))
+    bg = cv2.medianBlur(bg, 21)
+    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    norm = cv2.divide(gray, np.maximum(bg, 1), scale=255)
+    return norm
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Rough noise level (Immerkaer's method) on a centre crop."""
+    h, w = gray.shape
+    crop = gray[h // 4: h // 4 + 400, w // 4: w // 4 + 400].astype(np.float32)
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    conv = cv2.filter2D(crop, -1, kernel)
+    return float(np.sqrt(np.pi / 2) * np.mean(np.abs(conv)) / 6)
+
+
+def estimate_skew(gray: np.ndarray) -> float:
+    """Skew angle in degrees (text lines' tilt), by the sharpest row projection."""
+    h, w = gray.shape
+    scale = 800 / w
+    small = cv2.resize(gray, (800, max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    centre = (binary.shape[1] / 2, binary.shape[0] / 2)
+
+    def score(angle: float) -> float:
+        m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        rot = cv2.warpAffine(binary, m, (binary.shape[1], binary.shape[0]), flags=cv2.INTER_NEAREST)
+        rows = rot.sum(axis=1, dtype=np.float64)
+        return float(np.sum(np.diff(rows) ** 2))
+
+    best = max(np.arange(-10, 10.01, 1.0), key=score)
+    best = max(np.arange(best - 1, best + 1.01, 0.2), key=score)
+    return float(best)
+
+
+def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+
+
+def is_blank(gray: np.ndarray) -> bool:
+    small = cv2.resize(gray, (400, max(1, int(gray.shape[0] * 400 / gray.shape[1]))),
+                       interpolation=cv2.INTER_AREA)
+    dark = np.count_nonzero(small < 128)
+    return bool(dark < BLANK_INK_RATIO * small.size or float(small.std()) < 4)
+
+
+def prepare(rgb: np.ndarray) -> np.ndarray:
+    """A straight, evenly lit, high-contrast grayscale page PAGE_WIDTH pixels wide."""
+    quad = find_page_quad(rgb)
+    if quad is not None:
+        rgb = warp_page(rgb, quad)
+    else:
+        h, w = rgb.shape[:2]
+        rgb = cv2.resize(rgb, (PAGE_WIDTH, max(1, int(h * PAGE_WIDTH / w))),
+                         interpolation=cv2.INTER_AREA if w > PAGE_WIDTH else cv2.INTER_CUBIC)
+    gray = suppress_red(rgb)
+    if noise_sigma(gray) > 6:
+        gray = cv2.bilateralFilter(gray, 5, 40, 5)  # edge-preserving; NL-means costs seconds
+    gray = flatten_light(gray)
+    angle = estimate_skew(gray)
+    if abs(angle) >= 0.3:
+        gray = rotate(gray, angle)
+    lo, hi = np.percentile(gray, (1, 99.5))
+    if hi - lo > 10:
+        # Stretch so the paper is white; faint remains (seal edges, stains) above
+        # WHITE_CLIP of the range go white too.
+        span = (hi - lo) * WHITE_CLIP
+        gray = cv2.convertScaleAbs(gray, alpha=255.0 / span, beta=-lo * 255.0 / span)
+    return gray

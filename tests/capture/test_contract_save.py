@@ -1,0 +1,77 @@
+"""Saving a confirmed contract into the real local store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from desktop.capture.contract_save import create_party_account, match_account, save_contract
+from desktop.errors import ValidationError
+from desktop.store import Store
+
+A_USCC = "91310115MA1K4ABC2X"
+
+
+def _valid(code: str) -> str:
+    from desktop.schema import uscc_check_char
+
+    return code[:17] + (uscc_check_char(code[:17]) or "")
+
+
+@pytest.fixture()
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = Store.open(tmp_path / "profile")
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def page(tmp_path: Path) -> Path:
+    p = tmp_path / "page1.png"
+    Image.new("RGB", (50, 70), "white").save(p)
+    return p
+
+
+def _values(a_uscc: str, b_name: str = "北京华信贸易有限公司") -> dict:
+    return {"contract_no": "HT-2026-00123", "party_a_name": "上海星辰科技有限公司",
+            "party_a_uscc": a_uscc, "party_b_name": b_name, "party_b_uscc": None,
+            "amount": 1200000, "amount_in_words": "人民币壹佰贰拾万元整", "currency": "CNY",
+            "sign_date": "2026-03-15"}
+
+
+def test_save_links_deal_pages_and_matched_accounts(store: Store, page: Path) -> None:
+    a_uscc = _valid(A_USCC)
+    acc_a = store.repo("account").create({"name": "星辰科技（上海）", "uscc": a_uscc})
+    acc_b = store.repo("account").create({"name": "北京 华信贸易有限公司"})
+    deal = store.repo("deal").create({"title": "ERP rollout", "account_id": acc_a["id"]})
+    out = save_contract(store, _values(a_uscc, "北京华信贸易有限公司"), deal_id=deal["id"], files=[page])
+    c = store.repo("contract").get(out.contract["id"])
+    assert c["deal_id"] == deal["id"] and c["amount"] == 1200000 and c["sign_date"] == "2026-03-15"
+    assert c["party_a_account_id"] == acc_a["id"]  # by credit code although the name differs
+    assert c["party_b_account_id"] == acc_b["id"]  # by normalised name
+    assert out.unmatched == []
+    sha = c["pages"][0]
+    assert store.blobs.path(sha).read_bytes() == page.read_bytes()
+    att = store.repo("attachment").find(sha256=sha)
+    assert att and att[0]["deal_id"] == deal["id"] and att[0]["mime_type"] == "image/png"
+
+
+def test_unmatched_party_is_reported_and_can_be_created(store: Store, page: Path) -> None:
+    deal = store.repo("deal").create({"title": "Pilot"})
+    out = save_contract(store, _values(_valid(A_USCC)), deal_id=deal["id"], files=[page])
+    assert [(u.side, u.name) for u in out.unmatched] == [("a", "上海星辰科技有限公司"),
+                                                        ("b", "北京华信贸易有限公司")]
+    acc = create_party_account(store, out.contract["id"], out.unmatched[0])
+    assert store.repo("contract").get(out.contract["id"])["party_a_account_id"] == acc["id"]
+    assert match_account(store, None, _valid(A_USCC))["id"] == acc["id"]
+
+
+def test_bad_credit_code_saves_nothing(store: Store, page: Path) -> None:
+    deal = store.repo("deal").create({"title": "Pilot"})
+    bad = A_USCC[:17] + ("0" if _valid(A_USCC)[17] != "0" else "1")
+    with pytest.raises(ValidationError, match="credit code"):
+        save_contract(store, _values(bad), deal_id=deal["id"], files=[page])
+    assert list(store.repo("contract").iter_all()) == []
+    assert list(store.repo("attachment").iter_all()) == []
