@@ -1,0 +1,131 @@
+"""What the Today view shows, computed on the store thread (Qt-free): the agenda of
+overdue and due-today tasks, follow-up warnings, stalled deals, the tray counts and a
+week heat map of missed follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from desktop.followup.clock import iso, parse_iso
+from desktop.followup.reminders import TABLE
+
+if TYPE_CHECKING:
+    from desktop.followup.scheduler import PendingReminder, Scheduler
+
+AGENDA_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    record_id: str
+    title: str
+    due_at: str  # UTC ISO
+    due_local: str  # "HH:MM" today, else "MM-DD HH:MM", in the user's zone
+    overdue: bool
+    owner: str | None
+
+
+@dataclass
+class TodayData:
+    overdue: list[AgendaItem] = field(default_factory=list)
+    due_today: list[AgendaItem] = field(default_factory=list)
+    warnings: list[PendingReminder] = field(default_factory=list)
+    stalled: list[PendingReminder] = field(default_factory=list)
+    heatmap: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
+    heat_days: list[str] = field(default_factory=list)  # the 7 local dates, oldest first
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"overdue": len(self.overdue), "due_today": len(self.due_today),
+                "warnings": len(self.warnings), "stalled": len(self.stalled)}
+
+
+def tooltip(counts: dict[str, int], lang: str = "en") -> str:
+    if lang.startswith("zh"):
+        return (f"FieldCRM：逾期 {counts['overdue']}，今日到期 {counts['due_today']}，"
+                f"跟进预警 {counts['warnings']}，停滞商机 {counts['stalled']}")
+    return (f"FieldCRM: {counts['overdue']} overdue, {counts['due_today']} due today, "
+            f"{counts['warnings']} follow-up warnings, {counts['stalled']} stalled deals")
+
+
+def today_data(sched: Scheduler) -> TodayData:
+    """Run on the store thread (ctx.run(lambda store: today_data(scheduler)))."""
+    store = sched.store
+    now = sched.clock.now()
+    zone = sched.clock.zone()
+    local_now = now.astimezone(zone)
+    end_of_day = dt.datetime.combine(local_now.date() + dt.timedelta(days=1), dt.time(),
+                                     tzinfo=zone)
+    out = TodayData()
+    rows = store.conn.execute(
+        "SELECT id, subject, due_at, owner FROM activity INDEXED BY followup_task_due "
+        "WHERE deleted = 0 AND kind = 'task' AND done_at IS NULL AND due_at < ? "
+        "ORDER BY due_at LIMIT ?", (iso(end_of_day), AGENDA_LIMIT * 4)).fetchall()
+    for rid, subject, due_at, owner in rows:
+        if not sched.is_mine(owner):
+            continue
+        due = parse_iso(due_at)
+        if due is None:
+            continue
+        local = due.astimezone(zone)
+        shown = local.strftime("%H:%M") if local.date() == local_now.date() else \
+            local.strftime("%m-%d %H:%M")
+        item = AgendaItem(rid, subject or "", due_at, shown, due < now, owner)
+        (out.overdue if item.overdue else out.due_today).append(item)
+    out.overdue = out.overdue[:AGENDA_LIMIT]
+    for p in sched.pending_for(due_before=now):
+        if p.kind in ("golden_warning", "golden_overdue"):
+            out.warnings.append(p)
+        elif p.kind == "stalled":
+            out.stalled.append(p)
+    # A record with both a warning and an overdue reminder shows once, as overdue.
+    overdue_ids = {p.record_id for p in out.warnings if p.kind == "golden_overdue"}
+    out.warnings = [p for p in out.warnings
+                    if p.kind == "golden_overdue" or p.record_id not in overdue_ids]
+    out.heatmap, out.heat_days = missed_heatmap(sched, now, zone)
+    return out
+
+
+def missed_heatmap(sched: Scheduler, now: dt.datetime, zone: dt.tzinfo,
+                   ) -> tuple[list[list[int]], list[str]]:
+    """7 local days x 24 local hours: follow-ups missed in each hour (tasks not done by
+    their due time, new records that passed 72 hours without a valid follow-up)."""
+    first_day = now.astimezone(zone).date() - dt.timedelta(days=6)
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
+    grid = [[0] * 24 for _ in range(7)]
+    days = [(first_day + dt.timedelta(days=i)).isoformat() for i in range(7)]
+    conn = sched.store.conn
+    moments: list[str] = []
+    for due_at, done_at, owner in conn.execute(
+            "SELECT due_at, done_at, owner FROM activity WHERE deleted = 0 AND kind = 'task' "
+            "AND due_at >= ? AND due_at <= ?", (iso(start), iso(now))):
+        if (done_at is None or done_at > due_at) and sched.is_mine(owner):
+            moments.append(due_at)
+    for (fire_at,) in conn.execute(
+            f"SELECT fire_at FROM {TABLE} WHERE kind = 'golden_overdue' AND state != 'obsolete' "
+            "AND fire_at >= ? AND fire_at <= ?", (iso(start), iso(now))):
+        moments.append(fire_at)
+    for m in moments:
+        t = parse_iso(m)
+        if t is None:
+            continue
+        local = t.astimezone(zone)
+        d = (local.date() - first_day).days
+        if 0 <= d < 7:
+            grid[d][local.hour] += 1
+    return grid, days
+
+
+def stalled_text(p: PendingReminder, now: dt.datetime, lang: str = "en") -> str:
+    """"Fleet renewal · Proposal · 12 days" (stage and time in stage from the reminder)."""
+    from desktop.followup.pipeline import stage_label
+
+    parts = p.key.split(":", 3)  # stalled:<id>:<stage>:<since>
+    since = parse_iso(parts[3]) if len(parts) == 4 else None
+    if since is None:
+        return p.title
+    days = max(0, (now - since).days)
+    unit = f"{days} 天" if lang.startswith("zh") else f"{days} days"
+    return f"{p.title} · {stage_label(parts[2], lang)} · {unit}"

@@ -1,0 +1,99 @@
+"""The golden 72 hours: warning at 48 h, overdue at 72 h with a review task for the
+manager; what counts as a valid follow-up."""
+
+from __future__ import annotations
+
+from desktop.followup.clock import FakeClock
+from desktop.followup.settings import Criterion, FollowupSettings
+from desktop.store import Store
+from tests.followup.conftest import at, make_scheduler
+
+SHA = "a" * 64
+
+
+def log(store: Store, account_id: str, **values: object) -> None:
+    store.repo("activity").create({"subject": "follow-up", "account_id": account_id, **values})
+
+
+def test_warning_at_48_overdue_at_72_and_one_review_task(fstore: Store, clock: FakeClock) -> None:
+    sched = make_scheduler(fstore, clock, manager="manager.li")
+    acc = fstore.repo("account").create({"name": "美团", "lifecycle": "lead"})["id"]
+    sched.tick()
+    clock.advance(hours=47, minutes=59)
+    assert sched.tick() == []
+    clock.advance(minutes=1)
+    (warn,) = sched.tick()
+    assert warn.title == "No follow-up yet (48 h): 美团" and not warn.urgent
+    clock.advance(hours=23, minutes=59)
+    assert sched.tick() == []
+    assert fstore.repo("activity").find(owner="manager.li") == []
+    clock.advance(minutes=1)
+    (over,) = sched.tick()
+    assert over.title == "Follow-up overdue (72 h): 美团" and over.urgent
+    (review,) = fstore.repo("activity").find(owner="manager.li")
+    assert review["kind"] == "task" and review["account_id"] == acc
+    assert review["subject"] == "Review: “美团” had no valid follow-up within 72 hours"
+    assert review["due_at"] == at(clock)
+    sched.snooze(over.keys[0], 5)  # fires again after the snooze, but no second review task
+    clock.advance(minutes=5)
+    assert len(sched.tick()) == 1
+    assert len(fstore.repo("activity").find(owner="manager.li")) == 1
+
+
+def test_two_criteria_make_a_valid_follow_up(fstore: Store, clock: FakeClock) -> None:
+    sched = make_scheduler(fstore, clock, manager="manager.li")
+    acc = fstore.repo("account").create({"name": "京东"})["id"]
+    clock.advance(hours=10)
+    log(fstore, acc, kind="call", duration_s=95)
+    clock.advance(hours=1)
+    log(fstore, acc, kind="note", outcome="quote_sent", done_at=at(clock))
+    clock.advance(hours=70)
+    sched.full_pass()
+    assert sched.tick() == []
+    assert fstore.repo("activity").find(owner="manager.li") == []
+
+
+def test_short_call_and_photo_visit_is_only_one_criterion(fstore: Store, clock: FakeClock) -> None:
+    sched = make_scheduler(fstore, clock)
+    acc = fstore.repo("account").create({"name": "小米"})["id"]
+    log(fstore, acc, kind="call", duration_s=89)  # under 90 s: does not count
+    log(fstore, acc, kind="visit", attachments=[SHA])
+    log(fstore, acc, kind="task", outcome="客户回复")  # a planned task, not done: no
+    clock.advance(hours=48)
+    assert [n.kinds for n in sched.tick()] == [("golden_warning",)]
+    # The customer replies: now two criteria hold and the pending overdue is cancelled.
+    log(fstore, acc, kind="note", outcome="客户回复：下周见面", done_at=at(clock))
+    clock.advance(hours=24)
+    assert sched.tick() == []
+
+
+def test_follow_up_rule_is_configurable(fstore: Store, clock: FakeClock) -> None:
+    one_call = (Criterion("long_call", kind="call", min_duration_s=300),)
+    sched = make_scheduler(fstore, clock, criteria=one_call, required_criteria=1,
+                           golden_warn_hours=24, golden_overdue_hours=36)
+    a = fstore.repo("account").create({"name": "Acme"})["id"]
+    b = fstore.repo("account").create({"name": "Globex"})["id"]
+    log(fstore, a, kind="call", duration_s=301)
+    log(fstore, b, kind="call", duration_s=120)
+    clock.advance(hours=24)
+    (n,) = sched.tick()
+    assert n.record_id == b
+
+
+def test_deals_have_a_golden_72_too_and_old_records_do_not(fstore: Store, clock: FakeClock) -> None:
+    sched = make_scheduler(fstore, clock, golden_window_days=5)
+    fstore.repo("deal").create({"title": "ERP rollout"})
+    clock.advance(hours=48)
+    assert [n.title for n in sched.tick()] == ["No follow-up yet (48 h): ERP rollout"]
+    clock.advance(days=6)
+    sched.full_pass()
+    assert [p.kind for p in sched.due_now()] == []
+
+
+def test_settings_round_trip_through_the_store(fstore: Store) -> None:
+    from desktop.followup.settings import load_settings, save_settings
+
+    s = FollowupSettings(golden_warn_hours=24, quiet_start="21:30", manager="li",
+                         stalled_days={"proposal": 3})
+    save_settings(fstore, s)
+    assert load_settings(fstore) == s
