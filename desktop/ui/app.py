@@ -1,0 +1,104 @@
+"""`run_app`: the desktop app's entry point (desktop.cli calls it for `fieldcrm`).
+
+The window is shown at once; the store is opened on the store worker thread, never
+on the UI thread, and the views fill in as their first pages arrive.
+
+Set FIELDCRM_STARTUP_PROBE=1 to print start-up timings (JSON, on stderr) and quit once
+the first page of accounts is on screen (used to measure start-up time).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+EXTENSION_PREFIX = "ext_"
+PROBE_TIMEOUT_MS = 60000
+
+
+def load_extensions(window: object) -> None:
+    """Import desktop/ui/ext_*.py modules and call their `install(window)`."""
+    import desktop.ui
+
+    for info in pkgutil.iter_modules(desktop.ui.__path__):
+        if not info.name.startswith(EXTENSION_PREFIX):
+            continue
+        try:
+            module = importlib.import_module(f"desktop.ui.{info.name}")
+            install = getattr(module, "install", None)
+            if callable(install):
+                install(window)
+        except Exception:
+            log.exception("UI extension %s failed to load; the app runs without it", info.name)
+
+
+def run_app(profile: Path, argv: list[str], lang: str | None) -> int:
+    """Open the main window on the store in `profile`; return the exit code."""
+    t0 = time.perf_counter()
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.context import AppContext
+    from desktop.ui.main_window import MainWindow
+
+    program = sys.argv[0] if sys.argv else "fieldcrm"
+    qt_args = list(argv) if argv and argv[0] == program else [program, *argv]
+    app = QApplication.instance() or QApplication(qt_args)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("FieldCRM")
+    app.setOrganizationName("FieldCRM")
+    font = QFont(app.font())
+    font.setFamilies([font.family(), "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC"])
+    app.setFont(font)
+    ctx = AppContext(Path(profile), lang=lang)
+    window = MainWindow(ctx)
+    load_extensions(window)
+    window.show()
+    ctx.start()  # opens the store on the worker thread
+    shown_ms = (time.perf_counter() - t0) * 1000
+    shown_at = time.time()
+    log.info("main window shown after %.0f ms", shown_ms)
+
+    if os.environ.get("FIELDCRM_STARTUP_PROBE"):
+        _probe(app, ctx, window, t0, shown_ms, shown_at)
+    code = app.exec()
+    ctx.shutdown()
+    return int(code)
+
+
+def _probe(app: object, ctx: object, window: object, t0: float, shown_ms: float,
+           shown_at: float) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.context import AppContext
+    from desktop.ui.main_window import MainWindow
+
+    assert isinstance(app, QApplication) and isinstance(ctx, AppContext)
+    assert isinstance(window, MainWindow)
+    marks: dict[str, float] = {"window_shown_ms": round(shown_ms, 1), "shown_at": shown_at}
+    ctx.store_ready.connect(lambda: marks.setdefault(
+        "store_open_ms", round((time.perf_counter() - t0) * 1000, 1)))
+
+    guard = QTimer(window, singleShot=True, interval=PROBE_TIMEOUT_MS)
+    guard.timeout.connect(app.quit)
+    guard.start()
+
+    def first_page() -> None:
+        if "first_page_ms" in marks:
+            return
+        guard.stop()
+        marks["first_page_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        marks["rows"] = window.accounts.model.rowCount()
+        print(json.dumps(marks), file=sys.stderr, flush=True)
+        app.quit()
+
+    window.accounts.model.loaded.connect(first_page)
+    window.show_tab(1)

@@ -1,0 +1,54 @@
+"""Fixtures for the Qt tests: an AppContext on a fresh profile (store opened on its
+worker thread), the main window, helpers to wait for the worker and to save
+screenshots into /work/main/screenshots (git-ignored)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def make_ctx(qapp: Any, profile: Path) -> Iterator[Callable[..., Any]]:
+    from desktop.ui.context import AppContext
+
+    made: list[AppContext] = []
+
+    def make(lang: str = "en", **kw: Any) -> AppContext:
+        ctx = AppContext(kw.pop("profile_dir", profile), lang=lang, **kw)
+        ctx.start()
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.shutdown()
+
+
+@pytest.fixture
+def ctx(make_ctx: Callable[..., Any]) -> Any:
+    return make_ctx("en")
+
+
+@pytest.fixture
+def make_window(qtbot: Any, make_ctx: Callable[..., Any]) -> Callable[..., Any]:
+    from desktop.ui.main_window import MainWindow
+
+    def make(lang: str = "en", **kw: Any) -> MainWindow:
+        ctx = make_ctx(lang, **kw)
+        window = MainWindow(ctx)
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        qtbot.waitUntil(lambda: ctx.is_ready or ctx.open_error is not None, timeout=10000)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window: Callable[..., Any]) -> Any:
+    return make_window("en")

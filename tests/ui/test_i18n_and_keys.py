@@ -1,0 +1,117 @@
+"""Every UI text has its Chinese; the keyboard shortcuts do what the menus say;
+times are shown in local time."""
+
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.ui.catalog_zh import ZH
+from desktop.ui.formatting import local_time, parse_local_time
+from desktop.ui.i18n import Translator
+from tests.ui.helpers import settle
+
+UI = Path(__file__).resolve().parents[2] / "desktop" / "ui"
+MINE = ("account_page", "app", "context", "deal_board", "formatting", "lazy_model",
+        "main_window", "record_dialog", "record_list", "search_panel", "settings_dialog",
+        "today_view")
+
+
+def literal_texts(path: Path) -> set[str]:
+    """Strings passed to tr(...) and the values of the *_TEXT tables."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name == "tr" and node.args and isinstance(node.args[0], ast.Constant):
+                out.add(node.args[0].value)
+            if name == "act" and len(node.args) >= 3 and isinstance(node.args[2], ast.Constant):
+                out.add(node.args[2].value)  # menu actions
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and any(
+                isinstance(t, ast.Name) and t.id.endswith("_TEXT") for t in node.targets):
+            out |= {v.value for v in node.value.values if isinstance(v, ast.Constant)}
+    return {t for t in out if isinstance(t, str)}
+
+
+def test_every_ui_text_has_chinese() -> None:
+    texts: set[str] = set()
+    for name in MINE:
+        texts |= literal_texts(UI / f"{name}.py")
+    assert len(texts) > 60
+    missing = sorted(t for t in texts if t not in ZH)
+    assert missing == []
+
+
+def test_choices_and_placeholders_translate() -> None:
+    zh = Translator("zh_CN")
+    assert zh.choice("legal_review") == "法务审核" and zh.choice("visit") == "拜访"
+    assert Translator("en").choice("legal_review") == "Legal review"
+    assert zh.tr("Saved “{title}”.", title="腾讯") == "已保存“腾讯”。"
+
+
+@pytest.fixture
+def shanghai(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def test_times_are_stored_utc_and_shown_local(shanghai: Any) -> None:
+    assert local_time("2026-11-22T04:15:08Z") == "2026-11-22 12:15"
+    assert parse_local_time("2026-11-22 12:15") == "2026-11-22T04:15:00Z"
+    assert parse_local_time("  ") is None
+    with pytest.raises(ValueError):
+        parse_local_time("tomorrow")
+
+
+def test_shortcuts(qtbot: Any, window: Any) -> None:
+    keys = {name: a.shortcut().toString() for name, a in window.actions_by_name.items()}
+    assert keys["new"] == "Ctrl+N" and keys["find"] == "Ctrl+F" and keys["undo"] == "Ctrl+Z"
+    assert keys["delete"] == "Del" and keys["refresh"] == "F5"
+    assert [keys[f"tab{i}"] for i in range(1, 6)] == [f"Ctrl+{i}" for i in range(1, 6)]
+    ctx = window.ctx
+    for i in range(1, 6):
+        window.actions_by_name[f"tab{i}"].trigger()
+        assert window.tabs.currentIndex() == i - 1
+    window.actions_by_name["tab3"].trigger()  # Contacts: Ctrl+N makes a contact
+    window.actions_by_name["new"].trigger()
+    assert window.dialog.ent.name == "contact"
+    window.dialog.reject()
+    window.actions_by_name["find"].trigger()
+    assert window.search.box.hasFocus() or window.focusWidget() is window.search.box
+    window.search.box.setText("abc")
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(window.search.box, Qt.Key.Key_Escape)  # Esc clears the search
+    assert window.search.box.text() == "" and not window.search.results.isVisible()
+    ctx.run_and_wait(lambda s: s.repo("contact").create({"name": "李雷"}))
+    window.actions_by_name["refresh"].trigger()  # F5
+    settle(qtbot, ctx)
+    assert window.contacts.model.rowCount() == 1
+    window.actions_by_name["undo"].trigger()  # nothing deleted yet
+    assert "Nothing to undo" in window.statusBar().currentMessage()
+
+
+def test_registered_today_sections_survive_a_language_switch(qtbot: Any, make_window: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from desktop.ui import main_window
+
+    monkeypatch.setattr(main_window, "TODAY_SECTIONS", [])
+    main_window.register_today_section(lambda ctx, win: QLabel(ctx.tr("Today"), objectName="extra"))
+    window = make_window("en")
+    assert window.today.findChild(QLabel, "extra").text() == "Today"
+    window.ctx.set_language("zh")
+    assert window.today.findChild(QLabel, "extra").text() == "今天"
+    window.ctx.set_language("en")
+    acc = window.ctx.run_and_wait(lambda s: s.repo("account").create({"name": "小米科技有限责任公司"}))
+    window.open_record("account", acc["id"])
+    qtbot.waitUntil(lambda: window.account_page.title.full == "小米科技有限责任公司", timeout=5000)
