@@ -76,9 +76,9 @@ def disable_user(engine: sa.Engine, username: str) -> None:
     """Disable a user: every session of theirs ends on its next request."""
     with write_tx(engine) as conn:
         uid = _user_id(conn, username)
+        # The refresh tokens stay: a device presenting one is told to wipe (user_disabled)
+        # instead of merely "signed out", and the token can never be used again anyway.
         conn.execute(t.users.update().where(t.users.c.id == uid).values(disabled=True))
-        conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.device_id.in_(
-            sa.select(t.devices.c.id).where(t.devices.c.user_id == uid))))
 
 
 def list_users(engine: sa.Engine) -> list[dict[str, Any]]:
@@ -111,4 +111,5 @@ def revoke_device(engine: sa.Engine, device_id: str) -> None:
                          .values(revoked_at=now_iso())).rowcount
         if n != 1:
             raise AdminError(f"No device '{device_id}'.")
-        conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.device_id == device_id))
+        # Its refresh tokens are kept so that the device, presenting one, learns it must
+        # wipe its data (device_revoked); every use of them is refused.

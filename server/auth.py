@@ -5,7 +5,10 @@
 - Login binds a device to the user and returns a refresh token (random, stored as its
   sha256, rotated on every refresh) and an access token (JWT HS256, 15 min) carrying
   user, device and the device's token generation `gen`.
-- Reusing a rotated refresh token revokes the device's whole chain: every refresh token
+- A rotated token that comes back within REUSE_GRACE_S, while its successor has not
+  been used, is taken as a retry after a lost reply and answered with a fresh pair (the
+  unseen successor is dropped).
+- Reusing a rotated refresh token later revokes the device's whole chain: every refresh token
   of the device is dropped and `gen` is bumped, so its access tokens die too.
 - Every authenticated request re-reads the device and the user: a revoked device, a
   disabled user or a logged-out device is refused at once, whatever the token says.
@@ -13,6 +16,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import os
@@ -37,6 +41,14 @@ JWT_SECRET_KEY = "jwt_secret"
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 USERNAME_RE = re.compile(r"^[^\x00-\x1f]{1,100}$")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# How long a rotated refresh token may come back without ending the session: long
+# enough for a client to retry after a lost reply, short enough to limit a stolen copy.
+REUSE_GRACE_S = 60.0
+
+
+def _age_s(iso: str) -> float:
+    stamp = dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return (dt.datetime.now(dt.UTC) - stamp).total_seconds()
 
 
 def _hasher() -> argon2.PasswordHasher:
@@ -168,6 +180,17 @@ class Auth:
                 t.refresh_tokens.c.token_hash == h, t.refresh_tokens.c.used_at.is_(None))
                 .values(used_at=now_iso())).rowcount
             if used == 1:
+                return self._issue(conn, user, device_id, row.gen)
+            advanced = conn.execute(sa.select(t.refresh_tokens.c.token_hash).where(
+                t.refresh_tokens.c.device_id == device_id,
+                t.refresh_tokens.c.used_at > row.used_at)).first() is not None
+            if not advanced and _age_s(row.used_at) <= REUSE_GRACE_S:
+                # The reply carrying the successor was probably lost (flaky network):
+                # the device retries with the token it still holds. Replace the unseen
+                # successor rather than end the session.
+                conn.execute(t.refresh_tokens.delete().where(
+                    t.refresh_tokens.c.device_id == device_id,
+                    t.refresh_tokens.c.used_at.is_(None)))
                 return self._issue(conn, user, device_id, row.gen)
             # A rotated token came back: someone holds a copy. End the whole chain.
             conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.device_id == device_id))

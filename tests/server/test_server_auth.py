@@ -39,18 +39,41 @@ def test_refresh_rotates_and_reuse_ends_the_chain(api: Api) -> None:
     assert r.status_code == 200
     second = r.json()
     assert second["refresh_token"] != first
-    s.tokens = second
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"],
+                                                   "device_id": s.device_id})
+    assert r.status_code == 200
+    third = r.json()
+    s.tokens = third
     assert api.client.get("/v1/me", headers=s.headers).status_code == 200
-    # The old refresh token comes back (stolen copy): the whole chain ends.
+    # The old refresh token comes back after the chain moved on (stolen copy): it all ends.
     r = api.client.post("/v1/auth/refresh", json={"refresh_token": first, "device_id": s.device_id})
     assert r.status_code == 401 and code(r) == "refresh_reused"
-    r = api.client.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"],
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": third["refresh_token"],
                                                    "device_id": s.device_id})
     assert r.status_code == 401 and code(r) == "refresh_invalid"
     r = api.client.get("/v1/me", headers=s.headers)
     assert r.status_code == 401 and code(r) == "session_ended"
     assert code(r) not in WIPE_CODES  # a re-login keeps the local data
     assert api.client.get("/v1/me", headers=api.login("alice").headers).status_code == 200
+
+
+def test_a_retry_after_a_lost_refresh_reply_gets_a_fresh_pair(api: Api) -> None:
+    api.user("alice")
+    s = api.login("alice")
+    first = s.tokens["refresh_token"]
+    lost = api.client.post("/v1/auth/refresh", json={"refresh_token": first, "device_id": s.device_id})
+    assert lost.status_code == 200  # ...but the reply never reached the device
+    retry = api.client.post("/v1/auth/refresh", json={"refresh_token": first, "device_id": s.device_id})
+    assert retry.status_code == 200
+    s.tokens = retry.json()
+    assert api.client.get("/v1/me", headers=s.headers).status_code == 200
+    # The successor the device never saw is dead; the one it holds now rotates on.
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": lost.json()["refresh_token"],
+                                                   "device_id": s.device_id})
+    assert r.status_code == 401 and code(r) == "refresh_invalid"
+    r = api.client.post("/v1/auth/refresh", json={"refresh_token": s.tokens["refresh_token"],
+                                                   "device_id": s.device_id})
+    assert r.status_code == 200
 
 
 def test_refresh_token_is_bound_to_its_device(api: Api) -> None:

@@ -99,7 +99,8 @@ def test_today_panel_and_centre_show_the_week(qtbot: Any, make_ctx: Any, lang: s
     shot(centre, f"followup_centre_{lang}")
 
 
-def test_rules_editor_shows_rules_and_says_why_it_cannot_save(qtbot: Any, make_ctx: Any) -> None:
+def test_rules_editor_saves_rules_as_records(qtbot: Any, make_ctx: Any) -> None:
+    from desktop.followup.pipeline import load_rules
     from desktop.ui.followup_rules_editor import PipelineRulesEditor
 
     for lang in ("en", "zh"):
@@ -112,9 +113,13 @@ def test_rules_editor_shows_rules_and_says_why_it_cannot_save(qtbot: Any, make_c
         assert editor.table.rowCount() == 3
         assert editor.table.item(1, 2).text() == "contract, field:amount, field:signed_amount"
         shot(editor, f"followup_rules_{lang}")
-    editor.save_btn.click()  # the schema has no pipeline_rule entity yet: told, not silent
+    editor.table.item(1, 4).setText("先上传合同")
+    editor.save_btn.click()
     settle(qtbot, ctx)
-    assert "cannot store pipeline rules yet" in editor.status.text()
+    assert editor.status.text() == "已保存。"
+    saved = ctx.run_and_wait(load_rules)
+    assert "先上传合同" in [r.message_zh for r in saved]
+    assert ctx.run_and_wait(lambda s: s.repo("pipeline_rule").page(limit=10)), "rules are store records"
 
 
 def test_buttons_on_a_native_notification_act_on_the_reminder(qtbot: Any, make_ctx: Any) -> None:
