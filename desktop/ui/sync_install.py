@@ -43,7 +43,7 @@ class SyncUi(QObject):
             a.triggered.connect(lambda _checked=False, s=slot: s())
             menu.addAction(a)
             self.actions[name] = a
-        window.destroyed.connect(lambda *_: self.controller.shutdown())
+        window.destroyed.connect(self.controller.shutdown)
 
     def sign_in(self) -> LoginDialog:
         dlg = LoginDialog(self.ctx, self.window)
@@ -66,8 +66,12 @@ class SyncUi(QObject):
 
     def shutdown(self) -> None:
         self.controller.shutdown()
+        # The views are top-level windows owned by this object, not by Qt: delete them
+        # here, while Qt still runs, rather than leave them to the interpreter's exit.
         for v in self._views.values():
             v.close()
+            v.deleteLater()
+        self._views.clear()
 
 
 def install(window: Any) -> SyncUi:
