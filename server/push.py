@@ -225,13 +225,19 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             for row in conn.execute(sa.select(t.processed).where(
                     t.processed.c.device_id == p.device_id, t.processed.c.seq.in_(chunk))):
                 prior[int(row.seq)] = row
-        ids = sorted({entries[i].record_id for i in mine if RECORD_ID_RE.match(entries[i].record_id)})
+        by_entity: dict[str, set[str]] = {}
+        for i in mine:
+            if entries[i].entity in ENTITIES and RECORD_ID_RE.match(entries[i].record_id):
+                by_entity.setdefault(entries[i].entity, set()).add(entries[i].record_id)
         recs: dict[tuple[str, str], _Rec] = {}
-        for chunk in _chunks(ids):
-            for row in conn.execute(sa.select(t.records).where(t.records.c.record_id.in_(chunk))):
-                recs[(row.entity, row.record_id)] = _Rec(
-                    json.loads(row.fields), row.owner, row.created_by, int(row.version),
-                    row.origin_device, exists=True)
+        for entity, id_set in sorted(by_entity.items()):
+            # entity first: the lookup walks the (entity, record_id) primary key.
+            for chunk in _chunks(sorted(id_set)):
+                for row in conn.execute(sa.select(t.records).where(
+                        t.records.c.entity == entity, t.records.c.record_id.in_(chunk))):
+                    recs[(row.entity, row.record_id)] = _Rec(
+                        json.loads(row.fields), row.owner, row.created_by, int(row.version),
+                        row.origin_device, exists=True)
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
         now = now_iso()
