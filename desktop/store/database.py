@@ -73,9 +73,20 @@ def open_database(path: Path) -> Database:
         conn.execute("PRAGMA cache_size = -32000")
         conn.execute("PRAGMA temp_store = MEMORY")
         if applied != mig.KNOWN:
-            mig.migrations.apply(db)
-        with db.atomic():
-            mig.add_missing_columns(db)
+            # Two processes opening a new store at once: the write lock makes one migrate
+            # while the other waits, then finds nothing pending.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                mig.migrations.apply(db)
+                mig.add_missing_columns(db)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        else:
+            with db.atomic():
+                mig.add_missing_columns(db)
         return db
     except sqlite3.Error as exc:
         raise translate(exc, path) from exc

@@ -190,7 +190,8 @@ class Repository:
     def _write_fields(self, w: Any, row: sqlite3.Row, old: dict[str, Any],
                       diff: dict[str, Any]) -> None:
         clocks = json.loads(row["_clocks"])
-        stamp = w.stamp
+        # A fresh stamp per write: two writes of one field in one transaction must not tie.
+        stamp = w.next_stamp()
         for k in diff:
             clocks[k] = stamp
         sets = ", ".join(f'"{k}" = ?' for k in diff)

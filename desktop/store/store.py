@@ -202,6 +202,10 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                # Another connection (the sync engine's) may have advanced the clock.
+                on_disk = self.conn.execute("SELECT value FROM meta WHERE key = 'hlc_last'").fetchone()
+                if on_disk and on_disk[0]:
+                    self.clock.observe(on_disk[0])
                 yield tx
                 if tx._stamp is not None:
                     self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)",
