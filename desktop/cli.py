@@ -119,7 +119,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
+def _only_global_options(argv: Sequence[str]) -> bool:
+    """True when argv opens the app or runs the smoke test: then the sub-command plugins,
+    which import OCR, HTTP and speech libraries, are not loaded (start-up time)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--profile")
+    pre.add_argument("--lang")
+    pre.add_argument("--smoke-test", action="store_true")
+    _, rest = pre.parse_known_args(list(argv))
+    return not rest
+
+
+def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldcrm", description="FieldCRM: offline-first CRM for field sales.")
     parser.add_argument("--profile", type=Path, default=None,
                         help="profile folder (database, blobs, settings); default: the user data folder")
@@ -164,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     capture = sub.add_parser("capture", help="contracts by OCR, notes and voice notes")
     capture_sub = capture.add_subparsers(dest="capture_command", required=True)
-    for module, function, parent in PLUGINS:
+    for module, function, parent in PLUGINS if plugins else ():
         try:
             plugin = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -176,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(plugins=not _only_global_options(argv))
     args = parser.parse_args(argv)
     if args.profile is None:
         args.profile = default_profile()
