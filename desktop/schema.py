@@ -8,6 +8,7 @@ declared here is stored, validated, searched and synced everywhere without more 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -338,8 +339,38 @@ def is_valid_uscc(code: str) -> bool:
     return len(code) == 18 and uscc_check_char(code[:17]) == code[17]
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+@functools.cache
+def _cn_mobile_pattern() -> re.Pattern[str]:
+    import phonenumbers
+
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    assert meta is not None and meta.mobile.national_number_pattern is not None
+    return re.compile(meta.mobile.national_number_pattern)
+
+
+def _cn_mobile(raw: str, region: str) -> str | None:
+    """E.164 of a Chinese mobile number, by the same metadata pattern phonenumbers uses,
+    without its general parser (a tenth of the cost: bulk imports are mostly these)."""
+    s = _PHONE_SEPARATORS.sub("", raw)
+    if s.startswith("+86"):
+        s = s[3:]
+    elif s.startswith("0086"):
+        s = s[4:]
+    elif region != "CN":
+        return None
+    if len(s) == 11 and s.isascii() and s.isdigit() and _cn_mobile_pattern().fullmatch(s):
+        return "+86" + s
+    return None
+
+
 def normalize_phone(raw: str, region: str = "CN") -> str:
     """E.164 form of a phone number; raises ValidationError if it is not a valid number."""
+    fast = _cn_mobile(raw, region)
+    if fast is not None:
+        return fast
     import phonenumbers  # local import: the server and the store only need it here
 
     try:
