@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def build(profile: Path, n_acc: int, n_con: int) -> dict[str, float]:
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.conn.execute("ANALYZE")
     store.close()
-    return {"import_rows_per_s": (n_acc + n_con) / import_s, "index_rows_per_s": indexed / index_s}
+    # Faker generation runs inside this loop, so this rate is lower than the import alone.
+    return {"build_rows_per_s_with_generation": (n_acc + n_con) / import_s,
+            "build_index_rows_per_s": indexed / index_s}
 
 
 def queries(store: Store, rng: random.Random, n: int) -> tuple[list[str], list[str], list[str]]:
@@ -91,20 +94,17 @@ def main() -> None:
 
         shutil.rmtree(profile, ignore_errors=True)
         metrics.update(build(profile, args.accounts, args.contacts))
-    # import speed on its own, into a fresh store (when the big one was reused)
-    if "import_rows_per_s" not in metrics:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            s = Store.open(Path(tmp))
-            rows = list(DemoData(seed=3).accounts(50_000))
-            t = time.perf_counter()
-            s.repo("account").import_many(rows, index=False)
-            metrics["import_rows_per_s"] = 50_000 / (time.perf_counter() - t)
-            t = time.perf_counter()
-            s.index_backlog(chunk=5000)
-            metrics["index_rows_per_s"] = 50_000 / (time.perf_counter() - t)
-            s.close()
+    # import speed on its own (rows generated beforehand), into a fresh store
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Store.open(Path(tmp))
+        rows = list(DemoData(seed=3).accounts(50_000))
+        t = time.perf_counter()
+        s.repo("account").import_many(rows, index=False)
+        metrics["import_rows_per_s"] = 50_000 / (time.perf_counter() - t)
+        t = time.perf_counter()
+        s.index_backlog(chunk=5000)
+        metrics["index_rows_per_s"] = 50_000 / (time.perf_counter() - t)
+        s.close()
 
     opens = []
     for _ in range(5):
