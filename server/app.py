@@ -41,6 +41,7 @@ from server.errors import api_error
 from server.notify import Notifier, PgListener
 from server.pull import current_version, pull_page
 from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
+from server.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
@@ -102,9 +103,20 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"ok": True, "protocol": PROTOCOL_VERSION}
 
+    throttle = LoginThrottle()
+
     @app.post("/v1/auth/login", response_model=TokenPair)
-    def login(req: LoginRequest) -> TokenPair:
-        return auth.login(req.username, req.password, req.device_id, req.device_name)
+    def login(req: LoginRequest, request: Request) -> TokenPair:
+        address = request.client.host if request.client else ""
+        throttle.check(req.username, address)
+        try:
+            tokens = auth.login(req.username, req.password, req.device_id, req.device_name)
+        except HTTPException as exc:
+            if isinstance(exc.detail, dict) and exc.detail.get("code") == "invalid_credentials":
+                throttle.failed(req.username, address)
+            raise
+        throttle.succeeded(req.username, address)
+        return tokens
 
     @app.post("/v1/auth/refresh", response_model=TokenPair)
     def refresh(req: RefreshRequest) -> TokenPair:

@@ -102,6 +102,9 @@ class SyncClient:
             if code == "invalid_credentials":
                 raise AuthError("Wrong user name or password.")
             raise AuthError(message or "The server did not accept these credentials.")
+        if resp.status_code == 429:
+            _, message = _detail(resp)
+            raise AuthError(message or "Too many attempts; wait a few minutes and try again.")
         pair = TokenPair.model_validate(self._json(resp))
         self._take(pair)
         return pair

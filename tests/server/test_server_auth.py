@@ -147,3 +147,39 @@ def _expired(api: Api) -> None:
     r = api.client.post("/v1/auth/refresh", json={"refresh_token": s.tokens["refresh_token"],
                                                    "device_id": s.device_id})
     assert r.status_code == 200
+
+
+def test_password_guessing_is_slowed_down_then_the_right_password_works_again(api: Api) -> None:
+    from server import throttle
+
+    api.user("alice")
+    body = {"username": "alice", "password": "wrong", "device_id": "d1"}
+    for _ in range(throttle.MAX_FAILURES):
+        assert code(api.client.post("/v1/auth/login", json=body)) == "invalid_credentials"
+    r = api.client.post("/v1/auth/login", json={**body, "password": PASSWORD})
+    assert r.status_code == 429 and code(r) == "too_many_attempts"
+    assert 0 < int(r.headers["Retry-After"]) <= throttle.WINDOW_S + 1
+    assert "try again in" in r.json()["detail"]["message"]
+    # Another user is not locked out by alice's attacker.
+    api.user("bob")
+    assert api.client.get("/v1/me", headers=api.login("bob").headers).status_code == 200
+
+
+def test_throttle_forgets_failures_once_they_leave_the_window() -> None:
+    import pytest
+    from fastapi import HTTPException
+
+    from server.throttle import LoginThrottle
+
+    now = [0.0]
+    t = LoginThrottle(max_failures=3, window_s=60, clock=lambda: now[0])
+    for _ in range(3):
+        t.failed("Alice", "10.0.0.1")
+    with pytest.raises(HTTPException):
+        t.check("alice", "10.0.0.1")
+    t.check("alice", "10.0.0.2")  # another address is not blocked
+    now[0] = 61.0
+    t.check("alice", "10.0.0.1")
+    t.failed("alice", "10.0.0.1")
+    t.succeeded("alice", "10.0.0.1")
+    t.check("alice", "10.0.0.1")
