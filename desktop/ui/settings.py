@@ -17,6 +17,7 @@ LANGUAGES = ("auto", "en", "zh")
 @dataclass
 class Settings:
     language: str = "auto"  # "auto" follows the system locale
+    voice_model: str = ""  # folder of the Vosk model for voice notes; "" = the first found
 
     @classmethod
     def load(cls, profile: Path) -> Settings:
