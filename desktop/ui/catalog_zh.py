@@ -27,6 +27,7 @@ ZH: dict[str, str] = {
     "Contact": "联系人",
     "Undo": "撤销",
     "Cancel": "取消",
+    "Dismiss": "关闭",
     "OK": "确定",
     "Save": "保存",
     "Yes": "是",

@@ -2,6 +2,12 @@
 
 A card shows title, amount and account. Move a card to another stage by dragging it
 onto that column or with its context menu ("Move to ▸").
+
+A move can be refused: `board.stage_checks` holds functions
+`check(store, deal, new_stage, lang) -> list[str]` (run on the store worker before the
+move; the follow-up extension adds desktop.followup.pipeline.check_stage_move).
+When one returns reasons the deal stays where it was and the board shows them above the
+columns; a refusal is never silent.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +61,8 @@ from desktop.ui.lazy_model import Column, RecordRole, RecordTableModel
 
 if TYPE_CHECKING:
     from desktop.store import Store
+
+StageCheck = Callable[["Store", dict[str, Any], str, str], list[str]]
 
 DEAL_MIME = "application/x-fieldcrm-deal"
 CARD_HEIGHT = 70
@@ -185,10 +194,18 @@ class StageList(QListView):
         return True
 
 
-def move_op(deal_id: str, stage: str) -> Callable[[Store], dict[str, Any]]:
-    def op(store: Store) -> dict[str, Any]:
-        return store.repo("deal").update(
+def move_op(deal_id: str, stage: str, checks: Sequence[StageCheck] = (),
+            lang: str = "en") -> Callable[[Store], list[str]]:
+    """Move a deal unless a check refuses; returns the reasons it was refused ([] = moved)."""
+    def op(store: Store) -> list[str]:
+        if checks:
+            deal = store.repo("deal").get(deal_id)
+            reasons = [r for check in checks for r in check(store, deal, stage, lang)]
+            if reasons:
+                return reasons
+        store.repo("deal").update(
             deal_id, {"stage": stage, "stage_changed_at": to_utc_iso(dt.datetime.now(dt.UTC))})
+        return []
     return op
 
 
@@ -198,11 +215,13 @@ class DealBoard(QWidget):
     edit_requested = Signal(dict)
     delete_requested = Signal(dict)
     new_requested = Signal()
+    move_blocked = Signal(str)  # why a move was refused (also shown on the board)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("deal_board")
+        self.stage_checks: list[StageCheck] = []
         self.models: dict[str, DealCardModel] = {}
         self.lists: dict[str, StageList] = {}
         self.headers: dict[str, QLabel] = {}
@@ -253,7 +272,26 @@ class DealBoard(QWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: #666; font-size: 15px; padding: 16px;")
         self.empty.hide()
+        self.blocked = QLabel()
+        self.blocked.setObjectName("move_blocked")
+        self.blocked.setWordWrap(True)
+        self.blocked.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.blocked_bar = QWidget()
+        self.blocked_bar.setObjectName("move_blocked_bar")
+        dismiss = QToolButton()
+        dismiss.setText("×")
+        dismiss.setToolTip(ctx.tr("Dismiss"))
+        dismiss.setAutoRaise(True)
+        dismiss.clicked.connect(self.blocked_bar.hide)
+        self.blocked_bar.setStyleSheet("#move_blocked_bar { background: #fff4e5; border: 1px solid "
+                                       "#f0b429; border-radius: 4px; } #move_blocked { color: #7a4100; }")
+        bar = QHBoxLayout(self.blocked_bar)
+        bar.setContentsMargins(10, 6, 4, 6)
+        bar.addWidget(self.blocked, 1)
+        bar.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.blocked_bar.hide()
         layout.addWidget(self.hint)
+        layout.addWidget(self.blocked_bar)
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
 
@@ -288,8 +326,19 @@ class DealBoard(QWidget):
         return None
 
     def move_deal(self, deal_id: str, stage: str) -> None:
-        """Change a deal's stage (in the background); the columns refresh from the change."""
-        self.ctx.run(move_op(deal_id, stage), initiator=self)
+        """Change a deal's stage (in the background); the columns refresh from the change.
+        When a stage check refuses, the deal stays and the board says what is missing."""
+        self.ctx.run(move_op(deal_id, stage, tuple(self.stage_checks), self.ctx.lang),
+                     on_done=self._moved, initiator=self)
+
+    def _moved(self, reasons: list[str]) -> None:
+        if not reasons:
+            self.blocked_bar.hide()
+            return
+        text = "\n".join(reasons)
+        self.blocked.setText(text)
+        self.blocked_bar.show()
+        self.move_blocked.emit(text)
 
     def _menu(self, view: StageList, pos: QPoint) -> None:
         index = view.indexAt(pos)

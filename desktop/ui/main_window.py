@@ -5,6 +5,11 @@ Other UI modules can add tabs with `register_tab(title_en, factory)` before the 
 is built (see desktop.ui.app: modules named desktop/ui/ext_*.py are imported and their
 `install(window)` is called), and widgets to the status bar with
 `window.statusBar().addPermanentWidget(w)`.
+
+An extension installed after the window was built hooks two signals: `built` (menus and
+views were just rebuilt, e.g. after a language switch: add your menu and Today section
+again; `build()` clears the menu bar) and `closing` (the window is closing and the store
+is about to shut down: stop your timers and threads).
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QLabel,
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -61,6 +68,9 @@ def register_today_section(factory: TabFactory) -> None:
 
 
 class MainWindow(QMainWindow):
+    built = Signal()  # menus and views were (re)built; extensions add theirs again
+    closing = Signal()  # before the store shuts down; extensions stop their work
+
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -131,7 +141,13 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")
         self.tabs.setDocumentMode(True)
-        for widget, title in ((self.today, "Today"), (self.accounts, "Accounts"),
+        # Today scrolls rather than squeeze its lists when sections are added under them.
+        today_scroll = QScrollArea()
+        today_scroll.setObjectName("today_scroll")
+        today_scroll.setWidgetResizable(True)
+        today_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        today_scroll.setWidget(self.today)
+        for widget, title in ((today_scroll, "Today"), (self.accounts, "Accounts"),
                               (self.contacts, "Contacts"), (self.board, "Deals"),
                               (self.activities, "Activities")):
             self.tabs.addTab(widget, tr(title))
@@ -165,6 +181,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         if ctx.open_error:
             self._store_failed(ctx.open_error)
+        self.built.emit()
 
     def _build_menus(self) -> None:
         tr = self.ctx.tr
@@ -257,6 +274,8 @@ class MainWindow(QMainWindow):
             self.account_page.reload()
             return
         widget = self.tabs.currentWidget()
+        if widget is not None and widget.objectName() == "today_scroll":
+            widget = self.today
         reload = getattr(widget, "refresh", None)
         if callable(reload):
             reload()
@@ -419,5 +438,6 @@ class MainWindow(QMainWindow):
         return dlg
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.closing.emit()
         self.ctx.shutdown()
         super().closeEvent(event)
