@@ -1,0 +1,72 @@
+"""Sync in the running app: desktop.ui.sync_install adds the status-bar item and the Sync
+menu and starts the engine when the profile is signed in; this module mounts it,
+keeps the menu through language switches and stops the engine when the window closes.
+
+Start-up stays fast: sync needs httpx, the protocol models and the session code (about
+0.2 s of imports). They are loaded on the store worker thread once the store is open,
+behind the first pages already asked for, and sync is mounted when that is done.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import shiboken6
+
+log = logging.getLogger(__name__)
+
+# The Sync menu's actions as desktop.ui.sync_install makes them (name, English text).
+MENU = (("sync_login", "Sign in…"), ("sync_now", "Sync now"),
+        ("sync_conflicts", "Conflicts…"), ("sync_problems", "Sync problems…"))
+
+
+def install(window: Any) -> None:
+    ctx = window.ctx
+    if ctx.is_ready:
+        _queue(window)
+    else:
+        ctx.store_ready.connect(lambda: _queue(window))
+
+
+def _warm(_store: Any) -> None:
+    """On the store worker: load sync's (Qt-free) libraries off the UI thread."""
+    import desktop.sync.engine
+    import desktop.sync.session  # noqa: F401
+
+
+def _queue(window: Any) -> None:
+    window.ctx.run(_warm, on_done=lambda _r: mount(window), on_error=lambda _exc: mount(window))
+
+
+def mount(window: Any) -> Any:
+    """Mount sync in `window` (once); returns its SyncUi, or None when it cannot."""
+    if not shiboken6.isValid(window):
+        return None
+    if getattr(window, "sync_ui", None) is not None:
+        return window.sync_ui
+    try:
+        from PySide6.QtCore import QCoreApplication
+
+        from desktop.ui import sync_install
+
+        ui = sync_install.install(window)
+    except Exception:
+        log.exception("sync could not be mounted; the app runs without it")
+        return None
+    window.closing.connect(ui.shutdown)
+    app = QCoreApplication.instance()
+    if app is not None:  # quitting without closing the window (e.g. the start-up probe)
+        app.aboutToQuit.connect(ui.shutdown)
+    window.built.connect(lambda: _add_menu(window, ui))
+    return ui
+
+
+def _add_menu(window: Any, ui: Any) -> None:
+    """After the window rebuilt its menus (language switch): the Sync menu again."""
+    tr = window.ctx.tr
+    menu = window.menuBar().addMenu(tr("&Sync"))
+    for name, text in MENU:
+        action = ui.actions[name]
+        action.setText(tr(text))
+        menu.addAction(action)
