@@ -1,0 +1,55 @@
+"""Follow-up in the running app: the Today panel, reminders (OS notification, tray or
+status bar, and the notification centre), the Follow-up menu (notifications, pipeline
+rules, settings) and the pipeline check on the deal board. desktop.ui.followup_install
+does the work.
+
+Start-up stays fast: once the store is open, the follow-up libraries load on the store
+worker thread, behind the first pages already asked for, and follow-up is mounted when
+that is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import shiboken6
+
+log = logging.getLogger(__name__)
+
+
+def install(window: Any) -> None:
+    ctx = window.ctx
+    if ctx.is_ready:
+        _queue(window)
+    else:
+        ctx.store_ready.connect(lambda: _queue(window))
+
+
+def _warm(_store: Any) -> None:
+    """On the store worker: load the (Qt-free) follow-up libraries off the UI thread."""
+    import desktop.followup.service
+    import desktop.followup.today  # noqa: F401
+
+    with contextlib.suppress(ImportError):  # without it the notifier uses the tray
+        import desktop_notifier  # noqa: F401  (the notifier needs it a moment later)
+
+
+def _queue(window: Any) -> None:
+    window.ctx.run(_warm, on_done=lambda _r: mount(window), on_error=lambda _exc: mount(window))
+
+
+def mount(window: Any) -> Any:
+    """Mount follow-up in `window` (once); returns its FollowupUi, or None when it cannot."""
+    if not shiboken6.isValid(window):
+        return None
+    if getattr(window, "followup_ui", None) is not None:
+        return window.followup_ui
+    try:
+        from desktop.ui import followup_install
+
+        return followup_install.install(window)
+    except Exception:
+        log.exception("follow-up could not be mounted; the app runs without it")
+        return None
