@@ -68,9 +68,35 @@ def run_app(profile: Path, argv: list[str], lang: str | None) -> int:
 
     if os.environ.get("FIELDCRM_STARTUP_PROBE"):
         _probe(app, ctx, window, t0, shown_ms, shown_at)
-    code = app.exec()
+    code = _exec_with_asyncio(app)
     ctx.shutdown()
     return int(code)
+
+
+def _asyncio_running() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _exec_with_asyncio(app: object) -> int:
+    """Run Qt's event loop as the asyncio loop (qasync), so that desktop-notifier can
+    post native notifications and hear their buttons."""
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return int(loop.run_forever())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def _probe(app: object, ctx: object, window: object, t0: float, shown_ms: float,
@@ -97,6 +123,7 @@ def _probe(app: object, ctx: object, window: object, t0: float, shown_ms: float,
         guard.stop()
         marks["first_page_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         marks["rows"] = window.accounts.model.rowCount()
+        marks["asyncio_loop"] = _asyncio_running()
         print(json.dumps(marks), file=sys.stderr, flush=True)
         app.quit()
 

@@ -152,15 +152,16 @@ def _expired(api: Api) -> None:
 def test_password_guessing_is_slowed_down_then_the_right_password_works_again(api: Api) -> None:
     from server import throttle
 
-    api.user("alice")
-    body = {"username": "alice", "password": "wrong", "device_id": "d1"}
+    # A user of its own: the server (and its throttle) outlives this test.
+    api.user("throttled-carol")
+    body = {"username": "throttled-carol", "password": "wrong", "device_id": "d1"}
     for _ in range(throttle.MAX_FAILURES):
         assert code(api.client.post("/v1/auth/login", json=body)) == "invalid_credentials"
     r = api.client.post("/v1/auth/login", json={**body, "password": PASSWORD})
     assert r.status_code == 429 and code(r) == "too_many_attempts"
     assert 0 < int(r.headers["Retry-After"]) <= throttle.WINDOW_S + 1
     assert "try again in" in r.json()["detail"]["message"]
-    # Another user is not locked out by alice's attacker.
+    # Another user is not locked out by carol's attacker.
     api.user("bob")
     assert api.client.get("/v1/me", headers=api.login("bob").headers).status_code == 200
 

@@ -137,10 +137,13 @@ def test_language_switch_keeps_the_menus_and_the_panel(qtbot: Any, app_window: A
     window = app_window("en", seed_week)
     ctx = window.ctx
     panel = window.followup_ui.panel
+    first = menu_titles(window)
     for lang, titles in (("zh", ["跟进(&O)", "同步(&S)"]), ("en", ["F&ollow-up", "&Sync"])):
         ctx.set_language(lang)
         settle(qtbot, ctx)
         shown = menu_titles(window)
+        if lang == "en":
+            assert shown == first  # every menu back in its place
         assert all(shown.count(t) == 1 for t in titles), shown  # back, and only once
         assert len(shown) == len(set(shown))
         window.show_tab(0)

@@ -78,7 +78,7 @@ def test_today_panel_and_centre_show_the_week(qtbot: Any, make_ctx: Any, lang: s
     assert any(t.endswith("杭州云栖科技有限公司") for t in warned)  # account and deal both
     assert sum(map(sum, panel.heatmap.grid)) >= 4
     stalled = panel.lists["stalled"].item(0).text()
-    assert stalled == ("Fleet telematics renewal · 方案 · 12 天" if lang == "zh"
+    assert stalled == ("Fleet telematics renewal · 方案报价 · 12 天" if lang == "zh"
                        else "Fleet telematics renewal · Proposal · 12 days")
     title = panel.boxes["overdue"].title()
     assert title == ("逾期（5）" if lang == "zh" else "Overdue (5)")
@@ -204,3 +204,12 @@ def test_settings_form_saves_thresholds_and_refuses_nonsense(qtbot: Any, make_ct
     assert form.status.text() == ("The follow-up warning must come before the overdue time "
                                   "(80 h is not before 72 h).")
     assert ctx.run_and_wait(lambda s: scheduler_for(s).settings.golden_warn_hours) == 24
+
+
+def test_reminders_and_the_board_call_stages_by_the_same_chinese_names() -> None:
+    from desktop.followup.pipeline import stage_label
+    from desktop.schema import STAGES
+    from desktop.ui.catalog_zh import ZH
+
+    for stage in STAGES:
+        assert stage_label(stage, "zh") == ZH[stage_label(stage, "en")]

@@ -70,3 +70,4 @@ def test_run_app_shows_the_window_then_the_first_page(profile: Path) -> None:
     marks = json.loads(next(line for line in done.stderr.splitlines() if line.startswith("{")))
     assert marks["rows"] == 200
     assert marks["window_shown_ms"] <= marks["first_page_ms"]
+    assert marks["asyncio_loop"], "native notifications need Qt's loop to be the asyncio loop"
