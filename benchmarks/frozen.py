@@ -3,7 +3,7 @@
     python -m benchmarks.frozen --json [--runs N]
 
 Builds the Linux one-folder bundle, or reuses the cached build of this exact tree
-(tests/build/frozen_build.py, cache outside the repo), then measures:
+(tests/packaging/frozen_build.py, cache outside the repo), then measures:
   bundle_mb              size of dist/FieldCRM without speech models (target <= 200)
   frozen_start_s         process start to main window shown, bundle files evicted from
                          the page cache first (posix_fadvise DONTNEED: "cold" for the
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._util import emit, log
-from tests.build.frozen_build import EXECUTABLE, bundle_size_bytes, ensure_bundle, frozen_env
+from tests.packaging.frozen_build import EXECUTABLE, bundle_size_bytes, ensure_bundle, frozen_env
 
 PROBE_TIMEOUT_S = 120
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.build.frozen_build import (
+from tests.packaging.frozen_build import (
     APP,
     EXECUTABLE,
     FrozenBuildError,
