@@ -60,12 +60,14 @@ records = sa.Table(
     "records", metadata,
     sa.Column("entity", sa.String(32), primary_key=True),
     sa.Column("record_id", sa.String(64), primary_key=True),
-    sa.Column("owner", sa.String(100), nullable=False, index=True),
+    sa.Column("owner", sa.String(100), nullable=False),
     sa.Column("created_by", sa.String(100), nullable=False),
     sa.Column("fields", sa.Text, nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False, index=True),
     sa.Column("origin_device", sa.String(64), nullable=True),
     sa.Column("updated_at", sa.String(32), nullable=False),
+    # pull: each visible owner's versions after the cursor (see server.pull)
+    sa.Index("ix_records_owner_version", "owner", "version"),
 )
 
 # At-most-once: one row per (device, seq) ever processed, written in the same

@@ -16,15 +16,13 @@ from typing import Any
 
 import shiboken6
 
+from desktop.ui.deferred import mount_when_ready
+
 log = logging.getLogger(__name__)
 
 
 def install(window: Any) -> None:
-    ctx = window.ctx
-    if ctx.is_ready:
-        _queue(window)
-    else:
-        ctx.store_ready.connect(lambda: _queue(window))
+    mount_when_ready(window, _warm, mount)
 
 
 def _warm(_store: Any) -> None:
@@ -34,10 +32,6 @@ def _warm(_store: Any) -> None:
 
     with contextlib.suppress(ImportError):  # without it the notifier uses the tray
         import desktop_notifier  # noqa: F401  (the notifier needs it a moment later)
-
-
-def _queue(window: Any) -> None:
-    window.ctx.run(_warm, on_done=lambda _r: mount(window), on_error=lambda _exc: mount(window))
 
 
 def mount(window: Any) -> Any:

@@ -14,6 +14,8 @@ from typing import Any
 
 import shiboken6
 
+from desktop.ui.deferred import mount_when_ready
+
 log = logging.getLogger(__name__)
 
 # The Sync menu's actions as desktop.ui.sync_install makes them (name, English text).
@@ -22,21 +24,13 @@ MENU = (("sync_login", "Sign in…"), ("sync_now", "Sync now"),
 
 
 def install(window: Any) -> None:
-    ctx = window.ctx
-    if ctx.is_ready:
-        _queue(window)
-    else:
-        ctx.store_ready.connect(lambda: _queue(window))
+    mount_when_ready(window, _warm, mount)
 
 
 def _warm(_store: Any) -> None:
     """On the store worker: load sync's (Qt-free) libraries off the UI thread."""
     import desktop.sync.engine
     import desktop.sync.session  # noqa: F401
-
-
-def _queue(window: Any) -> None:
-    window.ctx.run(_warm, on_done=lambda _r: mount(window), on_error=lambda _exc: mount(window))
 
 
 def mount(window: Any) -> Any:
