@@ -181,6 +181,10 @@ class SyncEngine:
         without a pull: the server holds exactly what this device holds for those records."""
         after = 0
         cursor = int(store.meta_get(CURSOR_KEY) or 0)
+        if self._cursor == 0 and self._server_seen == 0:
+            # A fresh engine knows nothing newer than the stored cursor; the version check
+            # below still proves whether anyone else wrote since.
+            self._cursor = cursor
         exact = cursor == self._cursor and self._server_seen <= cursor
         pushed_any = False
         while True:
