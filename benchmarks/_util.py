@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -38,3 +40,21 @@ def emit(metrics: dict[str, Any], as_json: bool) -> None:
     else:
         for k, v in rounded.items():
             print(f"{k:>28}: {v}")
+
+
+def evict(root: Path) -> int:
+    """Drop a file, or every file under a folder, from the OS page cache (posix_fadvise
+    DONTNEED after a sync): the next read comes from disk, as after a reboot."""
+    paths = [root] if root.is_file() else [Path(d) / f for d, _, fs in os.walk(root) for f in fs]
+    n = 0
+    for p in paths:
+        if p.is_symlink() or not p.is_file():
+            continue
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            n += 1
+        finally:
+            os.close(fd)
+    return n

@@ -31,28 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._util import emit, log
+from benchmarks._util import emit, evict, log
 from tests.packaging.frozen_build import EXECUTABLE, bundle_size_bytes, ensure_bundle, frozen_env
 
 PROBE_TIMEOUT_S = 120
-
-
-def evict(bundle: Path) -> int:
-    """Drop the bundle's files from the page cache; returns how many files."""
-    n = 0
-    for dirpath, _dirs, files in os.walk(bundle):
-        for f in files:
-            p = os.path.join(dirpath, f)
-            if os.path.islink(p):
-                continue
-            fd = os.open(p, os.O_RDONLY)
-            try:
-                os.fdatasync(fd)
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-                n += 1
-            finally:
-                os.close(fd)
-    return n
 
 
 def start_once(bundle: Path) -> dict[str, float]:
