@@ -58,6 +58,7 @@ PAGE_FILES, PAGE_REVIEW, PAGE_SAVED = 0, 1, 2
 _STEP_RE = re.compile(r"(Preparing|Reading) page (\d+) of (\d+)")
 
 register_catalog({
+    "Take a photo…": "拍照…",
     "Capture a contract": "录入合同",
     "Deal": "商机",
     "Type to find the deal…": "输入名称查找商机…",
@@ -169,6 +170,8 @@ class ContractCaptureWindow(QWidget):
         self.file_list.setMaximumHeight(150)
         self.choose_button = QPushButton(tr("Choose files…"))
         self.choose_button.clicked.connect(self.choose_files)
+        self.camera_button = QPushButton(tr("Take a photo…"))
+        self.camera_button.clicked.connect(self.open_camera)
         self.clear_button = QPushButton(tr("Clear"))
         self.clear_button.clicked.connect(self.clear_files)
         self.read_button = QPushButton(tr("Read the contract"))
@@ -176,6 +179,7 @@ class ContractCaptureWindow(QWidget):
         self.read_button.clicked.connect(self.read_contract)
         buttons = QHBoxLayout()
         buttons.addWidget(self.choose_button)
+        buttons.addWidget(self.camera_button)
         buttons.addWidget(self.clear_button)
         buttons.addStretch(1)
         buttons.addWidget(self.read_button)
@@ -278,6 +282,16 @@ class ContractCaptureWindow(QWidget):
             f"{self.ctx.tr(FILE_FILTER)};;{self.ctx.tr('All files (*)')}")
         if paths:
             self.add_files(sorted((Path(p) for p in paths), key=lambda p: p.name.lower()))
+
+    def open_camera(self) -> QWidget:
+        """The camera dialog; each photo taken becomes the next page."""
+        from desktop.ui.camera_capture import CameraDialog
+
+        dlg = CameraDialog(self.ctx, self)
+        dlg.photo_taken.connect(lambda path: self.add_files([path]))
+        dlg.open()
+        self.camera_dialog = dlg
+        return dlg
 
     def add_files(self, paths: list[Path]) -> None:
         """Add pages (after the ones already chosen). While reading, nothing changes."""

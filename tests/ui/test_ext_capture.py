@@ -84,6 +84,7 @@ def test_capture_menu_is_there_in_both_languages(qtbot: Any, make_window: Any) -
 
 
 def test_every_capture_text_has_chinese() -> None:
+    import desktop.ui.camera_capture
     import desktop.ui.capture_contract_window
     import desktop.ui.ext_capture
     import desktop.ui.voice_window  # noqa: F401  (they register their catalogs)
@@ -91,7 +92,7 @@ def test_every_capture_text_has_chinese() -> None:
     from tests.ui.test_i18n_and_keys import UI, literal_texts
 
     texts: set[str] = set()
-    for name in ("ext_capture", "capture_contract_window", "voice_window"):
+    for name in ("ext_capture", "capture_contract_window", "voice_window", "camera_capture"):
         texts |= literal_texts(UI / f"{name}.py")
     assert len(texts) > 40
     zh = Translator("zh")
@@ -415,3 +416,24 @@ def test_a_deal_created_elsewhere_appears_and_the_choice_is_kept(
     ctx.run(lambda store: store.repo("deal").create({"title": "Brand-new deal"}))
     qtbot.waitUntil(lambda: w.deal_combo.findText("Brand-new deal") >= 0, timeout=5000)
     assert w.chosen_deal_id() == first
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_without_a_camera_the_photo_button_says_so_and_photos_become_pages(
+        qtbot: Any, make_window: Any, tmp_path: Path, lang: str) -> None:
+    from PySide6.QtMultimedia import QMediaDevices
+
+    assert not QMediaDevices.videoInputs(), "this test expects a machine without a camera"
+    window = make_window(lang)
+    w = install(window).open_contract()
+    dlg = w.open_camera()
+    qtbot.waitUntil(dlg.isVisible)
+    expected = "没有找到摄像头" if lang == "zh" else "No camera was found"
+    assert expected in dlg.message.text()
+    assert not dlg.take_button.isEnabled()
+    shot(dlg, f"capture_camera_none_{lang}")
+    # A photo the camera saved is the next page of the contract.
+    photo = make_sample(seed=4, lang="zh", kinds=("jpeg",)).write(tmp_path)
+    dlg.photo_taken.emit(photo)
+    assert w.files == [photo] and w.file_list.count() == 1
+    dlg.close()
