@@ -302,6 +302,8 @@ class MainWindow(QMainWindow):
         return self._show_dialog(dlg)
 
     def _show_dialog(self, dlg: RecordDialog) -> RecordDialog:
+        if dlg.ent.name == "deal":
+            dlg.stage_checks = tuple(self.board.stage_checks)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.saved.connect(lambda rec: self.show_message(
             self.ctx.tr("Saved “{title}”.", title=rec.get(dlg.ent.title_field) or "")))

@@ -8,6 +8,7 @@ dialog stays open with what was typed and says what happened.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -37,6 +38,7 @@ from desktop.schema import (
     FieldType,
     Role,
     may_write,
+    to_utc_iso,
     validate_value,
 )
 from desktop.ui.context import AppContext
@@ -263,6 +265,9 @@ class RecordDialog(QDialog):
         self.ent = ENTITIES[entity]
         self.record = record
         self.saving = False
+        # For deals: the same stage checks as the board (see DealBoard.stage_checks), so a
+        # stage changed here is refused for the same reasons a board move would be.
+        self.stage_checks: tuple[Callable[..., list[str]], ...] = ()
         self.setObjectName(f"dialog_{entity}")
         title = "Edit {entity}" if record else "New {entity}"
         self.setWindowTitle(ctx.tr(title, entity=self.ent.label(ctx.lang)))
@@ -379,12 +384,32 @@ class RecordDialog(QDialog):
 
             def op(store: Store) -> dict[str, Any]:
                 return store.repo(name).update(rid, changes)
+        if name == "deal" and changes.get("stage"):
+            op = self._guard_stage(op, changes)
         self.saving = True
         self.save_button.setEnabled(False)
         self.message.setText(self.ctx.tr("Saving…"))
         self.message.setStyleSheet("")
         self.message.show()
         self.ctx.run(op, on_done=self._saved, on_error=self._failed, initiator=self)
+
+    def _guard_stage(self, op: Callable[[Store], dict[str, Any]],
+                     changes: dict[str, Any]) -> Callable[[Store], dict[str, Any]]:
+        """Run the stage checks before the save; a refusal marks the stage field and keeps
+        everything typed. Entering a stage also restarts its clock (stalled deals)."""
+        stage = changes["stage"]
+        changes["stage_changed_at"] = to_utc_iso(dt.datetime.now(dt.UTC))
+        checks, lang = self.stage_checks, self.ctx.lang
+        # A new deal is checked as if it had an id: it has no contract or history yet.
+        before = dict(self.record) if self.record else {"id": "(new)", "stage": None}
+        deal = {**before, **{k: v for k, v in changes.items() if k not in ("stage", "stage_changed_at")}}
+
+        def guarded(store: Store) -> dict[str, Any]:
+            reasons = [r for check in checks for r in check(store, deal, stage, lang)]
+            if reasons:
+                raise ValidationError("\n".join(reasons), field="stage")
+            return op(store)
+        return guarded
 
     def _saved(self, rec: dict[str, Any]) -> None:
         self.saving = False

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QLabel
 
@@ -191,6 +192,36 @@ def test_move_to_won_without_a_contract_is_refused_and_says_why(qtbot: Any, app_
     settle(qtbot, ctx)
     assert board.models["legal_review"].row_of(deal["id"]) == 0
     assert not board.blocked_bar.isVisible()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stage_changed_in_the_deal_dialog_obeys_the_same_rules(qtbot: Any, app_window: Any,
+                                                               lang: str) -> None:
+    window = app_window(lang, seed_deal)
+    ctx = window.ctx
+    window.show_tab(3)
+    settle(qtbot, ctx)
+    deal = window.board.models["negotiation"].record(0)
+    dlg = window.edit_record("deal", ctx.run_and_wait(lambda s: s.repo("deal").get(deal["id"])))
+    qtbot.waitUntil(dlg.isVisible)
+    stage = dlg.editors["stage"]
+    stage.widget.setCurrentIndex(stage.widget.findData("won"))
+    dlg.editors["title"].widget.setText(deal["title"] + "（已改）")
+    dlg.save()
+    qtbot.waitUntil(lambda: stage.error.isVisible())
+    missing = "缺少合同附件" if lang == "zh" else "a contract attachment is missing"
+    assert missing in stage.error.text()
+    assert dlg.isVisible() and dlg.editors["title"].widget.text().endswith("（已改）")  # kept
+    shot(dlg, f"{lang}_deal_dialog_stage_blocked")
+    saved = ctx.run_and_wait(lambda s: s.repo("deal").get(deal["id"]))
+    assert saved["stage"] == "negotiation" and saved["title"] == deal["title"]
+    # A stage no rule forbids saves, and restarts the stage clock.
+    stage.widget.setCurrentIndex(stage.widget.findData("legal_review"))
+    dlg.save()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dlg) or not dlg.isVisible())  # closed on save
+    saved = ctx.run_and_wait(lambda s: s.repo("deal").get(deal["id"]))
+    assert saved["stage"] == "legal_review"
+    assert saved["stage_changed_at"] > (deal.get("stage_changed_at") or "")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
