@@ -57,9 +57,9 @@ register_catalog({
     "No reminders yet. Every reminder (tasks due, follow-ups, stalled deals) is listed here, "
     "even when your computer does not show notifications.":
         "暂无提醒。所有提醒（到期任务、跟进提醒、停滞商机）都会列在这里，即使电脑没有弹出通知。",
-    "Nothing to follow up. Overdue tasks, new accounts and deals still waiting for a first "
-    "follow-up, and stalled deals will show up here.":
-        "暂无需要跟进的事项。逾期任务、尚未首次跟进的新客户和商机，以及停滞的商机会显示在这里。",
+    "Nothing to follow up. New accounts and deals still waiting for a first follow-up, and "
+    "stalled deals will show up here.":
+        "暂无需要跟进的事项。尚未首次跟进的新客户和商机，以及停滞的商机会显示在这里。",
     "Signed in as {user} (administrator): your changes reach every rep at the next sync.":
         "已以 {user}（管理员）身份登录：保存后，所有销售在下次同步时生效。",
     "Only administrators can change pipeline rules. You are signed in as {user} ({role}), "
@@ -102,6 +102,10 @@ class TodaySection(QWidget):
         self.empty.setStyleSheet("color: #666; padding: 8px 12px;")
         self.empty.hide()
         panel.hide()  # until its first data says whether there is anything to show
+        # Today's own list already shows every due and overdue task with its account:
+        # here the panel adds what Today lacks (warnings, stalled deals, missed week).
+        for name in ("overdue", "due_today"):
+            panel.boxes[name].hide()
         for lst in panel.lists.values():
             lst.setMinimumHeight((lst.fontMetrics().lineSpacing() + 2) * LIST_ROWS
                                  + 2 * lst.frameWidth() + 4)
@@ -116,8 +120,8 @@ class TodaySection(QWidget):
 
     def _texts(self) -> None:
         self.empty.setText(self.ctx.tr(
-            "Nothing to follow up. Overdue tasks, new accounts and deals still waiting for a "
-            "first follow-up, and stalled deals will show up here."))
+            "Nothing to follow up. New accounts and deals still waiting for a first "
+            "follow-up, and stalled deals will show up here."))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -91,15 +91,17 @@ def test_app_window_shows_sync_and_the_followup_of_the_day(qtbot: Any, app_windo
     assert status.isVisible() and status.parent() is not None
     assert status.label.text().startswith("未登录" if zh else "Signed out")
 
-    # Today: the follow-up panel under the day's lists, with the overdue task in red.
+    # Today: the follow-up panel under the day's lists; the overdue task is listed once,
+    # in Today's own list, and the panel adds the stalled deal.
     window.show_tab(0)
     settle(qtbot, ctx)
     panel = window.followup_ui.panel
     assert panel.isVisible() and window.today.isAncestorOf(panel)
-    overdue = panel.lists["overdue"]
-    assert panel.boxes["overdue"].title() == ("逾期（5）" if zh else "Overdue (5)")
-    assert any(overdue.item(i).text().endswith(OVERDUE_TASK) for i in range(overdue.count()))
-    assert panel.lists["stalled"].count() == 1
+    due = window.today.due
+    assert sum(OVERDUE_TASK in due.item(i).text() for i in range(due.count())) == 1
+    assert not panel.boxes["overdue"].isVisible() and not panel.boxes["due_today"].isVisible()
+    assert panel.boxes["overdue"].title() == ("逾期（5）" if zh else "Overdue (5)")  # tray counts
+    assert panel.lists["stalled"].count() == 1 and panel.boxes["stalled"].isVisible()
 
     # The reminders missed while the app was closed arrive once, grouped; with no tray
     # icon here the status bar says so.
