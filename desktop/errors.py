@@ -11,7 +11,12 @@ class FieldCRMError(Exception):
     """Something went wrong in FieldCRM."""
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or (self.__doc__ or "").strip())
+        super().__init__(message or self.default_message())
+
+    @classmethod
+    def default_message(cls) -> str:
+        """The class's docstring as one line (docstrings wrap; messages must not)."""
+        return " ".join((cls.__doc__ or "").split())
 
     @property
     def message(self) -> str:

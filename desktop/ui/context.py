@@ -365,9 +365,17 @@ class AppContext(QObject):
 
     # ------------------------------------------------------------ errors
     def error_text(self, exc: BaseException) -> str:
-        """What to tell the user: FieldCRMError text as is, else a generic message."""
+        """What to tell the user: a FieldCRMError's text (in Chinese: its translation, or
+        the Chinese explanation of its kind with the English detail), else a generic
+        message."""
         if isinstance(exc, FieldCRMError):
-            return str(exc)
+            text = str(exc)
+            translated = self.tr(text)
+            if translated != text or self.lang != "zh":
+                return translated
+            from desktop.ui.error_texts import zh_error_text
+
+            return zh_error_text(exc) or text
         return self.tr(GENERIC_ERROR)
 
     def show_error(self, exc: BaseException) -> None:

@@ -195,22 +195,24 @@ def test_chinese_contract_chosen_for_a_deal_in_the_window(
     assert len(c) == 1 and c[0]["amount"] == pytest.approx(float(truth["amount"]))
 
 
-@pytest.mark.parametrize("kind", ["text", "password_pdf"])
+@pytest.mark.parametrize("kind,lang", [("text", "en"), ("password_pdf", "en"), ("text", "zh"),
+                                       ("password_pdf", "zh")])
 def test_bad_files_say_what_is_wrong_and_save_nothing(
-        qtbot: Any, make_window: Any, tmp_path: Path, kind: str) -> None:
+        qtbot: Any, make_window: Any, tmp_path: Path, kind: str, lang: str) -> None:
     from tests.capture.test_contract_capture import _encrypted_pdf
 
-    window = make_window("en")
+    window = make_window(lang)
     ui = install(window)
     w = ui.open_contract()
     if kind == "text":
         bad = tmp_path / "notes.txt"
         bad.write_text("not a contract photo\n")
-        expected = "notes.txt is not an image FieldCRM can read"
+        expected = ("该文件不是 FieldCRM 能读取的图片或 PDF" if lang == "zh"
+                    else "notes.txt is not an image FieldCRM can read")
     else:
         bad = tmp_path / "locked.pdf"
         bad.write_bytes(_encrypted_pdf())
-        expected = "password-protected"
+        expected = "有密码保护" if lang == "zh" else "password-protected"
     _drop(w, [bad])
     w.read_button.click()
     _wait_idle(qtbot, w)
@@ -218,7 +220,7 @@ def test_bad_files_say_what_is_wrong_and_save_nothing(
     assert w.stack.currentIndex() == 0 and w.error_label.isVisible()
     assert w.read_button.isEnabled() and not w.progress_box.isVisible()
     if kind == "text":
-        shot(w, "capture_contract_error_en")
+        shot(w, f"capture_contract_error_{lang}")
     counts = window.ctx.run_and_wait(
         lambda store: (store.repo("contract").count(), store.repo("attachment").count()))
     assert counts == (0, 0)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import shiboken6
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.store import Store
 from tests.ui.helpers import settle, shot
@@ -59,7 +59,13 @@ def app_window(qtbot: Any, qapp: Any, tmp_path: Path,
         return window
 
     yield make
+    # As the app quits: the window closes first (extensions stop their timers and
+    # threads on `closing`), then the store worker ends.
     for ctx in made:
+        for w in QApplication.topLevelWidgets():
+            if getattr(w, "ctx", None) is ctx and shiboken6.isValid(w):
+                w.close()
+        qapp.processEvents()
         ctx.shutdown()
 
 

@@ -115,3 +115,23 @@ def test_registered_today_sections_survive_a_language_switch(qtbot: Any, make_wi
     acc = window.ctx.run_and_wait(lambda s: s.repo("account").create({"name": "小米科技有限责任公司"}))
     window.open_record("account", acc["id"])
     qtbot.waitUntil(lambda: window.account_page.title.full == "小米科技有限责任公司", timeout=5000)
+
+
+def test_every_error_kind_has_chinese_and_details_are_kept() -> None:
+    import inspect
+
+    import desktop.capture.errors
+    import desktop.errors
+    import desktop.sync.errors
+    from desktop.capture.errors import NotAnImageError
+    from desktop.errors import FieldCRMError
+    from desktop.ui.error_texts import ZH_BY_KIND, zh_error_text
+
+    kinds = {name for mod in (desktop.errors, desktop.capture.errors, desktop.sync.errors)
+             for name, cls in inspect.getmembers(mod, inspect.isclass)
+             if issubclass(cls, FieldCRMError) and cls.__module__ == mod.__name__}
+    assert sorted(kinds - set(ZH_BY_KIND)) == []
+    assert zh_error_text(NotAnImageError()) == ZH_BY_KIND["NotAnImageError"]
+    detailed = zh_error_text(NotAnImageError("合同.txt is empty (0 bytes)."))
+    assert detailed is not None and detailed.endswith("（合同.txt is empty (0 bytes).）")
+    assert "\n    " not in NotAnImageError().message  # default messages are one line
