@@ -29,8 +29,6 @@ it lacks.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import sys
@@ -113,41 +111,20 @@ def check_window(profile: Path) -> str:
     """Start the app as `fieldcrm` does, with its start-up probe, and wait for the probe
     to report the main window shown and the first page of accounts loaded."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.ui.app import run_app
+    from desktop.ui.smoke_window import run_window_probe
 
     started = time.perf_counter()
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "fieldcrm"])
-    timed_out: list[bool] = []
-
-    def give_up() -> None:
-        timed_out.append(True)
-        app.quit()
-
-    QTimer.singleShot(WINDOW_TIMEOUT_MS, give_up)
-    err = io.StringIO()
-    old = os.environ.get("FIELDCRM_STARTUP_PROBE")
-    os.environ["FIELDCRM_STARTUP_PROBE"] = "1"
-    try:
-        with contextlib.redirect_stderr(err):
-            code = run_app(profile, [], "en")
-    finally:
-        if old is None:
-            os.environ.pop("FIELDCRM_STARTUP_PROBE", None)
-        else:
-            os.environ["FIELDCRM_STARTUP_PROBE"] = old
+    run = run_window_probe(profile, WINDOW_TIMEOUT_MS)
     total = time.perf_counter() - started
-    marks = _probe_marks(err.getvalue())
-    if timed_out or marks is None:
-        tail = err.getvalue().strip().splitlines()[-3:]
+    marks = _probe_marks(run.stderr)
+    if run.timed_out or marks is None:
+        tail = run.stderr.strip().splitlines()[-3:]
         raise SmokeCheckFailed(
             f"the main window did not report its first page within {WINDOW_TIMEOUT_MS / 1000:.0f} s"
             + (f" ({' | '.join(tail)})" if tail else ""))
-    if code != 0:
-        raise SmokeCheckFailed(f"the app exited with status {code}")
-    return (f"platform={QApplication.platformName()} shown_ms={marks.get('window_shown_ms')} "
+    if run.exit_code != 0:
+        raise SmokeCheckFailed(f"the app exited with status {run.exit_code}")
+    return (f"platform={run.platform} shown_ms={marks.get('window_shown_ms')} "
             f"first_page_ms={marks.get('first_page_ms')} total_s={total:.2f}")
 
 
