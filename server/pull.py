@@ -41,9 +41,10 @@ def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
         params: dict[str, Any] = {"cursor": cursor, "top": server_version, "lim": limit + 1}
         owner_sql = ""
         if visible is not None:
-            cond.append(t.records.c.owner.in_(sorted(visible | {SHARED_OWNER})))
+            owners = sorted(visible | {SHARED_OWNER})
+            cond.append(t.records.c.owner.in_(owners))
             owner_sql = " AND owner IN :owners"
-            params["owners"] = sorted(visible | {SHARED_OWNER})
+            params["owners"] = owners
         # Walk versions in order and stop after a page: linear over a whole first sync
         # and a few rows for a live pull. SQLite, having no statistics, would otherwise
         # take every record of the visible owners and sort them on every page.

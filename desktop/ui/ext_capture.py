@@ -38,9 +38,7 @@ class CaptureUi(QObject):
         self.add_menu()
         # MainWindow rebuilds its menus (bar.clear()) after a language switch and then
         # says `built`: the menu goes back in the same place as the other extensions'.
-        built = getattr(window, "built", None)
-        if built is not None:
-            built.connect(self.add_menu)
+        window.built.connect(self.add_menu)
         self.ctx.language_changed.connect(self._language_changed)
         app = QApplication.instance()
         if app is not None:
@@ -67,8 +65,6 @@ class CaptureUi(QObject):
             if shiboken6.isValid(w) and w.isVisible():
                 w.close()
             self.windows.pop(key, None)
-        if getattr(self.window, "built", None) is None:
-            self.add_menu()
 
     # ------------------------------------------------------------ context
     def context(self) -> tuple[str | None, str | None]:

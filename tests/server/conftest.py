@@ -22,10 +22,9 @@ from server.admin import add_user
 from server.app import create_app
 from server.config import Settings
 from server.db import open_database
-from server.testing import PG_START_HINT, create_pg_database, drop_pg_database, serve_app_in_thread
+from server.testing import serve_app_in_thread
+from tests.pg import pg_database, reset_db
 
-TABLES = ("blob_uploaders", "blobs", "processed", "records", "refresh_tokens", "devices",
-          "team_members", "users", "teams")
 PASSWORD = "correct horse"
 _ids = itertools.count(1)
 
@@ -41,12 +40,7 @@ def rid(n: int | None = None) -> str:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    try:
-        url = create_pg_database()
-    except RuntimeError as exc:
-        pytest.fail(f"{PG_START_HINT}: {exc}")
-    yield url
-    drop_pg_database(url)
+    yield from pg_database("fieldcrm_test")
 
 
 @pytest.fixture(scope="session")
@@ -54,17 +48,6 @@ def pg_engine(pg_url: str) -> Iterator[sa.Engine]:
     engine = open_database(pg_url)
     yield engine
     engine.dispose()
-
-
-def reset_db(engine: sa.Engine) -> None:
-    """Empty every table (fast; the schema and the JWT key stay)."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)}"))
-        else:
-            for table in TABLES:
-                conn.execute(sa.text(f"DELETE FROM {table}"))
-        conn.execute(sa.text("UPDATE counter SET version = 0"))
 
 
 reset_pg = reset_db

@@ -25,21 +25,15 @@ from server.admin import add_user
 from server.app import create_app
 from server.config import Settings
 from server.db import open_database
-from server.testing import PG_START_HINT, create_pg_database, drop_pg_database, serve_app_in_thread
+from server.testing import serve_app_in_thread
+from tests.pg import pg_database, reset_db
 
 PASSWORD = "correct horse battery"
-TABLES = ("blob_uploaders", "blobs", "processed", "records", "refresh_tokens", "devices",
-          "team_members", "users", "teams")
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    try:
-        url = create_pg_database("fieldcrm_sync_test")
-    except RuntimeError as exc:
-        pytest.fail(f"{PG_START_HINT}: {exc}")
-    yield url
-    drop_pg_database(url)
+    yield from pg_database("fieldcrm_sync_test")
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +43,7 @@ def pg_engine(pg_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def reset_pg(engine: sa.Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)}"))
-        conn.execute(sa.text("UPDATE counter SET version = 0"))
+reset_pg = reset_db
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
