@@ -186,6 +186,15 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _install_audio_decoder() -> None:
+    """`fieldcrm capture voice note.mp3`: compressed audio is decoded by Qt Multimedia,
+    which lives in desktop.ui (desktop.capture reads only WAV). PySide6 itself is imported
+    only when such a file is read."""
+    from desktop.ui import audio_decoder
+
+    audio_decoder.install()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(plugins=not _only_global_options(argv))
@@ -201,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop.ui.app import run_app
 
             return run_app(args.profile, sys.argv, args.lang)
+        _install_audio_decoder()
         return int(args.func(args))
     except ValidationError as exc:
         print(f"fieldcrm: {exc}", file=sys.stderr)

@@ -14,7 +14,8 @@ returns 0 only when every check passed. Checks:
   demo      demo data is generated (Faker's Chinese and English locales are bundled)
   ocr       the bundled sample contract page is read and its fields come out right
   tesseract the Tesseract fallback runs and has its Chinese and English data
-  speech    vosk's native library loads (speech models are optional extras)
+  speech    vosk's native library loads (speech models are optional extras) and the
+            bundled M4A voice note decodes through Qt Multimedia's FFmpeg
   keyring   a throwaway secret is stored, read and deleted with the keyring backend
   tls       the bundled CA certificates load into an SSL context (no connection made)
 
@@ -48,6 +49,8 @@ SMOKE_SERVICE = "FieldCRM smoke test"
 ONLY_ENV = "FIELDCRM_SMOKE_ONLY"  # e.g. "keyring,tls": run only these checks (tests)
 WINDOW_TIMEOUT_MS = 30000
 SAMPLE_DIR = "samples"
+VOICE_SAMPLE = "voice_note_ko.m4a"  # 2.27 s of espeak-ng Korean, AAC
+VOICE_SAMPLE_SECONDS = 2.27
 NATIVE_KEYRING = {
     "win32": "keyring.backends.Windows",
     "darwin": "keyring.backends.macOS",
@@ -242,7 +245,23 @@ def check_speech(profile: Path) -> str:
 
     models = discover_models(profile)
     names = ", ".join(m.name for m in models) or "none (optional: see docs/packaging.md)"
-    return f"libvosk loaded from {Path(vosk.__file__).parent.name}/; speech models: {names}"
+    return (f"libvosk loaded from {Path(vosk.__file__).parent.name}/; {_decode_voice_sample()}; "
+            f"speech models: {names}")
+
+
+def _decode_voice_sample() -> str:
+    """Imported voice notes are mostly M4A/MP3: they are read by Qt Multimedia's FFmpeg,
+    which a trimmed bundle could lose without anything else noticing."""
+    from desktop.capture.voice_audio import decode_audio
+    from desktop.ui import audio_decoder
+
+    audio_decoder.install()
+    sample = resources_dir() / SAMPLE_DIR / VOICE_SAMPLE
+    pcm = decode_audio(sample)
+    if abs(pcm.seconds - VOICE_SAMPLE_SECONDS) > 0.15 or not pcm.looks_like_speech():
+        raise SmokeCheckFailed(f"{sample.name} decoded to {pcm.seconds:.2f} s "
+                               f"(expected {VOICE_SAMPLE_SECONDS} s of speech)")
+    return f"{sample.name} decoded ({pcm.seconds:.2f} s at {pcm.sample_rate} Hz)"
 
 
 def check_keyring(_profile: Path) -> str:

@@ -1,21 +1,26 @@
 """Audio files for voice notes: decode any common format to 16 kHz mono PCM.
 
-PyAV (FFmpeg) reads WAV, MP3, M4A/AAC, OGG/Opus/Vorbis, FLAC, WebM at any sample
-rate and channel count; `decode_audio` resamples to what the recogniser wants
-(16 kHz, mono, signed 16-bit) and checks the recording is not silent. Library errors
-become `AudioDecodeError` with a message for the user; the file is never changed.
+WAV (8/16/24/32-bit integer PCM) is read here with the standard library. Every other
+format (MP3, M4A/AAC, OGG Vorbis/Opus, FLAC, WebM, ...) goes to the decoder registered
+in `voice_decoder` (Qt Multimedia's FFmpeg, registered by desktop.ui and desktop.cli),
+which delivers the file's own sample rate and channels. Either way `decode_audio`
+mixes down to mono, resamples to what the recogniser wants (16 kHz, signed 16-bit,
+band-limited: see `Resampler`) and checks the recording is not silent. Errors become
+`AudioDecodeError` with a message for the user; the file is never changed.
 """
 
 from __future__ import annotations
 
 import math
 import wave
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from desktop.capture.errors import AudioDecodeError, SilentRecordingError
+from desktop.capture.voice_decoder import AudioChunk, registered_decoder
 
 SAMPLE_RATE = 16_000
 # Below this peak level (dBFS) a recording holds no usable sound.
@@ -26,6 +31,15 @@ MIN_SPEECH_DYNAMIC_DB = 6.0
 MAX_SECONDS = 30 * 60  # a voice note longer than half an hour is not a voice note
 SUPPORTED_SUFFIXES = (".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus",
                       ".flac", ".webm", ".3gp", ".amr")
+WAV_CHUNK_FRAMES = 65_536
+# Resampling filter: a Kaiser-windowed sinc with this many zero crossings on each side
+# of the centre, cut off at this fraction of the lower Nyquist frequency: aliases are
+# ~70 dB down, far below what a phone microphone records, and numpy does a minute of
+# 48 kHz audio in ~0.4 s of CPU (transcribing that minute takes ~20 s).
+ZERO_CROSSINGS = 12
+ROLLOFF = 0.92
+KAISER_BETA = 7.0
+RESAMPLE_BLOCK = 8192  # outputs computed at once (bounds the temporary arrays)
 
 
 @dataclass(frozen=True)
@@ -71,48 +85,182 @@ class Pcm:
 def decode_audio(path: Path, *, check_silence: bool = True) -> Pcm:
     """Read an audio file and return it as 16 kHz mono PCM.
 
-    Raises AudioDecodeError when the file is missing, empty, damaged or has no audio,
-    and SilentRecordingError when it holds only silence (unless check_silence=False).
+    Raises AudioDecodeError when the file is missing, empty, damaged, has no audio, is
+    longer than MAX_SECONDS, or is not WAV while no decoder is registered; and
+    SilentRecordingError when it holds only silence (unless check_silence=False).
     """
-    import av  # PyAV: imported here so parsing notes never pays for FFmpeg
-
     path = Path(path)
     if not path.is_file():
         raise AudioDecodeError(f"The audio file {path} does not exist.")
     if path.stat().st_size == 0:
         raise AudioDecodeError(f"The audio file {path.name} is empty (0 bytes).")
-    chunks: list[bytes] = []
-    total = 0
+    chunks = _wav_chunks(path) if _is_plain_wav(path) else _decoded_chunks(path)
     try:
-        with av.open(str(path), mode="r") as container:
-            if not container.streams.audio:
-                raise AudioDecodeError(f"{path.name} has no sound track. Use a WAV, MP3, "
-                                       "M4A/AAC or OGG recording.")
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunk = out.to_ndarray().tobytes()
-                    chunks.append(chunk)
-                    total += len(chunk)
-                if total > MAX_SECONDS * SAMPLE_RATE * 2:
-                    raise AudioDecodeError(f"{path.name} is longer than {MAX_SECONDS // 60} "
-                                           "minutes; split it into shorter notes.")
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().tobytes())
-    except AudioDecodeError:
-        raise
-    except (av.FFmpegError, ValueError, OSError, IndexError) as exc:
-        raise AudioDecodeError(
-            f"{path.name} could not be read as audio: it is damaged or not a supported "
-            "format. Use WAV, MP3, M4A/AAC or OGG. The original file is kept as it was."
-        ) from exc
-    pcm = Pcm(b"".join(chunks))
+        pcm = Pcm(_to_16k_mono_pcm(chunks, path.name))
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # a decoder's generator stops its decoding now, not at garbage collection
     if pcm.seconds < 0.1:
         raise AudioDecodeError(f"{path.name} holds no audio (it is {pcm.seconds:.2f} s long).")
     if check_silence and pcm.peak_dbfs() < SILENCE_PEAK_DBFS:
         raise SilentRecordingError()
     return pcm
+
+
+def _damaged(name: str) -> AudioDecodeError:
+    return AudioDecodeError(
+        f"{name} could not be read as audio: it is damaged or not a supported format. "
+        "Use WAV, MP3, M4A/AAC or OGG. The original file is kept as it was.")
+
+
+def _is_plain_wav(path: Path) -> bool:
+    """A RIFF/WAVE file with integer PCM, which the standard library reads. Float or
+    compressed WAV (and anything else) goes to the registered decoder."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return False
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnchannels() > 0 and w.getframerate() > 0
+    except (wave.Error, EOFError, OSError):
+        return registered_decoder() is None  # damaged: let _wav_chunks say so
+
+
+def _wav_chunks(path: Path) -> Iterator[AudioChunk]:
+    try:
+        with wave.open(str(path), "rb") as w:
+            rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
+            if width not in (1, 2, 3, 4) or rate <= 0 or channels <= 0:
+                raise _damaged(path.name)
+            while True:
+                data = w.readframes(WAV_CHUNK_FRAMES)
+                data = data[: len(data) - len(data) % (width * channels)]  # cut-off last frame
+                if not data:
+                    return
+                if width == 3:  # 24-bit: widen to 32-bit by adding a low zero byte
+                    wide = np.zeros((len(data) // 3, 4), dtype=np.uint8)
+                    wide[:, 1:] = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3)
+                    data = wide.tobytes()
+                yield AudioChunk(data, rate, channels, {1: "u8", 2: "s16", 3: "s32", 4: "s32"}[width])
+    except (wave.Error, EOFError, OSError, ValueError) as exc:
+        raise _damaged(path.name) from exc
+
+
+def _decoded_chunks(path: Path) -> Iterable[AudioChunk]:
+    decoder = registered_decoder()
+    if decoder is None:
+        raise AudioDecodeError(
+            f"{path.name} is not a WAV file, and compressed audio (MP3, M4A/AAC, OGG) is "
+            "decoded by Qt Multimedia, which this program has not loaded. Open the file in "
+            "the FieldCRM app or with `fieldcrm capture voice`, or convert it to WAV. The "
+            "original file is kept as it was.")
+    return decoder(path)
+
+
+_SCALE = {"u8": ("u1", 128.0, 128.0), "s16": ("<i2", 0.0, 32768.0),
+          "s32": ("<i4", 0.0, 2147483648.0), "f32": ("<f4", 0.0, 1.0)}
+
+
+def _mono_float(chunk: AudioChunk) -> np.ndarray:
+    dtype, offset, scale = _SCALE[chunk.sample_format]
+    item = np.dtype(dtype).itemsize * chunk.channels
+    samples = np.frombuffer(chunk.data[: len(chunk.data) - len(chunk.data) % item], dtype=dtype)
+    x = (samples.astype(np.float32) - offset) / scale
+    if chunk.channels > 1:
+        x = x.reshape(-1, chunk.channels).mean(axis=1, dtype=np.float32)
+    return x
+
+
+def _to_16k_mono_pcm(chunks: Iterable[AudioChunk], name: str) -> bytes:
+    out: list[bytes] = []
+    total = 0
+    resampler: Resampler | None = None
+    for chunk in chunks:
+        if resampler is not None and resampler.rate_in != chunk.sample_rate:
+            out.append(_s16(resampler.flush()))  # chained streams at another rate
+            resampler = None
+        if resampler is None:
+            resampler = Resampler(chunk.sample_rate)
+        piece = _s16(resampler.feed(_mono_float(chunk)))
+        out.append(piece)
+        total += len(piece)
+        if total > MAX_SECONDS * SAMPLE_RATE * 2:
+            raise AudioDecodeError(f"{name} is longer than {MAX_SECONDS // 60} minutes; "
+                                   "split it into shorter notes.")
+    if resampler is not None:
+        out.append(_s16(resampler.flush()))
+    return b"".join(out)
+
+
+def _s16(x: np.ndarray) -> bytes:
+    return np.clip(np.rint(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+
+class Resampler:
+    """Band-limited resampling of a mono stream to `rate_out`, fed in chunks of any size.
+
+    Output sample n sits at input time t = n * rate_in / rate_out; it is the weighted
+    sum of the inputs within ZERO_CROSSINGS periods of the cut-off around t. The weights
+    depend only on t's fractional part, of which there are `up` (rate_out / gcd) kinds,
+    so the filter bank is computed once (polyphase). Each row sums to 1: a constant
+    signal stays constant.
+    """
+
+    def __init__(self, rate_in: int, rate_out: int = SAMPLE_RATE) -> None:
+        g = math.gcd(rate_in, rate_out)
+        self.rate_in = rate_in
+        self.up, self.down = rate_out // g, rate_in // g
+        cutoff = min(1.0, rate_out / rate_in) * ROLLOFF  # in cycles per input sample * 2
+        self.half = math.ceil(ZERO_CROSSINGS / cutoff)
+        offsets = np.arange(-self.half + 1, self.half + 1)
+        dist = offsets[None, :] - (np.arange(self.up) / self.up)[:, None]
+        window = np.i0(KAISER_BETA * np.sqrt(np.clip(1 - (dist / self.half) ** 2, 0, None)))
+        bank = np.sinc(cutoff * dist) * window
+        self.bank = (bank / bank.sum(axis=1, keepdims=True)).astype(np.float32)
+        # Input kept for outputs still to come, starting at absolute input index `start`
+        # (negative at first: zeros before the recording, so its first outputs exist).
+        self.start = -self.half + 1
+        self.buf = np.zeros(self.half - 1, dtype=np.float32)
+        self.fed = 0  # input samples fed so far
+        self.n = 0  # next output sample
+
+    def feed(self, x: np.ndarray) -> np.ndarray:
+        """Resampled output for the input so far (up to the filter's look-ahead)."""
+        if self.up == self.down:  # already at the wanted rate: nothing to filter
+            return np.asarray(x, dtype=np.float32)
+        self.buf = np.concatenate([self.buf, np.asarray(x, dtype=np.float32)])
+        self.fed += len(x)
+        # the last output whose taps are all fed: base + half <= fed - 1
+        last = ((self.fed - self.half) * self.up - 1) // self.down
+        return self._outputs(last + 1)
+
+    def flush(self) -> np.ndarray:
+        """The rest of the output (the input is over: zeros after it)."""
+        if self.up == self.down:
+            return np.zeros(0, dtype=np.float32)
+        wanted = -(-self.fed * self.up // self.down)  # ceil(fed * up / down)
+        self.buf = np.concatenate([self.buf, np.zeros(self.half + 1, dtype=np.float32)])
+        return self._outputs(wanted)
+
+    def _outputs(self, stop: int) -> np.ndarray:
+        if stop <= self.n:
+            return np.zeros(0, dtype=np.float32)
+        pieces = []
+        taps = np.arange(2 * self.half)
+        for first in range(self.n, stop, RESAMPLE_BLOCK):
+            n = np.arange(first, min(stop, first + RESAMPLE_BLOCK), dtype=np.int64)
+            pos = n * self.down
+            base, phase = pos // self.up, pos % self.up
+            idx = (base - self.half + 1 - self.start)[:, None] + taps[None, :]
+            pieces.append(np.einsum("ij,ij->i", self.buf[idx], self.bank[phase]))
+        self.n = stop
+        keep_from = (self.n * self.down) // self.up - self.half + 1  # first input still needed
+        if keep_from > self.start:
+            self.buf = self.buf[keep_from - self.start:]
+            self.start = keep_from
+        return np.concatenate(pieces)
 
 
 def write_wav(path: Path, pcm: bytes, sample_rate: int = SAMPLE_RATE) -> Path:

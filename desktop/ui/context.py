@@ -237,6 +237,7 @@ class AppContext(QObject):
         self.open_error: str | None = None
         self._ops: dict[int, OpHandle] = {}
         self._ids = itertools.count(1)
+        self._closed = False
         self.worker = StoreWorker(self.profile, store_factory or open_store)
         self.worker.opened.connect(self._on_opened)
         self.worker.open_failed.connect(self._on_open_failed)
@@ -246,11 +247,15 @@ class AppContext(QObject):
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Start the worker; it opens the store in the background."""
-        if not self.worker.isRunning():
+        if not self.worker.isRunning() and not self._closed:
             self.worker.start()
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Cancel what is running, finish the queue, close the store, stop the thread."""
+        """Cancel what is running, finish the queue, close the store, stop the thread.
+        Work asked for afterwards is dropped: a result still queued for the UI thread (a
+        feature mounted once the store opened) must not start the worker again, or the
+        thread outlives the app and Qt aborts the process at exit."""
+        self._closed = True
         for op in list(self._ops.values()):
             if op.long:
                 op.cancel()
@@ -318,6 +323,9 @@ class AppContext(QObject):
         return bool(self._ops)
 
     def _queue(self, op: OpHandle) -> OpHandle:
+        if self._closed:
+            log.debug("op %s dropped: the app is shutting down", op.op_id)
+            return op
         self._ops[op.op_id] = op
         self.start()
         self.worker.jobs.put(op)

@@ -136,7 +136,11 @@ class CaptureUi(QObject):
 
 
 def install(window: Any) -> CaptureUi:
-    """Add the Capture menu to `window` (a MainWindow)."""
+    """Add the Capture menu to `window` (a MainWindow), and let voice notes read MP3,
+    M4A/AAC and OGG files through Qt Multimedia (desktop.capture reads only WAV itself)."""
+    from desktop.ui import audio_decoder
+
+    audio_decoder.install()
     ui = CaptureUi(window)
     window.capture_ui = ui
     return ui

