@@ -9,9 +9,9 @@ itself: records the caller may not see never hold a cursor back.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from desktop.schema import SHARED_OWNER
@@ -61,13 +61,10 @@ def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = int(rows[-1][0]) if has_more else server_version
-    dumps = json.dumps
-    parts = [
-        f'{{"version":{v},"entity":{dumps(ent)},"record_id":{dumps(rid)},"fields":{fields},'
-        f'"origin_device":{dumps(origin)}}}'
-        for v, ent, rid, fields, origin in rows
-    ]
-    body = (f'{{"changes":[{",".join(parts)}],"cursor":{next_cursor},'
-            f'"has_more":{"true" if has_more else "false"},"server_version":{server_version},'
-            f'"total_estimate":{dumps(total)}}}')
-    return body.encode(), len(rows), server_version
+    # Fragment: the stored record document goes into the page as it is, unparsed.
+    body = orjson.dumps({
+        "changes": [{"version": v, "entity": ent, "record_id": rid, "fields": orjson.Fragment(fields),
+                     "origin_device": origin} for v, ent, rid, fields, origin in rows],
+        "cursor": next_cursor, "has_more": has_more, "server_version": server_version,
+        "total_estimate": total})
+    return body, len(rows), server_version

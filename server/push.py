@@ -16,7 +16,6 @@ One push request is one database transaction:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from desktop.errors import ValidationError
@@ -41,8 +41,13 @@ MAX_SEQ = 2**63 - 1
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 CHUNK = 900
 NOTIFY_CHANNEL = "fieldcrm_version"
-# One encoder for all rows (json.dumps with options builds a new encoder per call).
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
+def _encode(value: Any) -> str:
+    """Compact UTF-8 JSON text. orjson: JSON is most of a push's CPU time (record
+    documents are decoded and re-encoded per entry), and it is ~5x faster than json."""
+    return orjson.dumps(value).decode()
+
 # Test hook: when this env var names an existing file, the server deletes the file and
 # dies right after committing a push, before replying ("server restart between commit
 # and reply"). Never set in production.
@@ -77,8 +82,8 @@ def parse_push(body: bytes) -> list[Entry]:
     """Parse a PushRequest body. Checks the same shape pydantic would (strict types),
     at several times pydantic's speed; raises MalformedPush otherwise."""
     try:
-        doc = json.loads(body)
-    except ValueError:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise MalformedPush("The body is not JSON.", ("body",)) from None
     entries = doc.get("entries") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
@@ -89,6 +94,8 @@ def parse_push(body: bytes) -> list[Entry]:
             raise MalformedPush("An entry must be an object.", ("body", "entries", i))
         dev, seq, ent, rec, fields = (e.get("device_id"), e.get("seq"), e.get("entity"),
                                       e.get("record_id"), e.get("fields"))
+        if type(seq) is float and seq > MAX_SEQ and seq.is_integer():
+            seq = int(seq)  # orjson reads integers past 64 bits as floats; rejected below, alone
         if not (isinstance(dev, str) and isinstance(ent, str) and isinstance(rec, str)
                 and type(seq) is int and seq >= 1 and isinstance(fields, dict)):
             raise MalformedPush("An entry needs device_id, entity, record_id (text), seq "
@@ -236,7 +243,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                 for row in conn.execute(sa.select(t.records).where(
                         t.records.c.entity == entity, t.records.c.record_id.in_(chunk))):
                     recs[(row.entity, row.record_id)] = _Rec(
-                        json.loads(row.fields), row.owner, row.created_by, int(row.version),
+                        orjson.loads(row.fields), row.owner, row.created_by, int(row.version),
                         row.origin_device, exists=True)
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
@@ -252,7 +259,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                 if first is None:
                     row = prior[e.seq]
                     first = EntryResult(seq=e.seq, status=row.status, reason=row.reason,
-                                        superseded=json.loads(row.superseded))
+                                        superseded=orjson.loads(row.superseded))
                 results[i] = EntryResult(seq=e.seq, status="duplicate", reason=first.reason,
                                          superseded=first.superseded,
                                          original_status="rejected" if first.status == "rejected"

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from desktop.store.ids import utc_now_iso
 
 # meta keys "sync_lost:<entity>:<record id>" -> {field: stamp of this device's write the
@@ -41,7 +43,7 @@ class JournalEntry:
 
 def _entry(row: sqlite3.Row) -> JournalEntry:
     return JournalEntry(row["seq"], row["device_id"], row["entity"], row["record_id"],
-                        json.loads(row["fields"]), row["created_at"], row["state"], row["reason"])
+                        orjson.loads(row["fields"]), row["created_at"], row["state"], row["reason"])
 
 
 class Journal:
@@ -53,7 +55,7 @@ class Journal:
         fields = {k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}
         cur = conn.execute(
             "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
-            (self.store.device_id, entity, record_id, json.dumps(fields, ensure_ascii=False),
+            (self.store.device_id, entity, record_id, orjson.dumps(fields).decode(),
              utc_now_iso()))
         return int(cur.lastrowid or 0)
 
@@ -63,7 +65,7 @@ class Journal:
         conn.executemany(
             "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
             [(self.store.device_id, entity, record_id,
-              json.dumps({k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}, ensure_ascii=False),
+              orjson.dumps({k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}).decode(),
               now) for entity, record_id, values, stamps in entries])
 
     def pending(self, limit: int = 500, after_seq: int = 0) -> list[JournalEntry]:

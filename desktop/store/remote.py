@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from desktop.errors import ValidationError
 from desktop.schema import DELETED, ENTITIES, Check, Entity, FieldType, validate_value, wins
 from desktop.store.journal import LOST_PREFIX
@@ -126,7 +128,7 @@ def _pending_stamps(store: Store, conn: Any, batch: Mapping[tuple[str, str], Any
                 (ent, json.dumps(ids)))
             for rid, fields in rows:
                 slot = out.stamps.setdefault((ent, rid), {})
-                slot.update({k: v["hlc"] for k, v in json.loads(fields).items()})
+                slot.update({k: v["hlc"] for k, v in orjson.loads(fields).items()})
     if conn.execute("SELECT 1 FROM meta WHERE key >= ? AND key < ? LIMIT 1",
                     (LOST_PREFIX, LOST_PREFIX[:-1] + ";")).fetchone() is not None:
         keys = [f"{LOST_PREFIX}{ent}:{rid}" for ent, rid in batch]
@@ -298,7 +300,7 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
     ent = repo.entity
     name, record_id = ent.name, row["id"]
     conn = w.conn
-    clocks = json.loads(row["_clocks"])
+    clocks = orjson.loads(row["_clocks"])
     before = dict(clocks)
     old = from_row(ent, row)
     diff: dict[str, Any] = {}
@@ -326,7 +328,7 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
     sets = "".join(f'"{k}" = ?, ' for k in diff)
     conn.execute(f'UPDATE "{name}" SET {sets}updated_at = ?, _clocks = ? WHERE rid = ?',
                  [*(to_column(field_type(ent, k), v) for k, v in diff.items()), w.now,
-                  json.dumps(clocks), row["rid"]])
+                  orjson.dumps(clocks).decode(), row["rid"]])
     repo._reindex(conn, row["rid"], old, {**old, **diff})
     result.applied += 1
     w.changed(name, record_id)

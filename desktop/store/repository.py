@@ -3,9 +3,10 @@ per-field clocks, its search document and its journal entry in one transaction."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from desktop.errors import NotFoundError, ValidationError
 from desktop.schema import DELETED, Entity, validate_changes
@@ -156,7 +157,7 @@ class Repository:
         marks = ", ".join("?" * (len(cols) + 4))
         sql = f"INSERT INTO {self._table} (id, {names}created_at, updated_at, _clocks) VALUES ({marks})"
         cur = conn.execute(sql, [record_id, *(to_column(self.entity.field(c).type, clean[c]) for c in cols),
-                                 now, now, json.dumps(clocks)])
+                                 now, now, orjson.dumps(clocks).decode()])
         rid = int(cur.lastrowid or 0)
         self._index(conn, rid, clean)
         self.store.journal.append(conn, self.entity.name, record_id, clean, clocks)
@@ -176,7 +177,7 @@ class Repository:
                 stamp = w.next_stamp()  # each record its own stamp, like separate creates
                 record_id = new_id()
                 rows.append((base + i, record_id, *(to_column(t, clean.get(c)) for c, t in zip(cols, types, strict=True)),
-                             w.now, w.now, json.dumps(dict.fromkeys(clean, stamp))))
+                             w.now, w.now, orjson.dumps(dict.fromkeys(clean, stamp)).decode()))
                 backlog.append((self.search_rowid(base + i),))
                 entries.append((self.entity.name, record_id, clean, dict.fromkeys(clean, stamp)))
             w.conn.executemany(
@@ -189,7 +190,7 @@ class Repository:
 
     def _write_fields(self, w: Any, row: sqlite3.Row, old: dict[str, Any],
                       diff: dict[str, Any]) -> None:
-        clocks = json.loads(row["_clocks"])
+        clocks = orjson.loads(row["_clocks"])
         # A fresh stamp per write: two writes of one field in one transaction must not tie.
         stamp = w.next_stamp()
         for k in diff:
@@ -198,7 +199,7 @@ class Repository:
         w.conn.execute(
             f"UPDATE {self._table} SET {sets}, updated_at = ?, _clocks = ? WHERE rid = ?",
             [*(to_column(field_type(self.entity, k), v) for k, v in diff.items()),
-             w.now, json.dumps(clocks), row["rid"]])
+             w.now, orjson.dumps(clocks).decode(), row["rid"]])
         new = {**old, **diff}
         self._reindex(w.conn, row["rid"], old, new)
         self.store.journal.append(w.conn, self.entity.name, old["id"], diff,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
+
+import orjson
 
 from desktop.schema import DELETED, Entity, FieldType
 
@@ -15,7 +16,7 @@ def to_column(ftype: FieldType | None, value: Any) -> Any:
     if value is None:
         return None
     if ftype is FieldType.LIST:
-        return json.dumps(value, ensure_ascii=False)
+        return orjson.dumps(value).decode()
     if ftype is FieldType.BOOL or isinstance(value, bool):
         return int(value)
     return value
@@ -28,7 +29,7 @@ def from_row(ent: Entity, row: sqlite3.Row) -> dict[str, Any]:
         v = row[f.name]
         if v is not None:
             if f.type is FieldType.LIST:
-                v = json.loads(v)
+                v = orjson.loads(v)
             elif f.type is FieldType.BOOL:
                 v = bool(v)
             elif f.type is FieldType.NUMBER and isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
