@@ -52,9 +52,9 @@ def _register_heif() -> None:
     global _heif_registered
     if not _heif_registered:
         try:
-            import pillow_heif
+            import pi_heif  # decode-only: FieldCRM reads iPhone photos, never writes HEIC
 
-            pillow_heif.register_heif_opener()
+            pi_heif.register_heif_opener()
         except ImportError:  # pragma: no cover - HEIC support is optional at run time
             pass
         _heif_registered = True
