@@ -311,6 +311,11 @@ def is_hlc(stamp: object) -> bool:
     return isinstance(stamp, str) and bool(HLC_RE.match(stamp))
 
 
+# In a pulled record, a field that carries OVERWROTE won over a stamp its writer had
+# never seen (a concurrent edit): the device whose own write had that stamp lost it.
+OVERWROTE = "overwrote"
+
+
 def wins(incoming: str, current: str | None) -> bool:
     """Last-writer-wins per field: does a write stamped `incoming` replace `current`?"""
     return current is None or incoming > current

@@ -56,18 +56,18 @@ CRASH_AFTER_COMMIT_ENV = "FIELDCRM_FAULT_CRASH_AFTER_COMMIT"
 
 @dataclass(slots=True)
 class Entry:
-    """A `ChangeEntry` as the push path uses it: fields as {name: (value, hlc)}."""
+    """A `ChangeEntry` as the push path uses it: fields as {name: (value, hlc, base)}."""
 
     device_id: str
     seq: int
     entity: str
     record_id: str
-    fields: dict[str, tuple[Any, str]]
+    fields: dict[str, tuple[Any, str, Any]]
 
     @classmethod
     def from_model(cls, e: ChangeEntry) -> Entry:
         return cls(e.device_id, e.seq, e.entity, e.record_id,
-                   {k: (w.value, w.hlc) for k, w in e.fields.items()})
+                   {k: (w.value, w.hlc, w.base) for k, w in e.fields.items()})
 
 
 class MalformedPush(ValueError):
@@ -100,13 +100,13 @@ def parse_push(body: bytes) -> list[Entry]:
                 and type(seq) is int and seq >= 1 and isinstance(fields, dict)):
             raise MalformedPush("An entry needs device_id, entity, record_id (text), seq "
                                 "(integer >= 1) and fields (object).", ("body", "entries", i))
-        writes: dict[str, tuple[Any, str]] = {}
+        writes: dict[str, tuple[Any, str, Any]] = {}
         for name, w in fields.items():
             stamp = w.get("hlc") if isinstance(w, dict) else None
             if not isinstance(stamp, str):
                 raise MalformedPush("A field write needs 'value' and 'hlc'.",
                                     ("body", "entries", i, "fields", name))
-            writes[name] = (w.get("value"), stamp)
+            writes[name] = (w.get("value"), stamp, w.get("base"))
         out.append(Entry(dev, seq, ent, rec, writes))
     return out
 
@@ -178,9 +178,9 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
         raise _Rejected(f"Only an admin may change {ent.label_en.lower()}s.")
     if rec is not None and not ctx.sees(rec.owner):
         raise _Rejected(NO_ACCESS)
-    writes: dict[str, tuple[Any, str]] = {}
-    for name, (raw, stamp) in e.fields.items():
-        if not is_hlc(stamp):
+    writes: dict[str, tuple[Any, str, str | None]] = {}
+    for name, (raw, stamp, base) in e.fields.items():
+        if not is_hlc(stamp) or not (base is None or is_hlc(base)):
             raise _Rejected(f"The change to '{name[:40]}' has no valid clock stamp.")
         if name != DELETED and not ent.has_field(name):
             raise _Rejected(f"{ent.label_en} has no field '{name[:40]}'.")
@@ -195,12 +195,12 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
             raise _Rejected(exc.message) from None
         if name == "owner" and value is not None and not (ctx.user_exists(value) and ctx.sees(value)):
             raise _Rejected("Owner must be you or a member of your team.")
-        writes[name] = (value, stamp)
+        writes[name] = (value, stamp, base)
     if rec is None:
-        base: FieldMap = {}
+        initial: FieldMap = {}
         if ent.has_field("owner") and "owner" not in writes:
-            base["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
-        rec = _Rec(base, ctx.p.username, ctx.p.username, 0, None, exists=False)
+            initial["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
+        rec = _Rec(initial, ctx.p.username, ctx.p.username, 0, None, exists=False)
     merged, changed, superseded = merge_fields(rec.fields, writes)
     owner = _effective_owner(merged, rec.created_by) if ent.owned else SHARED_OWNER
     if changed and not ctx.sees(owner):

@@ -31,7 +31,7 @@ class JournalEntry:
     device_id: str
     entity: str
     record_id: str
-    fields: dict[str, dict[str, Any]]  # name -> {"value": v, "hlc": stamp}
+    fields: dict[str, dict[str, Any]]  # name -> {"value": v, "hlc": stamp[, "base": stamp]}
     created_at: str
     state: str
     reason: str | None
@@ -51,8 +51,13 @@ class Journal:
         self.store = store
 
     def append(self, conn: sqlite3.Connection, entity: str, record_id: str,
-               values: Mapping[str, Any], stamps: Mapping[str, str]) -> int:
-        fields = {k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}
+               values: Mapping[str, Any], stamps: Mapping[str, str],
+               bases: Mapping[str, str | None] | None = None) -> int:
+        """`bases`: the stamp each field held before this write (see protocol.FieldWrite)."""
+        fields: dict[str, dict[str, Any]] = {k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}
+        for k, base in (bases or {}).items():
+            if base is not None and k in fields:
+                fields[k]["base"] = base
         cur = conn.execute(
             "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
             (self.store.device_id, entity, record_id, orjson.dumps(fields).decode(),

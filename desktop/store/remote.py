@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from desktop.errors import ValidationError
-from desktop.schema import DELETED, ENTITIES, Check, Entity, FieldType, validate_value, wins
+from desktop.schema import (
+    DELETED,
+    ENTITIES,
+    OVERWROTE,
+    Check,
+    Entity,
+    FieldType,
+    validate_value,
+    wins,
+)
 from desktop.store.journal import LOST_PREFIX
 from desktop.store.rows import field_type, from_row, to_column
 from desktop.store.textindex import build_doc
@@ -232,7 +241,8 @@ def _apply_entity(store: Store, w: Any, name: str, items: list[tuple[str, dict[s
         if row is None:
             fresh.append((record_id, incoming))
         else:
-            _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), result)
+            overwrote = {k: fw[OVERWROTE] for k, fw in fields.items() if OVERWROTE in fw}
+            _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), overwrote, result)
     if fresh:
         _insert_new(store, w, repo, fresh, result)
     return top
@@ -296,8 +306,9 @@ def _clocks_json(clocks: Mapping[str, str]) -> str:
 
 
 def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, tuple[Any, str]],
-                mine: dict[str, str], result: ApplyResult) -> None:
+                mine: dict[str, str], overwrote: dict[str, str], result: ApplyResult) -> None:
     ent = repo.entity
+    own = "-" + store.device_id  # this device's stamps end with its id (desktop.store.hlc)
     name, record_id = ent.name, row["id"]
     conn = w.conn
     clocks = orjson.loads(row["_clocks"])
@@ -308,11 +319,14 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
         local_stamp = clocks.get(fname)
         if not wins(stamp, local_stamp):
             continue
-        # A concurrent conflict: the local value is this device's own write that the
-        # server had not merged (still in the journal, or superseded on push) and the
-        # winner differs from it.
-        if (local_stamp is not None and mine.get(fname) == local_stamp
-                and old.get(fname) != value):
+        # A concurrent conflict: the local value is this device's own write and the
+        # winner differs from it and was written without seeing it: the server had not
+        # merged ours yet (still in the journal, or superseded on push), or the winner
+        # overwrote ours on the server after we pushed first (OVERWROTE names our stamp).
+        concurrent = local_stamp is not None and (
+            mine.get(fname) == local_stamp
+            or (overwrote.get(fname) == local_stamp and local_stamp.endswith(own)))
+        if concurrent and old.get(fname) != value:
             conn.execute(
                 "INSERT INTO conflicts (entity, record_id, field, local_value, local_hlc, "
                 "remote_value, remote_hlc, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -191,6 +191,7 @@ class Repository:
     def _write_fields(self, w: Any, row: sqlite3.Row, old: dict[str, Any],
                       diff: dict[str, Any]) -> None:
         clocks = orjson.loads(row["_clocks"])
+        bases = {k: clocks.get(k) for k in diff}
         # A fresh stamp per write: two writes of one field in one transaction must not tie.
         stamp = w.next_stamp()
         for k in diff:
@@ -203,7 +204,7 @@ class Repository:
         new = {**old, **diff}
         self._reindex(w.conn, row["rid"], old, new)
         self.store.journal.append(w.conn, self.entity.name, old["id"], diff,
-                                  {k: stamp for k in diff})
+                                  {k: stamp for k in diff}, bases)
 
     def _set_deleted(self, record_id: str, deleted: bool) -> dict[str, Any]:
         with self.store.write() as w:

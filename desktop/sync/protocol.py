@@ -65,10 +65,13 @@ SERVER_STAMP = "0000000000000-0000-server"
 
 
 class FieldWrite(BaseModel):
-    """One field's new value and the HLC stamp of the write."""
+    """One field's new value and the HLC stamp of the write. `base`: the stamp the
+    writing device held for the field when it wrote (absent: it held none), so the server
+    can tell an edit of what the writer saw from one that overwrote a value it never saw."""
 
     value: Any = None
     hlc: str
+    base: str | None = None
 
 
 class ChangeEntry(BaseModel):

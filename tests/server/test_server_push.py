@@ -12,7 +12,7 @@ from conftest import Api, Session, hlc, rid
 from hypothesis import HealthCheck, given, settings
 
 from server import tables as t
-from server.merge import merge_fields
+from server.merge import SERVER_STAMP, merge_fields
 
 
 def _count(api: Api, table: sa.Table) -> int:
@@ -191,16 +191,33 @@ def test_merge_is_order_independent(writes: list[tuple[str, int, int, str]], rnd
     entries = [(f, (f"v{ms}{c}{d}" if f != "deleted" else bool(ms % 2)), hlc(ms, c, d))
                for f, ms, c, d in writes]
 
-    def run(order: list[tuple[str, Any, str]]) -> dict[str, dict[str, Any]]:
+    def run(order: list[tuple[str, Any, str]]) -> dict[str, tuple[Any, Any]]:
         state: dict[str, dict[str, object]] = {}
         for f, v, stamp in order:
-            state, _changed, _sup = merge_fields(state, {f: (v, stamp)})
-        return state
+            state, _changed, _sup = merge_fields(state, {f: (v, stamp, None)})
+        # which write a winner overwrote depends on arrival order; the values may not
+        return {f: (w["value"], w["hlc"]) for f, w in state.items()}
 
     # The value is a function of (field, stamp): one stamp names one write.
     shuffled = list(entries)
     rnd.shuffle(shuffled)
     assert run(entries) == run(sorted(entries, key=lambda x: x[2])) == run(shuffled)
+
+
+def test_a_winning_write_that_never_saw_the_stored_value_records_what_it_overwrote() -> None:
+    stored = {"industry": {"value": "软件", "hlc": hlc(10, 0, "a")}}
+    # b edited after seeing a's value: a plain edit
+    seen, changed, lost = merge_fields(stored, {"industry": ("制造业", hlc(20, 0, "b"), hlc(10, 0, "a"))})
+    assert changed and not lost and seen["industry"] == {"value": "制造业", "hlc": hlc(20, 0, "b")}
+    # b edited without having seen a's value: a's edit lost to a concurrent one
+    blind, _, _ = merge_fields(stored, {"industry": ("制造业", hlc(20, 0, "b"), hlc(5, 0, "c"))})
+    assert blind["industry"]["overwrote"] == hlc(10, 0, "a")
+    # the same value written blind is no loss; nor is replacing what the server filled in
+    same, _, _ = merge_fields(stored, {"industry": ("软件", hlc(20, 0, "b"), None)})
+    assert "overwrote" not in same["industry"]
+    filled = {"owner": {"value": "alice", "hlc": SERVER_STAMP}}
+    mine, _, _ = merge_fields(filled, {"owner": ("bob", hlc(20, 0, "b"), None)})
+    assert "overwrote" not in mine["owner"]
 
 
 _perm_state: dict[int, Any] = {}
@@ -225,9 +242,10 @@ def test_server_state_is_order_independent(api: Api, order: list[int]) -> None:
         dev, fields, stamp = plan[i]
         s = sessions[dev]
         s.push(s.entry("account", rec, fields, stamp=stamp))
-    results.append(sessions[0].pull_all()[("account", rec)])
+    # which stamp a winner overwrote depends on arrival order; values and stamps may not
+    results.append({f: (w["value"], w["hlc"]) for f, w in sessions[0].pull_all()[("account", rec)].items()})
     assert results[-1] == results[0]
-    assert results[0]["name"]["value"] == "B" and results[0]["deleted"]["value"] is False
+    assert results[0]["name"][0] == "B" and results[0]["deleted"][0] is False
 
 
 def test_hostile_input_gets_4xx_or_rejections_never_5xx(api: Api) -> None:

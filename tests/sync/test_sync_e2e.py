@@ -65,6 +65,42 @@ def test_keep_mine_becomes_a_new_edit_that_wins_everywhere(server: Server, devic
     assert b.store.open_conflicts() == []
 
 
+def test_an_edit_pushed_first_then_overwritten_blind_is_a_conflict_on_its_device(
+        server: Server, devices: Any) -> None:
+    """The earlier writer pushes first and a concurrent later edit then wins on the
+    server: the earlier writer learns it lost on its next pull, nobody else does."""
+    server.user("alice")
+    a, b, c = devices("a"), devices("b"), devices("c")
+    for d in (a, b, c):
+        d.login("alice")
+    acc = a.repo("account").create({"name": "远景能源", "industry": "能源"})
+    a.sync()
+    b.sync()
+    c.sync()
+    b.repo("account").update(acc["id"], {"industry": "制造业"})  # earlier stamp
+    time.sleep(0.005)
+    a.repo("account").update(acc["id"], {"industry": "新能源", "region": "江苏"})  # never saw b's
+    assert b.sync().conflicts == 0  # b pushes first: applied
+    assert a.sync().conflicts == 0  # a's later stamp wins over a value a never saw
+    assert b.sync().conflicts == 1
+    assert c.sync().conflicts == 0  # c wrote nothing: no conflict of its own
+    [conflict] = b.store.open_conflicts()
+    assert (conflict.field, conflict.local_value, conflict.remote_value) == ("industry", "制造业", "新能源")
+    assert a.store.open_conflicts() == [] and c.store.open_conflicts() == []
+    assert b.repo("account").get(acc["id"])["industry"] == "新能源"
+
+    # An edit made after seeing the other's value overwrites nothing unseen: no conflict.
+    b.store.resolve_conflict(conflict.id, "theirs")
+    a.repo("account").update(acc["id"], {"industry": "储能"})
+    a.sync()
+    assert b.sync().conflicts == 0
+    assert b.repo("account").get(acc["id"])["industry"] == "储能"
+    b.repo("account").update(acc["id"], {"industry": "光伏"})
+    b.sync()
+    assert a.sync().conflicts == 0
+    assert a.repo("account").get(acc["id"])["industry"] == "光伏"
+
+
 def test_three_devices_offline_edits_and_delete_converge(server: Server, devices: Any) -> None:
     server.user("alice", teams=("north",))
     server.user("bob", teams=("north",))
