@@ -121,4 +121,12 @@ def m003_pipeline_rules(db: Database) -> None:
     create_entity_table(db, ENTITIES["pipeline_rule"])
 
 
+@migrations()
+def m004_activity_list_order(db: Database) -> None:
+    # The Activities list order (desktop.store.repository.LIST_ORDER): the expression
+    # must match the ORDER BY exactly for SQLite to walk this index.
+    db.execute('CREATE INDEX IF NOT EXISTS "activity_when" ON "activity" '
+               "(coalesce(done_at, due_at, created_at), rid) WHERE deleted = 0")
+
+
 KNOWN = {m.name for m in migrations._migrations}

@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from desktop.store.store import Store
 
 IMPORT_CHUNK = 5000
+# Lists that do not read in title order, as (SQL expression, newest first). Activities:
+# by when they happened or are due, newest first, like the account timeline
+# (desktop.ui.account_page.timeline_key). Each has an index on the same expression
+# (desktop.store.migrations), so a page stays a short index walk at a million rows.
+LIST_ORDER: dict[str, tuple[str, bool]] = {
+    "activity": ("coalesce(done_at, due_at, created_at)", True),
+}
 
 
 class Repository:
@@ -58,22 +65,25 @@ class Repository:
 
     def page(self, *, after: tuple[str, int] | None = None, limit: int = 200,
              where: str = "", params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        """Live records in title order, `limit` at a time after the (title, rid) key `after`
-        (keyset paging: every page costs the same, however deep the scroll)."""
-        title = f'"{self.entity.title_field}" COLLATE NOCASE'
-        sql = f"SELECT * FROM {self._table} WHERE deleted = 0"
+        """Live records in list order (LIST_ORDER; else by title), `limit` at a time after
+        the (sort value, rid) key `after` of the previous page's last record (keyset
+        paging: every page costs the same, however deep the scroll)."""
+        expr, newest_first = LIST_ORDER.get(
+            self.entity.name, (f'"{self.entity.title_field}" COLLATE NOCASE', False))
+        sql = f"SELECT *, {expr} AS _sort FROM {self._table} WHERE deleted = 0"
         args: list[Any] = list(params)
         if where:
             sql += f" AND ({where})"
         if after is not None:
-            sql += f" AND ({title}, rid) > (?, ?)"
+            sql += f" AND ({expr}, rid) {'<' if newest_first else '>'} (?, ?)"
             args += [after[0], after[1]]
-        sql += f" ORDER BY {title}, rid LIMIT ?"
+        desc = " DESC" if newest_first else ""
+        sql += f" ORDER BY {expr}{desc}, rid{desc} LIMIT ?"
         rows = self.store.conn.execute(sql, [*args, limit]).fetchall()
         out = []
         for r in rows:
             rec = from_row(self.entity, r)
-            rec["_key"] = (r[self.entity.title_field] or "", r["rid"])
+            rec["_key"] = (r["_sort"] or "", r["rid"])
             out.append(rec)
         return out
 

@@ -85,7 +85,7 @@ def fetch_page(entity: str, after: tuple[str, int] | None, limit: int, where: st
 
 
 class RecordTableModel(QAbstractTableModel):
-    """A lazily filled table of one entity's live records, in title order."""
+    """A lazily filled table of one entity's live records, in list order (repo.page)."""
 
     loaded = Signal()  # after each page (and after a reload)
     reloaded = Signal()  # after a reset caused by a change

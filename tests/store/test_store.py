@@ -233,3 +233,23 @@ def test_bulk_import_is_listed_at_once_and_searchable_before_and_after_indexing(
     assert seen == [(1000, 3000), (2000, 3000), (3000, 3000)] and store.search_backlog() == 0
     assert store.search("hnwl")  # pinyin initials only exist in the built index
     assert store.search("物流2999号")[0].title == "华南物流2999号有限公司"
+
+
+def test_activities_list_newest_first_by_when_they_happen_across_pages(store: Store) -> None:
+    acts = store.repo("activity")
+    acts.create({"kind": "note", "subject": "A 旧笔记"})  # neither due nor done: when it was made
+    for i, (kind, when) in enumerate([("task", "2099-05-02T09:00:00Z"), ("call", "1999-01-03T08:00:00Z"),
+                                      ("visit", "2098-12-24T10:00:00Z"), ("task", "2098-12-24T10:00:00Z")]):
+        field = "due_at" if kind == "task" else "done_at"
+        acts.create({"kind": kind, "subject": f"Z{i} 拜访", field: when})
+    seen: list[str] = []
+    after = None
+    while page := acts.page(after=after, limit=2):  # keyset pages continue where they left off
+        seen += [r["subject"] for r in page]
+        after = page[-1]["_key"]
+    # due or done, else made; two at one time: the later made first
+    assert seen == ["Z0 拜访", "Z3 拜访", "Z2 拜访", "A 旧笔记", "Z1 拜访"]
+    plan = " ".join(str(tuple(r)) for r in store.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM activity WHERE deleted = 0 "
+        "ORDER BY coalesce(done_at, due_at, created_at) DESC, rid DESC LIMIT 5"))
+    assert "activity_when" in plan and "TEMP B-TREE" not in plan
