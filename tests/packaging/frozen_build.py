@@ -88,7 +88,8 @@ def ensure_bundle(log: Callable[[str], None] = print) -> tuple[Path, float | Non
         entry.mkdir(parents=True)
         env = {k: v for k, v in os.environ.items()
                if k not in {"PYTHONPATH", "PYTHONHOME", "FIELDCRM_TESSERACT_DIR",
-                            "FIELDCRM_VOSK_MODEL_DIRS", "QT_QPA_PLATFORM"}}
+                            "FIELDCRM_VOSK_MODEL_DIRS", "FIELDCRM_EXCLUDE_MODULES",
+                            "QT_QPA_PLATFORM"}}
         log(f"building the frozen app into {entry} (log: {log_path})")
         started = time.monotonic()
         with open(log_path, "w") as out:
