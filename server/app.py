@@ -103,7 +103,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"ok": True, "protocol": PROTOCOL_VERSION}
 
-    throttle = LoginThrottle()
+    throttle = LoginThrottle(engine)
 
     @app.post("/v1/auth/login", response_model=TokenPair)
     def login(req: LoginRequest, request: Request) -> TokenPair:

@@ -108,3 +108,14 @@ blob_uploaders = sa.Table(
     sa.Column("sha256", sa.String(64), sa.ForeignKey("blobs.sha256"), primary_key=True),
     sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), primary_key=True),
 )
+
+# Wrong passwords per sha256(case-folded user name, client address), shared by every server
+# process on the database (server.throttle); rows older than the window are pruned.
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("failed_at", sa.Float, nullable=False),  # Unix time, seconds
+    sa.Index("ix_login_failures_key", "key", "failed_at"),
+    sa.Index("ix_login_failures_time", "failed_at"),
+)

@@ -166,21 +166,31 @@ def test_password_guessing_is_slowed_down_then_the_right_password_works_again(ap
     assert api.client.get("/v1/me", headers=api.login("bob").headers).status_code == 200
 
 
-def test_throttle_forgets_failures_once_they_leave_the_window() -> None:
+def test_throttle_is_shared_by_server_processes_and_forgets_old_failures(tmp_path: Path) -> None:
     import pytest
     from fastapi import HTTPException
 
+    from server.db import migrate, open_database
     from server.throttle import LoginThrottle
 
-    now = [0.0]
-    t = LoginThrottle(max_failures=3, window_s=60, clock=lambda: now[0])
-    for _ in range(3):
-        t.failed("Alice", "10.0.0.1")
-    with pytest.raises(HTTPException):
-        t.check("alice", "10.0.0.1")
-    t.check("alice", "10.0.0.2")  # another address is not blocked
-    now[0] = 61.0
-    t.check("alice", "10.0.0.1")
-    t.failed("alice", "10.0.0.1")
-    t.succeeded("alice", "10.0.0.1")
-    t.check("alice", "10.0.0.1")
+    engine = open_database(f"sqlite:///{tmp_path / 'server.db'}")
+    migrate(engine)
+    now = [1_000_000.0]
+    # two server processes on one database: each sees the other's failures
+    one, two = (LoginThrottle(engine, max_failures=3, window_s=60, clock=lambda: now[0]) for _ in range(2))
+    one.failed("Alice", "10.0.0.1")
+    two.failed("alice", "10.0.0.1")
+    one.check("alice", "10.0.0.1")
+    two.failed("ALICE", "10.0.0.1")
+    for throttle in (one, two):
+        with pytest.raises(HTTPException) as refused:
+            throttle.check("alice", "10.0.0.1")
+        assert refused.value.status_code == 429
+    one.check("alice", "10.0.0.2")  # another address is not blocked
+    now[0] += 61.0
+    two.check("alice", "10.0.0.1")
+    one.failed("alice", "10.0.0.1")  # also prunes what left the window
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM login_failures")).scalar_one() == 1
+    two.succeeded("alice", "10.0.0.1")
+    one.check("alice", "10.0.0.1")
