@@ -81,13 +81,21 @@ class Store:
                        for i, (name, ent) in enumerate(ENTITIES.items())}
 
     @classmethod
-    def open(cls, profile: Path) -> Store:
+    def open(cls, profile: Path, *, refetchable: bool = False) -> Store:
+        """`refetchable`: this connection writes only what the sync server can give back
+        (pulled changes with their cursor, acknowledgements of pushed entries), so its
+        commits skip the disk flush: after a power cut the lost ones are pulled or
+        pushed again (at most once per entry, server side). Edits of the rep are always
+        flushed before the save returns."""
         profile = Path(profile)
         try:
             profile.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"Cannot create the profile folder {profile}: {exc.strerror}.") from exc
-        return cls(profile)
+        store = cls(profile)
+        if refetchable:
+            store.conn.execute("PRAGMA synchronous = NORMAL")  # WAL stays crash-consistent
+        return store
 
     def close(self) -> None:
         self.conn.close()

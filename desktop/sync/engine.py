@@ -379,7 +379,7 @@ class SyncEngine:
     def _store(self) -> Store:
         store = getattr(self._local, "store", None)
         if store is None:
-            store = Store.open(self.profile)
+            store = Store.open(self.profile, refetchable=True)
             if self._on_change is not None:
                 store.on_change(self._on_change)
             self._local.store = store

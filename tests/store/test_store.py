@@ -253,3 +253,10 @@ def test_activities_list_newest_first_by_when_they_happen_across_pages(store: St
         "EXPLAIN QUERY PLAN SELECT * FROM activity WHERE deleted = 0 "
         "ORDER BY coalesce(done_at, due_at, created_at) DESC, rid DESC LIMIT 5"))
     assert "activity_when" in plan and "TEMP B-TREE" not in plan
+
+
+def test_edits_are_flushed_to_disk_and_only_refetchable_sync_writes_skip_the_flush(profile: Path) -> None:
+    # synchronous: 2 = FULL (a save is on disk when it returns), 1 = NORMAL
+    with Store.open(profile) as app, Store.open(profile, refetchable=True) as sync:
+        assert app.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert sync.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
