@@ -57,6 +57,33 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+def place_labels(boxes: list[QRect], sizes: list[QSize], bounds: QRect,
+                 selected: list[bool]) -> list[QRect | None]:
+    """Where each box's name tag goes: right of the box, else above, else below, else
+    left; never over another box or tag and inside `bounds`. A tag that fits nowhere is
+    left out (the form beside the page names every field); the selected field's tag is
+    placed first, so it always shows."""
+    placed: list[QRect] = []
+    out: list[QRect | None] = [None] * len(boxes)
+    for i in sorted(range(len(boxes)), key=lambda j: not selected[j]):
+        box, size = boxes[i], sizes[i]
+        for tag in (QRect(box.right() + 3, box.center().y() - size.height() // 2, size.width(), size.height()),
+                    QRect(box.left(), box.top() - size.height() - 1, size.width(), size.height()),
+                    QRect(box.left(), box.bottom() + 2, size.width(), size.height()),
+                    QRect(box.left() - size.width() - 3, box.center().y() - size.height() // 2,
+                          size.width(), size.height())):
+            others = [b for j, b in enumerate(boxes) if j != i]
+            if bounds.contains(tag) and not any(tag.intersects(r) for r in (*others, *placed)):
+                out[i] = tag
+                placed.append(tag)
+                break
+        else:
+            if selected[i]:  # over the others rather than not at all
+                out[i] = QRect(box.left(), box.top() - size.height() - 1, size.width(), size.height())
+                placed.append(out[i])  # type: ignore[arg-type]
+    return out
+
+
 class PageView(QWidget):
     """A prepared page image scaled to fit, with field regions outlined."""
 
@@ -97,14 +124,23 @@ class PageView(QWidget):
         font = QFont(p.font())
         font.setPointSize(8)
         p.setFont(font)
-        for name, (bx0, by0, bx1, by1), flagged in self._boxes:
-            colour = FLAG_COLOUR if flagged else OK_COLOUR
-            pen = QPen(colour, 3 if name == self.selected else 2)
-            p.setPen(pen)
-            rect = QRect(int(x0 + bx0 * k) - 2, int(y0 + by0 * k) - 2,
-                         int((bx1 - bx0) * k) + 4, int((by1 - by0) * k) + 4)
+        rects = [QRect(int(x0 + bx0 * k) - 2, int(y0 + by0 * k) - 2,
+                       int((bx1 - bx0) * k) + 4, int((by1 - by0) * k) + 4)
+                 for _, (bx0, by0, bx1, by1), _ in self._boxes]
+        for (name, _, flagged), rect in zip(self._boxes, rects, strict=True):
+            p.setPen(QPen(FLAG_COLOUR if flagged else OK_COLOUR, 3 if name == self.selected else 2))
             p.drawRect(rect)
-            p.drawText(rect.left(), rect.top() - 2, name)
+        metrics = p.fontMetrics()
+        sizes = [QSize(metrics.horizontalAdvance(name) + 6, metrics.height() + 2) for name, _, _ in self._boxes]
+        selected = [name == self.selected for name, _, _ in self._boxes]
+        for (name, _, flagged), tag in zip(self._boxes, place_labels(rects, sizes, self.rect(), selected),
+                                            strict=True):
+            if tag is None:
+                continue
+            colour = FLAG_COLOUR if flagged else OK_COLOUR
+            p.fillRect(tag, colour)
+            p.setPen(QColor("white"))
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, name)
         p.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -82,3 +82,22 @@ def test_review_without_result_is_empty(qtbot: Any, lang: str) -> None:
     qtbot.addWidget(w)
     w.show_page(0)
     assert w.page_label.text() == "Page 1 of 1" and not w.next_btn.isEnabled()
+
+
+def test_field_name_tags_never_cover_a_box_or_each_other() -> None:
+    from PySide6.QtCore import QRect, QSize
+
+    from desktop.ui.contract_review import place_labels
+
+    # two lines of close boxes, as on a dense contract page
+    boxes = [QRect(50 + 90 * i, 100 + 22 * (i % 2), 80, 18) for i in range(6)]
+    sizes = [QSize(60, 14)] * 6
+    bounds = QRect(0, 0, 700, 400)
+    tags = place_labels(boxes, sizes, bounds, [i == 3 for i in range(6)])
+    assert tags[3] is not None  # the field being edited always shows its name
+    shown = [t for t in tags if t is not None]
+    assert len(shown) >= 3
+    for t in shown:
+        assert bounds.contains(t)
+        assert not any(t.intersects(b) for b in boxes)
+        assert sum(t.intersects(o) for o in shown) == 1  # only itself
