@@ -82,6 +82,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "contact": {"en": "Contact", "zh": "联系人"},
     "deal": {"en": "Deal", "zh": "商机"},
     "none": {"en": "(none)", "zh": "（无）"},
+    # no currency said: the deal's currency is kept, else the default (note_apply)
+    "currency_auto": {"en": "(deal's currency)", "zh": "按商机币种"},
     "keep_audio": {"en": "Keep the recording as an attachment", "zh": "保留录音作为附件"},
     "apply": {"en": "Apply", "zh": "应用"},
     "bad_amount": {"en": "The amount must be a number, e.g. 2000000.",
@@ -362,7 +364,9 @@ class VoiceReviewCard(QFrame):
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("2000000")
         self.currency = QComboBox()
-        self.currency.addItem(L("none"), None)
+        self.currency.addItem(L("currency_auto"), None)
+        self.currency.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.currency.setMinimumWidth(self.currency.sizeHint().width())  # the label shows whole
         for code in CURRENCIES:
             self.currency.addItem(code, code)
         self.account = QComboBox()
