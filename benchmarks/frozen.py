@@ -5,6 +5,11 @@
 Builds the Linux one-folder bundle, or reuses the cached build of this exact tree
 (tests/packaging/frozen_build.py, cache outside the repo), then measures:
   bundle_mb              size of dist/FieldCRM without speech models (target <= 200)
+  bundle_zstd_mb         the same folder as one compressed stream, about what a download
+                         weighs: `tar --sort=name | zstd -9 --long=27` (~20 s on 2 cores;
+                         needs the zstd program, else absent). Installers compress harder
+                         (Inno Setup: LZMA2): --xz adds bundle_xz_mb (`xz -6`, minutes)
+  bundle_top_mb          the largest entries of _internal/ (MB), biggest first
   frozen_start_s         process start to main window shown, bundle files evicted from
                          the page cache first (posix_fadvise DONTNEED: "cold" for the
                          app's own files; system libraries stay cached) (target <= 2)
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -35,6 +41,8 @@ from benchmarks._util import emit, evict, log
 from tests.packaging.frozen_build import EXECUTABLE, bundle_size_bytes, ensure_bundle, frozen_env
 
 PROBE_TIMEOUT_S = 120
+TOP_ENTRIES = 12
+SPEECH_MODELS = "vosk-models"  # left out of every size, as in bundle_mb
 
 
 def start_once(bundle: Path) -> dict[str, float]:
@@ -69,15 +77,55 @@ def start_once(bundle: Path) -> dict[str, float]:
             "in_app_window_s": marks["window_shown_ms"] / 1000}
 
 
+def compressed_mb(bundle: Path, compressor: list[str]) -> float | None:
+    """Bytes of `tar | compressor` over the bundle (speech models left out), in MB; None
+    when the compressor program is missing."""
+    if shutil.which(compressor[0]) is None:
+        log(f"{compressor[0]} not found: no compressed size")
+        return None
+    tar = subprocess.Popen(["tar", "--sort=name", f"--exclude=./{SPEECH_MODELS}", "-C",
+                            str(bundle), "-cf", "-", "."], stdout=subprocess.PIPE)
+    assert tar.stdout is not None
+    pack = subprocess.Popen(compressor, stdin=tar.stdout, stdout=subprocess.PIPE)
+    assert pack.stdout is not None
+    tar.stdout.close()  # the compressor holds the pipe now
+    size = 0
+    while chunk := pack.stdout.read(1 << 20):
+        size += len(chunk)
+    if tar.wait() != 0 or pack.wait() != 0:
+        raise RuntimeError(f"tar | {compressor[0]} of {bundle} failed "
+                           f"(exit {tar.returncode}, {pack.returncode})")
+    return size / 1e6
+
+
+def top_entries(bundle: Path, n: int = TOP_ENTRIES) -> dict[str, float]:
+    """The n largest files or folders directly in _internal/, in MB."""
+    internal = bundle / "_internal"
+    sizes = {entry.name: bundle_size_bytes(entry) if entry.is_dir() else entry.stat().st_size
+             for entry in internal.iterdir() if not entry.is_symlink()}
+    biggest = sorted(sizes.items(), key=lambda kv: kv[1], reverse=True)[:n]
+    return {name: round(size / 1e6, 1) for name, size in biggest}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--runs", type=int, default=3, help="warm starts to take the median of")
+    parser.add_argument("--xz", action="store_true",
+                        help="also bundle_xz_mb (xz -6: installer-like, takes minutes)")
     args = parser.parse_args()
 
     bundle, build_s = ensure_bundle(log=log)
     log(f"bundle {bundle} ({'cached' if build_s is None else f'built in {build_s:.0f} s'})")
     metrics: dict[str, Any] = {"bundle_mb": bundle_size_bytes(bundle) / 1e6}
+    metrics["bundle_top_mb"] = top_entries(bundle)
+    zstd_mb = compressed_mb(bundle, ["zstd", "-q", "-9", "--long=27", "-T0", "-c"])
+    if zstd_mb is not None:
+        metrics["bundle_zstd_mb"] = zstd_mb
+    if args.xz:
+        xz_mb = compressed_mb(bundle, ["xz", "-6", "-T0", "-c"])
+        if xz_mb is not None:
+            metrics["bundle_xz_mb"] = xz_mb
     log(f"evicted {evict(bundle)} bundle files from the page cache; cold start")
     cold = start_once(bundle)
     metrics["frozen_start_s"] = cold["window_s"]
