@@ -5,7 +5,7 @@ format (MP3, M4A/AAC, OGG Vorbis/Opus, FLAC, WebM, ...) goes to the decoder regi
 in `voice_decoder` (Qt Multimedia's FFmpeg, registered by desktop.ui and desktop.cli),
 which delivers the file's own sample rate and channels. Either way `decode_audio`
 mixes down to mono, resamples to what the recogniser wants (16 kHz, signed 16-bit,
-band-limited: see `Resampler`) and checks the recording is not silent. Errors become
+band-limited, by libsoxr) and checks the recording is not silent. Errors become
 `AudioDecodeError` with a message for the user; the file is never changed.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soxr
 
 from desktop.capture.errors import AudioDecodeError, SilentRecordingError
 from desktop.capture.voice_decoder import AudioChunk, registered_decoder
@@ -32,14 +33,6 @@ MAX_SECONDS = 30 * 60  # a voice note longer than half an hour is not a voice no
 SUPPORTED_SUFFIXES = (".wav", ".mp3", ".m4a", ".aac", ".mp4", ".ogg", ".oga", ".opus",
                       ".flac", ".webm", ".3gp", ".amr")
 WAV_CHUNK_FRAMES = 65_536
-# Resampling filter: a Kaiser-windowed sinc with this many zero crossings on each side
-# of the centre, cut off at this fraction of the lower Nyquist frequency: aliases are
-# ~70 dB down, far below what a phone microphone records, and numpy does a minute of
-# 48 kHz audio in ~0.4 s of CPU (transcribing that minute takes ~20 s).
-ZERO_CROSSINGS = 12
-ROLLOFF = 0.92
-KAISER_BETA = 7.0
-RESAMPLE_BLOCK = 8192  # outputs computed at once (bounds the temporary arrays)
 
 
 @dataclass(frozen=True)
@@ -199,68 +192,21 @@ def _s16(x: np.ndarray) -> bytes:
 
 
 class Resampler:
-    """Band-limited resampling of a mono stream to `rate_out`, fed in chunks of any size.
-
-    Output sample n sits at input time t = n * rate_in / rate_out; it is the weighted
-    sum of the inputs within ZERO_CROSSINGS periods of the cut-off around t. The weights
-    depend only on t's fractional part, of which there are `up` (rate_out / gcd) kinds,
-    so the filter bank is computed once (polyphase). Each row sums to 1: a constant
-    signal stays constant.
-    """
+    """Band-limited resampling of a mono stream to `rate_out`, fed in chunks of any size
+    (libsoxr's streaming resampler, high quality: aliases far below what a phone
+    microphone records; the filter delay is compensated, so the output lines up)."""
 
     def __init__(self, rate_in: int, rate_out: int = SAMPLE_RATE) -> None:
-        g = math.gcd(rate_in, rate_out)
         self.rate_in = rate_in
-        self.up, self.down = rate_out // g, rate_in // g
-        cutoff = min(1.0, rate_out / rate_in) * ROLLOFF  # in cycles per input sample * 2
-        self.half = math.ceil(ZERO_CROSSINGS / cutoff)
-        offsets = np.arange(-self.half + 1, self.half + 1)
-        dist = offsets[None, :] - (np.arange(self.up) / self.up)[:, None]
-        window = np.i0(KAISER_BETA * np.sqrt(np.clip(1 - (dist / self.half) ** 2, 0, None)))
-        bank = np.sinc(cutoff * dist) * window
-        self.bank = (bank / bank.sum(axis=1, keepdims=True)).astype(np.float32)
-        # Input kept for outputs still to come, starting at absolute input index `start`
-        # (negative at first: zeros before the recording, so its first outputs exist).
-        self.start = -self.half + 1
-        self.buf = np.zeros(self.half - 1, dtype=np.float32)
-        self.fed = 0  # input samples fed so far
-        self.n = 0  # next output sample
+        self._stream = soxr.ResampleStream(rate_in, rate_out, 1, dtype="float32", quality="HQ")
 
     def feed(self, x: np.ndarray) -> np.ndarray:
         """Resampled output for the input so far (up to the filter's look-ahead)."""
-        if self.up == self.down:  # already at the wanted rate: nothing to filter
-            return np.asarray(x, dtype=np.float32)
-        self.buf = np.concatenate([self.buf, np.asarray(x, dtype=np.float32)])
-        self.fed += len(x)
-        # the last output whose taps are all fed: base + half <= fed - 1
-        last = ((self.fed - self.half) * self.up - 1) // self.down
-        return self._outputs(last + 1)
+        return self._stream.resample_chunk(np.asarray(x, dtype=np.float32), last=False)
 
     def flush(self) -> np.ndarray:
-        """The rest of the output (the input is over: zeros after it)."""
-        if self.up == self.down:
-            return np.zeros(0, dtype=np.float32)
-        wanted = -(-self.fed * self.up // self.down)  # ceil(fed * up / down)
-        self.buf = np.concatenate([self.buf, np.zeros(self.half + 1, dtype=np.float32)])
-        return self._outputs(wanted)
-
-    def _outputs(self, stop: int) -> np.ndarray:
-        if stop <= self.n:
-            return np.zeros(0, dtype=np.float32)
-        pieces = []
-        taps = np.arange(2 * self.half)
-        for first in range(self.n, stop, RESAMPLE_BLOCK):
-            n = np.arange(first, min(stop, first + RESAMPLE_BLOCK), dtype=np.int64)
-            pos = n * self.down
-            base, phase = pos // self.up, pos % self.up
-            idx = (base - self.half + 1 - self.start)[:, None] + taps[None, :]
-            pieces.append(np.einsum("ij,ij->i", self.buf[idx], self.bank[phase]))
-        self.n = stop
-        keep_from = (self.n * self.down) // self.up - self.half + 1  # first input still needed
-        if keep_from > self.start:
-            self.buf = self.buf[keep_from - self.start:]
-            self.start = keep_from
-        return np.concatenate(pieces)
+        """The rest of the output (the input is over)."""
+        return self._stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
 
 
 def write_wav(path: Path, pcm: bytes, sample_rate: int = SAMPLE_RATE) -> Path:
