@@ -81,6 +81,9 @@ class Entity:
     title_field: str = "name"
     owned: bool = True  # has an `owner` deciding who sees it (else follows its parent)
     parent_field: str | None = None  # for non-owned records: the ref whose owner decides
+    # (field, time field): when a write changes the field, the store sets the time field
+    # to that moment, however the change was made (board, dialog, command line, import)
+    change_times: tuple[tuple[str, str], ...] = ()
     _by_name: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +166,7 @@ DEAL = Entity(
         F("stage_changed_at", T.DATETIME, "In stage since", "进入阶段时间"),
     ),
     title_field="title",
+    change_times=(("stage", "stage_changed_at"),),  # the stage clock of stalled-deal reminders
 )
 ACTIVITY = Entity(
     "activity", "Activity", "活动",
@@ -266,7 +270,7 @@ def build_entities(custom: Mapping[str, Iterable[Field]] | None = None) -> dict[
             if f.type not in (T.TEXT, T.NUMBER, T.DATE, T.CHOICE):
                 raise ValidationError(f"custom field '{f.name}' has unsupported type {f.type}")
         out[e.name] = Entity(e.name, e.label_en, e.label_zh, e.fields + extra, e.title_field,
-                             e.owned, e.parent_field)
+                             e.owned, e.parent_field, e.change_times)
     return out
 
 

@@ -3,13 +3,14 @@ per-field clocks, its search document and its journal entry in one transaction."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from desktop.errors import NotFoundError, ValidationError
-from desktop.schema import DELETED, Entity, validate_changes
+from desktop.schema import DELETED, Entity, to_utc_iso, validate_changes
 from desktop.store.ids import new_id
 from desktop.store.rows import field_type, from_row, to_column
 from desktop.store.textindex import build_doc
@@ -111,6 +112,7 @@ class Repository:
                     raise ValidationError(f"{f.label_en} is required", field=f.name)
             if not diff:
                 return old
+            self._stamp_change_times(diff)
             self._write_fields(w, row, old, diff)
             rec = self._get_rid(w.conn, row["rid"])
             w.changed(self.entity.name, record_id)
@@ -153,7 +155,15 @@ class Repository:
         clean = validate_changes(self.entity, merged)
         if self.entity.has_field("owner") and not clean.get("owner") and self.store.user:
             clean["owner"] = self.store.user
+        self._stamp_change_times(clean)
         return {k: v for k, v in clean.items() if v is not None}
+
+    def _stamp_change_times(self, values: dict[str, Any]) -> None:
+        """Entity.change_times: a set field puts now into its time field, unless the
+        write sets that time itself."""
+        for name, time_field in self.entity.change_times:
+            if values.get(name) is not None and time_field not in values:
+                values[time_field] = to_utc_iso(dt.datetime.now(dt.UTC))
 
     def _get_rid(self, conn: sqlite3.Connection, rid: int) -> dict[str, Any]:
         return from_row(self.entity, conn.execute(

@@ -12,7 +12,6 @@ columns; a refusal is never silent.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -54,7 +53,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.schema import STAGES, to_utc_iso
+from desktop.schema import STAGES
 from desktop.ui.context import AppContext
 from desktop.ui.formatting import amount
 from desktop.ui.lazy_model import Column, RecordRole, RecordTableModel
@@ -203,8 +202,7 @@ def move_op(deal_id: str, stage: str, checks: Sequence[StageCheck] = (),
             reasons = [r for check in checks for r in check(store, deal, stage, lang)]
             if reasons:
                 return reasons
-        store.repo("deal").update(
-            deal_id, {"stage": stage, "stage_changed_at": to_utc_iso(dt.datetime.now(dt.UTC))})
+        store.repo("deal").update(deal_id, {"stage": stage})  # restarts the stage clock
         return []
     return op
 

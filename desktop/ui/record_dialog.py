@@ -8,7 +8,6 @@ dialog stays open with what was typed and says what happened.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -38,7 +37,6 @@ from desktop.schema import (
     FieldType,
     Role,
     may_write,
-    to_utc_iso,
     validate_value,
 )
 from desktop.ui.context import AppContext
@@ -396,13 +394,12 @@ class RecordDialog(QDialog):
     def _guard_stage(self, op: Callable[[Store], dict[str, Any]],
                      changes: dict[str, Any]) -> Callable[[Store], dict[str, Any]]:
         """Run the stage checks before the save; a refusal marks the stage field and keeps
-        everything typed. Entering a stage also restarts its clock (stalled deals)."""
+        everything typed. (The store restarts the stage clock: Entity.change_times.)"""
         stage = changes["stage"]
-        changes["stage_changed_at"] = to_utc_iso(dt.datetime.now(dt.UTC))
         checks, lang = self.stage_checks, self.ctx.lang
         # A new deal is checked as if it had an id: it has no contract or history yet.
         before = dict(self.record) if self.record else {"id": "(new)", "stage": None}
-        deal = {**before, **{k: v for k, v in changes.items() if k not in ("stage", "stage_changed_at")}}
+        deal = {**before, **{k: v for k, v in changes.items() if k != "stage"}}
 
         def guarded(store: Store) -> dict[str, Any]:
             reasons = [r for check in checks for r in check(store, deal, stage, lang)]

@@ -260,3 +260,17 @@ def test_edits_are_flushed_to_disk_and_only_refetchable_sync_writes_skip_the_flu
     with Store.open(profile) as app, Store.open(profile, refetchable=True) as sync:
         assert app.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
         assert sync.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+
+
+def test_a_stage_change_restarts_the_stage_clock_however_it_is_made(store: Store) -> None:
+    deals = store.repo("deal")
+    deal = deals.create({"title": "年度框架协议", "stage": "qualified"})
+    assert deal["stage_changed_at"]  # a new deal with a stage: in it since now
+    store.conn.execute("UPDATE deal SET stage_changed_at = '2020-01-01T00:00:00Z' WHERE id = ?", (deal["id"],))
+    assert deals.update(deal["id"], {"amount": 5})["stage_changed_at"] == "2020-01-01T00:00:00Z"
+    moved = deals.update(deal["id"], {"stage": "proposal"})
+    assert moved["stage_changed_at"] > "2026"
+    assert store.journal.pending()[-1].fields.keys() == {"stage", "stage_changed_at"}  # synced with it
+    kept = deals.update(deal["id"], {"stage": "won", "stage_changed_at": "2026-01-02T03:04:05Z"})
+    assert kept["stage_changed_at"] == "2026-01-02T03:04:05Z"
+    assert deals.create({"title": "无阶段"}).get("stage_changed_at") is None

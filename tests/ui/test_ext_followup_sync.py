@@ -25,7 +25,8 @@ OVERDUE_TASK = "Call back Shenzhen distributor"  # due 2 hours ago (seed_week)
 def seed_deal(store: Store) -> None:
     acc = store.repo("account").create({"name": "苏州工业园区精密制造有限公司"})
     store.repo("deal").create({"title": "2027 年度数控机床采购框架合同", "account_id": acc["id"],
-                               "amount": 480000, "currency": "CNY", "stage": "negotiation"})
+                               "amount": 480000, "currency": "CNY", "stage": "negotiation",
+                               "stage_changed_at": "2026-01-05T09:00:00Z"})  # weeks in this stage
 
 
 @pytest.fixture
