@@ -108,14 +108,15 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     @app.post("/v1/auth/login", response_model=TokenPair)
     def login(req: LoginRequest, request: Request) -> TokenPair:
         address = request.client.host if request.client else ""
-        throttle.check(req.username, address)
+        failures = throttle.check(req.username, address)
         try:
             tokens = auth.login(req.username, req.password, req.device_id, req.device_name)
         except HTTPException as exc:
             if isinstance(exc.detail, dict) and exc.detail.get("code") == "invalid_credentials":
                 throttle.failed(req.username, address)
             raise
-        throttle.succeeded(req.username, address)
+        if failures:
+            throttle.succeeded(req.username, address)
         return tokens
 
     @app.post("/v1/auth/refresh", response_model=TokenPair)

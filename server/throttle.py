@@ -34,8 +34,9 @@ class LoginThrottle:
         self.window_s = window_s
         self.clock = clock
 
-    def check(self, username: str, address: str) -> None:
-        """Raise 429 when this user name from this address has failed too often."""
+    def check(self, username: str, address: str) -> int:
+        """Raise 429 when this user name from this address has failed too often; else
+        return how many failures are on record (0: a right password needs no cleanup)."""
         now = self.clock()
         f = t.login_failures.c
         with self.engine.connect() as conn:
@@ -47,6 +48,7 @@ class LoginThrottle:
             exc = api_error(429, "too_many_attempts", f"Too many wrong passwords; try again in {wait} s.")
             exc.headers = {"Retry-After": str(wait)}
             raise exc
+        return int(count)
 
     def failed(self, username: str, address: str) -> None:
         now = self.clock()
@@ -58,10 +60,6 @@ class LoginThrottle:
             conn.execute(t.login_failures.insert().values(key=_key(username, address), failed_at=now))
 
     def succeeded(self, username: str, address: str) -> None:
-        f = t.login_failures.c
-        key = _key(username, address)
-        with self.engine.connect() as conn:  # the usual case, no failures: no write
-            if conn.execute(sa.select(f.id).where(f.key == key).limit(1)).first() is None:
-                return
+        """Forget the failures (call it only when `check` found some: it writes)."""
         with write_tx(self.engine) as conn:
-            conn.execute(t.login_failures.delete().where(f.key == key))
+            conn.execute(t.login_failures.delete().where(t.login_failures.c.key == _key(username, address)))
