@@ -67,12 +67,12 @@ def place_labels(boxes: list[QRect], sizes: list[QSize], bounds: QRect,
     out: list[QRect | None] = [None] * len(boxes)
     for i in sorted(range(len(boxes)), key=lambda j: not selected[j]):
         box, size = boxes[i], sizes[i]
+        others = [b for j, b in enumerate(boxes) if j != i]
         for tag in (QRect(box.right() + 3, box.center().y() - size.height() // 2, size.width(), size.height()),
                     QRect(box.left(), box.top() - size.height() - 1, size.width(), size.height()),
                     QRect(box.left(), box.bottom() + 2, size.width(), size.height()),
                     QRect(box.left() - size.width() - 3, box.center().y() - size.height() // 2,
                           size.width(), size.height())):
-            others = [b for j, b in enumerate(boxes) if j != i]
             if bounds.contains(tag) and not any(tag.intersects(r) for r in (*others, *placed)):
                 out[i] = tag
                 placed.append(tag)

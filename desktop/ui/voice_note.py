@@ -366,7 +366,6 @@ class VoiceReviewCard(QFrame):
         self.currency = QComboBox()
         self.currency.addItem(L("currency_auto"), None)
         self.currency.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.currency.setMinimumWidth(self.currency.sizeHint().width())  # the label shows whole
         for code in CURRENCIES:
             self.currency.addItem(code, code)
         self.account = QComboBox()
