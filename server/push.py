@@ -39,7 +39,6 @@ from server.merge import SERVER_STAMP, FieldMap, merge_fields
 RECORD_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_SEQ = 2**63 - 1
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-CHUNK = 900
 NOTIFY_CHANNEL = "fieldcrm_version"
 
 
@@ -151,9 +150,20 @@ class _Rejected(Exception):  # control flow only, never leaves this module
     pass
 
 
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i:i + CHUNK]
+def _select_in(conn: sa.Connection, sql: str, params: tuple[Any, ...], values: Sequence[Any],
+               pg_type: str) -> Iterable[tuple[Any, ...]]:
+    """Rows of `sql` + " IN values", as plain DBAPI rows: one array parameter on PostgreSQL
+    (`= ANY`), a JSON list on SQLite (`json_each`). SQLAlchemy's expanding IN compiled a
+    900-placeholder statement per chunk, the larger part of a push's read time."""
+    if not values:
+        return []
+    if is_sqlite(conn.engine):
+        text = sql.format(ph="?") + " IN (SELECT value FROM json_each(?))"
+        arg: Any = orjson.dumps(list(values)).decode()
+    else:
+        text = sql.format(ph="%s") + f" = ANY(%b::{pg_type}[])"
+        arg = list(values)
+    return conn.exec_driver_sql(text, (*params, arg)).fetchall()
 
 
 def _printable(text: str) -> str:
@@ -226,12 +236,9 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         base = version = _lock_counter(conn)
         ctx = _Ctx(conn, p)
         mine = [i for i, e in enumerate(entries) if e.device_id == p.device_id and e.seq <= MAX_SEQ]
-        seqs = sorted({entries[i].seq for i in mine})
-        prior: dict[int, sa.Row] = {}
-        for chunk in _chunks(seqs):
-            for row in conn.execute(sa.select(t.processed).where(
-                    t.processed.c.device_id == p.device_id, t.processed.c.seq.in_(chunk))):
-                prior[int(row.seq)] = row
+        prior = {int(row[0]): row for row in _select_in(
+            conn, "SELECT seq, status, reason, superseded FROM processed WHERE device_id = {ph} AND seq",
+            (p.device_id,), sorted({entries[i].seq for i in mine}), "bigint")}
         by_entity: dict[str, set[str]] = {}
         for i in mine:
             if entries[i].entity in ENTITIES and RECORD_ID_RE.match(entries[i].record_id):
@@ -239,12 +246,11 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         recs: dict[tuple[str, str], _Rec] = {}
         for entity, id_set in sorted(by_entity.items()):
             # entity first: the lookup walks the (entity, record_id) primary key.
-            for chunk in _chunks(sorted(id_set)):
-                for row in conn.execute(sa.select(t.records).where(
-                        t.records.c.entity == entity, t.records.c.record_id.in_(chunk))):
-                    recs[(row.entity, row.record_id)] = _Rec(
-                        orjson.loads(row.fields), row.owner, row.created_by, int(row.version),
-                        row.origin_device, exists=True)
+            for rid, owner, created_by, fields, ver, origin in _select_in(
+                    conn, "SELECT record_id, owner, created_by, fields, version, origin_device "
+                    "FROM records WHERE entity = {ph} AND record_id", (entity,), sorted(id_set), "text"):
+                recs[(entity, rid)] = _Rec(orjson.loads(fields), owner, created_by, int(ver), origin,
+                                           exists=True)
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
         now = now_iso()
@@ -257,9 +263,9 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             first = done.get(e.seq)
             if first is not None or e.seq in prior:
                 if first is None:
-                    row = prior[e.seq]
-                    first = EntryResult(seq=e.seq, status=row.status, reason=row.reason,
-                                        superseded=orjson.loads(row.superseded))
+                    _, status, reason, superseded = prior[e.seq]
+                    first = EntryResult(seq=e.seq, status=status, reason=reason,
+                                        superseded=orjson.loads(superseded))
                 results[i] = EntryResult(seq=e.seq, status="duplicate", reason=first.reason,
                                          superseded=first.superseded,
                                          original_status="rejected" if first.status == "rejected"
@@ -299,9 +305,10 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
 
 def _write(conn: sa.Connection, recs: dict[tuple[str, str], _Rec],
            new_processed: list[tuple[Any, ...]], now: str) -> None:
-    """Bulk writes as plain DBAPI executemany (skips SQLAlchemy's per-row parameter
-    processing, a third of the push time for 500-entry batches)."""
-    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    """Bulk writes as plain DBAPI statements, skipping SQLAlchemy's per-row parameter
+    processing: executemany on SQLite (in-process, no round trips); on PostgreSQL one
+    statement per table over `unnest`ed arrays, instead of a statement per row. Arrays go in
+    psycopg's binary format (%b): its text format quotes each string in Python, ~15x slower."""
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
     for (entity, record_id), rec in recs.items():
@@ -313,18 +320,39 @@ def _write(conn: sa.Connection, recs: dict[tuple[str, str], _Rec],
         else:
             inserts.append((entity, record_id, rec.owner, rec.created_by, _encode(rec.fields),
                             rec.version, rec.origin_device, now))
+    insert_records = ("INSERT INTO records (entity, record_id, owner, created_by, fields, version, "
+                      "origin_device, updated_at)")
+    insert_processed = "INSERT INTO processed (device_id, seq, status, reason, superseded, version, created_at)"
+    if is_sqlite(conn.engine):
+        if inserts:
+            conn.exec_driver_sql(f"{insert_records} VALUES ({', '.join('?' * 8)})", inserts)
+        if updates:
+            conn.exec_driver_sql(
+                "UPDATE records SET owner = ?, fields = ?, version = ?, origin_device = ?, "
+                "updated_at = ? WHERE entity = ? AND record_id = ?", updates)
+        if new_processed:
+            conn.exec_driver_sql(f"{insert_processed} VALUES ({', '.join('?' * 7)})", new_processed)
+        return
     if inserts:
         conn.exec_driver_sql(
-            "INSERT INTO records (entity, record_id, owner, created_by, fields, version, "
-            f"origin_device, updated_at) VALUES ({', '.join([ph] * 8)})", inserts)
+            f"{insert_records} SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+            "%b::text[], %b::bigint[], %b::text[], %b::text[])", _columns(inserts, 8))
     if updates:
         conn.exec_driver_sql(
-            f"UPDATE records SET owner = {ph}, fields = {ph}, version = {ph}, origin_device = {ph}, "
-            f"updated_at = {ph} WHERE entity = {ph} AND record_id = {ph}", updates)
+            "UPDATE records AS r SET owner = v.owner, fields = v.fields, version = v.version, "
+            "origin_device = v.origin_device, updated_at = v.updated_at "
+            "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::text[], "
+            "%b::text[]) AS v(owner, fields, version, origin_device, updated_at, entity, record_id) "
+            "WHERE r.entity = v.entity AND r.record_id = v.record_id", _columns(updates, 7))
     if new_processed:
         conn.exec_driver_sql(
-            "INSERT INTO processed (device_id, seq, status, reason, superseded, version, created_at) "
-            f"VALUES ({', '.join([ph] * 7)})", new_processed)
+            f"{insert_processed} SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[], "
+            "%b::text[], %b::text[], %b::bigint[], %b::text[])", _columns(new_processed, 7))
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:
+    """Row tuples as one list per column (the arrays `unnest` reads back as rows)."""
+    return tuple(list(col) for col in zip(*rows, strict=True)) if rows else tuple([] for _ in range(width))
 
 
 def _maybe_crash() -> None:
