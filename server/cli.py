@@ -15,6 +15,7 @@ With `--port 0` the server picks a free port; it always prints one line
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import json
 import socket
@@ -119,6 +120,10 @@ def serve(settings: Settings, host: str, port: int, log_level: str = "warning") 
 
     async def startup(sockets: list[socket.socket] | None = None) -> None:
         await original_startup(sockets)
+        # Everything alive now (FastAPI, SQLAlchemy, pydantic) lives as long as the process:
+        # keep it out of the collector, whose full passes over it stalled pushes by 50 ms.
+        gc.collect()
+        gc.freeze()
         print(f"{LISTENING}http://{shown}:{bound}", flush=True)
 
     server.startup = startup  # type: ignore[method-assign]
