@@ -91,7 +91,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_journal(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         entries = store.journal.pending(limit=args.limit) + store.journal.parked()
-        data = [{**e.to_wire(), "state": e.state, "reason": e.reason, "created_at": e.created_at}
+        data = [{"device_id": e.device_id, "seq": e.seq, "entity": e.entity, "record_id": e.record_id,
+                 "fields": e.fields, "state": e.state, "reason": e.reason, "created_at": e.created_at}
                 for e in entries]
         counts = store.journal.counts()
         _emit(args, {"counts": counts, "entries": data}, lambda: "\n".join(

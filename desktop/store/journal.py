@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -31,19 +32,27 @@ class JournalEntry:
     device_id: str
     entity: str
     record_id: str
-    fields: dict[str, dict[str, Any]]  # name -> {"value": v, "hlc": stamp[, "base": stamp]}
+    fields_json: str  # as stored: the wire form of `fields`
     created_at: str
     state: str
     reason: str | None
 
+    @cached_property
+    def fields(self) -> dict[str, dict[str, Any]]:
+        """name -> {"value": v, "hlc": stamp[, "base": stamp]}, parsed on first use: a push
+        sends the stored text as it is (`to_wire`), so it never needs the objects."""
+        parsed: dict[str, dict[str, Any]] = orjson.loads(self.fields_json)
+        return parsed
+
     def to_wire(self) -> dict[str, Any]:
+        """The PushRequest entry, for orjson (the fields go in unparsed, as a Fragment)."""
         return {"device_id": self.device_id, "seq": self.seq, "entity": self.entity,
-                "record_id": self.record_id, "fields": self.fields}
+                "record_id": self.record_id, "fields": orjson.Fragment(self.fields_json)}
 
 
 def _entry(row: sqlite3.Row) -> JournalEntry:
     return JournalEntry(row["seq"], row["device_id"], row["entity"], row["record_id"],
-                        orjson.loads(row["fields"]), row["created_at"], row["state"], row["reason"])
+                        row["fields"], row["created_at"], row["state"], row["reason"])
 
 
 class Journal:

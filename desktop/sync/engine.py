@@ -194,7 +194,8 @@ class SyncEngine:
             if not entries:
                 break
             pushed_any = True
-            blobs.upload(client, store, (h for e in entries for h in blobs.hashes_in(e.entity, e.fields)))
+            blobs.upload(client, store, (h for e in entries if e.entity in blobs.BLOB_FIELDS
+                                         for h in blobs.hashes_in(e.entity, e.fields)))
             resp = client.push([e.to_wire() for e in entries])
             acked: list[int] = []
             superseded: dict[int, list[str]] = {}
