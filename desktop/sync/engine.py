@@ -187,42 +187,50 @@ class SyncEngine:
             self._cursor = cursor
         exact = cursor == self._cursor and self._server_seen <= cursor
         pushed_any = False
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            entries = store.journal.pending(limit=self.push_batch, after_seq=after)
-            if not entries:
-                break
-            pushed_any = True
-            blobs.upload(client, store, (h for e in entries if e.entity in blobs.BLOB_FIELDS
-                                         for h in blobs.hashes_in(e.entity, e.fields)))
-            resp = client.push([e.to_wire() for e in entries])
-            acked: list[int] = []
-            superseded: dict[int, list[str]] = {}
-            parked: list[tuple[int, str]] = []
-            applied = 0
-            for r in resp.get("results", []):
-                status, seq = r.get("status"), int(r.get("seq", 0))
-                if status in ("applied", "duplicate"):
-                    acked.append(seq)
-                    if r.get("superseded"):
-                        superseded[seq] = list(r["superseded"])
+        entries = store.journal.pending(limit=self.push_batch, after_seq=after)
+        sent: Future[dict[str, Any]] | None = None
+        try:
+            while entries:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                pushed_any = True
+                blobs.upload(client, store, (h for e in entries if e.entity in blobs.BLOB_FIELDS
+                                             for h in blobs.hashes_in(e.entity, e.fields)))
+                sent = self._prefetch.submit(client.push, [e.to_wire() for e in entries])
+                after = entries[-1].seq
+                # Read the next batch while the server applies this one.
+                upcoming = store.journal.pending(limit=self.push_batch, after_seq=after)
+                resp, sent = sent.result(), None
+                acked: list[int] = []
+                superseded: dict[int, list[str]] = {}
+                parked: list[tuple[int, str]] = []
+                applied = 0
+                for r in resp.get("results", []):
+                    status, seq = r.get("status"), int(r.get("seq", 0))
+                    if status in ("applied", "duplicate"):
+                        acked.append(seq)
+                        if r.get("superseded"):
+                            superseded[seq] = list(r["superseded"])
+                            exact = False
+                        elif status == "applied":
+                            applied += 1
+                        else:
+                            exact = False
+                    elif status == "rejected":
+                        parked.append((seq, str(r.get("reason") or "rejected by the server")))
                         exact = False
-                    elif status == "applied":
-                        applied += 1
-                    else:
-                        exact = False
-                elif status == "rejected":
-                    parked.append((seq, str(r.get("reason") or "rejected by the server")))
-                    exact = False
-            version = int(resp.get("version") or 0)
-            exact = exact and len(resp.get("results", [])) == len(entries) and version == cursor + applied
-            cursor = version
-            store.journal.settle(acked, parked, superseded)
-            report.pushed += len(acked)
-            report.parked += len(parked)
-            self._server_seen = max(self._server_seen, version)
-            after = entries[-1].seq
+                version = int(resp.get("version") or 0)
+                exact = exact and len(resp.get("results", [])) == len(entries) and version == cursor + applied
+                cursor = version
+                store.journal.settle(acked, parked, superseded)
+                report.pushed += len(acked)
+                report.parked += len(parked)
+                self._server_seen = max(self._server_seen, version)
+                entries = upcoming
+        finally:
+            if sent is not None and not sent.cancel():
+                with contextlib.suppress(Exception):
+                    sent.result()  # let the request in flight finish before anyone closes
         if not (pushed_any and exact):
             return False
         store.meta_set(CURSOR_KEY, str(cursor))
