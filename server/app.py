@@ -39,6 +39,7 @@ from server.config import Settings
 from server.db import is_sqlite, open_database
 from server.errors import api_error
 from server.notify import Notifier, PgListener
+from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
 from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
 from server.throttle import LoginThrottle
@@ -65,6 +66,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     auth = Auth(engine, load_jwt_secret(engine), settings.access_ttl_s)
     notifier = Notifier(current_version(engine))
     blobs = BlobStore(engine, settings.blob_dir, config.MAX_BLOB_BYTES)
+    planner_stats = PlannerStats(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -74,6 +76,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             listener = PgListener(engine.url, NOTIFY_CHANNEL, notifier)
             listener.start()
             await run_in_threadpool(listener.ready.wait, 10.0)
+        await run_in_threadpool(planner_stats.start)
         try:
             yield
         finally:
@@ -84,6 +87,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.auth = auth
     app.state.notifier = notifier
+    app.state.planner_stats = planner_stats
     app.state.settings = settings
 
     @app.exception_handler(sa.exc.OperationalError)
@@ -150,6 +154,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             raise api_error(413, "too_many_entries",
                             f"Push at most {config.MAX_PUSH_ENTRIES} entries at once.")
         resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish)
+        planner_stats.wrote(sum(r.status == "applied" for r in resp.results))
         return Response(resp.model_dump_json(), media_type="application/json")
 
     @app.get("/v1/pull", response_model=PullResponse)
