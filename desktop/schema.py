@@ -315,8 +315,8 @@ def is_hlc(stamp: object) -> bool:
     return isinstance(stamp, str) and bool(HLC_RE.match(stamp))
 
 
-# In a pulled record, a field that carries OVERWROTE won over a stamp its writer had
-# never seen (a concurrent edit): the device whose own write had that stamp lost it.
+# In a pulled record, a field's OVERWROTE lists stamps that were replaced by writes that
+# had never seen them (concurrent edits): a device whose own write has one of them lost it.
 OVERWROTE = "overwrote"
 
 

@@ -12,7 +12,8 @@ from desktop.sync import protocol
 # one): lower than any real HLC, so any real write wins over it.
 SERVER_STAMP = protocol.SERVER_STAMP
 
-FieldMap = dict[str, dict[str, Any]]  # {"name": {"value": v, "hlc": "..."[, "overwrote": "..."]}}
+FieldMap = dict[str, dict[str, Any]]  # {"name": {"value": v, "hlc": "..."[, "overwrote": [...]]}}
+MAX_OVERWROTE = 8  # stamps a field remembers losing; a device further behind gets no conflict
 
 
 def merge_fields(current: FieldMap, writes: dict[str, tuple[Any, str, str | None]]
@@ -23,8 +24,10 @@ def merge_fields(current: FieldMap, writes: dict[str, tuple[Any, str, str | None
     stamp already stored). A write with exactly the stored stamp is the same write
     again: neither a change nor a loss. A winning write whose `base` is not the stored
     stamp replaced a value its writer never saw; when the values differ the field
-    records the stamp it overwrote (OVERWROTE), so the device that wrote that value
-    learns on its next pull that its edit lost to a concurrent one.
+    records the stamp it overwrote (OVERWROTE, newest first), so the device that wrote
+    that value learns on its next pull that its edit lost to a concurrent one. Later
+    writes keep the list: a device that has not pulled since must still learn it, and a
+    device that has pulled holds a newer stamp, which no list names.
     """
     out = dict(current)
     changed = False
@@ -34,11 +37,23 @@ def merge_fields(current: FieldMap, writes: dict[str, tuple[Any, str, str | None
         cur_hlc = cur["hlc"] if cur else None
         if wins(hlc, cur_hlc):
             field: dict[str, Any] = {"value": value, "hlc": hlc}
+            lost = overwritten(cur)
             if (cur is not None and cur_hlc != SERVER_STAMP and base != cur_hlc
                     and cur.get("value") != value):
-                field[OVERWROTE] = cur_hlc
+                lost = [cur["hlc"], *lost]
+            if lost:
+                field[OVERWROTE] = lost[:MAX_OVERWROTE]
             out[name] = field
             changed = True
         elif hlc != cur_hlc:
             superseded.append(name)
     return out, changed, superseded
+
+
+def overwritten(field: dict[str, Any] | None) -> list[str]:
+    """The stamps a stored field lost to concurrent writes (servers before the list
+    stored one stamp as text)."""
+    marker = field.get(OVERWROTE) if field else None
+    if isinstance(marker, str):
+        return [marker]
+    return [m for m in marker if isinstance(m, str)] if isinstance(marker, list) else []

@@ -241,7 +241,7 @@ def _apply_entity(store: Store, w: Any, name: str, items: list[tuple[str, dict[s
         if row is None:
             fresh.append((record_id, incoming))
         else:
-            overwrote = {k: fw[OVERWROTE] for k, fw in fields.items() if OVERWROTE in fw}
+            overwrote = {k: _stamps(fw[OVERWROTE]) for k, fw in fields.items() if OVERWROTE in fw}
             _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), overwrote, result)
     if fresh:
         _insert_new(store, w, repo, fresh, result)
@@ -293,6 +293,13 @@ def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str
     w.changed(name, None if len(fresh) > 1 else fresh[0][0])
 
 
+def _stamps(marker: Any) -> tuple[str, ...]:
+    """An OVERWROTE marker: a list of stamps (one stamp as text from older servers)."""
+    if isinstance(marker, str):
+        return (marker,)
+    return tuple(m for m in marker if isinstance(m, str)) if isinstance(marker, list) else ()
+
+
 def _column(ent: Entity, name: str, value: Any) -> Any:
     if value is None or type(value) in (str, int, float):
         return value
@@ -306,7 +313,7 @@ def _clocks_json(clocks: Mapping[str, str]) -> str:
 
 
 def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, tuple[Any, str]],
-                mine: dict[str, str], overwrote: dict[str, str], result: ApplyResult) -> None:
+                mine: dict[str, str], overwrote: dict[str, tuple[str, ...]], result: ApplyResult) -> None:
     ent = repo.entity
     own = "-" + store.device_id  # this device's stamps end with its id (desktop.store.hlc)
     name, record_id = ent.name, row["id"]
@@ -322,10 +329,10 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
         # A concurrent conflict: the local value is this device's own write and the
         # winner differs from it and was written without seeing it: the server had not
         # merged ours yet (still in the journal, or superseded on push), or the winner
-        # overwrote ours on the server after we pushed first (OVERWROTE names our stamp).
+        # overwrote ours on the server after we pushed first (OVERWROTE lists our stamp).
         concurrent = local_stamp is not None and (
             mine.get(fname) == local_stamp
-            or (overwrote.get(fname) == local_stamp and local_stamp.endswith(own)))
+            or (local_stamp in overwrote.get(fname, ()) and local_stamp.endswith(own)))
         if concurrent and old.get(fname) != value:
             conn.execute(
                 "INSERT INTO conflicts (entity, record_id, field, local_value, local_hlc, "

@@ -12,7 +12,7 @@ from conftest import Api, Session, hlc, rid
 from hypothesis import HealthCheck, given, settings
 
 from server import tables as t
-from server.merge import SERVER_STAMP, merge_fields
+from server.merge import MAX_OVERWROTE, SERVER_STAMP, merge_fields
 
 
 def _count(api: Api, table: sa.Table) -> int:
@@ -211,13 +211,31 @@ def test_a_winning_write_that_never_saw_the_stored_value_records_what_it_overwro
     assert changed and not lost and seen["industry"] == {"value": "制造业", "hlc": hlc(20, 0, "b")}
     # b edited without having seen a's value: a's edit lost to a concurrent one
     blind, _, _ = merge_fields(stored, {"industry": ("制造业", hlc(20, 0, "b"), hlc(5, 0, "c"))})
-    assert blind["industry"]["overwrote"] == hlc(10, 0, "a")
+    assert blind["industry"]["overwrote"] == [hlc(10, 0, "a")]
     # the same value written blind is no loss; nor is replacing what the server filled in
     same, _, _ = merge_fields(stored, {"industry": ("软件", hlc(20, 0, "b"), None)})
     assert "overwrote" not in same["industry"]
     filled = {"owner": {"value": "alice", "hlc": SERVER_STAMP}}
     mine, _, _ = merge_fields(filled, {"owner": ("bob", hlc(20, 0, "b"), None)})
     assert "overwrote" not in mine["owner"]
+
+
+def test_a_lost_write_stays_named_until_its_device_can_have_pulled() -> None:
+    """a's write lost to b's blind one; until a pulls, later writes must not erase that."""
+    stored = {"industry": {"value": "软件", "hlc": hlc(10, 0, "a")}}
+    blind, _, _ = merge_fields(stored, {"industry": ("制造业", hlc(20, 0, "b"), None)})
+    # c edits after seeing b's value: a plain edit, and a's loss is still on record
+    later, _, _ = merge_fields(blind, {"industry": ("能源", hlc(30, 0, "c"), hlc(20, 0, "b"))})
+    assert later["industry"]["overwrote"] == [hlc(10, 0, "a")]
+    # d overwrites c blind: both losses, newest first
+    both, _, _ = merge_fields(later, {"industry": ("化工", hlc(40, 0, "d"), hlc(10, 0, "a"))})
+    assert both["industry"]["overwrote"] == [hlc(30, 0, "c"), hlc(10, 0, "a")]
+    # the list is bounded; a marker stored as text by an older server is read too
+    chain: dict[str, dict[str, Any]] = {"industry": {"value": "x", "hlc": hlc(1, 0, "z"), "overwrote": hlc(0, 0, "y")}}
+    for k in range(2, 20):
+        chain, _, _ = merge_fields(chain, {"industry": (f"v{k}", hlc(k, 0, f"d{k}"), None)})
+    assert len(chain["industry"]["overwrote"]) == MAX_OVERWROTE
+    assert chain["industry"]["overwrote"][0] == hlc(18, 0, "d18")
 
 
 _perm_state: dict[int, Any] = {}

@@ -101,6 +101,31 @@ def test_an_edit_pushed_first_then_overwritten_blind_is_a_conflict_on_its_device
     assert a.repo("account").get(acc["id"])["industry"] == "光伏"
 
 
+def test_a_lost_edit_is_still_a_conflict_after_later_edits_by_others(
+        server: Server, devices: Any) -> None:
+    """a pushes first, b overwrites it blind, then c edits after seeing b's value, all
+    before a pulls: a still learns that its edit was lost."""
+    server.user("alice")
+    a, b, c = devices("a"), devices("b"), devices("c")
+    for d in (a, b, c):
+        d.login("alice")
+    acc = a.repo("account").create({"name": "宁德时代", "industry": "电池"})
+    for d in (a, b, c):
+        d.sync()
+    a.repo("account").update(acc["id"], {"industry": "储能"})
+    time.sleep(0.005)
+    b.repo("account").update(acc["id"], {"industry": "新能源"})  # never saw a's
+    assert a.sync().conflicts == 0
+    assert b.sync().conflicts == 0
+    assert c.sync().conflicts == 0
+    c.repo("account").update(acc["id"], {"industry": "汽车零部件"})  # saw b's: a plain edit
+    c.sync()
+    assert a.sync().conflicts == 1
+    [conflict] = a.store.open_conflicts()
+    assert (conflict.local_value, conflict.remote_value) == ("储能", "汽车零部件")
+    assert b.sync().conflicts == 0 and c.store.open_conflicts() == []
+
+
 def test_three_devices_offline_edits_and_delete_converge(server: Server, devices: Any) -> None:
     server.user("alice", teams=("north",))
     server.user("bob", teams=("north",))
