@@ -60,6 +60,7 @@ def make_engine(url: str) -> sa.Engine:
 
 
 SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CHECKPOINT_PAGES = 16_384  # of 4 KiB
 
 
 def _sqlite_hooks(engine: sa.Engine) -> None:
@@ -75,6 +76,10 @@ def _sqlite_hooks(engine: sa.Engine) -> None:
         # Pushes update rows scattered over the whole table; keep its hot pages cached.
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.execute("PRAGMA foreign_keys=ON")
+        # Checkpoint every 64 MiB of WAL, not SQLite's 4 MiB: a 2,000-entry push dirties more
+        # than 1,000 pages, so each commit copied its pages back into the database (and
+        # fsynced it) once more; batched, pages hot across pushes are copied once. ~15%.
+        cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
