@@ -199,7 +199,7 @@ def push_edits(profile: Path, n: int) -> float:
                 for rid in ids[chunk:chunk + 1000]:
                     repo.update(rid, {"lifecycle": "customer", "address": f"已更新{rid[:8]}"})
         log(f"{len(ids)} local edits in {time.perf_counter() - t0:.1f} s")
-    eng = SyncEngine(profile, live=False, push_batch=2000)
+    eng = SyncEngine(profile, live=False)  # the default batching, as in the app
     t0 = time.perf_counter()
     report = eng.sync_once()
     took = time.perf_counter() - t0

@@ -50,7 +50,9 @@ BACKOFF_CAP_S = 60.0
 FALLBACK_POLL_S = 10.0  # no live stream: pull this often
 LIVE_POLL_S = 120.0  # live stream up: a safety pull this often anyway
 WATCH_SLICE_S = 0.2
-BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round trips  # how often the idle loop looks for edits made by other connections
+BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round trips
+BULK_PUSH_BATCH = 2000  # batch size for a backlog, while each push answers quickly
+SLOW_PUSH_S = 3.0  # a push slower than this (a poor link): back to the normal batch size
 FRESH_PERSIST_S = 10.0
 
 StatusListener = Callable[[SyncStatus], None]
@@ -73,13 +75,15 @@ class SyncEngine:
                  on_progress: ProgressListener | None = None,
                  on_change: Callable[[Changes], None] | None = None,
                  device_name: str = "", timeout: httpx.Timeout | None = None,
-                 bulk_pull_page: int | None = None) -> None:
+                 bulk_pull_page: int | None = None, bulk_push_batch: int | None = None) -> None:
         self.profile = Path(profile)
         self.transport = transport
         self.push_batch = push_batch
         self.pull_page = pull_page
         self.bulk_pull_page = bulk_pull_page or (
             BULK_PULL_PAGE if pull_page == DEFAULT_PULL_PAGE else pull_page)
+        self.bulk_push_batch = bulk_push_batch or (
+            BULK_PUSH_BATCH if push_batch == DEFAULT_PUSH_BATCH else push_batch)
         self.live = live
         self.fallback_poll_s = fallback_poll_s
         self.live_poll_s = live_poll_s
@@ -189,6 +193,7 @@ class SyncEngine:
         pushed_any = False
         entries = store.journal.pending(limit=self.push_batch, after_seq=after)
         sent: Future[dict[str, Any]] | None = None
+        took = 0.0
         try:
             while entries:
                 if cancel is not None and cancel.is_set():
@@ -196,11 +201,15 @@ class SyncEngine:
                 pushed_any = True
                 blobs.upload(client, store, (h for e in entries if e.entity in blobs.BLOB_FIELDS
                                              for h in blobs.hashes_in(e.entity, e.fields)))
+                asked = time.monotonic()
                 sent = self._prefetch.submit(client.push, [e.to_wire() for e in entries])
                 after = entries[-1].seq
-                # Read the next batch while the server applies this one.
-                upcoming = store.journal.pending(limit=self.push_batch, after_seq=after)
+                # Read the next batch while the server applies this one: a backlog goes in
+                # bigger batches unless the last push was slow.
+                size = self.bulk_push_batch if took < SLOW_PUSH_S else self.push_batch
+                upcoming = store.journal.pending(limit=size, after_seq=after)
                 resp, sent = sent.result(), None
+                took = time.monotonic() - asked
                 acked: list[int] = []
                 superseded: dict[int, list[str]] = {}
                 parked: list[tuple[int, str]] = []

@@ -9,10 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
 import pytest
 
 from desktop.errors import Cancelled
 from desktop.store import Store
+from desktop.sync import engine as engine_module
 from desktop.sync.engine import SyncEngine
 from desktop.sync.status import Progress, State, SyncStatus
 from tests.sync.conftest import Server
@@ -90,6 +93,34 @@ def test_engine_keeps_going_offline_and_recovers(server: Server, devices: Any, t
         eng.close()
         a.close()
         proxy.close()
+
+
+class _CountingPushes(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pushes: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/push":
+            self.pushes.append(len(orjson.loads(request.read())["entries"]))
+        return super().handle_request(request)
+
+
+def test_a_backlog_goes_in_bigger_batches_unless_pushes_are_slow(
+        server: Server, devices: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.user("alice")
+    counted = _CountingPushes()
+    a = devices("a", counted)
+    a.login("alice")
+    a.repo("account").import_many({"name": f"客户{i:05d}"} for i in range(3000))
+    a.sync()
+    assert counted.pushes == [500, 2000, 500]  # the first batch small: most syncs push a few
+    for rec in list(a.repo("account").iter_all())[:1200]:
+        a.repo("account").update(rec["id"], {"industry": "软件"})
+    monkeypatch.setattr(engine_module, "SLOW_PUSH_S", 0.0)  # every push counts as slow
+    counted.pushes.clear()
+    a.sync()
+    assert counted.pushes == [500, 500, 200]
 
 
 def test_first_sync_of_a_big_book_shows_progress_cancels_and_resumes(server: Server, devices: Any) -> None:
