@@ -10,7 +10,7 @@ One push request is one database transaction:
 2. Read, in bulk, the `processed` rows of this device's seqs and the touched records.
 3. Validate, check access and merge every entry in memory; an entry is applied whole
    or rejected whole (with a reason).
-4. Write records, processed rows and the counter with executemany statements, and
+4. Write records, processed rows and the counter in bulk statements (see `_write`), and
    `pg_notify` the new version (delivered by PostgreSQL only when the commit succeeds).
 """
 
@@ -165,16 +165,14 @@ def _select_keys(conn: sa.Connection, table: str, columns: str, scope: tuple[str
         return []
     scope_col, scope_value = scope
     if is_sqlite(conn.engine):
-        text = (f"SELECT {columns} FROM {table} WHERE {scope_col} = ? "
-                f"AND {key} IN (SELECT value FROM json_each(?))")
-        arg: Any = orjson.dumps(list(keys)).decode()
-    else:
-        text = (f"SELECT found.* FROM unnest(%b::{pg_type}[]) AS wanted(k) CROSS JOIN LATERAL "
-                f"(SELECT {columns} FROM {table} WHERE {scope_col} = %s AND {key} = wanted.k "
-                "OFFSET 0) AS found")
-        arg = list(keys)
-        return conn.exec_driver_sql(text, (arg, scope_value)).fetchall()
-    return conn.exec_driver_sql(text, (scope_value, arg)).fetchall()
+        return conn.exec_driver_sql(
+            f"SELECT {columns} FROM {table} WHERE {scope_col} = ? "
+            f"AND {key} IN (SELECT value FROM json_each(?))",
+            (scope_value, orjson.dumps(list(keys)).decode())).fetchall()
+    return conn.exec_driver_sql(
+        f"SELECT found.* FROM unnest(%b::{pg_type}[]) AS wanted(k) CROSS JOIN LATERAL "
+        f"(SELECT {columns} FROM {table} WHERE {scope_col} = %s AND {key} = wanted.k OFFSET 0) AS found",
+        (list(keys), scope_value)).fetchall()
 
 
 def _printable(text: str) -> str:
@@ -347,23 +345,23 @@ def _write(conn: sa.Connection, recs: dict[tuple[str, str], _Rec],
     if inserts:
         conn.exec_driver_sql(
             f"{insert_records} SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
-            "%b::text[], %b::bigint[], %b::text[], %b::text[])", _columns(inserts, 8))
+            "%b::text[], %b::bigint[], %b::text[], %b::text[])", _columns(inserts))
     if updates:
         conn.exec_driver_sql(
             "UPDATE records AS r SET owner = v.owner, fields = v.fields, version = v.version, "
             "origin_device = v.origin_device, updated_at = v.updated_at "
             "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::text[], "
             "%b::text[]) AS v(owner, fields, version, origin_device, updated_at, entity, record_id) "
-            "WHERE r.entity = v.entity AND r.record_id = v.record_id", _columns(updates, 7))
+            "WHERE r.entity = v.entity AND r.record_id = v.record_id", _columns(updates))
     if new_processed:
         conn.exec_driver_sql(
             f"{insert_processed} SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[], "
-            "%b::text[], %b::text[], %b::bigint[], %b::text[])", _columns(new_processed, 7))
+            "%b::text[], %b::text[], %b::bigint[], %b::text[])", _columns(new_processed))
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> tuple[list[Any], ...]:
+def _columns(rows: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
     """Row tuples as one list per column (the arrays `unnest` reads back as rows)."""
-    return tuple(list(col) for col in zip(*rows, strict=True)) if rows else tuple([] for _ in range(width))
+    return tuple(list(col) for col in zip(*rows, strict=True))
 
 
 def _maybe_crash() -> None:
