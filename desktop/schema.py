@@ -320,6 +320,13 @@ def is_hlc(stamp: object) -> bool:
 OVERWROTE = "overwrote"
 
 
+def overwritten_stamps(marker: object) -> tuple[str, ...]:
+    """The stamps an OVERWROTE marker lists (servers before the list stored one stamp as text)."""
+    if isinstance(marker, str):
+        return (marker,)
+    return tuple(m for m in marker if isinstance(m, str)) if isinstance(marker, list) else ()
+
+
 def wins(incoming: str, current: str | None) -> bool:
     """Last-writer-wins per field: does a write stamped `incoming` replace `current`?"""
     return current is None or incoming > current

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.schema import OVERWROTE, wins
+from desktop.schema import OVERWROTE, overwritten_stamps, wins
 from desktop.sync import protocol
 
 # Stamp of values the server fills in itself (the owner of a record pushed without
@@ -37,7 +37,7 @@ def merge_fields(current: FieldMap, writes: dict[str, tuple[Any, str, str | None
         cur_hlc = cur["hlc"] if cur else None
         if wins(hlc, cur_hlc):
             field: dict[str, Any] = {"value": value, "hlc": hlc}
-            lost = overwritten(cur)
+            lost = list(overwritten_stamps(cur.get(OVERWROTE))) if cur else []
             if (cur is not None and cur_hlc != SERVER_STAMP and base != cur_hlc
                     and cur.get("value") != value):
                 lost = [cur["hlc"], *lost]
@@ -48,12 +48,3 @@ def merge_fields(current: FieldMap, writes: dict[str, tuple[Any, str, str | None
         elif hlc != cur_hlc:
             superseded.append(name)
     return out, changed, superseded
-
-
-def overwritten(field: dict[str, Any] | None) -> list[str]:
-    """The stamps a stored field lost to concurrent writes (servers before the list
-    stored one stamp as text)."""
-    marker = field.get(OVERWROTE) if field else None
-    if isinstance(marker, str):
-        return [marker]
-    return [m for m in marker if isinstance(m, str)] if isinstance(marker, list) else []

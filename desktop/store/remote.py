@@ -27,6 +27,7 @@ from desktop.schema import (
     Check,
     Entity,
     FieldType,
+    overwritten_stamps,
     validate_value,
     wins,
 )
@@ -241,7 +242,7 @@ def _apply_entity(store: Store, w: Any, name: str, items: list[tuple[str, dict[s
         if row is None:
             fresh.append((record_id, incoming))
         else:
-            overwrote = {k: _stamps(fw[OVERWROTE]) for k, fw in fields.items() if OVERWROTE in fw}
+            overwrote = {k: overwritten_stamps(fw[OVERWROTE]) for k, fw in fields.items() if OVERWROTE in fw}
             _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), overwrote, result)
     if fresh:
         _insert_new(store, w, repo, fresh, result)
@@ -291,13 +292,6 @@ def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str
         conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
     result.applied += len(fresh)
     w.changed(name, None if len(fresh) > 1 else fresh[0][0])
-
-
-def _stamps(marker: Any) -> tuple[str, ...]:
-    """An OVERWROTE marker: a list of stamps (one stamp as text from older servers)."""
-    if isinstance(marker, str):
-        return (marker,)
-    return tuple(m for m in marker if isinstance(m, str)) if isinstance(marker, list) else ()
 
 
 def _column(ent: Entity, name: str, value: Any) -> Any:

@@ -237,9 +237,7 @@ class SyncEngine:
                 self._server_seen = max(self._server_seen, version)
                 entries = upcoming
         finally:
-            if sent is not None and not sent.cancel():
-                with contextlib.suppress(Exception):
-                    sent.result()  # let the request in flight finish before anyone closes
+            _settle(sent)
         if not (pushed_any and exact):
             return False
         store.meta_set(CURSOR_KEY, str(cursor))
@@ -285,9 +283,7 @@ class SyncEngine:
                 asked = time.time()
                 page, ahead = ahead.result(), None
         finally:
-            if ahead is not None and not ahead.cancel():
-                with contextlib.suppress(Exception):
-                    ahead.result()  # let the request in flight finish before anyone closes
+            _settle(ahead)
         self._mark_fresh(store, asked)
 
     # ------------------------------------------------------------ the loop
@@ -468,6 +464,14 @@ class SyncEngine:
                 self._on_status(new)
             except Exception:
                 log.exception("status listener failed")
+
+
+def _settle(request: Future[Any] | None) -> None:
+    """Let a request still in flight on the prefetch thread finish (its outcome no longer
+    matters) before anyone closes the client under it."""
+    if request is not None and not request.cancel():
+        with contextlib.suppress(Exception):
+            request.result()
 
 
 def _data_version(store: Store) -> int:
