@@ -134,7 +134,9 @@ def golden_start(row: sqlite3.Row | dict[str, Any]) -> dt.datetime | None:
     """When the record was created on its first device: the oldest field stamp (the
     local created_at of a synced record is only when it arrived here)."""
     try:
-        stamps = json.loads(row["_clocks"] or "{}").values()
+        clocks = json.loads(row["_clocks"] or "{}")
+        # an imported row not changed since holds one stamp for all fields (rows.clocks_of)
+        stamps = [clocks] if isinstance(clocks, str) else clocks.values()
         first = min(int(str(s).split("-", 1)[0]) for s in stamps)
         return _ms_to_dt(first)
     except (ValueError, TypeError, KeyError, IndexError):

@@ -132,13 +132,9 @@ def _pending_stamps(store: Store, conn: Any, batch: Mapping[tuple[str, str], Any
         ids_by_entity.setdefault(ent, []).append(rid)
     if conn.execute("SELECT 1 FROM journal LIMIT 1").fetchone() is not None:
         for ent, ids in ids_by_entity.items():
-            rows = conn.execute(
-                "SELECT record_id, fields FROM journal WHERE entity = ? AND record_id IN "
-                "(SELECT value FROM json_each(?)) AND state IN ('pending', 'parked') ORDER BY seq",
-                (ent, json.dumps(ids)))
-            for rid, fields in rows:
-                slot = out.stamps.setdefault((ent, rid), {})
-                slot.update({k: v["hlc"] for k, v in orjson.loads(fields).items()})
+            for e in store.journal.unsent(conn, ent, ids):
+                slot = out.stamps.setdefault((ent, e.record_id), {})
+                slot.update({k: v["hlc"] for k, v in e.fields.items()})
     if conn.execute("SELECT 1 FROM meta WHERE key >= ? AND key < ? LIMIT 1",
                     (LOST_PREFIX, LOST_PREFIX[:-1] + ";")).fetchone() is not None:
         keys = [f"{LOST_PREFIX}{ent}:{rid}" for ent, rid in batch]
@@ -312,7 +308,7 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
     own = "-" + store.device_id  # this device's stamps end with its id (desktop.store.hlc)
     name, record_id = ent.name, row["id"]
     conn = w.conn
-    clocks = orjson.loads(row["_clocks"])
+    clocks = store.journal.before_change(conn, ent, row)
     before = dict(clocks)
     old = from_row(ent, row)
     diff: dict[str, Any] = {}

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from desktop.errors import NotFoundError, ValidationError
-from desktop.schema import DELETED, Entity, to_utc_iso, validate_changes
-from desktop.store.ids import new_id
+from desktop.schema import DELETED, Entity, FieldType, to_utc_iso, validate_changes
+from desktop.store.ids import new_id, new_ids
 from desktop.store.rows import field_type, from_row, to_column
 from desktop.store.textindex import build_doc
 
@@ -37,6 +37,7 @@ class Repository:
         self.number = number  # position in ENTITIES; high bits of search rowids
         self._table = f'"{ent.name}"'
         self.searchable = build_doc(ent.name, {}) is not None
+        self._required = [f for f in ent.fields if f.required]
 
     # ------------------------------------------------------------ reads
     def get(self, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
@@ -150,9 +151,10 @@ class Repository:
     def _validate_new(self, values: Mapping[str, Any]) -> dict[str, Any]:
         if DELETED in values:
             raise ValidationError("A new record cannot be deleted.", field=DELETED)
-        merged = {f.name: values.get(f.name) for f in self.entity.fields if f.required}
-        merged.update(values)
-        clean = validate_changes(self.entity, merged)
+        for f in self._required:
+            if f.name not in values:
+                self.entity.checker(f.name)(None)  # raises "<field> is required"
+        clean = validate_changes(self.entity, values)
         if self.entity.has_field("owner") and not clean.get("owner") and self.store.user:
             clean["owner"] = self.store.user
         self._stamp_change_times(clean)
@@ -184,33 +186,42 @@ class Repository:
         return rid
 
     def _import_chunk(self, chunk: list[dict[str, Any]]) -> int:
-        """Batched form of `_insert` for many records: same rows, documents and journal
-        entries, three executemany calls instead of three statements per record."""
+        """Batched form of `_insert` for many records, in one transaction. The rows share
+        the transaction's stamp in the compact form (desktop.store.rows.clocks_of) and
+        their journal entries read the rows at push time (journal.FROM_ROW)."""
         cols = [f.name for f in self.entity.fields]
-        types = [f.type for f in self.entity.fields]
+        lists = [i for i, f in enumerate(self.entity.fields) if f.type is FieldType.LIST]
+        bools = [i for i, f in enumerate(self.entity.fields) if f.type is FieldType.BOOL]
         names = "".join(f'"{c}", ' for c in cols)
         marks = ", ".join("?" * (len(cols) + 5))
         with self.store.write() as w:
             base = int(w.conn.execute(f"SELECT coalesce(max(rid), 0) FROM {self._table}").fetchone()[0])
-            rows, backlog, entries = [], [], []
-            for i, clean in enumerate(chunk, start=1):
-                stamp = w.next_stamp()  # each record its own stamp, like separate creates
-                record_id = new_id()
-                rows.append((base + i, record_id, *(to_column(t, clean.get(c)) for c, t in zip(cols, types, strict=True)),
-                             w.now, w.now, orjson.dumps(dict.fromkeys(clean, stamp)).decode()))
-                backlog.append((self.search_rowid(base + i),))
-                entries.append((self.entity.name, record_id, clean, dict.fromkeys(clean, stamp)))
+            ids = new_ids(len(chunk))
+            tail = (w.now, w.now, orjson.dumps(w.stamp).decode())
+            rows = []
+            for rid, record_id, clean in zip(range(base + 1, base + 1 + len(chunk)), ids, chunk, strict=True):
+                values: list[Any] = [clean.get(c) for c in cols]
+                for i in lists:
+                    if values[i] is not None:
+                        values[i] = orjson.dumps(values[i]).decode()
+                for i in bools:
+                    if values[i] is not None:
+                        values[i] = int(values[i])
+                rows.append((rid, record_id, *values, *tail))
             w.conn.executemany(
                 f"INSERT INTO {self._table} (rid, id, {names}created_at, updated_at, _clocks) VALUES ({marks})", rows)
             if self.searchable:
-                w.conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
-            self.store.journal.append_many(w.conn, entries)
+                w.conn.execute(
+                    "WITH RECURSIVE r(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM r WHERE x < ?) "
+                    "INSERT INTO search_backlog (rowid) SELECT x FROM r",
+                    (self.search_rowid(base + 1), self.search_rowid(base + len(chunk))))
+            self.store.journal.append_created(w.conn, self.entity.name, ids)
             w.changed(self.entity.name, None)
         return len(chunk)
 
     def _write_fields(self, w: Any, row: sqlite3.Row, old: dict[str, Any],
                       diff: dict[str, Any]) -> None:
-        clocks = orjson.loads(row["_clocks"])
+        clocks = self.store.journal.before_change(w.conn, self.entity, row)
         bases = {k: clocks.get(k) for k in diff}
         # A fresh stamp per write: two writes of one field in one transaction must not tie.
         stamp = w.next_stamp()

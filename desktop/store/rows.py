@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -39,6 +39,17 @@ def from_row(ent: Entity, row: sqlite3.Row) -> dict[str, Any]:
     rec["created_at"] = row["created_at"]
     rec["updated_at"] = row["updated_at"]
     return rec
+
+
+def clocks_of(ent: Entity, row: sqlite3.Row) -> dict[str, str]:
+    """The row's per-field clocks, {field: HLC stamp}. A row written by a bulk import
+    and not changed since holds one stamp for all its fields ('"<stamp>"'): each of its
+    non-empty fields was written at that stamp. (The full form would triple the bytes
+    an import writes.)"""
+    clocks = orjson.loads(row["_clocks"])
+    if isinstance(clocks, str):
+        return {f.name: clocks for f in ent.fields if row[f.name] is not None}
+    return cast(dict[str, str], clocks)
 
 
 def field_type(ent: Entity, name: str) -> FieldType | None:

@@ -4,7 +4,6 @@ entry (the row's per-field clocks are exactly the newest stamps in the journal).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -13,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from desktop.store import Store
+from desktop.store.rows import clocks_of
 from desktop.store.textindex import build_doc
 
 KILLS = 120
@@ -50,8 +50,9 @@ def check_invariant(profile: Path) -> int:
             for name, fw in e.fields.items():
                 assert fw["hlc"] > slot.get(name, ""), "journal stamps go back in time"
                 slot[name] = fw["hlc"]
-        rows = store.conn.execute("SELECT id, _clocks FROM account").fetchall()
-        assert {("account", r[0]): json.loads(r[1]) for r in rows} == dict(newest)
+        ent = store.repo("account").entity
+        rows = store.conn.execute("SELECT * FROM account").fetchall()
+        assert {("account", r["id"]): clocks_of(ent, r) for r in rows} == dict(newest)
         # Every live record is searchable or waiting in the index backlog; no tombstone is.
         n = store.repo("account").number << 40
         missing, stale = store.conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -233,6 +234,35 @@ def test_bulk_import_is_listed_at_once_and_searchable_before_and_after_indexing(
     assert seen == [(1000, 3000), (2000, 3000), (3000, 3000)] and store.search_backlog() == 0
     assert store.search("hnwl")  # pinyin initials only exist in the built index
     assert store.search("物流2999号")[0].title == "华南物流2999号有限公司"
+
+
+def test_an_imported_record_goes_out_as_its_create_even_after_it_changed(store: Store) -> None:
+    repo = store.repo("account")
+    rows = [{"name": f"导入{i}", "phone": "139 0000 000" + str(i), "tags": "VIP, 华南"} for i in range(3)]
+    assert repo.import_many(rows) == 3
+    first, second, third = (r["id"] for r in repo.iter_all())
+    created = {e.record_id: e.fields for e in store.journal.pending()}
+    stamp = created[first]["name"]["hlc"]
+    assert created[first] == {"name": {"value": "导入0", "hlc": stamp},
+                              "phone": {"value": "+8613900000000", "hlc": stamp},
+                              "tags": {"value": ["VIP", "华南"], "hlc": stamp}}
+    repo.update(first, {"name": "改名", "industry": "物流"})
+    repo.delete(second)
+    # A pulled change to the third: the server's newer value wins the field.
+    newer = "9" * 13 + "-0000-other-device"
+    store.apply_remote([{"entity": "account", "record_id": third, "fields": {"name": {"value": "远端", "hlc": newer}}}])
+    entries = store.journal.pending()
+    by_record: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        by_record.setdefault(e.record_id, []).append(e.fields)
+    assert by_record[first][0] == created[first]  # the create still says what was imported
+    assert by_record[first][1]["name"]["value"] == "改名" and by_record[first][1]["name"]["base"] == stamp
+    assert by_record[second] == [created[second], by_record[second][1]]
+    assert by_record[second][1]["deleted"]["value"] is True
+    assert by_record[third] == [created[third]]
+    assert repo.get(third)["name"] == "远端" and repo.get(first)["name"] == "改名"
+    conflicts = store.open_conflicts()  # the import had not reached the server: a real conflict
+    assert [(c.field, c.local_value, c.remote_value) for c in conflicts] == [("name", "导入2", "远端")]
 
 
 def test_activities_list_newest_first_by_when_they_happen_across_pages(store: Store) -> None:

@@ -213,3 +213,27 @@ def test_attachment_files_follow_their_records(server: Server, devices: Any) -> 
     report = b.sync()
     assert report.blobs == 1
     assert b.store.blobs.read(sha) == photo
+
+
+def test_an_import_edited_and_deleted_before_its_first_sync_arrives_whole(server: Server, devices: Any) -> None:
+    server.user("alice")
+    a, b = devices("a"), devices("b")
+    a.login("alice")
+    b.login("alice")
+    accounts = a.repo("account")
+    accounts.import_many({"name": f"导入客户{i}", "phone": f"139 1234 {i:04d}", "tags": ["展会"]} for i in range(40))
+    ids = [r["id"] for r in accounts.iter_all()]
+    accounts.update(ids[0], {"name": "改过名的客户", "industry": "物流"})  # before any push
+    accounts.delete(ids[1])
+    contacts = a.repo("contact")
+    contacts.import_many([{"name": "李娜", "account_id": ids[2], "phones": "13800138000"}])
+    assert a.sync().pushed == 40 + 2 + 1
+    b.sync()
+    assert snapshot(a.store) == snapshot(b.store)
+    got = b.repo("account")
+    assert got.get(ids[0])["name"] == "改过名的客户" and got.get(ids[0])["phone"] == "+8613912340000"
+    assert got.get(ids[1], include_deleted=True)["deleted"] is True
+    assert got.get(ids[39])["tags"] == ["展会"] and got.get(ids[39])["owner"] == "alice"
+    [li] = b.repo("contact").find(name="李娜")
+    assert li["phones"] == ["+8613800138000"] and li["account_id"] == ids[2]
+    assert a.store.open_conflicts() == b.store.open_conflicts() == []
