@@ -4,6 +4,7 @@ manager; what counts as a valid follow-up."""
 from __future__ import annotations
 
 from desktop.followup.clock import FakeClock
+from desktop.followup.reminders import TABLE, golden_reminders
 from desktop.followup.settings import Criterion, FollowupSettings
 from desktop.store import Store
 from tests.followup.conftest import at, make_scheduler
@@ -97,3 +98,20 @@ def test_settings_round_trip_through_the_store(fstore: Store) -> None:
                          stalled_days={"proposal": 3})
     save_settings(fstore, s)
     assert load_settings(fstore) == s
+
+
+def test_imported_accounts_start_their_golden_72_when_imported(fstore: Store, clock: FakeClock) -> None:
+    sched = make_scheduler(fstore, clock)
+    fstore.repo("account").import_many([{"name": "导入甲"}, {"name": "导入乙", "lifecycle": "lead"}])
+    sched.full_pass()
+    scheduled = {(r[0], r[1]): (r[2], r[3]) for r in fstore.conn.execute(
+        f"SELECT record_id, kind, key, fire_at FROM {TABLE} WHERE state = 'scheduled'")}
+    for row in fstore.conn.execute("SELECT * FROM account").fetchall():  # per record: the same times
+        for g in golden_reminders("account", row, [], sched.settings, clock.now()):
+            assert scheduled[row["id"], g.kind] == (g.key, g.fire_at)
+    assert len(scheduled) == 4
+    clock.advance(hours=47, minutes=59)
+    assert sched.tick() == []
+    clock.advance(minutes=1)
+    assert sorted(n.title for n in sched.tick()) == ["No follow-up yet (48 h): 导入乙",
+                                                     "No follow-up yet (48 h): 导入甲"]
