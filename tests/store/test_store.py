@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from desktop.errors import (
 from desktop.schema import ACCOUNT, is_valid_uscc, validate_value
 from desktop.store import Store
 from desktop.store.hlc import HybridClock
+from desktop.store.ids import new_id, new_ids
 
 TENCENT = "深圳市腾讯计算机系统有限公司"
 
@@ -263,6 +266,16 @@ def test_an_imported_record_goes_out_as_its_create_even_after_it_changed(store: 
     assert repo.get(third)["name"] == "远端" and repo.get(first)["name"] == "改名"
     conflicts = store.open_conflicts()  # the import had not reached the server: a real conflict
     assert [(c.field, c.local_value, c.remote_value) for c in conflicts] == [("name", "导入2", "远端")]
+
+
+def test_ids_made_for_an_import_are_unique_time_ordered_uuid7() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = new_ids(20_000)
+    assert len(set(ids)) == 20_000 and ids == sorted(ids)
+    for text in (ids[0], ids[-1], new_id()):
+        u = uuid.UUID(text)
+        assert str(u) == text and u.version == 7 and u.variant == uuid.RFC_4122
+        assert before <= u.int >> 80 <= time.time_ns() // 1_000_000  # the millisecond it was made
 
 
 def test_activities_list_newest_first_by_when_they_happen_across_pages(store: Store) -> None:
