@@ -45,6 +45,12 @@ def match_expression(query: str) -> str | None:
     return None
 
 
+# `_score` in SQL, so ranking the candidates and keeping the best `limit` runs in SQLite
+# (a broad query has hundreds); tests/store holds the two equal.
+_SCORE_SQL = ("(CASE WHEN n = :q THEN 4.0 WHEN substr(n, 1, :qlen) = :q THEN 3.0 "
+              "WHEN instr(n, :q) > 0 THEN 2.0 ELSE 1.0 END) + 1.0 / (1 + length(n))")
+
+
 def search(store: Store, text: str, *, limit: int = 20,
            entities: tuple[str, ...] = ("account", "contact")) -> list[SearchHit]:
     query = normalize_query(text)
@@ -52,34 +58,41 @@ def search(store: Store, text: str, *, limit: int = 20,
         return []
     expr = match_expression(query)
     conn = store.conn
-    if expr is not None:
-        rows = conn.execute(
-            "SELECT rowid, name FROM search_doc WHERE rowid IN "
-            "(SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
-            (expr, CANDIDATES)).fetchall()
-    else:
-        like = "%" + query.replace("%", r"\%").replace("_", r"\_") + "%"
-        rows = conn.execute(
-            r"SELECT rowid, name FROM search_doc WHERE name LIKE ? ESCAPE '\' OR terms LIKE ? ESCAPE '\' LIMIT ?",
-            (like, like, CANDIDATES)).fetchall()
     by_number = {store.repo(e).number: store.repo(e) for e in entities}
-    rows = list(rows) + _unindexed_matches(store, query, by_number)
-    ranked: list[tuple[float, int, int]] = []
-    for rowid, name in rows:
-        number, rid = rowid >> 40, rowid & ((1 << 40) - 1)
-        if number not in by_number:
-            continue
-        ranked.append((_score(query, name or ""), number, rid))
-    ranked.sort(key=lambda t: (-t[0], t[1], t[2]))
+    params = {"q": query, "qlen": len(query), "limit": limit, "cand": CANDIDATES}
+    if expr is not None:
+        source = "SELECT rowid FROM search_fts WHERE search_fts MATCH :expr LIMIT :cand"
+        params["expr"] = expr
+    else:
+        source = (r"SELECT rowid FROM search_doc WHERE name LIKE :like ESCAPE '\' "
+                  r"OR terms LIKE :like ESCAPE '\' LIMIT :cand")
+        params["like"] = "%" + query.replace("%", r"\%").replace("_", r"\_") + "%"
+    numbers = ", ".join(str(n) for n in by_number)
+    ranked: list[tuple[float, int]] = [(-score, rowid) for rowid, score in conn.execute(
+        f"SELECT rowid, {_SCORE_SQL} AS score FROM (SELECT rowid, coalesce(name, '') AS n FROM search_doc "
+        f"WHERE rowid IN ({source})) WHERE (rowid >> 40) IN ({numbers}) ORDER BY score DESC, rowid LIMIT :limit",
+        params)]
+    unindexed = _unindexed_matches(store, query, by_number)
+    if unindexed:
+        ranked = sorted(ranked + [(-_score(query, name or ""), rowid) for rowid, name in unindexed])[:limit]
+    found: dict[int, Any] = {}
+    for number in {rowid >> 40 for _, rowid in ranked}:  # one query per entity, not one per hit
+        rids = [rowid & _RID_MASK for _, rowid in ranked if rowid >> 40 == number]
+        for row in conn.execute(f'SELECT * FROM "{by_number[number].entity.name}" WHERE rid IN '
+                                f'({", ".join("?" * len(rids))})', rids):
+            found[(number << 40) | row["rid"]] = row
     hits: list[SearchHit] = []
-    for score, number, rid in ranked[:limit]:
-        repo = by_number[number]
-        row = conn.execute(f'SELECT * FROM "{repo.entity.name}" WHERE rid = ?', (rid,)).fetchone()
+    for neg_score, rowid in ranked:
+        repo = by_number[rowid >> 40]
+        row = found.get(rowid)
         if row is None or row["deleted"]:
             continue
         hits.append(SearchHit(repo.entity.name, row["id"], row[repo.entity.title_field] or "",
-                              _subtitle(repo.entity.name, row), score))
+                              _subtitle(repo.entity.name, row), -neg_score))
     return hits
+
+
+_RID_MASK = (1 << 40) - 1
 
 
 def _unindexed_matches(store: Store, query: str, by_number: dict[int, Any]) -> list[tuple[int, str]]:

@@ -25,6 +25,7 @@ from desktop.schema import ACCOUNT, is_valid_uscc, validate_value
 from desktop.store import Store
 from desktop.store.hlc import HybridClock
 from desktop.store.ids import new_id, new_ids
+from desktop.store.search import _SCORE_SQL, _score
 
 TENCENT = "深圳市腾讯计算机系统有限公司"
 
@@ -276,6 +277,15 @@ def test_ids_made_for_an_import_are_unique_time_ordered_uuid7() -> None:
         u = uuid.UUID(text)
         assert str(u) == text and u.version == 7 and u.variant == uuid.RFC_4122
         assert before <= u.int >> 80 <= time.time_ns() // 1_000_000  # the millisecond it was made
+
+
+@given(st.text(st.sampled_from("华为技术有限公司 abcAB1"), max_size=12),
+       st.text(st.sampled_from("华为技术有限公司 abcAB1"), min_size=1, max_size=4))
+def test_search_ranks_in_sql_exactly_as_the_python_rule(name: str, query: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    in_sql = conn.execute(f"SELECT {_SCORE_SQL} FROM (SELECT :n AS n)",
+                          {"q": query, "qlen": len(query), "n": name}).fetchone()[0]
+    assert in_sql == _score(query, name)
 
 
 def test_activities_list_newest_first_by_when_they_happen_across_pages(store: Store) -> None:
