@@ -131,8 +131,9 @@ class Repository:
                     progress: Callable[[int], None] | None = None) -> int:
         """Create many records fast: one transaction per chunk, batched statements.
         Every record is validated and journaled like a single create. With index=False
-        the records become searchable when `Store.index_backlog` runs (the app does it
-        in the background right after)."""
+        the records are found by name at once and by pinyin and phone once
+        `Store.index_backlog` has run (the app runs it when it opens, the sync engine
+        after a pull)."""
         total = 0
         chunk: list[dict[str, Any]] = []
         for values in rows:
@@ -192,8 +193,9 @@ class Repository:
         the transaction's stamp in the compact form (desktop.store.rows.clocks_of) and
         their journal entries read the rows at push time (journal.FROM_ROW)."""
         cols = [f.name for f in self.entity.fields]
-        lists = [i for i, f in enumerate(self.entity.fields) if f.type is FieldType.LIST]
-        bools = [i for i, f in enumerate(self.entity.fields) if f.type is FieldType.BOOL]
+        # columns whose values are stored in another form (to_column); the rest as they are
+        converted = [(i, f.type) for i, f in enumerate(self.entity.fields)
+                     if f.type in (FieldType.LIST, FieldType.BOOL)]
         names = "".join(f'"{c}", ' for c in cols)
         marks = ", ".join("?" * (len(cols) + 5))
         with self.store.write() as w:
@@ -203,12 +205,8 @@ class Repository:
             rows = []
             for rid, record_id, clean in zip(range(base + 1, base + 1 + len(chunk)), ids, chunk, strict=True):
                 values: list[Any] = list(map(clean.get, cols))
-                for i in lists:
-                    if values[i] is not None:
-                        values[i] = orjson.dumps(values[i]).decode()
-                for i in bools:
-                    if values[i] is not None:
-                        values[i] = int(values[i])
+                for i, ftype in converted:
+                    values[i] = to_column(ftype, values[i])
                 rows.append((rid, record_id, *values, *tail))
             w.conn.executemany(
                 f"INSERT INTO {self._table} (rid, id, {names}created_at, updated_at, _clocks) VALUES ({marks})", rows)
