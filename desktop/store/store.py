@@ -147,6 +147,8 @@ class Store:
         """Make bulk-imported records searchable, `chunk` rows per short transaction so
         edits are never held up behind it. Returns how many rows were indexed."""
         total = self.search_backlog()
+        if not total:
+            return 0
         done = 0
         by_number = {r.number: r for r in self._repos.values()}
         while max_rows is None or done < max_rows:

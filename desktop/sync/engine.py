@@ -53,6 +53,9 @@ WATCH_SLICE_S = 0.2
 BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round trips
 BULK_PUSH_BATCH = 2000  # batch size for a backlog, while each push answers quickly
 SLOW_PUSH_S = 3.0  # a push slower than this (a poor link): back to the normal batch size
+# Search documents the live loop builds per pass for records a big pull left in the search
+# backlog (desktop.store.remote); the rest in the next pass, so edits keep flowing.
+INDEX_SLICE = 20_000
 FRESH_PERSIST_S = 10.0
 
 StatusListener = Callable[[SyncStatus], None]
@@ -147,9 +150,12 @@ class SyncEngine:
         self._prefetch.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------ one round
-    def sync_once(self, cancel: threading.Event | None = None) -> SyncReport:
-        """Push everything pending, then pull until current. Raises OfflineError,
-        ServerBusyError, SignedOutError, WipeRequired (after wiping), Cancelled."""
+    def sync_once(self, cancel: threading.Event | None = None, *,
+                  index_limit: int | None = None) -> SyncReport:
+        """Push everything pending, then pull until current, then make what a big pull
+        brought searchable by pinyin and phone (all of it, or `index_limit` records).
+        Raises OfflineError, ServerBusyError, SignedOutError, WipeRequired (after
+        wiping), Cancelled."""
         store = self._store()
         report = SyncReport()
         # Edits committed by other connections after this point wake the idle loop.
@@ -165,6 +171,7 @@ class SyncEngine:
             if self._blobs_wanted:
                 report.blobs = blobs.download_missing(client, store, blobs.missing_in_store(store))
                 self._blobs_wanted = False
+            store.index_backlog(max_rows=index_limit, cancelled=cancel.is_set if cancel else None)
         except WipeRequired:
             self._wipe(store)
             raise
@@ -298,7 +305,10 @@ class SyncEngine:
                 self._requested = False
                 wait_s = self.fallback_poll_s
                 try:
-                    self.sync_once(cancel=stop)
+                    self.sync_once(cancel=stop, index_limit=INDEX_SLICE)
+                    if self._store().search_backlog():
+                        self._requested = True  # more to index: another pass at once
+                        self._wake.set()
                     attempt = 0
                     self._ensure_events()
                     wait_s = self.live_poll_s if self.status().live else self.fallback_poll_s

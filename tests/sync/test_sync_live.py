@@ -156,3 +156,33 @@ def test_first_sync_of_a_big_book_shows_progress_cancels_and_resumes(server: Ser
     assert report.pulled == 3000 - kept  # resumed: nothing fetched twice
     with Store.open(b.profile) as st:
         assert st.repo("account").count() == 3000
+        # Built by the sync: found by pinyin (only the built index has it), not only by name.
+        assert st.search_backlog() == 0 and len(st.search("kehu")) == 20
+
+
+def test_the_live_engine_indexes_a_big_pull_a_slice_per_pass(
+        server: Server, devices: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.user("alice")
+    a, b = devices("a"), devices("b")
+    a.login("alice")
+    b.login("alice")
+    a.repo("account").import_many({"name": f"客户{i:05d}", "phone": f"139 1000 {i:04d}"} for i in range(2500))
+    a.sync()
+    monkeypatch.setattr(engine_module, "INDEX_SLICE", 600)
+    indexed: list[int] = []
+    eng = SyncEngine(b.profile)
+    real = Store.index_backlog
+
+    def counting(store: Store, **kw: Any) -> int:
+        indexed.append(real(store, **kw))
+        return indexed[-1]
+
+    monkeypatch.setattr(Store, "index_backlog", counting)
+    eng.start()
+    try:
+        wait_for(lambda: b.store.search_backlog() == 0 and b.repo("account").count() == 2500, 10.0)
+    finally:
+        eng.stop()
+        eng.close()
+    assert sum(indexed) == 2500 and max(indexed) <= 600 + 2000  # in slices, not all at once
+    assert [h.title for h in b.store.search("139 1000 2499")] == ["客户02499"]  # phone digits: built index only

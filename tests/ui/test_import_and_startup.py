@@ -71,3 +71,15 @@ def test_run_app_shows_the_window_then_the_first_page(profile: Path) -> None:
     assert marks["rows"] == 200
     assert marks["window_shown_ms"] <= marks["first_page_ms"]
     assert marks["asyncio_loop"], "native notifications need Qt's loop to be the asyncio loop"
+
+
+def test_records_an_interrupted_import_left_unindexed_become_searchable_once_the_app_opens(
+        qtbot: Any, make_ctx: Any, profile: Path) -> None:
+    from desktop.store import Store
+
+    with Store.open(profile) as store:  # as if killed between the import and its indexing
+        store.repo("account").import_many(({"name": f"客户{i:04d}"} for i in range(4500)), index=False)
+    ctx = make_ctx("zh")
+    qtbot.waitUntil(lambda: ctx.is_ready, timeout=10000)
+    qtbot.waitUntil(lambda: ctx.run_and_wait(lambda s: s.search_backlog()) == 0, timeout=20000)
+    assert len(ctx.run_and_wait(lambda s: s.search("kehu"))) == 20  # pinyin: the built index only
