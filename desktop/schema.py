@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -348,7 +347,8 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+# per position: character -> its value times the position's weight (one lookup each)
+_USCC_TERMS = tuple({c: i * w for i, c in enumerate(_USCC_ALPHABET)} for w in _USCC_WEIGHTS)
 
 
 def uscc_check_char(first17: str) -> str | None:
@@ -358,7 +358,7 @@ def uscc_check_char(first17: str) -> str | None:
     if len(first17) != 17:
         return None
     try:
-        total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
+        total = sum(map(dict.__getitem__, _USCC_TERMS, first17))
     except KeyError:
         return None
     return _USCC_ALPHABET[(31 - total % 31) % 31]
@@ -539,8 +539,11 @@ def _typed_checker(f: Field) -> Checker:
         def items(value: Any) -> Any:
             if isinstance(value, str):
                 value = _LIST_SEPARATORS.split(value)
-            elif not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            elif not isinstance(value, list | tuple):
                 raise ValidationError(f"{label} must be a list of text")
+            for v in value:  # a loop, not all(...): no generator for the usual two or three
+                if not isinstance(v, str):
+                    raise ValidationError(f"{label} must be a list of text")
             stripped = [s for s in map(str.strip, value) if s]
             if meaning:
                 stripped = [meaning(s) for s in stripped]

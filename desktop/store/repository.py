@@ -4,7 +4,9 @@ per-field clocks, its search document and its journal entry in one transaction."
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -28,6 +30,19 @@ IMPORT_CHUNK = 10_000  # rows per transaction: each commit waits for the disk on
 LIST_ORDER: dict[str, tuple[str, bool]] = {
     "activity": ("coalesce(done_at, due_at, created_at)", True),
 }
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A chunk is thousands of live dicts and tuples, and no reference cycles: collections
+    that walked them again and again were a sixth of an import's time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Repository:
@@ -136,15 +151,16 @@ class Repository:
         after a pull)."""
         total = 0
         chunk: list[dict[str, Any]] = []
-        for values in rows:
-            chunk.append(self._validate_new(values))
-            if len(chunk) >= IMPORT_CHUNK:
+        with _cyclic_gc_paused():
+            for values in rows:
+                chunk.append(self._validate_new(values))
+                if len(chunk) >= IMPORT_CHUNK:
+                    total += self._import_chunk(chunk)
+                    chunk = []
+                    if progress:
+                        progress(total)
+            if chunk:
                 total += self._import_chunk(chunk)
-                chunk = []
-                if progress:
-                    progress(total)
-        if chunk:
-            total += self._import_chunk(chunk)
         if index:
             self.store.index_backlog()
         return total
@@ -156,18 +172,19 @@ class Repository:
         for f in self._required:
             if f.name not in values:
                 self.entity.checker(f.name)(None)  # raises "<field> is required"
-        clean = validate_changes(self.entity, values)
+        clean = {k: v for k, v in validate_changes(self.entity, values).items() if v is not None}
         if self._owned and not clean.get("owner") and self.store.user:
             clean["owner"] = self.store.user
         if self.entity.change_times:
-            self._stamp_change_times(clean)
-        return {k: v for k, v in clean.items() if v is not None}
+            self._stamp_change_times(clean, given=values)
+        return clean
 
-    def _stamp_change_times(self, values: dict[str, Any]) -> None:
+    def _stamp_change_times(self, values: dict[str, Any], given: Mapping[str, Any] | None = None) -> None:
         """Entity.change_times: a set field puts now into its time field, unless the
-        write sets that time itself."""
+        write sets that time itself (in `given`, the values as asked for; default `values`)."""
+        given = values if given is None else given
         for name, time_field in self.entity.change_times:
-            if values.get(name) is not None and time_field not in values:
+            if values.get(name) is not None and time_field not in given:
                 values[time_field] = to_utc_iso(dt.datetime.now(dt.UTC))
 
     def _get_rid(self, conn: sqlite3.Connection, rid: int) -> dict[str, Any]:
