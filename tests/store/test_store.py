@@ -53,7 +53,7 @@ def test_create_update_delete_restore_are_journaled_with_field_stamps(store: Sto
 def test_invalid_values_are_refused_and_nothing_is_written(store: Store) -> None:
     repo = store.repo("account")
     for bad in ({"name": "A", "phone": "12"}, {"name": "A", "uscc": "91350100M000100Y44"},
-                {"name": ""}, {"name": "A", "lifecycle": "sleeping"}):
+                {"name": ""}, {"name": "   "}, {"name": "A", "lifecycle": "sleeping"}):
         with pytest.raises(ValidationError) as err:
             repo.create(bad)
         assert err.value.field in bad
@@ -62,6 +62,9 @@ def test_invalid_values_are_refused_and_nothing_is_written(store: Store) -> None
     with pytest.raises(ValidationError, match="Expected close"):
         store.repo("deal").create({"title": "X", "close_date": "next week"})
     assert repo.count() == 0 and store.journal.counts()["pending"] == 0
+    with pytest.raises(ValidationError, match="Name is required"):  # the import checks the same
+        repo.import_many([{"name": "甲"}, {"name": "  "}])
+    assert repo.count() == 0
 
 
 def test_uscc_check_digit_accepts_letters_in_first_positions() -> None:
