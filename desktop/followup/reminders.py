@@ -20,7 +20,6 @@ reach `store.on_change`), so when ownership changes pending reminders follow the
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.followup.clock import iso, parse_iso
 from desktop.followup.settings import FollowupSettings
 from desktop.schema import ENTITIES
+from desktop.store.rows import clock_stamps
 
 if TYPE_CHECKING:
     import sqlite3
@@ -134,10 +134,7 @@ def golden_start(row: sqlite3.Row | dict[str, Any]) -> dt.datetime | None:
     """When the record was created on its first device: the oldest field stamp (the
     local created_at of a synced record is only when it arrived here)."""
     try:
-        clocks = json.loads(row["_clocks"] or "{}")
-        # an imported row not changed since holds one stamp for all fields (rows.clocks_of)
-        stamps = [clocks] if isinstance(clocks, str) else clocks.values()
-        first = min(int(str(s).split("-", 1)[0]) for s in stamps)
+        first = min(int(str(s).split("-", 1)[0]) for s in clock_stamps(row["_clocks"] or "{}"))
         return _ms_to_dt(first)
     except (ValueError, TypeError, KeyError, IndexError):
         return parse_iso(row["created_at"])

@@ -25,7 +25,7 @@ import orjson
 
 from desktop.schema import ENTITIES, Entity
 from desktop.store.ids import utc_now_iso
-from desktop.store.rows import clocks_of, from_row
+from desktop.store.rows import clocks_of, from_row, is_compact
 
 # meta keys "sync_lost:<entity>:<record id>" -> {field: stamp of this device's write the
 # server superseded}; cleared when the pull applies that record.
@@ -118,7 +118,7 @@ class Journal:
     def before_change(self, conn: sqlite3.Connection, ent: Entity, row: sqlite3.Row) -> dict[str, str]:
         """The row's clocks, for a write about to change the row. If the row is still
         as an import wrote it, its create entry takes the row's values first."""
-        if row["_clocks"].startswith('"'):
+        if is_compact(row):
             conn.execute("UPDATE journal SET fields = ? WHERE entity = ? AND record_id = ? AND fields = ?",
                          (_created_fields(ent, row), ent.name, row["id"], FROM_ROW))
         return clocks_of(ent, row)

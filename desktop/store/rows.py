@@ -41,6 +41,17 @@ def from_row(ent: Entity, row: sqlite3.Row) -> dict[str, Any]:
     return rec
 
 
+def is_compact(row: sqlite3.Row) -> bool:
+    """Is the row still as a bulk import wrote it (one stamp for all fields)?"""
+    return str(row["_clocks"]).startswith('"')
+
+
+def clock_stamps(clocks_json: str) -> list[str]:
+    """Every stamp in a `_clocks` value, in either form."""
+    clocks = orjson.loads(clocks_json)
+    return [clocks] if isinstance(clocks, str) else list(clocks.values())
+
+
 def clocks_of(ent: Entity, row: sqlite3.Row) -> dict[str, str]:
     """The row's per-field clocks, {field: HLC stamp}. A row written by a bulk import
     and not changed since holds one stamp for all its fields ('"<stamp>"'): each of its
