@@ -97,7 +97,7 @@ def stamp(ms: int, counter: int, device: str) -> str:
 
 # ---------------------------------------------------------------- set-up
 def start(tmp: Path, postgres: bool) -> tuple[Any, str | None]:
-    from server.testing import create_pg_database, start_server
+    from tests.servers import create_pg_database, start_server
 
     url = create_pg_database("fieldcrm_bench") if postgres else None
     srv = start_server(tmp / "srv", url)
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         srv.close()
         if pg:
-            from server.testing import drop_pg_database
+            from tests.servers import drop_pg_database
 
             drop_pg_database(pg)
         shutil.rmtree(tmp, ignore_errors=True)

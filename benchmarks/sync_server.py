@@ -29,7 +29,7 @@ import httpx
 os.environ.setdefault("FIELDCRM_ARGON2_PROFILE", "test")
 
 from server.admin import add_user
-from server.testing import create_pg_database, drop_pg_database, login, start_server
+from tests.servers import create_pg_database, drop_pg_database, login, start_server
 
 BATCH = 500
 PASSWORD = "bench-password"

@@ -377,8 +377,11 @@ def _cn_mobile_pattern() -> re.Pattern[str]:
     import phonenumbers
 
     meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
-    assert meta is not None and meta.mobile.national_number_pattern is not None
-    return re.compile(meta.mobile.national_number_pattern)
+    mobile = meta.mobile if meta is not None else None
+    pattern = mobile.national_number_pattern if mobile is not None else None
+    if pattern is None:  # a phonenumbers release without China's metadata: not usable
+        raise RuntimeError("phonenumbers has no mobile number pattern for China")
+    return re.compile(pattern)
 
 
 def _cn_mobile(raw: str, region: str) -> str | None:

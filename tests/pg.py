@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from server.testing import PG_START_HINT, create_pg_database, drop_pg_database
+from tests.servers import PG_START_HINT, create_pg_database, drop_pg_database
 
 TABLES = ("login_failures", "blob_uploaders", "blobs", "processed", "records", "refresh_tokens", "devices",
           "team_members", "users", "teams")

@@ -8,7 +8,7 @@ Sources:
 * ``stalled``         a deal in a stage longer than that stage allows
 
 Reminder delivery state is local to this device: the table ``followup_reminder`` is
-created here (CREATE TABLE IF NOT EXISTS) in the store's database and is never synced
+created by the store's migration m006 (desktop.store.followup_tables) and is never synced
 or journaled. A reminder's key names its source and anchor (e.g. the due time), so a
 rescheduled task makes a new reminder and the old one becomes ``obsolete``.
 
@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from desktop.followup.clock import iso, parse_iso
 from desktop.followup.settings import FollowupSettings
 from desktop.schema import ENTITIES
+from desktop.store.followup_tables import EVIDENCE_SQL
+from desktop.store.followup_tables import REMINDER_TABLE as TABLE
 from desktop.store.rows import clock_stamps
 
 if TYPE_CHECKING:
@@ -36,50 +38,13 @@ if TYPE_CHECKING:
     from desktop.store import Changes, Store
     from desktop.store.store import WriteTx
 
-TABLE = "followup_reminder"
 _FMT = "%Y-%m-%dT%H:%M:%SZ"  # the store's UTC text form (desktop.schema.to_utc_iso)
 PENDING_STATES = ("scheduled", "snoozed")
 STATES = ("scheduled", "delivered", "seen", "acted", "snoozed", "obsolete")
 PRUNE_DAYS = 30  # obsolete and acted-on reminders are kept this long, then deleted
 LEAD_FIELD = "remind_before_min"  # optional activity field (minutes); see the report
 
-_COUNTS = "(done_at IS NOT NULL OR kind IN ('call', 'visit'))"  # settings._counts in SQL
-
-SCHEMA_SQL = (
-    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-      key TEXT PRIMARY KEY,
-      kind TEXT NOT NULL,
-      entity TEXT NOT NULL,
-      record_id TEXT NOT NULL,
-      fire_at TEXT NOT NULL,
-      due_at TEXT,
-      title TEXT NOT NULL DEFAULT '',
-      urgent INTEGER NOT NULL DEFAULT 0,
-      recipient TEXT NOT NULL DEFAULT '',
-      state TEXT NOT NULL DEFAULT 'scheduled',
-      scheduled_at TEXT NOT NULL,
-      delivered_at TEXT,
-      seen_at TEXT,
-      acted_at TEXT,
-      snoozed_until TEXT,
-      group_id TEXT,
-      via TEXT
-    )""",
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE}(state, recipient, fire_at)",
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_record ON {TABLE}(entity, record_id)",
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_kind ON {TABLE}(kind, fire_at)",
-    # Indexes the rules need beyond the store's own (partial on live rows, like the store's).
-    'CREATE INDEX IF NOT EXISTS followup_account_created ON "account"(created_at) WHERE deleted = 0',
-    'CREATE INDEX IF NOT EXISTS followup_deal_created ON "deal"(created_at) WHERE deleted = 0',
-    # Evidence of follow-up only (planned tasks are not evidence): small and exact.
-    'CREATE INDEX IF NOT EXISTS followup_evidence_account ON "activity"(account_id) '
-    f"WHERE deleted = 0 AND account_id IS NOT NULL AND {_COUNTS}",
-    'CREATE INDEX IF NOT EXISTS followup_evidence_deal ON "activity"(deal_id) '
-    f"WHERE deleted = 0 AND deal_id IS NOT NULL AND {_COUNTS}",
-    'CREATE INDEX IF NOT EXISTS followup_task_due ON "activity"(due_at) '
-    "WHERE deleted = 0 AND kind = 'task' AND done_at IS NULL",
-)
-
+_COUNTS = EVIDENCE_SQL  # settings._counts in SQL
 
 @contextmanager
 def derived_write(store: Store) -> Iterator[WriteTx]:
@@ -100,16 +65,6 @@ def derived_write(store: Store) -> Iterator[WriteTx]:
             yield w
     finally:
         conn.execute(f"PRAGMA synchronous = {int(mode)}")
-
-
-def ensure_schema(store: Store) -> None:
-    """Create the local reminder table and the rule indexes (idempotent, cheap)."""
-    if getattr(store, "_followup_ready", False):
-        return
-    with store.write() as w:
-        for sql in SCHEMA_SQL:
-            w.conn.execute(sql)
-    store._followup_ready = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -235,7 +190,6 @@ class Rules:
     def __init__(self, store: Store, settings: FollowupSettings) -> None:
         self.store = store
         self.s = settings
-        ensure_schema(store)
 
     # ---------------------------------------------------------------- full pass
     def full_pass(self, now: dt.datetime, *, tasks: bool = True) -> PassResult:

@@ -59,8 +59,8 @@ def open_database(path: Path) -> Database:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db = Database(conn)
-        applied = {m.name for m in mig.migrations.applied(db)}
-        unknown = applied - mig.KNOWN
+        applied, known = mig.applied_names(db), set(mig.known_names())
+        unknown = applied - known
         if unknown:
             conn.close()
             raise StoreTooNewError(
@@ -77,13 +77,12 @@ def open_database(path: Path) -> Database:
         # first sync) then copies each page into the database once, not once per chunk.
         conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         conn.execute(f"PRAGMA journal_size_limit = {CHECKPOINT_PAGES * 4096}")
-        if applied != mig.KNOWN:
+        if applied != known:
             # Two processes opening a new store at once: the write lock makes one migrate
             # while the other waits, then finds nothing pending.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                mig.migrations.apply(db)
-                mig.add_missing_columns(db)
+                mig.upgrade(db)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

@@ -1,17 +1,48 @@
 """Storage upgrades, one function per step (sqlite-utils Migrations).
 
-A store that has a migration this app does not know was written by a newer app and is
-refused before anything is changed.
+Every table of the store is created here, by a numbered step (`mNNN_what`), and a step
+once released never changes: a new need is a new step. A store that has a migration this
+app does not know was written by a newer app and is refused before anything is changed.
+Each schema change also adds an upgrade fixture (tests/fixtures/stores/make_fixture.py).
+
+Public helpers: `known_names`, `applied_names`, `upgrade`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from desktop.schema import ENTITIES, Entity, Field, FieldType
+from desktop.store.followup_tables import FOLLOWUP_SCHEMA_SQL
 
 migrations = Migrations("fieldcrm")
+_STEPS: list[str] = []  # the names in order (sqlite-utils keeps its list private)
+
+
+def step(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register a migration step under its function name."""
+    _STEPS.append(fn.__name__)
+    return migrations()(fn)
+
+
+def known_names() -> tuple[str, ...]:
+    """Every step this app knows, oldest first."""
+    return tuple(_STEPS)
+
+
+def applied_names(db: Database) -> set[str]:
+    """The steps already applied to this database (read-only)."""
+    return {m.name for m in migrations.applied(db)}
+
+
+def upgrade(db: Database) -> None:
+    """Apply the pending steps, then add columns for newly declared custom fields.
+    The caller holds the write transaction."""
+    migrations.apply(db)
+    add_missing_columns(db)
 
 SQL_TYPES = {
     FieldType.TEXT: "TEXT", FieldType.NUMBER: "REAL", FieldType.INTEGER: "INTEGER",
@@ -61,7 +92,7 @@ def add_missing_columns(db: Database) -> None:
                 db.execute(f'ALTER TABLE "{ent.name}" ADD COLUMN {column_sql(f)}')
 
 
-@migrations()
+@step
 def m001_initial(db: Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     for ent in ENTITIES.values():
@@ -109,7 +140,7 @@ def m001_initial(db: Database) -> None:
         END""")
 
 
-@migrations()
+@step
 def m002_search_backlog(db: Database) -> None:
     # Records imported in bulk wait here (search rowids) until the indexer has built their
     # search documents, so a big import is durable and listed at once and becomes
@@ -117,12 +148,12 @@ def m002_search_backlog(db: Database) -> None:
     db.execute("CREATE TABLE search_backlog (rowid INTEGER PRIMARY KEY)")
 
 
-@migrations()
+@step
 def m003_pipeline_rules(db: Database) -> None:
     create_entity_table(db, ENTITIES["pipeline_rule"])
 
 
-@migrations()
+@step
 def m004_activity_list_order(db: Database) -> None:
     # The Activities list order (desktop.store.repository.LIST_ORDER): the expression
     # must match the ORDER BY exactly for SQLite to walk this index.
@@ -130,7 +161,7 @@ def m004_activity_list_order(db: Database) -> None:
                "(coalesce(done_at, due_at, created_at), rid) WHERE deleted = 0")
 
 
-@migrations()
+@step
 def m005_drop_unused_account_indexes(db: Database) -> None:
     # By owner and by last change: no query of the app reads accounts in either order
     # (the server decides who sees what), and together they were a seventh of the cost
@@ -139,4 +170,11 @@ def m005_drop_unused_account_indexes(db: Database) -> None:
     db.execute('DROP INDEX IF EXISTS "account_ix2"')
 
 
-KNOWN = {m.name for m in migrations._migrations}
+
+@step
+def m006_followup_tables(db: Database) -> None:
+    # Reminder delivery state and the rule indexes (desktop.store.followup_tables). Until
+    # this step the follow-up package created them on first use, so a store made by an
+    # earlier release may have them already: every statement is IF NOT EXISTS.
+    for sql in FOLLOWUP_SCHEMA_SQL:
+        db.execute(sql)

@@ -170,6 +170,27 @@ class Store:
                 progress(done, total)
         return done
 
+    def wipe(self) -> None:
+        """Delete every row of every table in one transaction (the schema and its
+        migration record stay): another connection to this store (the app's) sees an
+        empty store at once. Listeners hear the change as entity "*" (everything).
+        Raises StoreError (e.g. StoreBusyError) if it cannot; then nothing is deleted."""
+        with self.write() as w:
+            tables = [r[0] for r in w.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT LIKE 'search_fts%' AND name NOT LIKE '\\_sqlite%' ESCAPE '\\'")]
+            # The search index is emptied as a whole; the per-row delete trigger would
+            # ask it to forget rows it no longer has, so it is set aside meanwhile.
+            trigger = w.conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                     "AND name = 'search_doc_ad'").fetchone()
+            w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+            w.conn.execute("DROP TRIGGER IF EXISTS search_doc_ad")
+            for name in tables:
+                w.conn.execute(f'DELETE FROM "{name}"')
+            if trigger is not None:
+                w.conn.execute(trigger[0])
+            w.changed("*", None)
+
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)
 

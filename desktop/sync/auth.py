@@ -96,16 +96,7 @@ def wipe_profile(profile: Path, account: Account | None, store: Store | None = N
             log.warning("could not remove the keyring entry of %s", account.username)
     if store is not None:
         try:
-            with store.write() as w:
-                tables = [r[0] for r in w.conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                    "AND name NOT LIKE 'search_fts%' AND name NOT LIKE '_sqlite%'")]
-                w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
-                w.conn.execute("DROP TRIGGER IF EXISTS search_doc_ad")
-                for name in tables:
-                    if name != "_sqlite_migrations":
-                        w.conn.execute(f'DELETE FROM "{name}"')
-                w.changed("*", None)
+            store.wipe()
         finally:
             store.close()
     for name in STORE_FILES:

@@ -22,8 +22,8 @@ from server.admin import add_user
 from server.app import create_app
 from server.config import Settings
 from server.db import open_database
-from server.testing import serve_app_in_thread
 from tests.pg import pg_database, reset_db
+from tests.servers import serve_app_in_thread
 
 PASSWORD = "correct horse"
 _ids = itertools.count(1)

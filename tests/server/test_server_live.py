@@ -19,7 +19,7 @@ from server.admin import add_user, revoke_device
 from server.app import create_app
 from server.config import Settings
 from server.push import CRASH_AFTER_COMMIT_ENV
-from server.testing import LiveServer, login, start_server
+from tests.servers import LiveServer, login, start_server
 
 
 def _first_event(url: str, headers: dict[str, str], cursor: int, out: list[Any], ready: threading.Event) -> None:

@@ -15,7 +15,7 @@ from desktop.sync.errors import OfflineError
 from server import tables as t
 from server.admin import add_user
 from server.push import CRASH_AFTER_COMMIT_ENV
-from server.testing import start_server
+from tests.servers import start_server
 from tests.sync.conftest import PASSWORD, Device, Server, reset_pg, snapshot
 from tests.sync.faults import FaultProxy, LoseReplies
 

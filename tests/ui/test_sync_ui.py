@@ -101,7 +101,7 @@ def test_login_dialog_signs_in_and_the_engine_goes_online(qtbot: Any, ctx: Any, 
     from desktop.ui.sync_login import LoginDialog
     from desktop.ui.sync_status import SyncController, SyncStatusWidget
     from server.admin import add_user
-    from server.testing import start_server_thread
+    from tests.servers import start_server_thread
 
     qtbot.waitUntil(lambda: ctx.is_ready, timeout=10000)
     with start_server_thread(tmp_path / "srv") as srv:

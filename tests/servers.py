@@ -1,7 +1,11 @@
-"""Helpers for tests (server and client): start real servers on free loopback ports,
-make throwaway PostgreSQL databases, create users.
+"""Helpers for tests and benchmarks (server and client): start real servers on free
+loopback ports, make throwaway PostgreSQL databases, log in.
 
-    from server.testing import start_server, start_server_thread, make_users
+They live in the tests tree, not in the `server` package, so they never ship: the wheel
+and the PyInstaller bundle carry no test code, and the benchmarks already take their
+helpers from here (tests.memory_keyring, tests.capture.*).
+
+    from tests.servers import start_server, start_server_thread
 
     srv = start_server(tmp_path / "srv")                    # uvicorn subprocess, SQLite
     srv = start_server(tmp_path / "srv", database_url=pg)   # ... on PostgreSQL
