@@ -36,6 +36,7 @@ from server import config
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
+from server.connections import WHO_KEY, ConnectionGuard
 from server.db import is_sqlite, open_database
 from server.errors import api_error
 from server.notify import Notifier, PgListener
@@ -52,7 +53,9 @@ def current(request: Request,
             creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     """The authenticated principal; 401 with a code otherwise (see `server.auth`)."""
     auth: Auth = request.app.state.auth
-    return auth.authenticate(creds.credentials if creds else None)
+    principal = auth.authenticate(creds.credentials if creds else None)
+    setattr(request.state, WHO_KEY, f"{principal.username}/{principal.device_id}")
+    return principal
 
 
 Current = Annotated[Principal, Depends(current)]
@@ -89,6 +92,10 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     app.state.notifier = notifier
     app.state.planner_stats = planner_stats
     app.state.settings = settings
+    # Outermost of the app's own layers: a dropped or stalled client is handled before
+    # anything could count it as a server error (server.connections).
+    app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
+                       min_rate=settings.min_body_rate)
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
@@ -143,9 +150,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     async def push(request: Request, p: Current) -> Response:
         # The body is parsed by `parse_push` (same shape as PushRequest, several times
         # faster than pydantic for 500 entries) and the reply is sent without re-validation.
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > config.MAX_PUSH_BYTES:
-            raise api_error(413, "too_many_entries", "The push is too large; send fewer entries at once.")
+        # A body over MAX_PUSH_BYTES was refused (413) before it was read (server.connections).
         try:
             entries = parse_push(await request.body())
         except MalformedPush as exc:
@@ -245,8 +250,22 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     return app
 
 
+API_ERROR_SCHEMA = {
+    "title": "ApiError", "type": "object", "required": ["detail"],
+    "properties": {"detail": {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}}}},
+}
+BODY_RESPONSES = {
+    "408": "The body arrived too slowly (no byte for 30 s, or slower than 4 KiB/s on "
+           "average): `request_timeout`; send it again (a blob upload resumes).",
+    "413": "The body is larger than this endpoint accepts (push 64 MiB, blob 512 MiB, "
+           "other requests 1 MiB): `too_large`, refused before it is read.",
+}
+
+
 def _openapi_with_push_request(app: FastAPI) -> None:
-    """Publish the PushRequest schema the push endpoint reads by hand."""
+    """Publish the PushRequest schema the push endpoint reads by hand, and the 408/413
+    answers of server.connections on every operation that takes a body."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -258,6 +277,14 @@ def _openapi_with_push_request(app: FastAPI) -> None:
         for name, sub in schema.pop("$defs", {}).items():
             comps.setdefault(name, sub)
         comps["PushRequest"] = schema
+        comps["ApiError"] = API_ERROR_SCHEMA
+        for ops in spec["paths"].values():
+            for method, op in ops.items():
+                if method in ("post", "put"):
+                    for status, text in BODY_RESPONSES.items():
+                        op.setdefault("responses", {})[status] = {
+                            "description": text, "content": {"application/json": {
+                                "schema": {"$ref": "#/components/schemas/ApiError"}}}}
         app.openapi_schema = spec
         return spec
 

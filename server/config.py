@@ -17,6 +17,11 @@ MAX_PUSH_BYTES = 64 * 1024 * 1024
 MAX_PULL_LIMIT = 10000
 MAX_LONG_POLL_S = 60.0
 MAX_BLOB_BYTES = 512 * 1024 * 1024
+MAX_JSON_BYTES = 1024 * 1024  # any other request body (login, refresh, ...)
+# A request body is ended (408) after this long without a byte, or when it arrives slower
+# on average than MIN_BODY_RATE bytes/s after the first BODY_IDLE_S (server.connections).
+BODY_IDLE_S = 30.0
+MIN_BODY_RATE = 4096.0
 DATA_ENV = "FIELDCRM_SERVER_DATA"
 DATABASE_ENV = "FIELDCRM_DATABASE_URL"
 JWT_SECRET_ENV = "FIELDCRM_JWT_SECRET"
@@ -33,6 +38,8 @@ class Settings:
     database_url: str | None = None
     access_ttl_s: int = ACCESS_TOKEN_TTL_S
     sse_ping_s: float = SSE_PING_S
+    body_idle_s: float = BODY_IDLE_S
+    min_body_rate: float = MIN_BODY_RATE
 
     @classmethod
     def from_args(cls, data: str | Path | None, database_url: str | None) -> Settings:

@@ -20,7 +20,7 @@ from desktop.errors import SyncError
 from desktop.schema import ENTITIES, Check, FieldType
 from desktop.store import Store
 from desktop.sync.client import SyncClient
-from desktop.sync.errors import OfflineError, ServerBusyError
+from desktop.sync.errors import OfflineError, ServerBusyError, offline_error
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def upload(client: SyncClient, store: Store, hashes: Iterable[str]) -> None:
         try:
             resp = client._http.put(f"/v1/blobs/{sha}", content=data, headers=headers)
         except httpx.TransportError as exc:
-            raise OfflineError() from exc
+            raise offline_error(exc) from exc
         if resp.status_code >= 500:
             raise ServerBusyError()
         client._json(resp)

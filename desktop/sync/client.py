@@ -23,7 +23,12 @@ import httpx
 import orjson
 
 from desktop.errors import AuthError, SyncError
-from desktop.sync.errors import OfflineError, ServerBusyError, SignedOutError, WipeRequired
+from desktop.sync.errors import (
+    ServerBusyError,
+    SignedOutError,
+    WipeRequired,
+    offline_error,
+)
 from desktop.sync.protocol import WIPE_CODES, TokenPair
 
 CONNECT_TIMEOUT_S = 5.0
@@ -158,7 +163,7 @@ class SyncClient:
         try:
             resp = self._http.request(method, path, content=content, params=params, headers=headers)
         except httpx.TransportError as exc:
-            raise OfflineError() from exc
+            raise offline_error(exc) from exc
         if resp.status_code >= 500:
             raise ServerBusyError(f"The sync server had a problem (HTTP {resp.status_code}); "
                                   "FieldCRM will try again shortly.")
@@ -242,7 +247,7 @@ class SyncClient:
             except (httpx.TransportError, httpx.StreamClosed) as exc:
                 if stop.is_set():
                     return
-                raise OfflineError() from exc
+                raise offline_error(exc) from exc
 
     # ------------------------------------------------------------ blobs
     def blob_exists(self, sha256: str) -> bool:
@@ -257,7 +262,7 @@ class SyncClient:
                                   headers={"Authorization": f"Bearer {token}",
                                            "Content-Type": "application/octet-stream"})
         except httpx.TransportError as exc:
-            raise OfflineError() from exc
+            raise offline_error(exc) from exc
         if resp.status_code >= 500:
             raise ServerBusyError()
         self._json(resp)

@@ -39,7 +39,13 @@ from desktop.store.remote import CURSOR_KEY
 from desktop.sync import blobs
 from desktop.sync.auth import META_LAST_FRESH, Account, load_account, wipe_profile
 from desktop.sync.client import SyncClient
-from desktop.sync.errors import OfflineError, ServerBusyError, SignedOutError, WipeRequired
+from desktop.sync.errors import (
+    OfflineError,
+    ServerBusyError,
+    ServerNotAnsweringError,
+    SignedOutError,
+    WipeRequired,
+)
 from desktop.sync.protocol import DEFAULT_PULL_PAGE, DEFAULT_PUSH_BATCH
 from desktop.sync.status import Progress, State, SyncReport, SyncStatus
 
@@ -56,6 +62,7 @@ SLOW_PUSH_S = 3.0  # a push slower than this (a poor link): back to the normal b
 # Search documents the live loop builds per pass for records a big pull left in the search
 # backlog (desktop.store.remote); the rest in the next pass, so edits keep flowing.
 INDEX_SLICE = 20_000
+WAITING = (State.OFFLINE, State.NOT_ANSWERING)  # no server to talk to: edits wait
 FRESH_PERSIST_S = 10.0
 
 StatusListener = Callable[[SyncStatus], None]
@@ -323,7 +330,9 @@ class SyncEngine:
                 except (OfflineError, ServerBusyError) as exc:
                     attempt += 1
                     wait_s = backoff_delay(attempt, self.rng)
-                    self._update(state=State.OFFLINE, message=exc.message, progress=None)
+                    state = (State.NOT_ANSWERING if isinstance(exc, ServerNotAnsweringError)
+                             else State.OFFLINE)
+                    self._update(state=state, message=exc.message, progress=None)
                 except (FieldCRMError, StoreError) as exc:
                     attempt += 1
                     wait_s = backoff_delay(attempt, self.rng)
@@ -357,7 +366,7 @@ class SyncEngine:
             if now_version != seen:
                 seen = self._local.seen_version = now_version
                 self._refresh_counts(store)
-                if self.status().pending and self.status().state is not State.OFFLINE:
+                if self.status().pending and self.status().state not in WAITING:
                     return
 
     # ------------------------------------------------------------ live events

@@ -3,12 +3,27 @@ on: the engine shows it as a state and keeps the changes for later."""
 
 from __future__ import annotations
 
+import httpx
+
 from desktop.errors import AuthError, SyncError
 
 
 class OfflineError(SyncError):
     """The sync server cannot be reached right now. Your changes are kept on this
     computer and will be sent when the connection is back."""
+
+
+class ServerNotAnsweringError(OfflineError):
+    """The sync server is not answering (it accepted the connection, then went silent).
+    Your changes are kept on this computer; FieldCRM will try again shortly."""
+
+
+def offline_error(exc: Exception) -> OfflineError:
+    """The error for a failed request: a server that stopped answering mid-request (a
+    read or write timeout) is told apart from one that cannot be reached."""
+    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+        return ServerNotAnsweringError()
+    return OfflineError()
 
 
 class ServerBusyError(SyncError):

@@ -59,7 +59,8 @@ RELOGIN_CODES = frozenset({"token_missing", "token_invalid", "session_ended",
                            "refresh_invalid", "refresh_reused", "invalid_credentials"})
 ERROR_CODES = WIPE_CODES | REFRESH_CODES | RELOGIN_CODES | frozenset({
     "bad_device_id", "device_in_use", "bad_range", "offset_mismatch", "hash_mismatch",
-    "too_large", "not_found", "bad_request", "too_many_entries", "db_unavailable"})
+    "too_large", "not_found", "bad_request", "too_many_entries", "db_unavailable",
+    "request_timeout"})
 # The stamp of values the server fills in itself: lower than any real HLC.
 SERVER_STAMP = "0000000000000-0000-server"
 

@@ -14,6 +14,7 @@ class State(StrEnum):
     IDLE = "idle"  # online and up to date
     SYNCING = "syncing"
     OFFLINE = "offline"  # the server cannot be reached: normal, changes wait
+    NOT_ANSWERING = "not_answering"  # reached, then silent past the timeout: changes wait
     SIGNED_OUT = "signed_out"
     WIPED = "wiped"
     ERROR = "error"

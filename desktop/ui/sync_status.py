@@ -31,15 +31,16 @@ register_catalog({
     "{n} pending": "{n} 条待上传", "{n} sync problem(s)": "{n} 个同步问题",
     "{n} conflict(s)": "{n} 个冲突", "never synced": "从未同步",
     "synced {at}, {ago} ago": "已同步 {at}，{ago}前", "Cancel": "取消", "Resume": "继续",
-    "Sync now": "立即同步", "live": "实时",
+    "Sync now": "立即同步", "live": "实时", "Server not answering": "服务器无响应",
 })
 
 COLORS = {State.IDLE: "#1a7f37", State.SYNCING: "#0969da", State.OFFLINE: "#9a6700",
           State.SIGNED_OUT: "#6e7781", State.WIPED: "#cf222e", State.ERROR: "#cf222e",
-          State.STOPPED: "#6e7781"}
+          State.STOPPED: "#6e7781", State.NOT_ANSWERING: "#9a6700"}
 LABELS = {State.IDLE: "Online", State.SYNCING: "Syncing…", State.OFFLINE: "Offline",
           State.SIGNED_OUT: "Signed out", State.WIPED: "Local data removed",
-          State.ERROR: "Sync error", State.STOPPED: "Sync stopped"}
+          State.ERROR: "Sync error", State.STOPPED: "Sync stopped",
+          State.NOT_ANSWERING: "Server not answering"}
 
 
 class SyncController(QObject):
@@ -172,7 +173,8 @@ class SyncStatusWidget(QWidget):
         self.resume_button.setText(self.ctx.tr("Resume") if st.state is State.STOPPED
                                    else self.ctx.tr("Sync now"))
         self.resume_button.setVisible(self.controller is not None and prog is None
-                                      and st.state in (State.STOPPED, State.OFFLINE, State.ERROR))
+                                      and st.state in (State.STOPPED, State.OFFLINE, State.NOT_ANSWERING,
+                                                      State.ERROR))
 
     def _cancel(self) -> None:
         if self.controller is not None:
