@@ -149,7 +149,8 @@ class ConnectionGuard:
             allowed = self.idle_s + flow.expected / self.min_rate
             timeout = min(timeout, max(0.0, flow.started + allowed - now))
         try:
-            message = await asyncio.wait_for(receive(), timeout)
+            async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
+                message = await receive()
         except TimeoutError:
             flow.ended = "timeout"
             return {"type": "http.disconnect"}
