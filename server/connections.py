@@ -171,16 +171,14 @@ class ConnectionGuard:
         try:
             await asyncio.wait({app, watch}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if not app.done() and flow.gone:
-                app.cancel()
+            # Whichever ends first ends the other: the client left (or this request is
+            # being cancelled itself, e.g. at shutdown), or the answer is complete.
             watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
-        if flow.gone and not app.done():
-            with contextlib.suppress(asyncio.CancelledError, ClientDisconnect, OSError):
-                await app
-            return
-        await app
+            if not app.done():
+                app.cancel()
+            outcome, _ = await asyncio.gather(app, watch, return_exceptions=True)
+        if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
 
 
 async def _until_disconnect(receive: Receive, flow: _Flow) -> None:
