@@ -17,6 +17,7 @@ ZH_BY_KIND: dict[str, str] = {
     "SyncError": "同步失败。",
     "AuthError": "服务器不接受这些登录信息。",
     "OfflineError": "暂时连不上同步服务器。您的修改保存在本机，连接恢复后会自动发送。",
+    "ServerNotAnsweringError": "同步服务器没有响应。您的修改保存在本机，FieldCRM 稍后会自动重试。",
     "ServerBusyError": "同步服务器处理出错，FieldCRM 稍后会自动重试。",
     "SignedOutError": "您已退出同步服务器。请重新登录以继续同步；您的修改保存在本机。",
     "WipeRequired": "服务器已终止本设备的访问（设备被吊销、用户被停用或已注销）：本机数据已移除。",
