@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from desktop.schema import to_utc_iso, uscc_check_char
-from desktop.ui.demo_op import add_demo
+from desktop.ui.records.demo_op import add_demo
 from tests.ui.helpers import settle, shot
 
 LONG_CN = "新疆生产建设兵团第十二师三坪农场五一农场联合农业机械化服务专业合作社有限责任公司"
@@ -57,9 +57,9 @@ def test_screenshots_of_every_screen(qtbot: Any, make_window: Any, tmp_path: Pat
         empty.show_tab(index)
         settle(qtbot, empty.ctx)
         shot(empty, f"{lang}_{name}")
-    assert empty.accounts.empty.isVisible() is False  # (tab 3 is showing now)
+    assert empty.records_ui.accounts.empty.isVisible() is False  # (tab 3 is showing now)
     empty.show_tab(1)
-    assert empty.accounts.stack.currentWidget() is empty.accounts.empty
+    assert empty.records_ui.accounts.stack.currentWidget() is empty.records_ui.accounts.empty
     empty.close()
 
     window = make_window(lang, profile_dir=tmp_path / "full")
@@ -70,22 +70,22 @@ def test_screenshots_of_every_screen(qtbot: Any, make_window: Any, tmp_path: Pat
         settle(qtbot, ctx)
         qtbot.wait(50)
         shot(window, f"{lang}_{index + 1}_{name}")
-    assert window.accounts.model.rowCount() == 42
-    assert window.today.due.count() >= 2 and not window.today.empty.isVisible()
+    assert window.records_ui.accounts.model.rowCount() == 42
+    assert window.records_ui.today.due.count() >= 2 and not window.records_ui.today.empty.isVisible()
 
-    window.open_account(account_id)
+    window.records_ui.open_account(account_id)
     settle(qtbot, ctx)
-    assert window.account_page.title.full == LONG_CN
-    assert window.account_page.contacts.count() == 2 and window.account_page.timeline.count() == 3
+    assert window.records_ui.account_page.title.full == LONG_CN
+    assert window.records_ui.account_page.contacts.count() == 2 and window.records_ui.account_page.timeline.count() == 3
     shot(window, f"{lang}_6_account_page")
 
-    window.search.box.setText("xinjiang")
-    qtbot.waitUntil(lambda: LONG_CN in window.search.titles(), timeout=5000)
+    window.records_ui.search.box.setText("xinjiang")
+    qtbot.waitUntil(lambda: LONG_CN in window.records_ui.search.titles(), timeout=5000)
     shot(window, f"{lang}_7_search")
-    window.search.clear()
+    window.records_ui.search.clear()
 
     rec = ctx.run_and_wait(lambda s: s.repo("account").get(account_id))
-    dlg = window.edit_record("account", rec)
+    dlg = window.records_ui.edit_record("account", rec)
     dlg.editors["phone"].widget.setText("12345")
     good = rec["uscc"]
     dlg.editors["uscc"].widget.setText(good[:-1] + ("1" if good[-1] == "0" else "0"))
