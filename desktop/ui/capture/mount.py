@@ -15,7 +15,7 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.window import MainWindow
@@ -36,14 +36,10 @@ class CaptureUi(QObject):
         self.actions: dict[str, QAction] = {}
         self.add_menu()
         # MainWindow rebuilds its menus (bar.clear()) after a language switch and then
-        # says `built`: the menu goes back in the same place as the other extensions'.
+        # says `built`: the menu goes back in the same place as the other features'.
         window.built.connect(self.add_menu)
         self.ctx.language_changed.connect(self._language_changed)
-        app = QApplication.instance()
-        if app is not None:
-            from desktop.ui.common.jobs import CaptureJob
-
-            app.aboutToQuit.connect(CaptureJob.stop_all)
+        # (OCR and speech run as ctx.run_task tasks: ctx.shutdown stops them at exit)
 
     def add_menu(self) -> None:
         tr = self.ctx.tr

@@ -31,8 +31,11 @@ How a view runs store work in the background (Anki's CollectionOp/QueryOp model)
   (it raises `Cancelled` once the user cancelled); `ctx.run_long` returns the `OpHandle`
   whose `.cancel()` asks it to stop. `ctx.progress_changed(handle, done, total, text)`
   lets a status bar show it. `handle.cancel()` on a queued op drops it silently.
-* Network work (sync) does NOT run on the store worker: run it on your own thread and
-  hand the store part (apply pulled changes, read the journal) to `ctx.run`.
+* Work that does not need the store (network, OCR, speech) does NOT run on the store
+  worker: `ctx.run_task(fn, on_done, on_error, on_progress)` calls `fn(task)` on a
+  thread of its own (`task.report(fraction, text)`, `task.cancelled()`; see
+  desktop.ui.common.jobs) and hands the store part to `ctx.run`. The sync engine's
+  long-lived loop is the one exception: it runs its own thread (desktop.ui.sync.status).
 
 How a view hears "what changed": every committed store write produces a
 `desktop.store.Changes` (entity -> ids; an id of None means "many"). The context
@@ -79,6 +82,7 @@ from desktop.ui.common.settings import Settings
 
 if TYPE_CHECKING:
     from desktop.store import Changes, Store
+    from desktop.ui.common.jobs import BackgroundTask
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +241,7 @@ class AppContext(QObject):
         self._ops: dict[int, OpHandle] = {}
         self._ids = itertools.count(1)
         self._closed = False
+        self._tasks: set[BackgroundTask] = set()
         self.worker = StoreWorker(self.profile, store_factory or open_store)
         self.worker.opened.connect(self._on_opened)
         self.worker.open_failed.connect(self._on_open_failed)
@@ -258,6 +263,10 @@ class AppContext(QObject):
         for op in list(self._ops.values()):
             if op.long:
                 op.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            task.wait(timeout_ms)
         if self.worker.isRunning():
             self.worker.jobs.put(None)
             self.worker.wait(timeout_ms)
@@ -315,6 +324,42 @@ class AppContext(QObject):
         if "error" in box:
             raise box["error"]
         return box.get("result")
+
+    def run_task(self, fn: Callable[[BackgroundTask], Any],
+                 on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[BaseException], None] | None = None,
+                 on_progress: Callable[[float, str], None] | None = None, *,
+                 name: str = "task") -> BackgroundTask:
+        """Run `fn(task)`, work that does not need the store (network, OCR, speech), on a
+        thread of its own; see desktop.ui.common.jobs. `on_done(result)`, `on_error(exc)`
+        and `on_progress(fraction, text)` run on the UI thread, as for `run_long`;
+        without `on_error` the error is shown by `show_error`. `task.cancel()` asks it to
+        stop; `shutdown()` cancels and waits for the tasks still running."""
+        from desktop.ui.common.jobs import BackgroundTask
+
+        task = BackgroundTask(fn, name)
+        if on_progress is not None:
+            task.progressed.connect(on_progress)
+
+        def succeeded(result: object) -> None:
+            if on_done is not None and _alive(on_done):
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            if on_error is None:
+                self.show_error(exc)
+            elif _alive(on_error):
+                on_error(exc)
+
+        task.succeeded.connect(succeeded)
+        task.failed.connect(failed)
+        self._tasks.add(task)
+        task.finished.connect(lambda: self._tasks.discard(task))
+        if self._closed:
+            log.debug("task %s dropped: the app is shutting down", name)
+            return task
+        task.start()
+        return task
 
     @property
     def busy(self) -> bool:

@@ -2,7 +2,10 @@
 
 `Translator("zh").tr("Accounts")` -> "客户". Schema labels come from the schema
 (`label_en`/`label_zh`). Other UI modules may add their own strings with
-`register_catalog({...})` at import time.
+`register_catalog({...})` at import time. Where one English word needs different Chinese
+in one place (a "Record" button that records sound, not a CRM record), that module
+registers its texts under a context, `register_catalog({...}, context="voice note")`,
+and translates with `translate("voice note", text)`; the shared catalog is the fallback.
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ from typing import Any
 from desktop.ui.common.catalog_zh import ZH
 
 _EXTRA: dict[str, str] = {}
+_IN_CONTEXT: dict[str, dict[str, str]] = {}
 
 
-def register_catalog(zh: dict[str, str]) -> None:
-    """Add Chinese texts (keyed by their English text) for a UI module."""
-    _EXTRA.update(zh)
+def register_catalog(zh: dict[str, str], context: str | None = None) -> None:
+    """Add Chinese texts (keyed by their English text) for a UI module; with a
+    `context`, only for `translate(context, ...)`."""
+    if context is None:
+        _EXTRA.update(zh)
+    else:
+        _IN_CONTEXT.setdefault(context, {}).update(zh)
 
 
 def system_language() -> str:
@@ -35,6 +43,14 @@ class Translator:
         if self.lang == "zh":
             out = ZH.get(text) or _EXTRA.get(text) or text
         return out.format(**values) if values else out
+
+    def translate(self, context: str, text: str, /, **values: Any) -> str:
+        """`tr` with the texts registered under `context` first."""
+        if self.lang == "zh":
+            zh = _IN_CONTEXT.get(context, {}).get(text)
+            if zh is not None:
+                return zh.format(**values) if values else zh
+        return self.tr(text, **values)
 
     def choice(self, value: str | None) -> str:
         """A choice value (stage, lifecycle, activity kind) for display."""

@@ -1,11 +1,12 @@
 """The sign-in dialog: server address, user name, password. Signing in talks to the
-network, so it runs on a thread of its own; the result comes back through a signal.
+network, so it runs as a background task (`ctx.run_task`); a failure is shown with the
+shared error text (`ctx.error_text`).
 The password is never stored; the refresh token goes to the OS keyring
 (desktop.sync.session)."""
 
 from __future__ import annotations
 
-import threading
+import logging
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -22,7 +23,11 @@ from PySide6.QtWidgets import (
 from desktop.errors import FieldCRMError
 from desktop.sync import session
 from desktop.sync.auth import Account
+from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
+from desktop.ui.common.jobs import BackgroundTask
+
+log = logging.getLogger(__name__)
 
 register_catalog({
     "Sign in to sync": "登录同步服务器", "Server": "服务器", "User name": "用户名",
@@ -33,9 +38,8 @@ register_catalog({
 
 class LoginDialog(QDialog):
     signed_in = Signal(object)  # Account
-    _finished = Signal(object, object)  # Account | None, error text | None
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None, *, server_url: str = "",
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, server_url: str = "",
                  username: str = "", transport: Any = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -62,7 +66,6 @@ class LoginDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.message)
         lay.addWidget(self.buttons)
-        self._finished.connect(self._done)
         self.setMinimumWidth(420)
 
     def submit(self) -> None:
@@ -71,26 +74,24 @@ class LoginDialog(QDialog):
         self.message.setStyleSheet("")
         self.message.setText(self.ctx.tr("Signing in…"))
 
-        def work() -> None:
-            try:
-                account = session.login(self.ctx.profile, server, user, password,
-                                        transport=self._transport)
-            except FieldCRMError as exc:
-                self._finished.emit(None, exc.message)
-            except Exception as exc:  # shown as a generic failure, not a crash
-                self._finished.emit(None, f"{type(exc).__name__}: {exc}")
-            else:
-                self._finished.emit(account, None)
+        def work(_task: BackgroundTask) -> Account:
+            return session.login(self.ctx.profile, server, user, password,
+                                 transport=self._transport)
 
-        threading.Thread(target=work, name="sync-login", daemon=True).start()
+        self.ctx.run_task(work, on_done=self._signed_in, on_error=self._failed,
+                          name="sync-login")
 
-    def _done(self, account: Account | None, error: str | None) -> None:
+    def _failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, FieldCRMError):
+            log.error("signing in failed", exc_info=exc)
         self.ok.setEnabled(True)
         self.password.clear()
-        if account is None:
-            self.message.setStyleSheet("color: #cf222e")
-            self.message.setText(error or "")
-            return
+        self.message.setStyleSheet("color: #cf222e")
+        self.message.setText(self.ctx.error_text(exc))
+
+    def _signed_in(self, account: Account) -> None:
+        self.ok.setEnabled(True)
+        self.password.clear()
         self.message.setText(self.ctx.tr("Signed in as {user}.", user=account.username))
         self.signed_in.emit(account)
         self.accept()

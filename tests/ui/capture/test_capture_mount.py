@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from desktop.capture import voice_models
 from desktop.schema import uscc_check_char
 from desktop.ui.capture.mount import install
-from desktop.ui.common.jobs import CaptureJob
+from desktop.ui.common.jobs import BackgroundTask
 from tests.capture.contract_samples import make_sample
 from tests.ui.helpers import settle, shot
 
@@ -63,7 +63,7 @@ def _wait_idle(qtbot: Any, w: Any) -> None:
 @pytest.fixture(autouse=True)
 def _no_jobs_left() -> Any:
     yield
-    CaptureJob.stop_all()
+    BackgroundTask.stop_all()
 
 
 # ---------------------------------------------------------------- the menu

@@ -33,28 +33,29 @@ from PySide6.QtWidgets import (
 
 from desktop.capture.contract_fields import FIELDS, LOW_CONFIDENCE, FieldResult
 from desktop.schema import CONTRACT, CURRENCIES, is_valid_uscc
+from desktop.ui.common.i18n import Translator, register_catalog
 
 OK_COLOUR = QColor(46, 139, 87)
 FLAG_COLOUR = QColor(230, 126, 34)
 FLAG_STYLE = "QLineEdit, QComboBox { background: #fff3e0; border: 2px solid #e67e22; }"
 WARN_STYLE = "color: #b35900;"
 
-TEXTS: dict[str, dict[str, str]] = {
-    "title": {"en": "Check the contract", "zh": "核对合同"},
-    "confirm": {"en": "Confirm", "zh": "确认"},
-    "cancel": {"en": "Cancel", "zh": "取消"},
-    "page": {"en": "Page {n} of {total}", "zh": "第 {n} 页，共 {total} 页"},
-    "confidence": {"en": "{pct}% sure", "zh": "可信度 {pct}%"},
-    "not_found": {"en": "Not found: type it from the paper", "zh": "未识别：请对照原件填写"},
-    "check": {"en": "Please check this field", "zh": "请核对此项"},
-    "engine": {"en": "Read by {engine} in {seconds:.1f} s", "zh": "识别引擎 {engine}，用时 {seconds:.1f} 秒"},
-    "bad_amount": {"en": "Amount must be a number, e.g. 1200000.00", "zh": "金额必须是数字，例如 1200000.00"},
-    "bad_date": {"en": "Signing date must be YYYY-MM-DD", "zh": "签订日期格式为 YYYY-MM-DD"},
-    "bad_uscc": {"en": "{label}: the credit code fails its check digit; correct it or clear it",
-                 "zh": "{label}：统一社会信用代码校验位不符，请更正或清空"},
-    "bad_currency": {"en": "Currency must be a three-letter code such as CNY",
-                     "zh": "币种须为三位字母代码，例如 CNY"},
-}
+CONTEXT = "contract review"
+register_catalog({
+    "Check the contract": "核对合同",
+    "Confirm": "确认",
+    "Cancel": "取消",
+    "Page {n} of {total}": "第 {n} 页，共 {total} 页",
+    "{pct}% sure": "可信度 {pct}%",
+    "Not found: type it from the paper": "未识别：请对照原件填写",
+    "Please check this field": "请核对此项",
+    "Read by {engine} in {seconds:.1f} s": "识别引擎 {engine}，用时 {seconds:.1f} 秒",
+    "Amount must be a number, e.g. 1200000.00": "金额必须是数字，例如 1200000.00",
+    "Signing date must be YYYY-MM-DD": "签订日期格式为 YYYY-MM-DD",
+    "{label}: the credit code fails its check digit; correct it or clear it":
+        "{label}：统一社会信用代码校验位不符，请更正或清空",
+    "Currency must be a three-letter code such as CNY": "币种须为三位字母代码，例如 CNY",
+}, context=CONTEXT)
 
 
 def place_labels(boxes: list[QRect], sizes: list[QSize], bounds: QRect,
@@ -157,7 +158,7 @@ class ContractReview(QWidget):
     def __init__(self, lang: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lang = "zh" if lang.startswith("zh") else "en"
-        self.setWindowTitle(self.t("title"))
+        self.setWindowTitle(self.t("Check the contract"))
         self._result: Any = None
         self._page = 0
         self.editors: dict[str, QLineEdit | QComboBox] = {}
@@ -212,9 +213,9 @@ class ContractReview(QWidget):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c0392b; font-weight: bold;")
-        self.confirm_btn = QPushButton(self.t("confirm"))
+        self.confirm_btn = QPushButton(self.t("Confirm"))
         self.confirm_btn.setDefault(True)
-        cancel_btn = QPushButton(self.t("cancel"))
+        cancel_btn = QPushButton(self.t("Cancel"))
         self.confirm_btn.clicked.connect(self.confirm)
         cancel_btn.clicked.connect(self.cancelled.emit)
         buttons = QHBoxLayout()
@@ -255,9 +256,8 @@ class ContractReview(QWidget):
             self.show_page(r.page)
         self.page_view.update()
 
-    def t(self, key: str, **values: Any) -> str:
-        text = TEXTS[key][self.lang]
-        return text.format(**values) if values else text
+    def t(self, text: str, /, **values: Any) -> str:
+        return Translator(self.lang).translate(CONTEXT, text, **values)
 
     # -------------------------------------------------------------- showing
     @Slot(object)
@@ -278,19 +278,19 @@ class ContractReview(QWidget):
             if name == "amount_in_words" and r.value is None and result.fields["currency"].value != "CNY":
                 flagged = False  # only Chinese contracts write the amount in capitals
             editor.setStyleSheet(FLAG_STYLE if flagged else "")
-            editor.setToolTip(self.t("confidence", pct=round(r.confidence * 100)))
+            editor.setToolTip(self.t("{pct}% sure", pct=round(r.confidence * 100)))
             if r.value is None:
-                note = self.t("not_found") if flagged else ""
+                note = self.t("Not found: type it from the paper") if flagged else ""
             elif r.warning:
                 note = r.warning_in(self.lang) or ""
             elif flagged:
-                note = f"{self.t('check')} ({self.t('confidence', pct=round(r.confidence * 100))})"
+                note = f"{self.t('Please check this field')} ({self.t('{pct}% sure', pct=round(r.confidence * 100))})"
             else:
                 note = ""
             self.notes[name].setText(note)
             self.notes[name].setVisible(bool(note))
         general = [w for w in result.warnings if w.split(":")[0] not in FIELDS]
-        self.summary.setText("\n".join([self.t("engine", engine=result.engine, seconds=result.seconds),
+        self.summary.setText("\n".join([self.t("Read by {engine} in {seconds:.1f} s", engine=result.engine, seconds=result.seconds),
                                         *general]))
         self.show_page(0)
 
@@ -307,7 +307,7 @@ class ContractReview(QWidget):
                 if r.bbox is not None and r.page == self._page and r.value is not None:
                     boxes.append((CONTRACT.field(name).label(self.lang), r.bbox, r.flagged))
         self.page_view.set_page(pages[self._page] if pages else None, boxes)
-        self.page_label.setText(self.t("page", n=self._page + 1, total=total))
+        self.page_label.setText(self.t("Page {n} of {total}", n=self._page + 1, total=total))
         self.prev_btn.setEnabled(self._page > 0)
         self.next_btn.setEnabled(self._page < total - 1)
 
@@ -323,23 +323,23 @@ class ContractReview(QWidget):
             try:
                 amount = float(out["amount"].replace(",", "").replace("，", ""))
             except ValueError:
-                raise ValueError(self.t("bad_amount")) from None
+                raise ValueError(self.t("Amount must be a number, e.g. 1200000.00")) from None
             out["amount"] = int(amount) if amount.is_integer() else amount
         if out["sign_date"] is not None:
             try:
                 out["sign_date"] = dt.date.fromisoformat(out["sign_date"]).isoformat()
             except ValueError:
-                raise ValueError(self.t("bad_date")) from None
+                raise ValueError(self.t("Signing date must be YYYY-MM-DD")) from None
         if out["currency"] is not None:
             out["currency"] = out["currency"].upper()
             if len(out["currency"]) != 3 or not out["currency"].isalpha():
-                raise ValueError(self.t("bad_currency"))
+                raise ValueError(self.t("Currency must be a three-letter code such as CNY"))
         for side in ("a", "b"):
             key = f"party_{side}_uscc"
             if out[key] is not None:
                 out[key] = out[key].upper().replace(" ", "")
                 if not is_valid_uscc(out[key]):
-                    raise ValueError(self.t("bad_uscc", label=CONTRACT.field(key).label(self.lang)))
+                    raise ValueError(self.t("{label}: the credit code fails its check digit; correct it or clear it", label=CONTRACT.field(key).label(self.lang)))
         return out
 
     @Slot()

@@ -2,7 +2,7 @@
 
 Files (photos or PDF scans; several files are the pages of one contract, in order) come
 from "Choose files…" or are dropped on the window. Reading them (`capture_contract`)
-runs on a `CaptureJob` thread, not on the store worker: OCR takes seconds per page and
+runs as a background task (`ctx.run_task`), not on the store worker: OCR takes seconds per page and
 needs no store, and holding the store worker that long would freeze every list, search
 and save in the app. A progress bar and Cancel show while it runs. The review form
 (`ContractReview`) then shows the page with the regions found beside the editable
@@ -41,7 +41,7 @@ from desktop.errors import Cancelled, FieldCRMError
 from desktop.ui.capture.contract.review import ContractReview
 from desktop.ui.capture.ops import DealChoice, deal_choices
 from desktop.ui.common.i18n import register_catalog
-from desktop.ui.common.jobs import CaptureJob
+from desktop.ui.common.jobs import BackgroundTask
 
 if TYPE_CHECKING:
     from desktop.capture.contract import ContractResult
@@ -112,7 +112,7 @@ class ContractCaptureWindow(QWidget):
         self.open_record = open_record  # MainWindow.open_record, to show the deal after saving
         self.want_deal, self.want_account = deal_id, account_id
         self.files: list[Path] = []
-        self.job: CaptureJob | None = None
+        self.job: BackgroundTask | None = None
         self.result: ContractResult | None = None
         self.outcome: SaveOutcome | None = None
         self.deals: list[DealChoice] = []
@@ -342,27 +342,24 @@ class ContractCaptureWindow(QWidget):
         self.drop_zone.style().polish(self.drop_zone)
 
     # ------------------------------------------------------------ reading
-    def read_contract(self) -> CaptureJob | None:
+    def read_contract(self) -> BackgroundTask | None:
         """Read the chosen files in the background; the review shows when done."""
         if not self.files or self.job is not None:
             return None
         paths = list(self.files)
 
-        def work(job: CaptureJob) -> ContractResult:
+        def work(task: BackgroundTask) -> ContractResult:
             from desktop.capture.contract import capture_contract
 
-            return capture_contract(paths, engine="auto", progress=job.report,
-                                    cancel=job.cancelled)
+            return capture_contract(paths, engine="auto", progress=task.report,
+                                    cancel=task.cancelled)
 
-        self.job = CaptureJob(work, "contract-ocr")
-        self.job.progressed.connect(self._progressed)
-        self.job.succeeded.connect(self._read_done)
-        self.job.failed.connect(self._read_failed)
+        self.job = self.ctx.run_task(work, on_done=self._read_done, on_error=self._read_failed,
+                                     on_progress=self._progressed, name="contract-ocr")
         self._show_files()
         self.progress.setValue(0)
         self.progress_label.setText(self.ctx.tr("Starting text recognition…"))
         self.cancel_button.setEnabled(True)
-        self.job.start()
         return self.job
 
     def cancel(self) -> None:

@@ -6,7 +6,7 @@ an audio file…" and a box to type or paste the note. Right: the review card wi
 transcript and the proposed task, due date, note, amount and links; Apply writes them
 through the store (`apply_note`, one transaction).
 
-Decoding and speech recognition run on a `CaptureJob` thread (seconds of CPU, no store
+Decoding and speech recognition run on a `BackgroundTask` thread (seconds of CPU, no store
 needed, so they must not hold the store worker); reading the records a note may name
 and parsing it run on the store worker (`ctx.run`). With no model installed, the
 window says how to add one, and typing still works.
@@ -35,10 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import Cancelled, FieldCRMError
+from desktop.ui.capture.note.review_card import VoiceReviewCard
 from desktop.ui.capture.ops import NoteContext, local_now, note_context
-from desktop.ui.capture.voice.recorder import LiveTranscriber, VoiceRecorder, VoiceReviewCard
+from desktop.ui.capture.voice.recorder import LiveTranscriber, VoiceRecorder
 from desktop.ui.common.i18n import register_catalog
-from desktop.ui.common.jobs import CaptureJob
+from desktop.ui.common.jobs import BackgroundTask
 
 if TYPE_CHECKING:
     from desktop.capture.note_apply import AppliedNote, ConfirmedNote
@@ -115,7 +116,7 @@ class VoiceNoteWindow(QWidget):
         self.account_id = account_id
         self.models: list[VoiceModel] = []
         self.models_ready = False
-        self.job: CaptureJob | None = None
+        self.job: BackgroundTask | None = None
         self.live: LiveTranscriber | None = None
         self.parse: NoteParse | None = None
         self.last_applied: AppliedNote | None = None
@@ -261,11 +262,8 @@ class VoiceNoteWindow(QWidget):
         self.model_combo.addItem(self.ctx.tr("Looking for speech models…"), None)
         self.model_combo.blockSignals(False)
         self.model_combo.setEnabled(False)
-        job = CaptureJob(lambda _job: discover_models(profile), "voice-models")
-        job.succeeded.connect(self._models_found)
-        job.failed.connect(self._models_failed)
-        self._models_job = job  # kept until it reports
-        job.start()
+        self.ctx.run_task(lambda _task: discover_models(profile), on_done=self._models_found,
+                          on_error=self._models_failed, name="voice-models")
 
     def _models_found(self, models: list[VoiceModel]) -> None:
         self.models = list(models)
@@ -357,7 +355,7 @@ class VoiceNoteWindow(QWidget):
             self.live.close()
             self.live = None
 
-    def transcribe(self, audio: Path, *, keep_audio: bool = False) -> CaptureJob | None:
+    def transcribe(self, audio: Path, *, keep_audio: bool = False) -> BackgroundTask | None:
         """Turn an audio file into text in the background, then parse it."""
         if self.job is not None:
             return None
@@ -373,7 +371,7 @@ class VoiceNoteWindow(QWidget):
             self.model_help.setVisible(True)
             return None
 
-        def work(job: CaptureJob) -> tuple[str, str]:
+        def work(job: BackgroundTask) -> tuple[str, str]:
             from desktop.capture.voice_asr import CHUNK_SECONDS, Transcriber
             from desktop.capture.voice_audio import decode_audio
 
@@ -392,13 +390,10 @@ class VoiceNoteWindow(QWidget):
             t = transcriber.transcribe(pcm, on_partial=partial, cancelled=job.cancelled)
             return t.text, str(audio)
 
-        self.job = CaptureJob(work, "voice-transcribe")
-        self.job.progressed.connect(self._progressed)
         self._keep_audio = keep_audio
-        self.job.succeeded.connect(self._transcribed)
-        self.job.failed.connect(self._job_failed)
+        self.job = self.ctx.run_task(work, on_done=self._transcribed, on_error=self._job_failed,
+                                     on_progress=self._progressed, name="voice-transcribe")
         self._busy(True, self.ctx.tr("Transcribing {file}…", file=audio.name))
-        self.job.start()
         return self.job
 
     def _progressed(self, fraction: float, text: str) -> None:

@@ -116,7 +116,7 @@ def test_a_note_too_long_stops_decoding_and_the_next_one_still_works(
 
 def test_decoding_works_on_a_worker_thread(speech_wav: Path, audio_dir: Path,
                                            reference: Pcm) -> None:
-    """The app decodes on a CaptureJob thread, never on the UI thread."""
+    """The app decodes on a background task's thread, never on the UI thread."""
     path = encode(speech_wav, audio_dir / "thread.m4a", "aac", 48_000, "mono")
     results: list[Pcm | BaseException] = []
 

@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from desktop.capture.note_apply import ConfirmedNote
 from desktop.capture.note_mentions import Candidates
 from desktop.capture.note_parse import parse_note
-from desktop.ui.capture.voice.recorder import VoiceRecorder, VoiceReviewCard
+from desktop.ui.capture.note.review_card import VoiceReviewCard
+from desktop.ui.capture.voice.recorder import VoiceRecorder
 
 SCREENSHOTS = Path(__file__).resolve().parents[4] / "screenshots"
 NOW = dt.datetime.fromisoformat("2026-03-11T10:00:00+08:00")
