@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from desktop.demo_op import add_demo
 from desktop.schema import to_utc_iso, uscc_check_char
-from desktop.ui.records.demo_op import add_demo
 from tests.ui.helpers import settle, shot
 
 LONG_CN = "新疆生产建设兵团第十二师三坪农场五一农场联合农业机械化服务专业合作社有限责任公司"

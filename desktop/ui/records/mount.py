@@ -331,7 +331,7 @@ class RecordsUi(QObject):
     # ------------------------------------------------------------ long work
     def add_demo_data(self, accounts: int = DEMO_ACCOUNTS) -> OpHandle:
         def op(store: Store, progress: OpProgress) -> dict[str, int]:
-            from desktop.ui.records.demo_op import add_demo
+            from desktop.demo_op import add_demo
 
             return add_demo(store, progress, accounts)
 
@@ -352,7 +352,7 @@ class RecordsUi(QObject):
     def import_csv(self, path: Path) -> OpHandle:
         """Import accounts from a CSV file in the background (progress, cancel)."""
         def op(store: Store, progress: OpProgress) -> Any:
-            from desktop.ui.records.import_op import import_csv
+            from desktop.importing import import_csv
 
             return import_csv(store, progress, path)
 

@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.errors import NotFoundError
-from desktop.schema import ENTITIES
-from desktop.store import Changes, Store
+from desktop.store import Changes
+from desktop.sync.review import load_conflicts
 from desktop.ui.common.i18n import register_catalog
 
 register_catalog({
@@ -31,25 +30,6 @@ register_catalog({
     "Keep mine": "保留我的", "Keep theirs": "保留对方的", "No conflicts.": "没有冲突。",
     "(empty)": "（空）", "(deleted)": "（已删除）",
 })
-
-
-def load_conflicts(store: Store) -> list[dict[str, Any]]:
-    """Open conflicts with the record's title and the field's label (runs on the worker)."""
-    out = []
-    for c in store.open_conflicts():
-        title = c.record_id[:8]
-        ent = ENTITIES.get(c.entity)
-        try:
-            rec = store.repo(c.entity).get(c.record_id, include_deleted=True)
-            title = str(rec.get(ent.title_field) if ent else "") or title
-        except NotFoundError:
-            pass
-        label = ent.field(c.field).label_en if ent and ent.has_field(c.field) else c.field
-        label_zh = ent.field(c.field).label_zh if ent and ent.has_field(c.field) else c.field
-        out.append({"id": c.id, "entity": c.entity, "record_id": c.record_id, "title": title,
-                    "field": c.field, "label": label, "label_zh": label_zh,
-                    "mine": c.local_value, "theirs": c.remote_value, "at": c.detected_at})
-    return out
 
 
 def show_value(value: Any, tr: Any) -> str:

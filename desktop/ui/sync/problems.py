@@ -4,7 +4,6 @@ the cause was fixed, e.g. a role change); Discard drops it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -19,36 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.errors import NotFoundError
-from desktop.schema import ENTITIES
 from desktop.store import Changes, Store
+from desktop.sync.review import load_problems
 from desktop.ui.common.i18n import register_catalog
 
 register_catalog({
     "Sync problems": "同步问题", "Change": "修改", "Reason": "原因", "Retry": "重试",
     "Discard": "放弃", "No sync problems.": "没有同步问题。", "Record": "记录",
 })
-
-
-def load_problems(store: Store) -> list[dict[str, Any]]:
-    out = []
-    for e in store.journal.parked():
-        ent = ENTITIES.get(e.entity)
-        title = e.record_id[:8]
-        try:
-            rec = store.repo(e.entity).get(e.record_id, include_deleted=True)
-            title = str(rec.get(ent.title_field) if ent else "") or title
-        except NotFoundError:
-            pass
-        change = ", ".join(f"{_label(ent, k)} = {json.dumps(v['value'], ensure_ascii=False)}"
-                           for k, v in e.fields.items())
-        out.append({"seq": e.seq, "entity": e.entity, "record_id": e.record_id, "title": title,
-                    "change": change, "reason": e.reason or ""})
-    return out
-
-
-def _label(ent: Any, name: str) -> str:
-    return str(ent.field(name).label_en) if ent is not None and ent.has_field(name) else name
 
 
 class SyncProblemsView(QWidget):

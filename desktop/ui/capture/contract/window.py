@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capture.store_ops import DealChoice, deal_choices
 from desktop.errors import Cancelled, FieldCRMError
 from desktop.ui.capture.contract.review import ContractReview
-from desktop.ui.capture.ops import DealChoice, deal_choices
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.jobs import BackgroundTask
 

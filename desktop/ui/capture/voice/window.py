@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capture.store_ops import NoteContext, local_now, note_context
 from desktop.errors import Cancelled, FieldCRMError
 from desktop.ui.capture.note.review_card import VoiceReviewCard
-from desktop.ui.capture.ops import NoteContext, local_now, note_context
 from desktop.ui.capture.voice.recorder import LiveTranscriber, VoiceRecorder
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.jobs import BackgroundTask
