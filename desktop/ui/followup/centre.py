@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from desktop.followup.scheduler import PendingReminder
 from desktop.followup.service import scheduler_for
 from desktop.store import Changes, Store
+from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import local_time
 from desktop.ui.common.i18n import register_catalog
@@ -77,7 +78,7 @@ class NotificationCentre(QWidget):
 
     def _on_changes(self, changes: Changes, initiator: object) -> None:
         if initiator is not self and self.isVisible() and (
-                "followup_reminder" in changes.entities or "activity" in changes.entities):
+                touches(changes, ("followup_reminder", "activity"))):
             self.refresh()
 
     def set_items(self, items: list[PendingReminder]) -> None:

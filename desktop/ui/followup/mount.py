@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from desktop.followup.pipeline import PipelineRule, check_stage_move
 from desktop.followup.today import tooltip
 from desktop.schema import Role
+from desktop.ui.common.changes import touches
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.followup.centre import NotificationCentre
 from desktop.ui.followup.notify import FollowupNotifier
@@ -135,8 +136,8 @@ class TodaySection(QWidget):
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
         # A hidden panel does not listen; something to follow up may have appeared.
-        if self.isVisible() and self.panel.isHidden() and any(
-                e in changes.entities for e in FOLLOWUP_WATCHED):
+        if self.isVisible() and self.panel.isHidden() and touches(
+                changes, FOLLOWUP_WATCHED):
             self.panel.refresh()
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop.followup.service import scheduler_for
 from desktop.followup.today import TodayData, stalled_text, today_data, tooltip
 from desktop.store import Changes, Store
+from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.followup.heatmap import FollowupHeatMap
@@ -80,7 +81,7 @@ class FollowupPanel(QWidget):
         self.ctx.run(lambda store: _load(store, lang), on_done=self.set_data)
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
-        if self.isVisible() and any(e in changes.entities for e in WATCHED):
+        if self.isVisible() and touches(changes, WATCHED):
             self.refresh()
 
     def set_data(self, data: TodayData) -> None:

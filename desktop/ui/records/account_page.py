@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import NotFoundError
 from desktop.schema import ENTITIES
+from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import amount, display_value, local_time, pretty_phone
 from desktop.ui.common.widgets import ElidingList
@@ -228,5 +229,5 @@ class AccountPage(QWidget):
             self.record_requested.emit(entity, rec)
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
-        if self.account_id and self.isVisible() and any(e in changes.entities for e in RELATED):
+        if self.account_id and self.isVisible() and touches(changes, RELATED):
             self.reload()

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 
 from desktop.errors import NotFoundError
 from desktop.schema import ENTITIES, Entity
+from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import amount, display_value, local_time
 
@@ -232,8 +233,8 @@ class RecordTableModel(QAbstractTableModel):
         self.ctx.show_error(exc)
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
-        touched = self.entity_name in changes.entities or (
-            "account" in changes.entities and self.entity.has_field("account_id"))
+        watched = [self.entity_name, *(["account"] if self.entity.has_field("account_id") else [])]
+        touched = touches(changes, watched)
         if touched and self.started:
             self.reload()
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.schema import to_utc_iso
+from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import amount, local_time
 from desktop.ui.common.widgets import ElidingList
@@ -158,5 +159,5 @@ class TodayView(QWidget):
             self.record_requested.emit(entity, rec)
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
-        if self.loaded_once and any(e in changes.entities for e in WATCHED):
+        if self.loaded_once and touches(changes, WATCHED):
             self.refresh()

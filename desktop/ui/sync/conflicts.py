@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop.store import Changes
 from desktop.sync.review import load_conflicts
+from desktop.ui.common.changes import touches
 from desktop.ui.common.i18n import register_catalog
 
 register_catalog({
@@ -102,7 +103,7 @@ class ConflictsView(QWidget):
         self.ctx.run(load_conflicts, on_done=self._show)
 
     def _on_changes(self, changes: Changes, initiator: object) -> None:
-        if "conflicts" in changes.entities or initiator is self.controller:
+        if touches(changes, ("conflicts",)) or initiator is self.controller:
             self.refresh()
 
     def _show(self, items: list[dict[str, Any]]) -> None:

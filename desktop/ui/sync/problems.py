@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop.store import Changes, Store
 from desktop.sync.review import load_problems
+from desktop.ui.common.changes import touches
 from desktop.ui.common.i18n import register_catalog
 
 register_catalog({
@@ -72,7 +73,7 @@ class SyncProblemsView(QWidget):
         self.ctx.run(load_problems, on_done=self._show)
 
     def _on_changes(self, changes: Changes, initiator: object) -> None:
-        if "journal" in changes.entities:
+        if touches(changes, ("journal",)):
             self.refresh()
 
     def _show(self, items: list[dict[str, Any]]) -> None:

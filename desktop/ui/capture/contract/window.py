@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from desktop.capture.store_ops import DealChoice, deal_choices
 from desktop.errors import Cancelled, FieldCRMError
 from desktop.ui.capture.contract.review import ContractReview
+from desktop.ui.common.changes import touches
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.jobs import BackgroundTask
 
@@ -243,7 +244,7 @@ class ContractCaptureWindow(QWidget):
 
     def _on_changes(self, changes: Any, initiator: object) -> None:
         """A deal added or renamed elsewhere shows up here; the choice is kept."""
-        if initiator is not self and {"deal", "account"} & set(changes.entities):
+        if initiator is not self and touches(changes, ("deal", "account")):
             if self.deal_combo.isEnabled():  # loaded: keep what is chosen now
                 self.want_deal, self.want_account = self.chosen_deal_id(), None
             self.load_deals()
