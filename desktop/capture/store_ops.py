@@ -48,8 +48,8 @@ def deal_choices(store: Store, limit: int = MAX_DEALS) -> list[DealChoice]:
                 names[acc] = accounts.get(acc).get("name") or ""
             except Exception:  # the account was deleted: show the deal without it
                 names[acc] = ""
-        out.append(DealChoice(d["id"], d.get("title") or "", acc, names.get(acc, ""),
-                              d.get("stage")))
+        out.append(DealChoice(d["id"], d.get("title") or "", acc,
+                              names.get(acc, "") if acc else "", d.get("stage")))
     return out
 
 

@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING
 from desktop.ui.features import FEATURES
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.common.context import AppContext
     from desktop.ui.common.window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -97,17 +100,12 @@ def _exec_with_asyncio(app: object) -> int:
         loop.close()
 
 
-def _probe(app: object, ctx: object, window: object, t0: float, shown_ms: float,
+def _probe(app: QApplication, ctx: AppContext, window: MainWindow, t0: float, shown_ms: float,
            shown_at: float) -> None:
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.common.context import AppContext
-    from desktop.ui.common.window import MainWindow
     from desktop.ui.records.mount import RecordsUi
 
-    assert isinstance(app, QApplication) and isinstance(ctx, AppContext)
-    assert isinstance(window, MainWindow)
     records = window.records_ui
     assert isinstance(records, RecordsUi)
     marks: dict[str, float] = {"window_shown_ms": round(shown_ms, 1), "shown_at": shown_at}

@@ -37,7 +37,9 @@ from desktop.followup.pipeline import PipelineRule, check_stage_move
 from desktop.followup.today import tooltip
 from desktop.schema import Role
 from desktop.ui.common.changes import touches
+from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
+from desktop.ui.common.window import MainWindow
 from desktop.ui.followup.centre import NotificationCentre
 from desktop.ui.followup.notify import FollowupNotifier
 from desktop.ui.followup.rules_editor import PipelineRulesEditor
@@ -92,7 +94,7 @@ def signed_in_as(store: Store) -> tuple[str, str] | None:
 class TodaySection(QWidget):
     """The follow-up panel on Today, or one line when there is nothing to follow up."""
 
-    def __init__(self, ctx: Any, panel: FollowupPanel) -> None:
+    def __init__(self, ctx: AppContext, panel: FollowupPanel) -> None:
         super().__init__()
         self.ctx = ctx
         self.panel = panel
@@ -144,7 +146,7 @@ class TodaySection(QWidget):
 class CentreWindow(QWidget):
     """The notification centre, with a line that says so when there are no reminders."""
 
-    def __init__(self, ctx: Any, centre: NotificationCentre) -> None:
+    def __init__(self, ctx: AppContext, centre: NotificationCentre) -> None:
         super().__init__()
         self.ctx = ctx
         self.centre = centre
@@ -179,7 +181,7 @@ class CentreWindow(QWidget):
 class RulesEditor(PipelineRulesEditor):
     """The pipeline rules editor, read-only unless the user is known to be an admin."""
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.editable = False
         self._triggers = self.table.editTriggers()
@@ -207,7 +209,7 @@ class RulesEditor(PipelineRulesEditor):
 class RulesPage(QWidget):
     """Who may change the rules (a note), above the editor."""
 
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.account: tuple[str, str] | None = None
@@ -252,7 +254,7 @@ class RulesPage(QWidget):
 class FollowupUi(QObject):
     """Follow-up mounted in one main window (`window.followup_ui`)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.ctx = ctx = window.ctx
@@ -415,7 +417,7 @@ class FollowupUi(QObject):
             view.close()
 
 
-def install(window: Any) -> FollowupUi:
+def install(window: MainWindow) -> FollowupUi:
     ui = FollowupUi(window)
     window.followup_ui = ui
     return ui

@@ -382,14 +382,15 @@ class RecordDialog(QDialog):
 
             def op(store: Store) -> dict[str, Any]:
                 return store.repo(name).update(rid, changes)
+        run: Callable[[Store], dict[str, Any]] = op
         if name == "deal" and changes.get("stage"):
-            op = self._guard_stage(op, changes)
+            run = self._guard_stage(op, changes)
         self.saving = True
         self.save_button.setEnabled(False)
         self.message.setText(self.ctx.tr("Saving…"))
         self.message.setStyleSheet("")
         self.message.show()
-        self.ctx.run(op, on_done=self._saved, on_error=self._failed, initiator=self)
+        self.ctx.run(run, on_done=self._saved, on_error=self._failed, initiator=self)
 
     def _guard_stage(self, op: Callable[[Store], dict[str, Any]],
                      changes: dict[str, Any]) -> Callable[[Store], dict[str, Any]]:

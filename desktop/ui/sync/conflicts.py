@@ -5,7 +5,7 @@ wins everywhere, "Keep theirs" accepts the value that won."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +24,11 @@ from PySide6.QtWidgets import (
 from desktop.store import Changes
 from desktop.sync.review import load_conflicts
 from desktop.ui.common.changes import touches
+from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
+
+if TYPE_CHECKING:
+    from desktop.ui.sync.status import SyncController
 
 register_catalog({
     "Conflicts": "冲突", "Record": "记录", "Field": "字段", "Mine": "我的", "Theirs": "对方的",
@@ -44,7 +48,7 @@ def show_value(value: Any, tr: Any) -> str:
 
 
 class ConflictsView(QWidget):
-    def __init__(self, ctx: Any, controller: Any = None) -> None:
+    def __init__(self, ctx: AppContext, controller: SyncController | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.controller = controller

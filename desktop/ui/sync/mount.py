@@ -5,13 +5,12 @@ stopped when the window closes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from desktop.ui.common.i18n import register_catalog
+from desktop.ui.common.window import MainWindow
 from desktop.ui.sync.conflicts import ConflictsView
 from desktop.ui.sync.login import LoginDialog
 from desktop.ui.sync.problems import SyncProblemsView
@@ -22,7 +21,7 @@ register_catalog({"&Sync": "同步(&S)", "Sign in…": "登录…", "Conflicts�
 
 
 class SyncUi(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         ctx = window.ctx
@@ -74,7 +73,7 @@ class SyncUi(QObject):
         self._views.clear()
 
 
-def install(window: Any) -> SyncUi:
+def install(window: MainWindow) -> SyncUi:
     ui = SyncUi(window)
     window.sync_ui = ui
     return ui

@@ -4,7 +4,7 @@ the cause was fixed, e.g. a role change); Discard drops it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,7 +21,11 @@ from PySide6.QtWidgets import (
 from desktop.store import Changes, Store
 from desktop.sync.review import load_problems
 from desktop.ui.common.changes import touches
+from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
+
+if TYPE_CHECKING:
+    from desktop.ui.sync.status import SyncController
 
 register_catalog({
     "Sync problems": "同步问题", "Change": "修改", "Reason": "原因", "Retry": "重试",
@@ -30,7 +34,7 @@ register_catalog({
 
 
 class SyncProblemsView(QWidget):
-    def __init__(self, ctx: Any, controller: Any = None) -> None:
+    def __init__(self, ctx: AppContext, controller: SyncController | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.controller = controller

@@ -23,6 +23,7 @@ from desktop.store import Changes, Store
 from desktop.sync.auth import load_account
 from desktop.sync.engine import SyncEngine
 from desktop.sync.status import State, SyncStatus
+from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
 
 register_catalog({
@@ -46,7 +47,7 @@ class SyncController(QObject):
     status_changed = Signal(object)  # SyncStatus, on the UI thread
     _changes = Signal(object)  # Changes applied by the engine (from its thread)
 
-    def __init__(self, ctx: Any, *, engine_factory: Any = None, autostart: bool = True) -> None:
+    def __init__(self, ctx: AppContext, *, engine_factory: Any = None, autostart: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
         self._factory = engine_factory or (lambda **kw: SyncEngine(ctx.profile, **kw))
@@ -105,7 +106,7 @@ class SyncController(QObject):
 class SyncStatusWidget(QWidget):
     """The status-bar item. `show_status(status)` can also be called directly."""
 
-    def __init__(self, ctx: Any, controller: SyncController | None = None) -> None:
+    def __init__(self, ctx: AppContext, controller: SyncController | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.controller = controller

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QCamera
 
 register_catalog({
     "Take photo": "拍照",
@@ -49,7 +53,7 @@ class CameraDialog(QDialog):
         buttons.addWidget(self.take_button)
         buttons.addWidget(close)
         self.layout_ = QVBoxLayout(self)
-        self.camera = None
+        self.camera: QCamera | None = None
         self._start()
         self.layout_.addLayout(buttons)
 
@@ -67,19 +71,20 @@ class CameraDialog(QDialog):
         self.preview = QVideoWidget()
         self.preview.setMinimumSize(640, 420)
         self.layout_.addWidget(self.preview, 1)
-        self.camera = QCamera(QMediaDevices.defaultVideoInput() or devices[0])
+        camera = QCamera(QMediaDevices.defaultVideoInput() or devices[0])
+        self.camera = camera
         self.capture = QImageCapture()
         self.session = QMediaCaptureSession()
-        self.session.setCamera(self.camera)
+        self.session.setCamera(camera)
         self.session.setImageCapture(self.capture)
         self.session.setVideoOutput(self.preview)
-        self.camera.errorOccurred.connect(self._camera_error)
+        camera.errorOccurred.connect(self._camera_error)
         self.capture.errorOccurred.connect(self._capture_error)
         self.capture.readyForCaptureChanged.connect(self.take_button.setEnabled)
         self.capture.imageSaved.connect(lambda _id, path: self.photo_taken.emit(Path(path)))
         self.take_button.clicked.connect(self.take)
         self.message.setText(self.ctx.tr("Hold the page flat and fill the picture with it."))
-        self.camera.start()
+        camera.start()
 
     def take(self) -> None:
         folder = self.ctx.profile / "captures"

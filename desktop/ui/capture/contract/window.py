@@ -127,7 +127,9 @@ class ContractCaptureWindow(QWidget):
         self.deal_combo.setEditable(True)
         self.deal_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.deal_combo.setMinimumWidth(420)
-        self.deal_combo.lineEdit().setPlaceholderText(tr("Type to find the deal…"))
+        edit = self.deal_combo.lineEdit()
+        assert edit is not None  # (an editable combo box has one)
+        edit.setPlaceholderText(tr("Type to find the deal…"))
         completer = QCompleter(self.deal_combo.model(), self.deal_combo)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -261,9 +263,9 @@ class ContractCaptureWindow(QWidget):
                            and d.stage not in ("won", "lost")), None)
         combo.setCurrentIndex(combo.findData(wanted) if wanted else -1)
         combo.setEnabled(True)
-        if not deals:
-            combo.lineEdit().setPlaceholderText(
-                self.ctx.tr("No deals yet: create the deal first (Deals tab)"))
+        edit = combo.lineEdit()
+        if not deals and edit is not None:
+            edit.setPlaceholderText(self.ctx.tr("No deals yet: create the deal first (Deals tab)"))
 
     def chosen_deal_id(self) -> str | None:
         combo = self.deal_combo
@@ -438,8 +440,9 @@ class ContractCaptureWindow(QWidget):
             n=len(outcome.attachments)))
         while self.parties_layout.count():
             item = self.parties_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.create_buttons = []
         for side, account in outcome.matched.items():
             self.parties_layout.addWidget(QLabel(tr(
