@@ -211,7 +211,8 @@ def test_stage_changed_in_the_deal_dialog_obeys_the_same_rules(qtbot: Any, app_w
     window.show_tab(3)
     settle(qtbot, ctx)
     deal = window.records_ui.board.models["negotiation"].record(0)
-    dlg = window.records_ui.edit_record("deal", ctx.run_and_wait(lambda s: s.repo("deal").get(deal["id"])))
+    dlg = window.records_ui.edit_record(
+        "deal", ctx.run_and_wait(lambda s: s.repo("deal").get(deal["id"])))
     qtbot.waitUntil(dlg.isVisible)
     stage = dlg.editors["stage"]
     stage.widget.setCurrentIndex(stage.widget.findData("won"))

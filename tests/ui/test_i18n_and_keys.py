@@ -28,7 +28,8 @@ def literal_texts(path: Path) -> set[str]:
     out: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name == "tr" and node.args and isinstance(node.args[0], ast.Constant):
                 out.add(node.args[0].value)
             if name == "make_action" and len(node.args) >= 2 and isinstance(node.args[1],
@@ -87,12 +88,13 @@ def test_shortcuts(qtbot: Any, window: Any) -> None:
     assert window.dialog.ent.name == "contact"
     window.dialog.reject()
     window.actions_by_name["find"].trigger()
-    assert window.records_ui.search.box.hasFocus() or window.focusWidget() is window.records_ui.search.box
+    search = window.records_ui.search
+    assert search.box.hasFocus() or window.focusWidget() is search.box
     window.records_ui.search.box.setText("abc")
     from PySide6.QtCore import Qt
 
     qtbot.keyClick(window.records_ui.search.box, Qt.Key.Key_Escape)  # Esc clears the search
-    assert window.records_ui.search.box.text() == "" and not window.records_ui.search.results.isVisible()
+    assert search.box.text() == "" and not search.results.isVisible()
     ctx.run_and_wait(lambda s: s.repo("contact").create({"name": "李雷"}))
     window.actions_by_name["refresh"].trigger()  # F5
     settle(qtbot, ctx)
@@ -101,8 +103,8 @@ def test_shortcuts(qtbot: Any, window: Any) -> None:
     assert "Nothing to undo" in window.statusBar().currentMessage()
 
 
-def test_registered_today_sections_survive_a_language_switch(qtbot: Any, make_window: Any,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registered_today_sections_survive_a_language_switch(
+        qtbot: Any, make_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QLabel
 
     from desktop.ui.records import mount
@@ -114,9 +116,11 @@ def test_registered_today_sections_survive_a_language_switch(qtbot: Any, make_wi
     window.ctx.set_language("zh")
     assert window.records_ui.today.findChild(QLabel, "extra").text() == "今天"
     window.ctx.set_language("en")
-    acc = window.ctx.run_and_wait(lambda s: s.repo("account").create({"name": "小米科技有限责任公司"}))
+    acc = window.ctx.run_and_wait(
+        lambda s: s.repo("account").create({"name": "小米科技有限责任公司"}))
     window.open_record("account", acc["id"])
-    qtbot.waitUntil(lambda: window.records_ui.account_page.title.full == "小米科技有限责任公司", timeout=5000)
+    page = window.records_ui.account_page
+    qtbot.waitUntil(lambda: page.title.full == "小米科技有限责任公司", timeout=5000)
 
 
 def test_every_error_kind_has_chinese_and_details_are_kept() -> None:

@@ -14,8 +14,8 @@ def write_csv(path: Path, n: int, bad_lines: dict[int, dict[str, str]]) -> None:
         w = csv.writer(fh)
         w.writerow(["名称", "Phone", "industry", "unknown column"])
         for i in range(n):
-            row = {"name": f"苏州工业园区第{i:04d}号精密制造有限公司", "phone": f"0512 6{i % 1000:03d} {i:04d}",
-                   "industry": "制造业"}
+            row = {"name": f"苏州工业园区第{i:04d}号精密制造有限公司",
+                   "phone": f"0512 6{i % 1000:03d} {i:04d}", "industry": "制造业"}
             row.update(bad_lines.get(i, {}))
             w.writerow([row["name"], row["phone"], row["industry"], "x"])
 
@@ -78,7 +78,8 @@ def test_records_an_interrupted_import_left_unindexed_become_searchable_once_the
     from desktop.store import Store
 
     with Store.open(profile) as store:  # as if killed between the import and its indexing
-        store.repo("account").import_many(({"name": f"客户{i:04d}"} for i in range(4500)), index=False)
+        store.repo("account").import_many(({"name": f"客户{i:04d}"} for i in range(4500)),
+                                          index=False)
     ctx = make_ctx("zh")
     qtbot.waitUntil(lambda: ctx.is_ready, timeout=10000)
     qtbot.waitUntil(lambda: ctx.run_and_wait(lambda s: s.search_backlog()) == 0, timeout=20000)

@@ -54,14 +54,18 @@ ZH: dict[str, str] = {
     "No contacts yet.\nPress Ctrl+N to add a person you met, "
     "or open an account and add its contacts there.":
         "还没有联系人。\n按 Ctrl+N 添加您见过的人，或打开一个客户，在客户主页添加联系人。",
-    "No deals yet.\nPress Ctrl+N to record an opportunity.": "还没有商机。\n按 Ctrl+N 记录一个销售机会。",
+    "No deals yet.\nPress Ctrl+N to record an opportunity.":
+        "还没有商机。\n按 Ctrl+N 记录一个销售机会。",
     "No activities yet.\nPress Ctrl+N to log a call, a visit, a note or a task.":
         "还没有活动。\n按 Ctrl+N 记录电话、拜访、笔记或待办。",
-    "No deals in this stage.\nDrag a card here to move it.": "此阶段没有商机。\n把卡片拖到这里即可移动。",
-    "Drag a card to another stage, or right-click it to move it.": "把卡片拖到其他阶段，或右键点击卡片来移动。",
+    "No deals in this stage.\nDrag a card here to move it.":
+        "此阶段没有商机。\n把卡片拖到这里即可移动。",
+    "Drag a card to another stage, or right-click it to move it.":
+        "把卡片拖到其他阶段，或右键点击卡片来移动。",
     "No contacts yet. Add the people you meet here.": "还没有联系人。在这里添加您拜访过的人。",
     "No deals yet.": "还没有商机。",
-    "Nothing logged yet. Log calls, visits and notes here.": "还没有记录。在这里记录电话、拜访和笔记。",
+    "Nothing logged yet. Log calls, visits and notes here.":
+        "还没有记录。在这里记录电话、拜访和笔记。",
     # today
     "Today, {date}": "今天，{date}",
     "Due and overdue": "今日到期与逾期",
@@ -69,7 +73,8 @@ ZH: dict[str, str] = {
     "Deals expected to close in 14 days": "14 天内预计成交的商机",
     "Nothing is due today.\nLog a visit or a call in Activities "
     "(Ctrl+5, then Ctrl+N) and give it a due time to see it here.":
-        "今天没有到期事项。\n在“活动”中（Ctrl+5，再按 Ctrl+N）记录拜访或电话并设置截止时间，就会显示在这里。",
+        "今天没有到期事项。\n在“活动”中（Ctrl+5，再按 Ctrl+N）记录拜访或电话并设置截止时间，"
+        "就会显示在这里。",
     # search
     "Search accounts and contacts (Ctrl+F): name, pinyin, phone, email":
         "搜索客户和联系人（Ctrl+F）：名称、拼音、电话、邮箱",
@@ -101,18 +106,21 @@ ZH: dict[str, str] = {
     "server only when you sync.": "您的数据保存在这台电脑上，只有同步时才会发送到公司服务器。",
     # messages
     "Saved “{title}”.": "已保存“{title}”。",
-    "Deleted “{title}”. Press Undo (Ctrl+Z) to bring it back.": "已删除“{title}”。按“撤销”（Ctrl+Z）可恢复。",
+    "Deleted “{title}”. Press Undo (Ctrl+Z) to bring it back.":
+        "已删除“{title}”。按“撤销”（Ctrl+Z）可恢复。",
     "Restored “{title}”.": "已恢复“{title}”。",
     "Nothing to undo.": "没有可撤销的删除。",
     "Adding demo data": "正在添加演示数据",
     "Import accounts from CSV…": "从 CSV 导入客户…",
     "Importing accounts": "正在导入客户",
     "Imported {n} accounts.": "已导入 {n} 个客户。",
-    "Skipped {n} rows (first: line {line}: {reason}).": "跳过了 {n} 行（第一处：第 {line} 行：{reason}）。",
+    "Skipped {n} rows (first: line {line}: {reason}).":
+        "跳过了 {n} 行（第一处：第 {line} 行：{reason}）。",
     "Added {n} demo accounts.": "已添加 {n} 个演示客户。",
     "Stopped. What was already added is kept.": "已停止。已添加的数据会保留。",
     "FieldCRM cannot open your data.": "FieldCRM 无法打开您的数据。",
-    "Something went wrong. The details were written to the log.": "出了点问题，详细信息已写入日志。",
+    "Something went wrong. The details were written to the log.":
+        "出了点问题，详细信息已写入日志。",
     # choices (stage, lifecycle, activity kind, lead source)
     "Lead": "线索",
     "Qualified": "已确认需求",

@@ -385,7 +385,8 @@ class AppContext(QObject):
         """Records an interrupted bulk import left without search documents (findable by
         name only): indexed a slice at a time, between the UI's own store work."""
         if indexed != 0 and not self._closed:
-            self.run(lambda store: store.index_backlog(max_rows=2000), on_done=self._index_leftovers)
+            self.run(lambda store: store.index_backlog(max_rows=2000),
+                     on_done=self._index_leftovers)
 
     @Slot(object)
     def _on_open_failed(self, exc: BaseException) -> None:

@@ -20,17 +20,26 @@ ZH_BY_KIND: dict[str, str] = {
     "ServerBusyError": "同步服务器处理出错，FieldCRM 稍后会自动重试。",
     "SignedOutError": "您已退出同步服务器。请重新登录以继续同步；您的修改保存在本机。",
     "WipeRequired": "服务器已终止本设备的访问（设备被吊销、用户被停用或已注销）：本机数据已移除。",
-    "KeyringError": "系统钥匙串不可用，无法保存登录状态。请确认钥匙串（钥匙串访问、凭据管理器、Secret Service）已解锁。",
+    "KeyringError":
+        "系统钥匙串不可用，无法保存登录状态。请确认钥匙串（钥匙串访问、凭据管理器、Secret "
+        "Service）已解锁。",
     "CaptureError": "无法读取该文件。",
-    "NotAnImageError": "该文件不是 FieldCRM 能读取的图片或 PDF。请使用 JPEG、PNG、HEIC、TIFF 照片或 PDF 扫描件。",
+    "NotAnImageError":
+        "该文件不是 FieldCRM 能读取的图片或 PDF。请使用 JPEG、PNG、HEIC、TIFF 照片或 PDF 扫描件。",
     "TruncatedFileError": "该文件不完整（复制或下载时被截断）。请重新复制原文件后重试。",
     "EmptyPageError": "页面是空白的，没有识别到文字。请确认照片拍到了合同页。",
     "PasswordProtectedError": "该 PDF 有密码保护。请另存一份无密码的副本后重试。",
     "OcrEngineMissingError": "没有可用的文字识别引擎。请安装 Tesseract 及中文语言包，或 rapidocr。",
-    "AudioDecodeError": "无法读取该音频文件：文件损坏或格式不受支持。请使用 WAV、MP3、M4A/AAC 或 OGG。原文件保持不变。",
-    "SilentRecordingError": "录音是静音的：麦克风没有收到声音。请检查麦克风是否选对、是否静音，然后重录。录音已保留。",
-    "NoSpeechError": "录音中没有识别到语音（只有噪音）。请靠近麦克风重录，或直接输入笔记。录音已保留。",
-    "VoiceModelMissingError": "没有安装语音模型。请下载 Vosk 模型（如中文 vosk-model-small-cn-0.22），解压到个人资料的 models 文件夹或 FIELDCRM_VOSK_MODELS 指定的文件夹后重试。",
+    "AudioDecodeError":
+        "无法读取该音频文件：文件损坏或格式不受支持。请使用 WAV、MP3、M4A/AAC 或 OGG。"
+        "原文件保持不变。",
+    "SilentRecordingError":
+        "录音是静音的：麦克风没有收到声音。请检查麦克风是否选对、是否静音，然后重录。录音已保留。",
+    "NoSpeechError":
+        "录音中没有识别到语音（只有噪音）。请靠近麦克风重录，或直接输入笔记。录音已保留。",
+    "VoiceModelMissingError":
+        "没有安装语音模型。请下载 Vosk 模型（如中文 vosk-model-small-cn-0.22），解压到个人资料的 "
+        "models 文件夹或 FIELDCRM_VOSK_MODELS 指定的文件夹后重试。",
     "VoiceModelBrokenError": "语音模型文件夹不完整或已损坏。请换一份完整解压的 Vosk 模型后重试。",
     "Cancelled": "操作已取消。",
 }

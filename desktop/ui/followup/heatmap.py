@@ -35,7 +35,8 @@ class FollowupHeatMap(QWidget):
         p.setPen(pal.text().color())
         for hour in range(0, 24, 3):
             p.drawText(QRectF(LABEL_W + hour * w, 0, w * 3, HEADER_H),
-                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), f"{hour:02d}")
+                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                       f"{hour:02d}")
         for d, row in enumerate(self.grid):
             y = HEADER_H + d * h
             p.setPen(pal.text().color())

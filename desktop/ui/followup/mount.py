@@ -243,7 +243,8 @@ class RulesPage(QWidget):
         else:
             role = ROLE_NAMES[self.ctx.lang].get(account[1], account[1])
             text = tr("Only administrators can change pipeline rules. You are signed in as "
-                      "{user} ({role}), so the rules are shown read-only.", user=account[0], role=role)
+                      "{user} ({role}), so the rules are shown read-only.", user=account[0],
+                      role=role)
         self.note.setText(text)
         editable = self.editor.editable
         self.note.setStyleSheet("color: #57606a; padding: 4px;" if editable else

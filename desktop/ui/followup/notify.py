@@ -69,7 +69,8 @@ class FollowupNotifier(QObject):
 
     def full_pass(self) -> None:
         lang = self.ctx.lang
-        self.ctx.run(lambda store: scheduler_for(store, lang=lang).full_pass(), on_done=lambda _r: None)
+        self.ctx.run(lambda store: scheduler_for(store, lang=lang).full_pass(),
+                     on_done=lambda _r: None)
 
     def tick(self) -> None:
         lang = self.ctx.lang

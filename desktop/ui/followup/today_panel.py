@@ -52,7 +52,8 @@ class FollowupPanel(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.data = TodayData()
-        self.lists = {name: QListWidget() for name in ("overdue", "due_today", "warnings", "stalled")}
+        self.lists = {name: QListWidget()
+                      for name in ("overdue", "due_today", "warnings", "stalled")}
         self.boxes: dict[str, QGroupBox] = {}
         grid = QGridLayout()
         for i, (name, lst) in enumerate(self.lists.items()):

@@ -100,7 +100,8 @@ class AccountPage(QWidget):
         self.edit = QPushButton(tr("Edit…"))
         self.edit.clicked.connect(lambda: self.edit_requested.emit(self.data.get("account", {})))
         self.delete = QPushButton(tr("Delete"))
-        self.delete.clicked.connect(lambda: self.delete_requested.emit(self.data.get("account", {})))
+        self.delete.clicked.connect(
+            lambda: self.delete_requested.emit(self.data.get("account", {})))
         head = QHBoxLayout()
         head.addWidget(self.back)
         head.addWidget(self.title, 1)
@@ -127,9 +128,11 @@ class AccountPage(QWidget):
 
         grid = QGridLayout()
         grid.addWidget(self.fields_box, 0, 0)
-        grid.addWidget(self._section(tr("Contacts"), self.contacts, "contact", tr("Add contact")), 0, 1)
+        grid.addWidget(self._section(tr("Contacts"), self.contacts, "contact",
+                                     tr("Add contact")), 0, 1)
         grid.addWidget(self._section(tr("Deals"), self.deals, "deal", tr("Add deal")), 1, 0)
-        grid.addWidget(self._section(tr("Timeline"), self.timeline, "activity", tr("Log activity")), 1, 1)
+        grid.addWidget(self._section(tr("Timeline"), self.timeline, "activity",
+                                     tr("Log activity")), 1, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         self.message = QLabel()
@@ -151,7 +154,8 @@ class AccountPage(QWidget):
     def _section(self, title: str, lst: QListWidget, entity: str, add_text: str) -> QGroupBox:
         box = QGroupBox(title)
         add = QPushButton(add_text)
-        add.clicked.connect(lambda: self.new_requested.emit(entity, {"account_id": self.account_id}))
+        add.clicked.connect(
+            lambda: self.new_requested.emit(entity, {"account_id": self.account_id}))
         lay = QVBoxLayout(box)
         lay.addWidget(lst, 1)
         row = QHBoxLayout()
@@ -194,8 +198,10 @@ class AccountPage(QWidget):
             lab.set_full_text(display_value(ent.field(name), acc.get(name), tr) or "—")
         self._fill(self.contacts, [
             (c, " · ".join(p for p in (c.get("name"), c.get("title"),
-                                       pretty_phone((c.get("phones") or [""])[0]), c.get("email")) if p))
-            for c in data["contacts"]], self.ctx.tr("No contacts yet. Add the people you meet here."))
+                                       pretty_phone((c.get("phones") or [""])[0]),
+                                       c.get("email")) if p))
+            for c in data["contacts"]],
+            self.ctx.tr("No contacts yet. Add the people you meet here."))
         self._fill(self.deals, [
             (d, " · ".join(p for p in (d.get("title"), tr.choice(d.get("stage")),
                                        amount(d.get("amount"), d.get("currency"))) if p))

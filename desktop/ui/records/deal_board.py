@@ -232,12 +232,13 @@ class DealBoard(QWidget):
             view.setModel(model)
             view.setItemDelegate(CardDelegate(ctx, stage, view))
             view.dropped.connect(self.move_deal)
-            view.doubleClicked.connect(lambda i, m=model: self.edit_requested.emit(m.record(i.row())))
+            view.doubleClicked.connect(
+                lambda i, m=model: self.edit_requested.emit(m.record(i.row())))
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(lambda p, v=view: self._menu(v, p))
             header = QLabel()
-            header.setStyleSheet(
-                f"font-weight: bold; padding: 6px; border-bottom: 3px solid {STAGE_COLOURS[stage]};")
+            header.setStyleSheet("font-weight: bold; padding: 6px; "
+                                 f"border-bottom: 3px solid {STAGE_COLOURS[stage]};")
             empty = QLabel(ctx.tr("No deals in this stage.\nDrag a card here to move it."))
             empty.setWordWrap(True)
             empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -281,8 +282,9 @@ class DealBoard(QWidget):
         dismiss.setToolTip(ctx.tr("Dismiss"))
         dismiss.setAutoRaise(True)
         dismiss.clicked.connect(self.blocked_bar.hide)
-        self.blocked_bar.setStyleSheet("#move_blocked_bar { background: #fff4e5; border: 1px solid "
-                                       "#f0b429; border-radius: 4px; } #move_blocked { color: #7a4100; }")
+        self.blocked_bar.setStyleSheet(
+            "#move_blocked_bar { background: #fff4e5; border: 1px solid #f0b429; "
+            "border-radius: 4px; } #move_blocked { color: #7a4100; }")
         bar = QHBoxLayout(self.blocked_bar)
         bar.setContentsMargins(10, 6, 4, 6)
         bar.addWidget(self.blocked, 1)

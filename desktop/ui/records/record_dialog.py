@@ -335,7 +335,8 @@ class RecordDialog(QDialog):
             return
         sender = self.sender()
         for ed in self.editors.values():
-            if ed.widget is sender or (isinstance(sender, QWidget) and ed.widget.isAncestorOf(sender)):
+            if ed.widget is sender or (isinstance(sender, QWidget)
+                                       and ed.widget.isAncestorOf(sender)):
                 ed.touched = ed.edited = True
         self.message.hide()
         self.validate()
@@ -353,7 +354,8 @@ class RecordDialog(QDialog):
                 ed.show_error(None)
             except ValidationError as exc:
                 ok = False
-                ed.show_error(field_error(ed.field, exc, self.ctx.translator) if ed.touched else None)
+                ed.show_error(field_error(ed.field, exc, self.ctx.translator)
+                              if ed.touched else None)
         self.save_button.setEnabled(ok and not self.saving)
         return values if ok else None
 
@@ -458,6 +460,7 @@ class RecordDialog(QDialog):
         self.validate()
 
     def keyPressEvent(self, event: Any) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.save_button.isEnabled():
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and not self.save_button.isEnabled()):
             return  # Enter on an invalid form does nothing rather than closing
         super().keyPressEvent(event)

@@ -53,7 +53,8 @@ class SearchPanel(QObject):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.box.setPlaceholderText(self.ctx.tr("Search accounts and contacts (Ctrl+F): name, pinyin, phone, email"))
+        self.box.setPlaceholderText(
+            self.ctx.tr("Search accounts and contacts (Ctrl+F): name, pinyin, phone, email"))
 
     def _typed(self, text: str) -> None:
         self.generation += 1  # whatever is in flight is now stale
@@ -94,7 +95,8 @@ class SearchPanel(QObject):
             item.setData(Qt.ItemDataRole.UserRole, hit)
             self.results.addItem(item)
         if not hits:
-            item = QListWidgetItem(self.ctx.tr("No account or contact matches “{text}”.", text=text))
+            item = QListWidgetItem(
+                self.ctx.tr("No account or contact matches “{text}”.", text=text))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(item)
         row = max(self.results.sizeHintForRow(0), 18)

@@ -50,9 +50,11 @@ def load_today(now: dt.datetime | None = None) -> Callable[[Store], dict[str, An
 
     def op(store: Store) -> dict[str, Any]:
         acts = store.repo("activity")
-        due = acts.page(limit=TODAY_LIMIT, where="done_at IS NULL AND due_at IS NOT NULL AND due_at < ?",
+        due = acts.page(limit=TODAY_LIMIT,
+                        where="done_at IS NULL AND due_at IS NOT NULL AND due_at < ?",
                         params=(end,))
-        done = acts.page(limit=TODAY_LIMIT, where="done_at >= ? AND done_at < ?", params=(start, end))
+        done = acts.page(limit=TODAY_LIMIT, where="done_at >= ? AND done_at < ?",
+                         params=(start, end))
         deals = store.repo("deal").page(
             limit=TODAY_LIMIT, where="close_date >= ? AND close_date <= ? AND "
                                      "(stage IS NULL OR stage NOT IN ('won', 'lost'))",
@@ -141,11 +143,14 @@ class TodayView(QWidget):
             (a, f"{local_time(a.get('done_at'))}  {tr.choice(a.get('kind'))} · {a.get('subject')}")
             for a in data["done"]])
         self._fill(self.closing, "deal", [
-            (d, f"{d.get('close_date')}  {d.get('title')} · {amount(d.get('amount'), d.get('currency'))}"
-             + (f" — {d['_account']}" if d.get("_account") else "")) for d in data["closing"]])
+            (d, f"{d.get('close_date')}  {d.get('title')} · "
+                f"{amount(d.get('amount'), d.get('currency'))}"
+                + (f" — {d['_account']}" if d.get("_account") else ""))
+            for d in data["closing"]])
         self.empty.setVisible(not (data["due"] or data["done"] or data["closing"]))
 
-    def _fill(self, lst: QListWidget, _entity: str, items: list[tuple[dict[str, Any], str]]) -> None:
+    def _fill(self, lst: QListWidget, _entity: str,
+              items: list[tuple[dict[str, Any], str]]) -> None:
         lst.clear()
         for rec, text in items:
             it = QListWidgetItem(text)

@@ -142,8 +142,8 @@ class ConflictsView(QWidget):
         if it is None:
             return
         cid = it["id"]
-        self.ctx.run(lambda store: store.resolve_conflict(cid, keep), on_done=lambda _r: self._resolved(),
-                     initiator=self)
+        self.ctx.run(lambda store: store.resolve_conflict(cid, keep),
+                     on_done=lambda _r: self._resolved(), initiator=self)
 
     def _resolved(self) -> None:
         self.refresh()

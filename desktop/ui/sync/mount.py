@@ -33,10 +33,11 @@ class SyncUi(QObject):
         tr = ctx.tr
         menu = window.menuBar().addMenu(tr("&Sync"))
         self.actions: dict[str, QAction] = {}
-        for name, text, slot in (("sync_login", "Sign in…", self.sign_in),
-                                 ("sync_now", "Sync now", self.controller.sync_now),
-                                 ("sync_conflicts", "Conflicts…", lambda: self.show_view("conflicts")),
-                                 ("sync_problems", "Sync problems…", lambda: self.show_view("problems"))):
+        for name, text, slot in (
+                ("sync_login", "Sign in…", self.sign_in),
+                ("sync_now", "Sync now", self.controller.sync_now),
+                ("sync_conflicts", "Conflicts…", lambda: self.show_view("conflicts")),
+                ("sync_problems", "Sync problems…", lambda: self.show_view("problems"))):
             a = QAction(tr(text), window)
             a.setObjectName(name)
             a.triggered.connect(lambda _checked=False, s=slot: s())
@@ -53,8 +54,10 @@ class SyncUi(QObject):
     def show_view(self, which: str) -> QWidget:
         view = self._views.get(which)
         if view is None:
-            view = (ConflictsView if which == "conflicts" else SyncProblemsView)(self.ctx, self.controller)
-            view.setWindowTitle(self.ctx.tr("Conflicts" if which == "conflicts" else "Sync problems"))
+            kind = ConflictsView if which == "conflicts" else SyncProblemsView
+            view = kind(self.ctx, self.controller)
+            view.setWindowTitle(
+                self.ctx.tr("Conflicts" if which == "conflicts" else "Sync problems"))
             view.resize(820, 480)
             self._views[which] = view
         else:

@@ -47,7 +47,8 @@ class SyncController(QObject):
     status_changed = Signal(object)  # SyncStatus, on the UI thread
     _changes = Signal(object)  # Changes applied by the engine (from its thread)
 
-    def __init__(self, ctx: AppContext, *, engine_factory: Any = None, autostart: bool = True) -> None:
+    def __init__(self, ctx: AppContext, *, engine_factory: Any = None,
+                 autostart: bool = True) -> None:
         super().__init__()
         self.ctx = ctx
         self._factory = engine_factory or (lambda **kw: SyncEngine(ctx.profile, **kw))

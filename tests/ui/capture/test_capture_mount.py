@@ -45,7 +45,8 @@ def _drop(widget: Any, paths: list[Path]) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPoint(widget.width() // 2, widget.height() // 2)
-    with warnings.catch_warnings():  # PySide6 marks Qt 6's only QDragEnterEvent constructor deprecated
+    # PySide6 marks Qt 6's only QDragEnterEvent constructor deprecated
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                 Qt.KeyboardModifier.NoModifier)
@@ -107,8 +108,8 @@ def test_a_dropped_photo_is_read_reviewed_and_saved_on_the_deal(
     ctx = window.ctx
     sample = make_sample(seed=7, lang="en", layout=2, kinds=("jpeg",))
     truth = sample.truth
-    acc_id, deal_id = _seed_deal(ctx, {"name": truth["party_a_name"], "uscc": truth["party_a_uscc"]},
-                                 "Factory retrofit")
+    acc_id, deal_id = _seed_deal(
+        ctx, {"name": truth["party_a_name"], "uscc": truth["party_a_uscc"]}, "Factory retrofit")
     ui = install(window)
     window.records_ui.open_account(acc_id)  # the rep is on the account page
     ui.actions["capture_contract"].trigger()

@@ -119,7 +119,8 @@ def test_rules_editor_saves_rules_as_records(qtbot: Any, make_ctx: Any) -> None:
     assert editor.status.text() == "已保存。"
     saved = ctx.run_and_wait(load_rules)
     assert "先上传合同" in [r.message_zh for r in saved]
-    assert ctx.run_and_wait(lambda s: s.repo("pipeline_rule").page(limit=10)), "rules are store records"
+    assert ctx.run_and_wait(lambda s: s.repo("pipeline_rule").page(limit=10)), \
+        "rules are store records"
 
 
 def test_buttons_on_a_native_notification_act_on_the_reminder(qtbot: Any, make_ctx: Any) -> None:

@@ -25,7 +25,8 @@ def test_create_search_edit_delete_undo(qtbot: Any, window: Any) -> None:
     ctx = window.ctx
     window.show_tab(1)
     settle(qtbot, ctx)
-    assert window.records_ui.accounts.stack.currentWidget() is window.records_ui.accounts.empty  # empty state
+    accounts = window.records_ui.accounts
+    assert accounts.stack.currentWidget() is accounts.empty  # empty state
 
     window.actions_by_name["new"].trigger()  # Ctrl+N on the Accounts tab
     dlg = window.dialog
@@ -66,8 +67,8 @@ def test_create_search_edit_delete_undo(qtbot: Any, window: Any) -> None:
     qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: closed(dlg), timeout=5000)
     assert accounts_named(ctx, NAME)[0]["industry"] == "互联网 / 游戏"
-    qtbot.waitUntil(lambda: window.records_ui.account_page.field_labels["industry"].full == "互联网 / 游戏",
-                    timeout=5000)
+    labels = window.records_ui.account_page.field_labels
+    qtbot.waitUntil(lambda: labels["industry"].full == "互联网 / 游戏", timeout=5000)
 
     # delete with the Del key on the Accounts list, then Undo (Ctrl+Z)
     window.show_tab(1)
@@ -85,7 +86,8 @@ def test_create_search_edit_delete_undo(qtbot: Any, window: Any) -> None:
     settle(qtbot, ctx)
     assert window.records_ui.accounts.model.row_of(rec["id"]) >= 0
     window.records_ui.search.box.setText("腾讯")
-    qtbot.waitUntil(lambda: window.records_ui.search.shown_query == "腾讯" and NAME in window.records_ui.search.titles(),
+    search = window.records_ui.search
+    qtbot.waitUntil(lambda: search.shown_query == "腾讯" and NAME in search.titles(),
                     timeout=5000)
 
 

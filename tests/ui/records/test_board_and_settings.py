@@ -13,7 +13,8 @@ from tests.ui.helpers import closed, settle
 
 
 def make_deal(ctx: Any, title: str, stage: str | None) -> dict[str, Any]:
-    acc = ctx.run_and_wait(lambda s: s.repo("account").create({"name": "广州白云电器设备股份有限公司"}))
+    acc = ctx.run_and_wait(
+        lambda s: s.repo("account").create({"name": "广州白云电器设备股份有限公司"}))
     values = {"title": title, "account_id": acc["id"], "amount": 1280000, "currency": "CNY"}
     if stage:
         values["stage"] = stage

@@ -26,7 +26,8 @@ def test_status_bar_shows_state_counts_and_freshness(qtbot: Any, ctx: Any) -> No
     win.resize(900, 120)
     win.show()
     now = time.time()
-    w.show_status(SyncStatus(state=State.IDLE, pending=2, parked=1, last_fresh=now - 0.4, live=True))
+    w.show_status(SyncStatus(state=State.IDLE, pending=2, parked=1, last_fresh=now - 0.4,
+                             live=True))
     text = w.text(now)
     assert text.startswith("Online · 2 pending · 1 sync problem(s) · synced ")
     assert text.endswith(", 0.4 s ago")
@@ -43,8 +44,8 @@ def test_status_bar_shows_state_counts_and_freshness(qtbot: Any, ctx: Any) -> No
 def _make_conflict(store: Any) -> str:
     rec = store.repo("account").create({"name": "华信科技", "industry": "软件"})
     store.repo("account").update(rec["id"], {"industry": "互联网"})
-    store.apply_remote([{"entity": "account", "record_id": rec["id"],
-                         "fields": {"industry": {"value": "制造业", "hlc": "9999999999999-0000-other"}}}])
+    store.apply_remote([{"entity": "account", "record_id": rec["id"], "fields": {
+        "industry": {"value": "制造业", "hlc": "9999999999999-0000-other"}}}])
     return str(rec["id"])
 
 
@@ -97,7 +98,8 @@ def test_sync_problems_view_lists_reason_and_discards(qtbot: Any, ctx: Any) -> N
     assert ctx.run_and_wait(lambda s: s.journal.counts()) == {"pending": 2, "parked": 0}
 
 
-def test_login_dialog_signs_in_and_the_engine_goes_online(qtbot: Any, ctx: Any, tmp_path: Path) -> None:
+def test_login_dialog_signs_in_and_the_engine_goes_online(qtbot: Any, ctx: Any,
+                                                         tmp_path: Path) -> None:
     from desktop.ui.sync.login import LoginDialog
     from desktop.ui.sync.status import SyncController, SyncStatusWidget
     from server.admin import add_user

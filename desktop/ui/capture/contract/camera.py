@@ -24,7 +24,8 @@ register_catalog({
         "没有找到摄像头。请连接摄像头，或用“选择文件…”添加照片和扫描件。",
     "The camera cannot be used: {reason}. Check that FieldCRM may use the camera "
     "(system settings, privacy), or use “Choose files…”.":
-        "无法使用摄像头：{reason}。请在系统设置的隐私选项中允许 FieldCRM 使用摄像头，或用“选择文件…”。",
+        "无法使用摄像头：{reason}。请在系统设置的隐私选项中允许 FieldCRM 使用摄像头，"
+        "或用“选择文件…”。",
     "The photo could not be saved: {reason}.": "照片无法保存：{reason}。",
     "Hold the page flat and fill the picture with it.": "请把合同页放平，并让它占满画面。",
 })
@@ -63,7 +64,8 @@ class CameraDialog(QDialog):
         devices = QMediaDevices.videoInputs()
         if not devices:
             self.message.setText(self.ctx.tr(
-                "No camera was found. Connect a camera, or use “Choose files…” for photos and scans."))
+                "No camera was found. Connect a camera, or use “Choose files…” for photos and "
+                "scans."))
             return
         from PySide6.QtMultimedia import QCamera, QImageCapture, QMediaCaptureSession
         from PySide6.QtMultimediaWidgets import QVideoWidget

@@ -69,18 +69,18 @@ def place_labels(boxes: list[QRect], sizes: list[QSize], bounds: QRect,
     for i in sorted(range(len(boxes)), key=lambda j: not selected[j]):
         box, size = boxes[i], sizes[i]
         others = [b for j, b in enumerate(boxes) if j != i]
-        for tag in (QRect(box.right() + 3, box.center().y() - size.height() // 2, size.width(), size.height()),
-                    QRect(box.left(), box.top() - size.height() - 1, size.width(), size.height()),
-                    QRect(box.left(), box.bottom() + 2, size.width(), size.height()),
-                    QRect(box.left() - size.width() - 3, box.center().y() - size.height() // 2,
-                          size.width(), size.height())):
+        w, h = size.width(), size.height()
+        for tag in (QRect(box.right() + 3, box.center().y() - h // 2, w, h),
+                    QRect(box.left(), box.top() - h - 1, w, h),
+                    QRect(box.left(), box.bottom() + 2, w, h),
+                    QRect(box.left() - w - 3, box.center().y() - h // 2, w, h)):
             if bounds.contains(tag) and not any(tag.intersects(r) for r in (*others, *placed)):
                 out[i] = tag
                 placed.append(tag)
                 break
         else:
             if selected[i]:  # over the others rather than not at all
-                out[i] = QRect(box.left(), box.top() - size.height() - 1, size.width(), size.height())
+                out[i] = QRect(box.left(), box.top() - h - 1, w, h)
                 placed.append(out[i])  # type: ignore[arg-type]
     return out
 
@@ -132,10 +132,11 @@ class PageView(QWidget):
             p.setPen(QPen(FLAG_COLOUR if flagged else OK_COLOUR, 3 if name == self.selected else 2))
             p.drawRect(rect)
         metrics = p.fontMetrics()
-        sizes = [QSize(metrics.horizontalAdvance(name) + 6, metrics.height() + 2) for name, _, _ in self._boxes]
+        sizes = [QSize(metrics.horizontalAdvance(name) + 6, metrics.height() + 2)
+                 for name, _, _ in self._boxes]
         selected = [name == self.selected for name, _, _ in self._boxes]
-        for (name, _, flagged), tag in zip(self._boxes, place_labels(rects, sizes, self.rect(), selected),
-                                            strict=True):
+        tags = place_labels(rects, sizes, self.rect(), selected)
+        for (name, _, flagged), tag in zip(self._boxes, tags, strict=True):
             if tag is None:
                 continue
             colour = FLAG_COLOUR if flagged else OK_COLOUR
@@ -275,7 +276,8 @@ class ContractReview(QWidget):
                 editor.setText(text)
                 editor.setCursorPosition(0)
             flagged = r.value is None or r.warning is not None or r.confidence < LOW_CONFIDENCE
-            if name == "amount_in_words" and r.value is None and result.fields["currency"].value != "CNY":
+            if (name == "amount_in_words" and r.value is None
+                    and result.fields["currency"].value != "CNY"):
                 flagged = False  # only Chinese contracts write the amount in capitals
             editor.setStyleSheet(FLAG_STYLE if flagged else "")
             editor.setToolTip(self.t("{pct}% sure", pct=round(r.confidence * 100)))
@@ -284,14 +286,16 @@ class ContractReview(QWidget):
             elif r.warning:
                 note = r.warning_in(self.lang) or ""
             elif flagged:
-                note = f"{self.t('Please check this field')} ({self.t('{pct}% sure', pct=round(r.confidence * 100))})"
+                sure = self.t("{pct}% sure", pct=round(r.confidence * 100))
+                note = f"{self.t('Please check this field')} ({sure})"
             else:
                 note = ""
             self.notes[name].setText(note)
             self.notes[name].setVisible(bool(note))
         general = [w for w in result.warnings if w.split(":")[0] not in FIELDS]
-        self.summary.setText("\n".join([self.t("Read by {engine} in {seconds:.1f} s", engine=result.engine, seconds=result.seconds),
-                                        *general]))
+        read_by = self.t("Read by {engine} in {seconds:.1f} s", engine=result.engine,
+                         seconds=result.seconds)
+        self.summary.setText("\n".join([read_by, *general]))
         self.show_page(0)
 
     def flagged_fields(self) -> list[str]:
@@ -317,7 +321,8 @@ class ContractReview(QWidget):
         message for the user when one does not fit."""
         out: dict[str, Any] = {}
         for name, editor in self.editors.items():
-            text = (editor.currentText() if isinstance(editor, QComboBox) else editor.text()).strip()
+            text = (editor.currentText() if isinstance(editor, QComboBox)
+                    else editor.text()).strip()
             out[name] = text or None
         if out["amount"] is not None:
             try:
@@ -339,7 +344,9 @@ class ContractReview(QWidget):
             if out[key] is not None:
                 out[key] = out[key].upper().replace(" ", "")
                 if not is_valid_uscc(out[key]):
-                    raise ValueError(self.t("{label}: the credit code fails its check digit; correct it or clear it", label=CONTRACT.field(key).label(self.lang)))
+                    raise ValueError(self.t(
+                        "{label}: the credit code fails its check digit; correct it or clear it",
+                        label=CONTRACT.field(key).label(self.lang)))
         return out
 
     @Slot()

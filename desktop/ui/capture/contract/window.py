@@ -92,7 +92,8 @@ register_catalog({
     "{side} is linked to the account “{name}”.": "{side}已关联客户“{name}”。",
     "{side} “{name}” has no account yet.": "{side}“{name}”还没有客户档案。",
     "Create the account": "新建客户",
-    "Created the account “{name}” and linked the contract to it.": "已新建客户“{name}”并关联到合同。",
+    "Created the account “{name}” and linked the contract to it.":
+        "已新建客户“{name}”并关联到合同。",
     "Open the deal": "打开商机",
     "Capture another contract": "再录入一份合同",
     "Close": "关闭",
@@ -378,7 +379,8 @@ class ContractCaptureWindow(QWidget):
     def _step_text(self, text: str) -> str:
         m = _STEP_RE.fullmatch(text)
         if m:
-            key = "Preparing page {n} of {total}" if m[1] == "Preparing" else "Reading page {n} of {total}"
+            key = ("Preparing page {n} of {total}" if m[1] == "Preparing"
+                   else "Reading page {n} of {total}")
             return self.ctx.tr(key, n=m[2], total=m[3])
         return self.ctx.tr(text) if text else ""
 
@@ -409,7 +411,8 @@ class ContractCaptureWindow(QWidget):
         """Save the confirmed values on the chosen deal (store worker, one transaction)."""
         deal_id = self.chosen_deal_id()
         if deal_id is None:
-            self.review.error.setText(self.ctx.tr("Choose the deal this contract belongs to (at the top)."))
+            self.review.error.setText(
+                self.ctx.tr("Choose the deal this contract belongs to (at the top)."))
             self.deal_combo.setFocus()
             return
         files = list(self.files)

@@ -219,7 +219,8 @@ class VoiceReviewCard(QFrame):
             due_at=due_at, amount=amount, currency=self.currency.currentData(),
             account_id=self.account.currentData(), contact_id=self.contact.currentData(),
             deal_id=self.deal.currentData(), transcript=self.transcript.toPlainText().strip(),
-            audio_path=self._audio, keep_audio=self.keep_audio.isChecked() and self._audio is not None)
+            audio_path=self._audio,
+            keep_audio=self.keep_audio.isChecked() and self._audio is not None)
 
     def _apply(self) -> None:
         note = self.confirmed()

@@ -3,7 +3,8 @@
 * `VoiceRecorder` records the microphone at 16 kHz mono (QAudioSource), shows a level
   meter and a timer, writes the WAV file as it goes (so a crash or an error loses
   nothing) and emits each chunk (`chunk`, 16 kHz mono bytes) so the caller can run
-  live recognition in its background (`LiveTranscriber` does it on its own thread). With no microphone or no permission it says so
+  live recognition in its background (`LiveTranscriber` does it as a background task).
+  With no microphone or no permission it says so
   and offers nothing to click.
 * The review card of what was heard is desktop.ui.capture.note.review_card.
 
@@ -48,9 +49,13 @@ CONTEXT = "voice note"
 register_catalog({
     "Record": "录音",
     "Stop": "停止",
-    "No microphone was found. Connect one, or import an audio file (WAV, MP3, M4A, OGG) instead.": "没有找到麦克风。请连接麦克风，或导入录音文件（WAV、MP3、M4A、OGG）。",
-    "FieldCRM may not use the microphone. Allow it in the system privacy settings, or import an audio file instead.": "FieldCRM 没有使用麦克风的权限。请在系统隐私设置中允许，或导入录音文件。",
-    "The microphone stopped working: {error}. What was recorded is kept in {file}.": "麦克风出错：{error}。已录下的内容保存在 {file}。",
+    "No microphone was found. Connect one, or import an audio file (WAV, MP3, M4A, OGG) instead.":
+        "没有找到麦克风。请连接麦克风，或导入录音文件（WAV、MP3、M4A、OGG）。",
+    "FieldCRM may not use the microphone. Allow it in the system privacy settings, or import "
+    "an audio file instead.":
+        "FieldCRM 没有使用麦克风的权限。请在系统隐私设置中允许，或导入录音文件。",
+    "The microphone stopped working: {error}. What was recorded is kept in {file}.":
+        "麦克风出错：{error}。已录下的内容保存在 {file}。",
     "Recording…": "正在录音…",
     "Saved {file}": "已保存 {file}",
 }, context=CONTEXT)
@@ -111,9 +116,11 @@ class VoiceRecorder(QWidget):
 
         problem = None
         if QMediaDevices.defaultAudioInput().isNull():
-            problem = _t("No microphone was found. Connect one, or import an audio file (WAV, MP3, M4A, OGG) instead.", self.lang)
+            problem = _t("No microphone was found. Connect one, or import an audio file "
+                         "(WAV, MP3, M4A, OGG) instead.", self.lang)
         elif not self._permission_granted():
-            problem = _t("FieldCRM may not use the microphone. Allow it in the system privacy settings, or import an audio file instead.", self.lang)
+            problem = _t("FieldCRM may not use the microphone. Allow it in the system privacy "
+                         "settings, or import an audio file instead.", self.lang)
         self.button.setEnabled(problem is None)
         self.status.setText(problem or "")
         return problem is None
@@ -190,7 +197,8 @@ class VoiceRecorder(QWidget):
 
     def _fail(self, error: str) -> None:
         path = self._finish()
-        message = _t("The microphone stopped working: {error}. What was recorded is kept in {file}.", self.lang, error=error, file=path or "-")
+        message = _t("The microphone stopped working: {error}. What was recorded is kept in "
+                     "{file}.", self.lang, error=error, file=path or "-")
         self.status.setText(message)
         self.failed.emit(message)
 

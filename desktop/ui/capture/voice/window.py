@@ -366,7 +366,8 @@ class VoiceNoteWindow(QWidget):
             return None
         model = self.current_model()
         if model is None:
-            kept = self.ctx.tr(" The recording is kept in {file}.", file=audio) if keep_audio else ""
+            kept = (self.ctx.tr(" The recording is kept in {file}.", file=audio)
+                    if keep_audio else "")
             self._show_error(self.how_to_add_model().split("\n\n")[0] + kept)
             self.model_help.setVisible(True)
             return None

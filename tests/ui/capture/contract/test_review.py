@@ -24,7 +24,8 @@ def test_review_zh_flags_problems_edit_and_confirm(qtbot: Any, tmp_path: Path) -
     # The printed capitals disagree with the figures: the screen must say so.
     result, truth = _capture(tmp_path, seed=41, lang="zh", layout=0,
                              kinds=("perspective", "light", "jpeg"),
-                             overrides={"amount": 1200000.0, "amount_in_words": "人民币壹佰贰拾伍万元整"})
+                             overrides={"amount": 1200000.0,
+                                        "amount_in_words": "人民币壹佰贰拾伍万元整"})
     w = ContractReview("zh")
     qtbot.addWidget(w)
     w.show()

@@ -1,4 +1,5 @@
-"""Compressed voice notes through Qt Multimedia's FFmpeg (desktop/ui/capture/voice/audio_decoder.py),
+"""Compressed voice notes through Qt Multimedia's FFmpeg
+(desktop/ui/capture/voice/audio_decoder.py),
 the way the app and `fieldcrm capture voice` read them: every common format decodes to
 the same speech as the WAV it was made from, damaged files give a clear message, and
 decoding works on a worker thread and from the command line."""
