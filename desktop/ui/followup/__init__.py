@@ -46,9 +46,9 @@ def mount_now(window: MainWindow) -> FollowupUi | None:
     if existing is not None:
         return existing
     try:
-        from desktop.ui.followup import mount as followup_install
+        from desktop.ui.followup import mount
 
-        return followup_install.install(window)
+        return mount.install(window)
     except Exception:
         log.exception("follow-up could not be mounted; the app runs without it")
         return None

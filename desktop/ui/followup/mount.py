@@ -1,5 +1,5 @@
-"""Mount follow-up in the main window (desktop/ui/followup.py calls `install(window)`
-once the store is open):
+"""Mount follow-up in the main window (desktop.ui.followup calls `install(window)` once
+the store is open):
 
 * Today gets the follow-up panel (overdue and due-today tasks, follow-up warnings,
   stalled deals, the week heat map of missed follow-ups);

@@ -5,7 +5,7 @@ onto that column or with its context menu ("Move to ▸").
 
 A move can be refused: `board.stage_checks` holds functions
 `check(store, deal, new_stage, lang) -> list[str]` (run on the store worker before the
-move; the follow-up extension adds desktop.followup.pipeline.check_stage_move).
+move; the follow-up feature adds desktop.followup.pipeline.check_stage_move).
 When one returns reasons the deal stays where it was and the board shows them above the
 columns; a refusal is never silent.
 """

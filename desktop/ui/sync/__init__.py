@@ -47,9 +47,9 @@ def mount_now(window: MainWindow) -> SyncUi | None:
     try:
         from PySide6.QtCore import QCoreApplication
 
-        from desktop.ui.sync import mount as sync_install
+        from desktop.ui.sync import mount
 
-        ui = sync_install.install(window)
+        ui = mount.install(window)
     except Exception:
         log.exception("sync could not be mounted; the app runs without it")
         return None

@@ -1,5 +1,5 @@
-"""Mount sync in the main window: `install(window)` (call it from desktop/ui/sync.py,
-or directly) adds the status-bar item, a "Sync" menu (Sign in…, Sync now, Conflicts…,
+"""Mount sync in the main window: `install(window)` (desktop.ui.sync calls it once the
+store is open) adds the status-bar item, a "Sync" menu (Sign in…, Sync now, Conflicts…,
 Sync problems…) and starts the engine when the profile is signed in. The engine is
 stopped when the window closes."""
 
