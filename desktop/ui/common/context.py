@@ -354,7 +354,12 @@ class AppContext(QObject):
         task.succeeded.connect(succeeded)
         task.failed.connect(failed)
         self._tasks.add(task)
-        task.finished.connect(lambda: self._tasks.discard(task))
+
+        def forget() -> None:
+            task.wait()  # (see BackgroundTask._forget)
+            self._tasks.discard(task)
+
+        task.finished.connect(forget)
         if self._closed:
             log.debug("task %s dropped: the app is shutting down", name)
             return task

@@ -82,6 +82,9 @@ class BackgroundTask(QThread):
             self.succeeded.emit(result)
 
     def _forget(self) -> None:
+        # `finished` comes just before the thread ends: wait for the end (a moment) before
+        # letting go, or the last reference could delete a QThread that still runs
+        self.wait()
         BackgroundTask._running.discard(self)
 
     @classmethod
