@@ -84,7 +84,7 @@ def bench_decode_m4a(wav: Path) -> dict[str, Any]:
     from PySide6.QtCore import QCoreApplication
 
     from desktop.capture.voice_audio import decode_audio
-    from desktop.ui import audio_decoder
+    from desktop.ui.capture.voice import audio_decoder
     from tests.audio_fixtures import encode
 
     audio_decoder.install()

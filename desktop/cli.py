@@ -191,7 +191,7 @@ def _install_audio_decoder() -> None:
     """`fieldcrm capture voice note.mp3`: compressed audio is decoded by Qt Multimedia,
     which lives in desktop.ui (desktop.capture reads only WAV). PySide6 itself is imported
     only when such a file is read."""
-    from desktop.ui import audio_decoder
+    from desktop.ui.capture.voice import audio_decoder
 
     audio_decoder.install()
 

@@ -253,7 +253,7 @@ def _decode_voice_sample() -> str:
     """Imported voice notes are mostly M4A/MP3: they are read by Qt Multimedia's FFmpeg,
     which a trimmed bundle could lose without anything else noticing."""
     from desktop.capture.voice_audio import decode_audio
-    from desktop.ui import audio_decoder
+    from desktop.ui.capture.voice import audio_decoder
 
     audio_decoder.install()
     sample = resources_dir() / SAMPLE_DIR / VOICE_SAMPLE

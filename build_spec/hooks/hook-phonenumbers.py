@@ -1,6 +1,6 @@
 """PyInstaller hook for phonenumbers, replacing the contrib hook (which bundles everything).
 
-FieldCRM parses, validates and formats numbers (desktop.schema, desktop.ui.formatting):
+FieldCRM parses, validates and formats numbers (desktop.schema, desktop.ui.common.formatting):
 that needs the region metadata, which phonenumbers imports lazily by name
 (`__import__("region_CN")`), so those modules are listed here. The geocoder, carrier and
 time-zone data (~20 MB of sources) are never used and stay out.

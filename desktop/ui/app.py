@@ -13,30 +13,31 @@ import importlib
 import json
 import logging
 import os
-import pkgutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.ui.features import FEATURES
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.common.context import AppContext
+    from desktop.ui.common.window import MainWindow
 
 log = logging.getLogger(__name__)
-EXTENSION_PREFIX = "ext_"
 PROBE_TIMEOUT_MS = 60000
 
 
-def load_extensions(window: object) -> None:
-    """Import desktop/ui/ext_*.py modules and call their `install(window)`."""
-    import desktop.ui
-
-    for info in pkgutil.iter_modules(desktop.ui.__path__):
-        if not info.name.startswith(EXTENSION_PREFIX):
-            continue
+def install_features(window: MainWindow, features: tuple[str, ...] = FEATURES) -> None:
+    """Call `install(window)` of each feature (desktop.ui.features). A feature that
+    fails to load is logged and left out; the app runs without it."""
+    for name in features:
         try:
-            module = importlib.import_module(f"desktop.ui.{info.name}")
-            install = getattr(module, "install", None)
-            if callable(install):
-                install(window)
+            importlib.import_module(name).install(window)
         except Exception:
-            log.exception("UI extension %s failed to load; the app runs without it", info.name)
+            log.exception("UI feature %s failed to load; the app runs without it", name)
 
 
 def run_app(profile: Path, argv: list[str], lang: str | None) -> int:
@@ -45,8 +46,8 @@ def run_app(profile: Path, argv: list[str], lang: str | None) -> int:
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.context import AppContext
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.common.context import AppContext
+    from desktop.ui.common.window import MainWindow
 
     program = sys.argv[0] if sys.argv else "fieldcrm"
     qt_args = list(argv) if argv and argv[0] == program else [program, *argv]
@@ -59,7 +60,7 @@ def run_app(profile: Path, argv: list[str], lang: str | None) -> int:
     app.setFont(font)
     ctx = AppContext(Path(profile), lang=lang)
     window = MainWindow(ctx)
-    load_extensions(window)
+    install_features(window)
     window.show()
     ctx.start()  # opens the store on the worker thread
     shown_ms = (time.perf_counter() - t0) * 1000
@@ -99,16 +100,14 @@ def _exec_with_asyncio(app: object) -> int:
         loop.close()
 
 
-def _probe(app: object, ctx: object, window: object, t0: float, shown_ms: float,
+def _probe(app: QApplication, ctx: AppContext, window: MainWindow, t0: float, shown_ms: float,
            shown_at: float) -> None:
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.context import AppContext
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.records.mount import RecordsUi
 
-    assert isinstance(app, QApplication) and isinstance(ctx, AppContext)
-    assert isinstance(window, MainWindow)
+    records = window.records_ui
+    assert isinstance(records, RecordsUi)
     marks: dict[str, float] = {"window_shown_ms": round(shown_ms, 1), "shown_at": shown_at}
     ctx.store_ready.connect(lambda: marks.setdefault(
         "store_open_ms", round((time.perf_counter() - t0) * 1000, 1)))
@@ -122,10 +121,10 @@ def _probe(app: object, ctx: object, window: object, t0: float, shown_ms: float,
             return
         guard.stop()
         marks["first_page_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-        marks["rows"] = window.accounts.model.rowCount()
+        marks["rows"] = records.accounts.model.rowCount()
         marks["asyncio_loop"] = _asyncio_running()
         print(json.dumps(marks), file=sys.stderr, flush=True)
         app.quit()
 
-    window.accounts.model.loaded.connect(first_page)
+    records.accounts.model.loaded.connect(first_page)
     window.show_tab(1)

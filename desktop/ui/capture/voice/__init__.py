@@ -1,0 +1,1 @@
+"""Voice notes: the window, the recorder with live transcription, the audio decoder."""
