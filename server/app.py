@@ -92,8 +92,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     app.state.notifier = notifier
     app.state.planner_stats = planner_stats
     app.state.settings = settings
-    # Outermost of the app's own layers: a dropped or stalled client is handled before
-    # anything could count it as a server error (server.connections).
+    # The first middleware inside Starlette's error handler: a dropped or stalled client
+    # is dealt with here and never reaches it as a 500 (server.connections).
     app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
                        min_rate=settings.min_body_rate)
 
@@ -256,10 +256,12 @@ API_ERROR_SCHEMA = {
         "code": {"type": "string"}, "message": {"type": "string"}}}},
 }
 BODY_RESPONSES = {
-    "408": "The body arrived too slowly (no byte for 30 s, or slower than 4 KiB/s on "
-           "average): `request_timeout`; send it again (a blob upload resumes).",
-    "413": "The body is larger than this endpoint accepts (push 64 MiB, blob 512 MiB, "
-           "other requests 1 MiB): `too_large`, refused before it is read.",
+    "408": f"The body arrived too slowly (no byte for {config.BODY_IDLE_S:g} s, or slower "
+           f"than {config.MIN_BODY_RATE:g} bytes/s on average after that): "
+           "`request_timeout`; send it again (a blob upload resumes where it stopped).",
+    "413": f"The body is larger than this endpoint accepts (push {config.MAX_PUSH_BYTES}, "
+           f"blob {config.MAX_BLOB_BYTES}, any other {config.MAX_JSON_BYTES} bytes): "
+           "`too_large`, refused before any of it is read.",
 }
 
 
