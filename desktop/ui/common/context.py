@@ -64,6 +64,7 @@ when it cannot be opened. Ops queued before that wait for the open (or fail with
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import queue
@@ -91,7 +92,10 @@ GENERIC_ERROR = "Something went wrong. The details were written to the log."
 
 
 def _alive(callback: Callable[..., Any]) -> bool:
-    """False for a method of a widget that was deleted while its op ran."""
+    """False for a method of a widget that was deleted while its op ran (also wrapped in
+    functools.partial, as the lazy models pass theirs)."""
+    while isinstance(callback, functools.partial):
+        callback = callback.func
     owner = getattr(callback, "__self__", None)
     return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -81,6 +81,15 @@ class RecordsUi(QObject):
         window.records_ui = self
         self.build()
         window.built.connect(self.build)
+        if not window.isVisible():  # the window opens with the search box focused
+            window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Show:
+            self.window.removeEventFilter(self)
+            if self.search is not None:
+                self.search.box.setFocus()
+        return False
 
     # ------------------------------------------------------------ building
     def build(self) -> None:
@@ -143,8 +152,6 @@ class RecordsUi(QObject):
         self._stack = w.stack
         w.central_layout.insertWidget(0, self.search.results)
         self._build_menus()
-        # the search box comes first in the focus chain: the window opens with it focused
-        QWidget.setTabOrder(self.search.box, w.tabs)
         if reopen:
             self.open_account(reopen)
 

@@ -72,3 +72,31 @@ def test_shutdown_stops_running_tasks(qtbot: Any, make_ctx: Any) -> None:
     assert started.wait(5)
     ctx.shutdown()
     assert task.isFinished()
+
+
+def test_a_result_for_a_deleted_view_is_dropped(qtbot: Any, ctx: Any) -> None:
+    """A view deleted while its op ran (a language switch rebuilds every view) gets no
+    result, also when its method is wrapped in functools.partial."""
+    import functools
+
+    import shiboken6
+    from PySide6.QtCore import QObject
+
+    class View(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.got: list[object] = []
+
+        def show(self, gen: int, result: object) -> None:
+            self.got.append((gen, result))
+
+    view, kept = View(), View()
+    got = view.got
+    gate = threading.Event()
+    ctx.run(lambda _s: gate.wait(5), on_done=functools.partial(view.show, 1))
+    ctx.run(lambda _s: 7, on_done=functools.partial(kept.show, 2))
+    shiboken6.delete(view)
+    gate.set()
+    qtbot.waitUntil(lambda: bool(kept.got), timeout=5000)
+    assert kept.got == [(2, 7)]
+    assert got == []  # the deleted view was not called
