@@ -341,29 +341,10 @@ class AppContext(QObject):
         stop; `shutdown()` cancels and waits for the tasks still running."""
         from desktop.ui.common.jobs import BackgroundTask
 
-        task = BackgroundTask(fn, name)
-        if on_progress is not None:
-            task.progressed.connect(on_progress)
-
-        def succeeded(result: object) -> None:
-            if on_done is not None and _alive(on_done):
-                on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            if on_error is None:
-                self.show_error(exc)
-            elif _alive(on_error):
-                on_error(exc)
-
-        task.succeeded.connect(succeeded)
-        task.failed.connect(failed)
-        self._tasks.add(task)
-
-        def forget() -> None:
-            task.wait()  # (see BackgroundTask._forget)
-            self._tasks.discard(task)
-
-        task.finished.connect(forget)
+        # The task delivers to its callbacks itself (its own slots, on the UI thread), so
+        # no closure holds the task or the callbacks' widgets beyond the task's life.
+        task = BackgroundTask(fn, name, on_done=on_done, on_error=on_error or self.show_error,
+                              on_progress=on_progress, alive=_alive, owner=self._tasks)
         if self._closed:
             log.debug("task %s dropped: the app is shutting down", name)
             return task

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 STOP_WAIT_MS = 15000
 
 
+def _ended(_task: BackgroundTask) -> None:
+    """What a task holds as its work once it ended."""
+
+
 class BackgroundTask(QThread):
     """One piece of background work: `BackgroundTask(fn).start()`; `cancel()` asks it to
     stop. Use `ctx.run_task(fn, ...)` rather than making one directly."""
@@ -40,16 +44,45 @@ class BackgroundTask(QThread):
 
     _running: ClassVar[set[BackgroundTask]] = set()
 
-    def __init__(self, fn: Callable[[BackgroundTask], Any], name: str = "task") -> None:
+    def __init__(self, fn: Callable[[BackgroundTask], Any], name: str = "task", *,
+                 on_done: Callable[[Any], None] | None = None,
+                 on_error: Callable[[BaseException], None] | None = None,
+                 on_progress: Callable[[float, str], None] | None = None,
+                 alive: Callable[[Callable[..., Any]], bool] = lambda _cb: True,
+                 owner: set[BackgroundTask] | None = None) -> None:
         super().__init__()
         self.setObjectName(name)
         self.fn = fn
         self._cancel = threading.Event()
+        self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
+        self._alive = alive
+        self._owner = owner  # a set that keeps the task until it ended (the AppContext's)
         self.finished.connect(self._forget)
+        if on_done is not None:
+            self.succeeded.connect(self._deliver_done)
+        if on_error is not None:
+            self.failed.connect(self._deliver_error)
+        if on_progress is not None:
+            self.progressed.connect(self._deliver_progress)
 
     def start(self, *args: Any, **kwargs: Any) -> None:
         BackgroundTask._running.add(self)
+        if self._owner is not None:
+            self._owner.add(self)
         super().start(*args, **kwargs)
+
+    # on the UI thread (slots of this object, which lives there)
+    def _deliver_done(self, result: object) -> None:
+        if self._on_done is not None and self._alive(self._on_done):
+            self._on_done(result)
+
+    def _deliver_error(self, exc: BaseException) -> None:
+        if self._on_error is not None and self._alive(self._on_error):
+            self._on_error(exc)
+
+    def _deliver_progress(self, fraction: float, text: str) -> None:
+        if self._on_progress is not None and self._alive(self._on_progress):
+            self._on_progress(fraction, text)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -86,6 +119,11 @@ class BackgroundTask(QThread):
         # letting go, or the last reference could delete a QThread that still runs
         self.wait()
         BackgroundTask._running.discard(self)
+        if self._owner is not None:
+            self._owner.discard(self)
+        # let the widgets the work and the callbacks belong to go
+        self.fn = _ended
+        self._on_done = self._on_error = self._on_progress = None
 
     @classmethod
     def busy(cls) -> bool:

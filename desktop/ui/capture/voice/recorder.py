@@ -250,8 +250,7 @@ class LiveTranscriber(QObject):
         super().__init__(parent)
         self.model_path = Path(model_path)
         self._chunks: queue.Queue[bytes | None] = queue.Queue()
-        self._task = BackgroundTask(self._listen, "voice-live")
-        self._task.progressed.connect(lambda _fraction, text: self.partial.emit(text))
+        self._task = BackgroundTask(self._listen, "voice-live", on_progress=self._partial)
         self._task.succeeded.connect(self._done)
         self._task.failed.connect(self._broke)
         self._task.start()
@@ -275,6 +274,9 @@ class LiveTranscriber(QObject):
                 self.failed.emit(exc.message)
                 continue
             task.report(0.0, text)
+
+    def _partial(self, _fraction: float, text: str) -> None:
+        self.partial.emit(text)
 
     def _done(self, segments: object) -> None:
         self.finished.emit(segments)
