@@ -37,8 +37,10 @@ OVERRIDES = {
              "    --hash=sha256:029d0b3d6a5cff874c575b8a5814a4cccfb37608cff52e846c02a8c67a882801\n"
              "    # macOS: vosk 0.3.45 has no macOS wheel (make_requirements.py)\n"),
     "onnxruntime": ('sys_platform != "darwin" or platform_machine != "x86_64"',
-                    'onnxruntime==1.23.2 ; sys_platform == "darwin" and platform_machine == "x86_64" \\\n'
-                    "    --hash=sha256:87d8b6eaf0fbeb6835a60a4265fde7a3b60157cf1b2764773ac47237b4d48612\n"
+                    'onnxruntime==1.23.2 ; sys_platform == "darwin" '
+                    'and platform_machine == "x86_64" \\\n'
+                    "    --hash=sha256:"
+                    "87d8b6eaf0fbeb6835a60a4265fde7a3b60157cf1b2764773ac47237b4d48612\n"
                     "    # Intel macOS: the last onnxruntime with an x86_64 macOS wheel\n"),
 }
 OVERRIDE_WHEELS = {

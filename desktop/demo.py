@@ -22,7 +22,8 @@ _MOBILE_PREFIXES = ("139", "138", "137", "136", "135", "186", "158", "159", "188
 
 
 def _phone(rng: random.Random) -> str:
-    return f"+86 {rng.choice(_MOBILE_PREFIXES)}-{rng.randrange(1000, 10000)}-{rng.randrange(1000, 10000)}"
+    return (f"+86 {rng.choice(_MOBILE_PREFIXES)}-{rng.randrange(1000, 10000)}"
+            f"-{rng.randrange(1000, 10000)}")
 
 
 def _uscc(rng: random.Random) -> str:
@@ -51,8 +52,8 @@ class DemoData:
     def account(self, i: int) -> dict[str, Any]:
         r = self.rng
         if r.random() < 0.8:
-            name = r.choice(_REGIONS[:7])[:2] + r.choice(self.cn_words) + r.choice(self.cn_words) + \
-                r.choice(_CN_SUFFIX)
+            name = (r.choice(_REGIONS[:7])[:2] + r.choice(self.cn_words)
+                    + r.choice(self.cn_words) + r.choice(_CN_SUFFIX))
         else:
             name = f"{r.choice(self.en_companies)} {r.choice(['Ltd', 'Inc', 'GmbH', 'Pte'])}"
         return {

@@ -38,7 +38,8 @@ def add_demo(store: Store, progress: Progress, accounts: int, seed: int = 11) ->
                     counts["contacts"] += 1
                 if rng.random() < 0.6:
                     deal = data.deal(acc["id"])
-                    deal["close_date"] = (now + dt.timedelta(days=rng.randrange(-5, 60))).date().isoformat()
+                    deal["close_date"] = (
+                        now + dt.timedelta(days=rng.randrange(-5, 60))).date().isoformat()
                     store.repo("deal").create(deal)
                     counts["deals"] += 1
                 for _ in range(rng.randrange(0, 4)):

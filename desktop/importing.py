@@ -66,7 +66,8 @@ def count_lines(path: Path) -> int:
         return 0
 
 
-def import_csv(store: Store, progress: Progress, path: Path, entity: str = "account") -> ImportResult:
+def import_csv(store: Store, progress: Progress, path: Path,
+               entity: str = "account") -> ImportResult:
     ent = ENTITIES[entity]
     repo = store.repo(entity)
     total = count_lines(path)

@@ -155,7 +155,8 @@ def check_store(profile: Path) -> str:
     try:
         rec = store.repo("account").create({"name": name, "phone": "138 0013 8000"})
         if rec.get("phone") != "+8613800138000":
-            raise SmokeCheckFailed(f"phone number stored as {rec.get('phone')!r}, not +8613800138000")
+            raise SmokeCheckFailed(
+                f"phone number stored as {rec.get('phone')!r}, not +8613800138000")
         for query in ("烟雾测试", "yanwu"):
             hits = store.search(query, limit=5)
             if not any(h.id == rec["id"] for h in hits):
@@ -225,7 +226,8 @@ def check_ocr(_profile: Path) -> str:
     if wrong:
         shown = ", ".join(f"{k}: read {g!r}, expected {e!r}" for k, (g, e) in wrong.items())
         raise SmokeCheckFailed(f"{page.name} with {result.engine}: {shown}")
-    return f"{page.name} read by {result.engine} in {result.seconds:.1f} s, {len(expected)} fields right"
+    return (f"{page.name} read by {result.engine} in {result.seconds:.1f} s, "
+            f"{len(expected)} fields right")
 
 
 def check_tesseract(_profile: Path) -> str:
@@ -356,10 +358,12 @@ def run_smoke_test(profile: Path | None = None, out: Callable[[str], None] | Non
                 detail = check(fresh)
             except Exception as exc:  # every failure is reported, and the next check runs
                 failures += 1
-                reason = str(exc) if isinstance(exc, SmokeCheckFailed) else f"{type(exc).__name__}: {exc}"
+                reason = (str(exc) if isinstance(exc, SmokeCheckFailed)
+                          else f"{type(exc).__name__}: {exc}")
                 emit(f"FAIL {name} {' '.join(reason.split())}")
             else:
                 emit(f"ok {name} {detail} ({time.perf_counter() - started:.2f} s)")
-    emit(f"{'ok' if failures == 0 else 'FAIL'} summary {len(checks) - failures}/{len(checks)} checks passed"
+    emit(f"{'ok' if failures == 0 else 'FAIL'} summary "
+         f"{len(checks) - failures}/{len(checks)} checks passed"
          + (f" (only {', '.join(sorted(only))}: {ONLY_ENV})" if only else ""))
     return 0 if failures == 0 else 1

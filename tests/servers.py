@@ -100,7 +100,8 @@ class LiveServer:
         line = _read_line(self.process, timeout)
         if not line.startswith(LISTENING):
             self.kill()
-            raise ServerStartError(f"server did not start: {line!r}; see {self.data_dir / 'server.log'}")
+            raise ServerStartError(
+                f"server did not start: {line!r}; see {self.data_dir / 'server.log'}")
         self.url = line[len(LISTENING):].strip()
         threading.Thread(target=_drain, args=(self.process,), daemon=True).start()
         return self

@@ -25,7 +25,8 @@ def test_account_lifecycle_and_search(capsys: pytest.CaptureFixture[str], profil
     assert rec["phone"] == "+8613912345678" and rec["tags"] == ["VIP", "重点"]
     code, out, _ = run(capsys, profile, "search", "txjs", "--json")
     assert [h["id"] for h in json.loads(out)] == [rec["id"]]
-    assert run(capsys, profile, "account", "update", rec["id"], "--industry", "互联网", "--json")[0] == 0
+    assert run(capsys, profile, "account", "update", rec["id"], "--industry", "互联网",
+               "--json")[0] == 0
     code, out, _ = run(capsys, profile, "account", "show", rec["id"], "--json")
     assert json.loads(out)["industry"] == "互联网"
     assert run(capsys, profile, "account", "delete", rec["id"])[0] == 0
@@ -35,10 +36,12 @@ def test_account_lifecycle_and_search(capsys: pytest.CaptureFixture[str], profil
     code, out, _ = run(capsys, profile, "journal", "--json")
     journal = json.loads(out)
     assert journal["counts"]["pending"] == 4
-    assert [sorted(e["fields"]) for e in journal["entries"]][1:] == [["industry"], ["deleted"], ["deleted"]]
+    assert [sorted(e["fields"]) for e in journal["entries"]][1:] == [
+        ["industry"], ["deleted"], ["deleted"]]
 
 
-def test_bad_input_gets_a_clear_message_and_saves_nothing(capsys: pytest.CaptureFixture[str], profile: Path) -> None:
+def test_bad_input_gets_a_clear_message_and_saves_nothing(capsys: pytest.CaptureFixture[str],
+                                                          profile: Path) -> None:
     code, out, err = run(capsys, profile, "account", "add", "--name", "Acme", "--phone", "12")
     assert code == 2 and "Phone" in err and "12" in err
     code, out, err = run(capsys, profile, "account", "show", "01a20000-0000-7000-8000-000000000001")
@@ -46,7 +49,8 @@ def test_bad_input_gets_a_clear_message_and_saves_nothing(capsys: pytest.Capture
     assert json.loads(run(capsys, profile, "journal", "--json")[1])["counts"]["pending"] == 0
 
 
-def test_demo_data_is_realistic_and_searchable(capsys: pytest.CaptureFixture[str], profile: Path) -> None:
+def test_demo_data_is_realistic_and_searchable(capsys: pytest.CaptureFixture[str],
+                                               profile: Path) -> None:
     code, out, _ = run(capsys, profile, "demo", "--accounts", "60", "--json")
     assert json.loads(out)["accounts"] == 60 and json.loads(out)["contacts"] == 120
     code, out, _ = run(capsys, profile, "account", "list", "--limit", "100", "--json")

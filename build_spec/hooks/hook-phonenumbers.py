@@ -8,7 +8,8 @@ time-zone data (~20 MB of sources) are never used and stay out.
 
 from PyInstaller.utils.hooks import collect_submodules
 
-hiddenimports = collect_submodules("phonenumbers.data") + collect_submodules("phonenumbers.shortdata")
+hiddenimports = (collect_submodules("phonenumbers.data")
+                 + collect_submodules("phonenumbers.shortdata"))
 excludedimports = [
     "phonenumbers.geodata", "phonenumbers.carrierdata", "phonenumbers.tzdata",
     "phonenumbers.geocoder", "phonenumbers.carrier", "phonenumbers.timezone",

@@ -105,7 +105,8 @@ def parse_capitals(text: str) -> Decimal | None:
     body = strip_prefix(text).rstrip("整正")
     if not body or any(c not in CAPITAL_CHARS for c in body):
         return None
-    m = re.fullmatch(r"(?:(.*?)[元圆])?(?:零?([零壹贰叁肆伍陆柒捌玖])角)?(?:零?([零壹贰叁肆伍陆柒捌玖])分)?",
+    m = re.fullmatch(r"(?:(.*?)[元圆])?"
+                     r"(?:零?([零壹贰叁肆伍陆柒捌玖])角)?(?:零?([零壹贰叁肆伍陆柒捌玖])分)?",
                      body)
     if not m or not any(m.groups()):
         return None

@@ -42,7 +42,8 @@ class ContractResult:
     lines: list[OcrLine] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly the CLI shape: fields -> {value, confidence}, warnings, engine, pages, seconds."""
+        """Exactly the CLI shape: fields -> {value, confidence}, warnings, engine, pages,
+        seconds."""
         return {
             "fields": {name: {"value": self.fields[name].value,
                               "confidence": self.fields[name].confidence} for name in FIELDS},
@@ -65,7 +66,8 @@ def _cancelled(cancel: CancelCheck) -> bool:
 
 
 def capture_contract(paths: list[Path], engine: str | OcrEngine = "auto",
-                     progress: Progress | None = None, cancel: CancelCheck = None) -> ContractResult:
+                     progress: Progress | None = None,
+                     cancel: CancelCheck = None) -> ContractResult:
     """Read the contract made of these files (pages in order).
 
     Raises CaptureError (bad file, missing engine), EmptyPageError when no page holds

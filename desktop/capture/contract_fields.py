@@ -77,7 +77,8 @@ class FieldResult:
 
     @property
     def flagged(self) -> bool:
-        return self.value is not None and (self.warning is not None or self.confidence < LOW_CONFIDENCE)
+        return self.value is not None and (
+            self.warning is not None or self.confidence < LOW_CONFIDENCE)
 
 
 @dataclass
@@ -134,7 +135,8 @@ def build_rows(lines: list[OcrLine]) -> list[Row]:
         text = ""
         for seg in row:
             t = _norm(seg.text)
-            if text and t and text[-1].isascii() and t[0].isascii() and text[-1].isalnum() and t[0].isalnum():
+            if (text and t and text[-1].isascii() and t[0].isascii()
+                    and text[-1].isalnum() and t[0].isalnum()):
                 text += " "
             text += t
         weights = [max(1, len(s.text)) for s in row]
@@ -159,32 +161,39 @@ RE_CONTRACT_NO = re.compile(
     _lbl("合同编号", "合同号", "合同编码", "协议编号", "编号", r"Contract\s*(?:No|Number|Ref)\.?")
     + SEP + r"([A-Za-z0-9][A-Za-z0-9\-_/.()]{3,40})", re.I)
 PAREN = r"(?:\s*\([^)]{0,8}\))?"
-RE_PARTY_A = re.compile(r"^\s*" + _lbl("甲方", "买方", "委托方", "发包方", "采购方", "需方", r"Party\s*A",
-                                       "Buyer", "Purchaser", "Client") + PAREN + SEP + r"(.+)$", re.I)
-RE_PARTY_B = re.compile(r"^\s*" + _lbl("乙方", "卖方", "受托方", "承包方", "供应方", "供方", r"Party\s*B",
-                                       "Seller", "Vendor", "Supplier", "Contractor") + PAREN + SEP + r"(.+)$",
+RE_PARTY_A = re.compile(r"^\s*" + _lbl("甲方", "买方", "委托方", "发包方", "采购方", "需方",
+                                       r"Party\s*A", "Buyer", "Purchaser", "Client")
+                        + PAREN + SEP + r"(.+)$", re.I)
+RE_PARTY_B = re.compile(r"^\s*" + _lbl("乙方", "卖方", "受托方", "承包方", "供应方", "供方",
+                                       r"Party\s*B", "Seller", "Vendor", "Supplier", "Contractor")
+                        + PAREN + SEP + r"(.+)$",
                         re.I)
 # Tesseract sometimes garbles 甲方/乙方 but keeps the bracketed role.
 RE_ROLE_A = re.compile(r"^.{0,3}\((?:买方|需方|委托方|发包方)\)" + SEP + r"(.+)$")
 RE_ROLE_B = re.compile(r"^.{0,3}\((?:卖方|供方|受托方|承包方)\)" + SEP + r"(.+)$")
-RE_USCC_LABEL = re.compile(_lbl("统一社会信用代码", "社会信用代码", "信用代码", "纳税人识别号", "税号",
-                                r"Unified\s*Social\s*Credit\s*Code", r"Credit\s*Code", "USCC")
+RE_USCC_LABEL = re.compile(_lbl("统一社会信用代码", "社会信用代码", "信用代码", "纳税人识别号",
+                                "税号", r"Unified\s*Social\s*Credit\s*Code", r"Credit\s*Code",
+                                "USCC")
                            + SEP + r"([A-Za-z0-9 ]{16,24})", re.I)
 RE_USCC_BARE = re.compile(r"(?<![A-Za-z0-9])[0-9][0-9A-Z]{17}(?![A-Za-z0-9])")
-COMPANY_END = re.compile(r"(有限公司|有限责任公司|公司|集团|研究院|研究所|中心|厂|Co\.?,?\s*Ltd\.?|Ltd\.?|"
+COMPANY_END = re.compile(r"(有限公司|有限责任公司|公司|集团|研究院|研究所|中心|厂|"
+                         r"Co\.?,?\s*Ltd\.?|Ltd\.?|"
                          r"Inc\.?|LLC|GmbH|Corporation|Company|Limited)\s*$", re.I)
 NAME_STOP = re.compile(r"\s{2,}|(?:统一社会|信用代码|地址|电话|法定代表|乙方|甲方|Address|Tel|"
                        r"Unified Social)", re.I)
 RE_AMOUNT_LABEL = re.compile(
-    _lbl("合同总金额", "合同总价", "合同金额", "合同价款总计", "合同价款", "总金额", "总价款", "总价", "金额合计",
-         "价款总计", r"Total\s*(?:Contract\s*)?(?:Value|Amount|Price|Sum)", r"Contract\s*(?:Value|Price|Amount)"),
+    _lbl("合同总金额", "合同总价", "合同金额", "合同价款总计", "合同价款", "总金额", "总价款",
+         "总价", "金额合计", "价款总计", r"Total\s*(?:Contract\s*)?(?:Value|Amount|Price|Sum)",
+         r"Contract\s*(?:Value|Price|Amount)"),
     re.I)
 FIGURE = r"([0-9]{1,3}(?:[,.][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?)"
-RE_FIGURE = re.compile(r"(人民币|RMB|CNY|USD|US\$|EUR|HKD|JPY|GBP|SGD|[¥$€£])?\s*" + FIGURE + r"\s*(万元|万|元)?",
+RE_FIGURE = re.compile(r"(人民币|RMB|CNY|USD|US\$|EUR|HKD|JPY|GBP|SGD|[¥$€£])?\s*"
+                       + FIGURE + r"\s*(万元|万|元)?",
                        re.I)
 RE_WORDS_LABEL = re.compile(_lbl("大写金额", "大写", "金额大写") + r"\s*[:：]?\s*")
-RE_DATE_LABEL = re.compile(_lbl("签订日期", "签约日期", "签署日期", "签订时间", "签约时间", "签署时间",
-                                r"Date\s*of\s*Signing", r"Signing\s*Date", r"Signed\s*on", r"Dated?",
+RE_DATE_LABEL = re.compile(_lbl("签订日期", "签约日期", "签署日期", "签订时间", "签约时间",
+                                "签署时间", r"Date\s*of\s*Signing", r"Signing\s*Date",
+                                r"Signed\s*on", r"Dated?",
                                 r"Date\s*of\s*(?:this\s*)?Contract", "日期"), re.I)
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
@@ -227,7 +236,8 @@ def parse_figure(text: str) -> Decimal | None:
     whole, frac = m.group(1), m.group(2)
     if whole == "" and frac:
         whole, frac = frac, None
-    if whole and re.search(r"[.,]", whole) and not re.fullmatch(r"[0-9]{1,3}(?:[.,][0-9]{3})+", whole):
+    if whole and re.search(r"[.,]", whole) and not re.fullmatch(
+            r"[0-9]{1,3}(?:[.,][0-9]{3})+", whole):
         return None
     try:
         return Decimal(re.sub(r"[.,]", "", whole) + ("." + frac if frac else ""))
@@ -286,7 +296,8 @@ def check_uscc(raw: str) -> tuple[str, str | None, float]:
 
 def _clean_name(value: str) -> str:
     value = NAME_STOP.split(value, maxsplit=1)[0]
-    return value.strip(" :：;,，。.()（）[]") if not COMPANY_END.search(value) else value.strip(" :：;,，")
+    return (value.strip(" :：;,，。.()（）[]") if not COMPANY_END.search(value)
+            else value.strip(" :：;,，"))
 
 
 def _find_parties(rows: list[Row], out: dict[str, FieldResult]) -> list[tuple[int, str]]:
@@ -306,7 +317,8 @@ def _find_parties(rows: list[Row], out: dict[str, FieldResult]) -> list[tuple[in
                     break
                 if len(name) >= 4 and key not in out:
                     factor = (1.0 if COMPANY_END.search(name) else 0.7) * (1.0 if k == 0 else 0.85)
-                    out[key] = _result(name, row, m.start(1), m.start(1) + len(name), factor, raw=m.group(1))
+                    out[key] = _result(name, row, m.start(1), m.start(1) + len(name), factor,
+                                       raw=m.group(1))
                 break
     # Layout fallback: company-looking lines in order (A comes first).
     companies = []
@@ -321,13 +333,15 @@ def _find_parties(rows: list[Row], out: dict[str, FieldResult]) -> list[tuple[in
         for row, text in companies:
             if text not in taken:
                 start = row.text.find(text)
-                out[key] = _result(text, row, start, start + len(text), FALLBACK, "by_position", text)
+                out[key] = _result(text, row, start, start + len(text), FALLBACK, "by_position",
+                                   text)
                 taken.add(text)
                 break
     return anchors
 
 
-def _find_usccs(rows: list[Row], anchors: list[tuple[int, str]], out: dict[str, FieldResult]) -> None:
+def _find_usccs(rows: list[Row], anchors: list[tuple[int, str]],
+                out: dict[str, FieldResult]) -> None:
     found: list[tuple[int, FieldResult]] = []
     for i, row in enumerate(rows):
         m = RE_USCC_LABEL.search(row.text)
@@ -384,8 +398,8 @@ def _find_amounts(rows: list[Row], out: dict[str, FieldResult]) -> None:
             if close:
                 end = start + close.start()
         else:
-            runs = [r for r in amounts_cn.CAPITALS_RE.finditer(text) if re.search("[元圆整]", r.group(0))
-                    and len(r.group(0)) >= 3]
+            runs = [r for r in amounts_cn.CAPITALS_RE.finditer(text)
+                    if re.search("[元圆整]", r.group(0)) and len(r.group(0)) >= 3]
             if not runs:
                 continue
             start, end = runs[0].start(), runs[0].end()
@@ -398,7 +412,8 @@ def _find_amounts(rows: list[Row], out: dict[str, FieldResult]) -> None:
         span = text[start:end].strip()
         if len(amounts_cn.strip_prefix(span)) < 2:
             continue
-        out["amount_in_words"] = _result(amounts_cn.normalize_capitals(span), row, start, end, raw=span)
+        out["amount_in_words"] = _result(amounts_cn.normalize_capitals(span), row, start, end,
+                                         raw=span)
         break
     _cross_check(out)
 
@@ -417,7 +432,8 @@ def _cross_check(out: dict[str, FieldResult]) -> None:
     parsed = amounts_cn.parse_capitals(words.value)
     if amount is None:
         if parsed is not None:
-            out["amount"] = FieldResult(parsed, round(words.confidence * 0.8, 3), words.bbox, words.page)
+            out["amount"] = FieldResult(parsed, round(words.confidence * 0.8, 3), words.bbox,
+                                        words.page)
             out["amount"].flag("amount_from_words")
         return
     if parsed is not None and parsed == amount.value:

@@ -95,7 +95,8 @@ def save_contract(store: Any, values: Mapping[str, Any], *, deal_id: str | None,
                 "account_id": matched["a"]["id"] if "a" in matched else None,
                 "owner": owner,
             }))
-        record.update({"deal_id": deal_id, "pages": [sha for _, sha in blobs] or None, "owner": owner})
+        record.update({"deal_id": deal_id, "pages": [sha for _, sha in blobs] or None,
+                       "owner": owner})
         contract = store.repo("contract").create(record)
     return SaveOutcome(contract, attachments, matched, unmatched)
 
@@ -104,5 +105,6 @@ def create_party_account(store: Any, contract_id: str, party: UnmatchedParty) ->
     """Create the missing account for a party and link the contract to it."""
     with store.write():
         account = store.repo("account").create({"name": party.name, "uscc": party.uscc})
-        store.repo("contract").update(contract_id, {f"party_{party.side}_account_id": account["id"]})
+        store.repo("contract").update(contract_id,
+                                      {f"party_{party.side}_account_id": account["id"]})
     return dict(account)

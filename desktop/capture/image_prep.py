@@ -137,7 +137,8 @@ def _decode_frame(img: Image.Image) -> np.ndarray:
     img.load()
     img = ImageOps.exif_transpose(img) or img
     if img.mode not in ("RGB", "L"):
-        img = img.convert("RGBA") if "A" in img.getbands() or img.mode == "P" else img.convert("RGB")
+        img = (img.convert("RGBA") if "A" in img.getbands() or img.mode == "P"
+               else img.convert("RGB"))
         if img.mode == "RGBA":  # transparent parts are paper, not black
             bg = Image.new("RGB", img.size, "white")
             bg.paste(img, mask=img.getchannel("A"))

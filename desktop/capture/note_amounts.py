@@ -45,9 +45,11 @@ _PREFIX_CUR = _alts(["us$", "hk$", "s$", "$", "¥", "€", "£", "usd", "rmb", "
 _SUFFIX_CUR = _alts([w for w in _CURRENCY_WORDS if w not in ("$", "us$", "hk$", "s$")])
 _CN_NUM_RUN = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億"
 _CN_DIGITS = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖"
-_NUMBER = (rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|a(?=\s+(?:million|billion|thousand))"
+_NUMBER = (rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?"
+           rf"|a(?=\s+(?:million|billion|thousand))"
            rf"|[{_CN_NUM_RUN}]+(?:点[{_CN_NUM_RUN}]+)?)")
-_SCALE = (r"(?P<scale>个亿|千万|百万|万亿|万|萬|亿|億|千|(?:\s*(?:million|billion|thousand|grand|mn|bn|mm)"
+_SCALE = (r"(?P<scale>个亿|千万|百万|万亿|万|萬|亿|億|千"
+          r"|(?:\s*(?:million|billion|thousand|grand|mn|bn|mm)"
           r"|[wkmWKM]|\s[kK])(?![A-Za-z]))")
 _AMOUNT_RE = re.compile(
     rf"(?:(?P<pre>{_PREFIX_CUR})\s*)?{_NUMBER}{_SCALE}?"

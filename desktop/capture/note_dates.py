@@ -268,19 +268,23 @@ _OR = r"(?:个)?"
 Rule = Callable[[re.Match[str], dt.date], dt.date | None]
 _DATE_RULES: list[tuple[re.Pattern[str], Rule]] = [
     (re.compile(r"大后天|后天|明天|明日|明儿|明早|明晚|今天|今日|今儿|今晚|今早"), _r_relative_day),
-    (re.compile(r"(?:the\s+)?day\s+after\s+tomorrow|tomorrow|today|tonight", re.I), _r_relative_day),
+    (re.compile(r"(?:the\s+)?day\s+after\s+tomorrow|tomorrow|today|tonight", re.I),
+     _r_relative_day),
     (re.compile(rf"(?P<pre>(?:下)+{_OR}|(?:上)+{_OR}|这{_OR}|本{_OR})?(?:周|星期|礼拜)(?P<wd>[一二三四五六日天1-7])"),
      _r_cn_week),
     (re.compile(r"(?P<pre>(?:下)+|这|本)?周末"), _r_cn_weekend),
-    (re.compile(rf"(?P<pre>(?:下)+{_OR})(?:周|星期|礼拜)(?![一二三四五六日天1-7])"), _r_cn_next_week),
+    (re.compile(rf"(?P<pre>(?:下)+{_OR})(?:周|星期|礼拜)(?![一二三四五六日天1-7])"),
+     _r_cn_next_week),
     (re.compile(rf"(?P<pre>(?:下)+{_OR}|这{_OR}|本)?月(?P<edge>底|末|初|中旬)"), _r_cn_month_edge),
-    (re.compile(rf"(?P<pre>(?:下)+{_OR}月|这{_OR}月|本月)(?P<d>{_CN_NUM})(?:号|日)"), _r_cn_month_dom),
+    (re.compile(rf"(?P<pre>(?:下)+{_OR}月|这{_OR}月|本月)(?P<d>{_CN_NUM})(?:号|日)"),
+     _r_cn_month_dom),
     (re.compile(rf"(?:(?P<y>\d{{2,4}}|[{''.join(CN_DIGITS)}]{{2,4}})年)?(?P<m>{_CN_NUM})月"
                 rf"(?P<d>{_CN_NUM})(?:号|日)?"), _r_cn_full),
     (re.compile(r"(?<![\d.])(?P<y>20\d\d)[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?![\d.])"), _r_iso),
     (re.compile(r"(?<![\d./])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])(?![\d/])"),
      _r_slash_md),
-    (re.compile(rf"(?<![\d.号第])(?P<d>{_CN_NUM})(?:号|日)(?![楼线门厅机位口床房码车])"), _r_cn_dom),
+    (re.compile(rf"(?<![\d.号第])(?P<d>{_CN_NUM})(?:号|日)(?![楼线门厅机位口床房码车])"),
+     _r_cn_dom),
     (re.compile(rf"(?:过)?(?P<n>{_CN_NUM}|半)(?P<u>天|个?星期|个?礼拜|个?周|个月)(?:以后|之后|后)"),
      _r_cn_after),
     (re.compile(rf"(?P<pre>(?:next|this|coming|on|by|before|until|till)\s+)?"
@@ -378,7 +382,8 @@ def _en_time(m: re.Match[str]) -> dt.time | None:
         hour += 12
     elif ap == "am" and hour == 12:
         hour = 0
-    elif (not ap.endswith("m") and not m.group("h3")) or (m.group("h3") and hour <= 6 and hour != 0):
+    elif ((not ap.endswith("m") and not m.group("h3"))
+          or (m.group("h3") and hour <= 6 and hour != 0)):
         hour = _business_hour(hour)
     return dt.time(hour, minute) if hour <= 23 else None
 

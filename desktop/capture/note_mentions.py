@@ -40,7 +40,8 @@ HONORIFICS: dict[str, tuple[str, ...]] = {
     "助理": ("助理", "assistant"), "秘书": ("秘书", "secretary"), "律师": ("律师", "lawyer"),
 }
 _HON_RE = "|".join(sorted(HONORIFICS, key=len, reverse=True))
-_CN_ADDRESS_RE = re.compile(rf"(?:(?P<pre>小|老)(?P<s1>[{_CJK}]))|(?P<s2>[{_CJK}]{{1,2}}?)(?P<hon>{_HON_RE})")
+_CN_ADDRESS_RE = re.compile(rf"(?:(?P<pre>小|老)(?P<s1>[{_CJK}]))"
+                            rf"|(?P<s2>[{_CJK}]{{1,2}}?)(?P<hon>{_HON_RE})")
 _EN_ADDRESS_RE = re.compile(
     r"\b(?:mr|mrs|ms|miss|dr|director|manager|president|boss)\.?\s+(?P<sur>[A-Za-z]+)\b"
     rf"|\b(?P<sur2>[A-Za-z]+)\s*(?P<hon>{_HON_RE})", re.IGNORECASE)
@@ -110,7 +111,8 @@ class Candidates:
         return cls(
             [ContactCandidate(str(c["id"]), str(c.get("name") or ""), str(c.get("title") or ""),
                               c.get("account_id")) for c in data.get("contacts", ())],
-            [AccountCandidate(str(a["id"]), str(a.get("name") or "")) for a in data.get("accounts", ())],
+            [AccountCandidate(str(a["id"]), str(a.get("name") or ""))
+             for a in data.get("accounts", ())],
             data.get("current_account_id"),
             list(data.get("recent_account_ids", ())),
         )
@@ -222,7 +224,10 @@ def _title_fits(title: str, hon: str) -> bool:
 
 # First names that are also everyday words: matched only when written with a capital.
 COMMON_WORD_NAMES = frozenset(
-    ["will", "may", "mark", "bill", "grant", "hope", "joy", "faith", "rose", "june", "april", "august", "summer", "art", "pat", "sue", "jack", "frank", "rich", "earl", "dawn", "sunny", "chase", "drew", "gene", "guy", "ray", "rob", "sandy", "victor", "wade", "penny", "amber", "crystal", "daisy", "iris", "ivy", "lily", "jade", "pearl", "ruby"])
+    ["will", "may", "mark", "bill", "grant", "hope", "joy", "faith", "rose", "june", "april",
+     "august", "summer", "art", "pat", "sue", "jack", "frank", "rich", "earl", "dawn", "sunny",
+     "chase", "drew", "gene", "guy", "ray", "rob", "sandy", "victor", "wade", "penny", "amber",
+     "crystal", "daisy", "iris", "ivy", "lily", "jade", "pearl", "ruby"])
 _LATIN_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
@@ -230,7 +235,8 @@ def _latin_words(text: str) -> list[str]:
     return _LATIN_WORD_RE.findall(text.lower())
 
 
-def _best(options: list[tuple[int, ContactCandidate]], cands: Candidates) -> tuple[ContactCandidate, bool]:
+def _best(options: list[tuple[int, ContactCandidate]],
+          cands: Candidates) -> tuple[ContactCandidate, bool]:
     def score(o: tuple[int, ContactCandidate]) -> int:
         return o[0] + cands.account_rank(o[1].account_id)
 
@@ -345,9 +351,11 @@ ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bvisit(?:s|ing)?\b|\bsite visit\b|\bdrop by\b|\bgo (?:to|and see)\b|"
         r"\bsee the (?:factory|plant|site|office)\b|\btour\b", re.I)),
     ("meeting", re.compile(
-        r"开会|会议|见面|面谈|碰头|碰个面|约见|约了|演示|\bdemo\b|\bmeet(?:ing|s)?\b|\bsync\b", re.I)),
+        r"开会|会议|见面|面谈|碰头|碰个面|约见|约了|演示|"
+        r"\bdemo\b|\bmeet(?:ing|s)?\b|\bsync\b", re.I)),
     ("call", re.compile(
-        r"打电话|打个电话|回电|回个电话|致电|电话|通话|\bcall(?:s|ing)?\b|\bphone\b|\bring\b", re.I)),
+        r"打电话|打个电话|回电|回个电话|致电|电话|通话|"
+        r"\bcall(?:s|ing)?\b|\bphone\b|\bring\b", re.I)),
 )
 ACTION_LABELS: dict[str, tuple[str, str]] = {  # action -> (zh verb, en verb)
     "visit": ("拜访", "Visit"),

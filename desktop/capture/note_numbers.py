@@ -82,7 +82,8 @@ def cn_int(text: str) -> int | None:
     if digit is not None:
         # "一万二" means 12000, "两百五" 250: a lone trailing digit scales by the unit below.
         prev = text[-2] if len(text) >= 2 else ""
-        if last_unit >= 10 and prev in {**CN_SMALL_UNITS, **CN_BIG_UNITS} and not text[-1].isdigit():
+        if (last_unit >= 10 and prev in {**CN_SMALL_UNITS, **CN_BIG_UNITS}
+                and not text[-1].isdigit()):
             chunk += digit * (last_unit // 10)
         else:
             chunk += digit
@@ -181,7 +182,8 @@ def _en_replace(m: re.Match[str]) -> str:
             return f"{_EN_UNITS[first]}:{minutes:02d}"
     value, ordinal = _en_run_value(words)
     if ordinal:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(value % 10 if value % 100 not in (11, 12, 13) else 0, "th")
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(
+            value % 10 if value % 100 not in (11, 12, 13) else 0, "th")
         return f"{value}{suffix}"
     return str(value)
 

@@ -65,7 +65,8 @@ class TesseractEngine:
             raise OcrEngineMissingError(
                 f"The Tesseract program was not found. {INSTALL_TESSERACT}") from exc
         except pytesseract.TesseractError as exc:
-            raise OcrEngineMissingError(f"Tesseract does not run ({exc}). {INSTALL_TESSERACT}") from exc
+            raise OcrEngineMissingError(
+                f"Tesseract does not run ({exc}). {INSTALL_TESSERACT}") from exc
         missing = [lang for lang in TESSERACT_LANGS if lang not in langs]
         if missing:
             pkgs = " ".join("tesseract-ocr-" + m.replace("_", "-") for m in missing)
@@ -136,7 +137,8 @@ class TesseractEngine:
             return lines
         out = list(lines)
         for i, (top, bottom) in zip(doubtful, spans, strict=True):
-            idx = [k for k, w in enumerate(data["text"]) if w.strip() and float(data["conf"][k]) >= 0
+            idx = [k for k, w in enumerate(data["text"])
+                   if w.strip() and float(data["conf"][k]) >= 0
                    and top <= data["top"][k] + data["height"][k] / 2 <= bottom]
             if not idx:
                 continue
@@ -216,7 +218,8 @@ class RapidOcrEngine:
             pts = np.asarray(box)
             x0, y0 = pts.min(axis=0)
             x1, y1 = pts.max(axis=0)
-            lines.append(OcrLine(str(text), float(score), (int(x0), int(y0), int(x1), int(y1)), page))
+            lines.append(OcrLine(str(text), float(score), (int(x0), int(y0), int(x1), int(y1)),
+                                 page))
         return lines
 
 

@@ -136,7 +136,8 @@ def _wav_chunks(path: Path) -> Iterator[AudioChunk]:
                     wide = np.zeros((len(data) // 3, 4), dtype=np.uint8)
                     wide[:, 1:] = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3)
                     data = wide.tobytes()
-                yield AudioChunk(data, rate, channels, {1: "u8", 2: "s16", 3: "s32", 4: "s32"}[width])
+                yield AudioChunk(data, rate, channels,
+                                 {1: "u8", 2: "s16", 3: "s32", 4: "s32"}[width])
     except (wave.Error, EOFError, OSError, ValueError) as exc:
         raise _damaged(path.name) from exc
 

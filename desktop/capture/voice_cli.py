@@ -1,7 +1,8 @@
 """`fieldcrm capture note "TEXT"` and `fieldcrm capture voice FILE`.
 
     fieldcrm capture note "张总说下周二看工厂，预算200万" --now 2026-03-11T10:00+08:00 --json
-    {"due": "2026-03-17", "amount": 2000000, "currency": null, "task": {...}, "mentions": [...], "note": "..."}
+    {"due": "2026-03-17", "amount": 2000000, "currency": null, "task": {...},
+     "mentions": [...], "note": "..."}
     fieldcrm capture voice note.m4a [--model DIR] --json   # transcript, parse, timings
     fieldcrm capture voice --list-models --json            # the installed speech models
 
@@ -107,8 +108,10 @@ def _parse_text(p: dict[str, Any]) -> str:
     task = p["task"]
     lines = [f"task:     {task['subject'] if task else '-'}",
              f"due:      {p['due'] or '-'}",
-             f"amount:   {p['amount'] if p['amount'] is not None else '-'} {p['currency'] or ''}".rstrip(),
-             "mentions: " + (", ".join(f"{m['said']} -> {m['name']}" for m in p["mentions"]) or "-"),
+             f"amount:   {p['amount'] if p['amount'] is not None else '-'} "
+             f"{p['currency'] or ''}".rstrip(),
+             "mentions: " + (", ".join(f"{m['said']} -> {m['name']}" for m in p["mentions"])
+                             or "-"),
              f"note:     {p['note']}"]
     return "\n".join(lines)
 
@@ -146,7 +149,8 @@ def cmd_voice(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps({"models": models}, ensure_ascii=False))
             else:
-                print("\n".join(f"{m['name']}  [{m['language'] or '?'}]  {m['path']}  ({m['source']})"
+                print("\n".join(f"{m['name']}  [{m['language'] or '?'}]  {m['path']}  "
+                                f"({m['source']})"
                                 for m in models) or "(no speech models installed)")
             return 0
         if args.file is None:

@@ -145,7 +145,8 @@ def choose_model(profile: Path | None = None, language: str | None = None,
     models = discover_models(profile, env)
     if not models:
         where = (f" ({Path(profile) / PROFILE_MODELS_DIR})" if profile is not None else "")
-        raise VoiceModelMissingError("No speech model is installed. " + HOW_TO_ADD.format(where=where))
+        raise VoiceModelMissingError("No speech model is installed. "
+                                     + HOW_TO_ADD.format(where=where))
     if language:
         for m in models:
             if m.language == language:

@@ -52,7 +52,8 @@ class NativeNotifier:
         if notice.grouped:
             return (Button(t["open_all"], press("open"), "open"),
                     Button(t["snooze_all"], press("snooze"), "snooze"))
-        out = [Button(t["open"], press("open"), "open"), Button(t["snooze"], press("snooze"), "snooze")]
+        out = [Button(t["open"], press("open"), "open"),
+               Button(t["snooze"], press("snooze"), "snooze")]
         if "task_due" in notice.kinds:
             out.append(Button(t["done"], press("done"), "done"))
         return tuple(out)

@@ -88,7 +88,8 @@ def default_rules(legal_review_amount: float = 1_000_000.0) -> list[PipelineRule
                      ("contract", "field:amount", "field:signed_amount")),
         PipelineRule("Large deals pass legal review", "won", ("from:legal_review",),
                      min_amount=legal_review_amount,
-                     message_en="Deals of {amount} or more must pass legal review first: {missing}.",
+                     message_en="Deals of {amount} or more must pass legal review first: "
+                                "{missing}.",
                      message_zh="金额达到 {amount} 的商机须先经过法务审核：{missing}。"),
     ]
 
@@ -142,12 +143,13 @@ def _check_code(code: str) -> None:
 
 # ------------------------------------------------------------------ the check
 # The board columns use the same names (desktop/ui/catalog_zh.py); a test keeps them equal.
-_ZH_STAGE = {"lead": "线索", "qualified": "已确认需求", "proposal": "方案报价", "negotiation": "商务谈判",
-             "legal_review": "法务审核", "won": "赢单", "lost": "输单"}
+_ZH_STAGE = {"lead": "线索", "qualified": "已确认需求", "proposal": "方案报价",
+             "negotiation": "商务谈判", "legal_review": "法务审核", "won": "赢单", "lost": "输单"}
 
 
 def stage_label(stage: str, lang: str) -> str:
-    return _ZH_STAGE.get(stage, stage) if lang.startswith("zh") else stage.replace("_", " ").capitalize()
+    return (_ZH_STAGE.get(stage, stage) if lang.startswith("zh")
+            else stage.replace("_", " ").capitalize())
 
 
 def _has_contract(store: Store, deal_id: str) -> bool:

@@ -156,7 +156,8 @@ def _activities_for(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[
     out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     if not ids:
         return out
-    for col, index in (("account_id", "followup_evidence_account"), ("deal_id", "followup_evidence_deal")):
+    for col, index in (("account_id", "followup_evidence_account"),
+                       ("deal_id", "followup_evidence_deal")):
         # Only activities that can count (see settings._counts); planned tasks cannot.
         rows = conn.execute(
             f"SELECT {_ACT_COLS} FROM activity INDEXED BY {index} WHERE deleted = 0 "
@@ -218,7 +219,8 @@ class Rules:
                 f"SELECT 'stalled:' || id || ':' || stage || ':' || {since_sql}, id, "
                 f"strftime('{_FMT}', coalesce(stage_changed_at, created_at), ?), "
                 "coalesce(title, ''), coalesce(owner, '') FROM deal "
-                "WHERE deleted = 0 AND stage = ? AND (stage_changed_at IS NULL OR stage_changed_at <= ?)",
+                "WHERE deleted = 0 AND stage = ? "
+                "AND (stage_changed_at IS NULL OR stage_changed_at <= ?)",
                 (f"+{float(days)} days", stage, cutoff)).fetchall()
             urgent = "stalled" in s.urgent_kinds
             found += [Reminder(r[0], "stalled", "deal", r[1], r[2], None, r[3], urgent, r[4])
@@ -342,7 +344,8 @@ class Rules:
             if not ids:
                 continue
             idl = sorted(ids)
-            rows = conn.execute(f'SELECT * FROM "{entity}" WHERE id IN {_marks(idl)}', idl).fetchall()
+            rows = conn.execute(f'SELECT * FROM "{entity}" WHERE id IN {_marks(idl)}',
+                                idl).fetchall()
             if entity == "activity":
                 found += [r for r in (task_reminder(row, s) for row in rows)
                           if r is not None and r.fire_at <= horizon]
@@ -363,7 +366,8 @@ class Rules:
                 where = (f"entity = ? AND record_id IN {_marks(idl)} "
                          f"AND key NOT IN {_marks(keys)}")
                 stale += w.conn.execute(
-                    f"UPDATE {TABLE} SET state = 'obsolete' WHERE state IN ('scheduled', 'snoozed') "
+                    f"UPDATE {TABLE} SET state = 'obsolete' "
+                    "WHERE state IN ('scheduled', 'snoozed') "
                     f"AND {where}", args).rowcount
                 # Delivered reminders whose cause went away (task done, follow-up logged,
                 # deal moved on) were acted on.

@@ -195,7 +195,8 @@ class Scheduler:
             if row[14] is None or row[14]:
                 continue
             p = _pending(row)
-            if (owner is None and self.is_mine(p.owner)) or (owner is not None and p.owner == owner):
+            if ((owner is None and self.is_mine(p.owner))
+                    or (owner is not None and p.owner == owner)):
                 out.append(p)
         return out
 
@@ -292,7 +293,8 @@ class Scheduler:
         now = iso(self.clock.now())
         with self.store.write() as w:
             w.conn.executemany(
-                f"UPDATE {TABLE} SET state = 'seen', seen_at = ? WHERE key = ? AND state = 'delivered'",
+                f"UPDATE {TABLE} SET state = 'seen', seen_at = ? "
+                "WHERE key = ? AND state = 'delivered'",
                 [(now, k) for k in keys])
             w.changed(TABLE, None)
 
@@ -311,7 +313,8 @@ class Scheduler:
         until = iso(self.clock.now() + dt.timedelta(minutes=minutes))
         with self.store.write() as w:
             cur = w.conn.execute(
-                f"UPDATE {TABLE} SET state = 'snoozed', snoozed_until = ?, fire_at = ? WHERE key = ?",
+                f"UPDATE {TABLE} SET state = 'snoozed', snoozed_until = ?, fire_at = ? "
+                "WHERE key = ?",
                 (until, until, key))
             if not cur.rowcount:
                 raise NotFoundError("That reminder no longer exists.")

@@ -40,7 +40,8 @@ CORES = [("星辰", "Xingchen"), ("华信", "Huaxin"), ("宏达", "Hongda"), ("�
          ("安泰", "Antai"), ("鼎盛", "Dingsheng"), ("恒通", "Hengtong"), ("明德", "Mingde"),
          ("新锐", "Xinrui"), ("博远", "Boyuan"), ("金桥", "Jinqiao"), ("海纳", "Haina")]
 TRADES = [("科技", "Technology"), ("贸易", "Trading"), ("机械", "Machinery"),
-          ("电子", "Electronics"), ("医疗器械", "Medical Devices"), ("信息技术", "Information Technology"),
+          ("电子", "Electronics"), ("医疗器械", "Medical Devices"),
+          ("信息技术", "Information Technology"),
           ("物流", "Logistics"), ("新材料", "New Materials")]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
@@ -98,13 +99,15 @@ def cjk_fonts() -> tuple[tuple[str, int], ...]:
     return tuple(faces)
 
 
-def _font(rng: random.Random, size: int, face: tuple[str, int] | None = None) -> ImageFont.FreeTypeFont:
+def _font(rng: random.Random, size: int,
+          face: tuple[str, int] | None = None) -> ImageFont.FreeTypeFont:
     path, idx = face or rng.choice(cjk_fonts())
     return ImageFont.truetype(path, size, index=idx)
 
 
 def make_uscc(rng: random.Random, letters: bool = True) -> str:
-    body = rng.choice(["91", "92", "12", "52"]) + rng.choice(["310115", "110108", "440300", "330106", "320505"])
+    body = rng.choice(["91", "92", "12", "52"]) + rng.choice(
+        ["310115", "110108", "440300", "330106", "320505"])
     pool = USCC_CHARS if letters else "0123456789"
     body += "".join(rng.choice(pool) for _ in range(9))
     check = uscc_check_char(body)
@@ -131,8 +134,10 @@ def make_fields(rng: random.Random, lang: str) -> dict[str, Any]:
     amount = amount.quantize(Decimal("0.01"))
     date = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 330))
     year = date.year
-    no = rng.choice([f"HT-{year}-{rng.randint(1, 9999):05d}", f"SH{year}{rng.randint(10**5, 10**6 - 1)}",
-                     f"CG-XS-{year}-{rng.randint(1, 999):04d}", f"SC{year}-{rng.randint(1, 9999):04d}"])
+    no = rng.choice([f"HT-{year}-{rng.randint(1, 9999):05d}",
+                     f"SH{year}{rng.randint(10**5, 10**6 - 1)}",
+                     f"CG-XS-{year}-{rng.randint(1, 999):04d}",
+                     f"SC{year}-{rng.randint(1, 9999):04d}"])
     currency = "CNY" if zh else rng.choice(["USD", "EUR", "CNY"])
     return {
         "contract_no": no,
@@ -151,7 +156,8 @@ def _fmt_amount(v: float) -> str:
     return f"{v:,.2f}"
 
 
-def _lines_zh(f: dict[str, Any], layout: int, rng: random.Random) -> tuple[str, list[str], list[str]]:
+def _lines_zh(f: dict[str, Any], layout: int,
+              rng: random.Random) -> tuple[str, list[str], list[str]]:
     d = dt.date.fromisoformat(f["sign_date"])
     cn_date = f"{d.year}年{d.month}月{d.day}日"
     amt = _fmt_amount(f["amount"])
@@ -175,11 +181,13 @@ def _lines_zh(f: dict[str, Any], layout: int, rng: random.Random) -> tuple[str, 
 
 
 def _date_en(d: dt.date, rng: random.Random) -> str:
-    return rng.choice([f"{MONTHS[d.month - 1]} {d.day}, {d.year}", f"{d.day} {MONTHS[d.month - 1]} {d.year}",
+    return rng.choice([f"{MONTHS[d.month - 1]} {d.day}, {d.year}",
+                       f"{d.day} {MONTHS[d.month - 1]} {d.year}",
                        d.isoformat()])
 
 
-def _lines_en(f: dict[str, Any], layout: int, rng: random.Random) -> tuple[str, list[str], list[str]]:
+def _lines_en(f: dict[str, Any], layout: int,
+              rng: random.Random) -> tuple[str, list[str], list[str]]:
     d = dt.date.fromisoformat(f["sign_date"])
     a_lbl, b_lbl = ("Buyer", "Seller") if layout == 2 else ("Party A", "Party B")
     head = ["Contract No.: " + f["contract_no"], "",
@@ -240,10 +248,12 @@ def render_page(f: dict[str, Any], lang: str, layout: int, rng: random.Random,
     if lang == "zh":
         left, right = "甲方（盖章）：", "乙方（盖章）："
     else:
-        left, right = ("Buyer (seal):", "Seller (seal):") if layout == 2 else ("Party A (seal):", "Party B (seal):")
+        left, right = (("Buyer (seal):", "Seller (seal):") if layout == 2
+                       else ("Party A (seal):", "Party B (seal):"))
     d.text((x, y), left, fill="black", font=font)
     d.text((PAGE_W // 2 + 40, y), right, fill="black", font=font)
-    d.text((x, y + step), "授权代表：" if lang == "zh" else "Authorised representative:", fill="black", font=font)
+    d.text((x, y + step), "授权代表：" if lang == "zh" else "Authorised representative:",
+           fill="black", font=font)
     y_sign = y + 2 * step + 10
     for line in sign:
         d.text((x, y_sign), line, fill="black", font=font)
@@ -251,7 +261,8 @@ def render_page(f: dict[str, Any], lang: str, layout: int, rng: random.Random,
     if seals:
         names = (f["party_a_name"], f["party_b_name"])
         for i, cx in enumerate((x + 220, PAGE_W // 2 + 280)):
-            seal = _seal(rng.randint(190, 230), names[i] if lang == "zh" else "合同专用章" + names[i][:4],
+            seal = _seal(rng.randint(190, 230),
+                         names[i] if lang == "zh" else "合同专用章" + names[i][:4],
                          face, rng)
             seal = seal.rotate(rng.uniform(-25, 25), expand=True)
             # The seal covers the signature block, the date line under it included.
@@ -260,7 +271,8 @@ def render_page(f: dict[str, Any], lang: str, layout: int, rng: random.Random,
             layer.alpha_composite(seal, (int(cx - seal.width / 2), int(cy - seal.height / 2)))
             ink = Image.new("RGB", page.size, "white")
             ink.paste(layer, mask=layer.getchannel("A"))
-            page = Image.fromarray((np.asarray(page, np.float32) * np.asarray(ink, np.float32) / 255)
+            page = Image.fromarray((np.asarray(page, np.float32)
+                                    * np.asarray(ink, np.float32) / 255)
                                    .astype(np.uint8))
     return page
 
@@ -278,7 +290,8 @@ def photograph(page: Image.Image, rng: random.Random, kinds: tuple[str, ...]) ->
         cw, ch = w + 2 * pad, h + 2 * pad
         desk = np.empty((ch, cw, 3), np.float32)
         desk[:] = (rng.uniform(60, 120), rng.uniform(50, 95), rng.uniform(35, 70))
-        desk += np.random.default_rng(rng.randint(0, 2**31)).normal(0, 6, desk.shape).astype(np.float32)
+        desk += np.random.default_rng(rng.randint(0, 2**31)).normal(
+            0, 6, desk.shape).astype(np.float32)
         j = 0.06 * w
         src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
         dst = np.float32([[pad + rng.uniform(-j, j), pad + rng.uniform(-j, j)],
@@ -311,7 +324,8 @@ def photograph(page: Image.Image, rng: random.Random, kinds: tuple[str, ...]) ->
     if "blur" in kinds:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.6, 1.1))
     if "noise" in kinds:
-        img = img + np.random.default_rng(rng.randint(0, 2**31)).normal(0, rng.uniform(5, 11), img.shape)
+        img = img + np.random.default_rng(rng.randint(0, 2**31)).normal(
+            0, rng.uniform(5, 11), img.shape)
     out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
     buf = io.BytesIO()
     if "jpeg" in kinds or "perspective" in kinds:
@@ -343,5 +357,6 @@ def make_sample(seed: int, lang: str | None = None, layout: int | None = None,
 
 def field_matches(field_name: str, got: Any, expected: Any) -> bool:
     if field_name == "amount":
-        return got is not None and expected is not None and abs(float(got) - float(expected)) < 0.005
+        return (got is not None and expected is not None
+                and abs(float(got) - float(expected)) < 0.005)
     return got == expected

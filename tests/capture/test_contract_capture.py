@@ -69,7 +69,8 @@ def test_field_accuracy_per_engine(engine: str, sample_files: list[tuple[Path, d
             if field_matches(name, result.fields[name].value, truth[name]):
                 right += 1
             else:
-                misses.append(f"{path.name} {name}: {result.fields[name].value!r} != {truth[name]!r}")
+                misses.append(f"{path.name} {name}: "
+                              f"{result.fields[name].value!r} != {truth[name]!r}")
     assert right / total >= THRESHOLD[engine], "\n".join(misses)
 
 
@@ -85,7 +86,8 @@ def test_found_fields_carry_region_and_confidence(sample_files: list[tuple[Path,
     assert y1 < h / 3  # the number is printed near the top of the page
 
 
-def test_several_files_form_one_contract(tmp_path: Path, sample_files: list[tuple[Path, dict]]) -> None:
+def test_several_files_form_one_contract(tmp_path: Path,
+                                         sample_files: list[tuple[Path, dict]]) -> None:
     blank = tmp_path / "back.png"
     Image.new("RGB", (1240, 1754), "white").save(blank)
     path, truth = sample_files[1]
@@ -139,7 +141,8 @@ def test_cli_prints_exactly_the_documented_shape(sample_files: list[tuple[Path, 
 def test_cli_as_module_reports_bad_file(tmp_path: Path) -> None:
     bad = tmp_path / "notes.txt"
     bad.write_text("not a picture")
-    proc = subprocess.run([sys.executable, "-m", "desktop.capture.contract_cli", str(bad), "--json"],
+    proc = subprocess.run([sys.executable, "-m", "desktop.capture.contract_cli", str(bad),
+                           "--json"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and proc.stdout == ""
     assert "notes.txt is not an image" in proc.stderr and "Traceback" not in proc.stderr

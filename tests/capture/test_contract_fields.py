@@ -62,8 +62,10 @@ def _line(text: str, y: int, conf: float = 0.99, x: int = 100) -> OcrLine:
 def test_extract_chinese_with_mismatched_capitals_warns_with_expected() -> None:
     rng = random.Random(3)
     a, b = make_uscc(rng), make_uscc(rng)
-    lines = [_line("合同编号：HT-2026-00123", 100), _line("甲方（买方）：上海星辰科技有限公司", 160),
-             _line("统一社会信用代码：" + a.replace("0", "O"), 200), _line("乙方：北京华信贸易有限公司", 260),
+    lines = [_line("合同编号：HT-2026-00123", 100),
+             _line("甲方（买方）：上海星辰科技有限公司", 160),
+             _line("统一社会信用代码：" + a.replace("0", "O"), 200),
+             _line("乙方：北京华信贸易有限公司", 260),
              _line("信用代码：" + b, 300),
              _line("合同总金额：人民币1,200,000.00元（大写：人民币壹佰贰拾伍万元整）", 400),
              _line("签订日期：2026年3月15日", 900)]
@@ -71,15 +73,16 @@ def test_extract_chinese_with_mismatched_capitals_warns_with_expected() -> None:
     values = {k: v.value for k, v in fields.items()}
     assert values == {"contract_no": "HT-2026-00123", "party_a_name": "上海星辰科技有限公司",
                       "party_a_uscc": a, "party_b_name": "北京华信贸易有限公司", "party_b_uscc": b,
-                      "amount": 1200000, "amount_in_words": "人民币壹佰贰拾伍万元整", "currency": "CNY",
-                      "sign_date": "2026-03-15"}
+                      "amount": 1200000, "amount_in_words": "人民币壹佰贰拾伍万元整",
+                      "currency": "CNY", "sign_date": "2026-03-15"}
     assert fields["amount_in_words"].flagged and fields["amount"].flagged
     assert any("expected 壹佰贰拾万元整" in w for w in warnings)
     assert fields["party_a_name"].bbox is not None and fields["party_a_name"].bbox[1] == 160
 
 
 def test_extract_english_layout_and_unreadable_code_is_flagged() -> None:
-    lines = [_line("Contract No.: SC2026-0087", 100), _line("Buyer: Shanghai Antai Trading Co., Ltd.", 160),
+    lines = [_line("Contract No.: SC2026-0087", 100),
+             _line("Buyer: Shanghai Antai Trading Co., Ltd.", 160),
              _line("Unified Social Credit Code: 91310115MA1K4ABC2Q", 200),
              _line("Seller: Wuhan Boyuan Logistics Co., Ltd.", 260),
              _line("Total Contract Value: USD 250,000.00", 400),
@@ -95,7 +98,8 @@ def test_extract_english_layout_and_unreadable_code_is_flagged() -> None:
     assert "party_b_uscc: not found" in warnings
 
 
-@pytest.mark.parametrize("text", ["AA(买方):上海星辰科技有限公司", "甲方〈买方):上海星辰科技有限公司"])
+@pytest.mark.parametrize("text", ["AA(买方):上海星辰科技有限公司",
+                                  "甲方〈买方):上海星辰科技有限公司"])
 def test_garbled_party_label_still_found(text: str) -> None:
     fields, _ = extract_fields([_line(text, 100, 0.9)])
     assert fields["party_a_name"].value == "上海星辰科技有限公司"

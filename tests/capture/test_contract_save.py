@@ -46,7 +46,8 @@ def test_save_links_deal_pages_and_matched_accounts(store: Store, page: Path) ->
     acc_a = store.repo("account").create({"name": "星辰科技（上海）", "uscc": a_uscc})
     acc_b = store.repo("account").create({"name": "北京 华信贸易有限公司"})
     deal = store.repo("deal").create({"title": "ERP rollout", "account_id": acc_a["id"]})
-    out = save_contract(store, _values(a_uscc, "北京华信贸易有限公司"), deal_id=deal["id"], files=[page])
+    out = save_contract(store, _values(a_uscc, "北京华信贸易有限公司"), deal_id=deal["id"],
+                        files=[page])
     c = store.repo("contract").get(out.contract["id"])
     assert c["deal_id"] == deal["id"] and c["amount"] == 1200000 and c["sign_date"] == "2026-03-15"
     assert c["party_a_account_id"] == acc_a["id"]  # by credit code although the name differs

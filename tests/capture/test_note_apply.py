@@ -22,7 +22,8 @@ NOW_DT = dt.datetime.fromisoformat(NOW)
 def crm(store: Any) -> dict[str, Any]:
     acc = store.repo("account").create({"name": "上海华为技术有限公司"})
     other = store.repo("account").create({"name": "北京远景能源有限公司"})
-    zhang = store.repo("contact").create({"name": "张伟", "title": "总经理", "account_id": acc["id"]})
+    zhang = store.repo("contact").create({"name": "张伟", "title": "总经理",
+                                          "account_id": acc["id"]})
     store.repo("contact").create({"name": "张强", "title": "副总", "account_id": other["id"]})
     won = store.repo("deal").create({"title": "一期", "account_id": acc["id"], "stage": "won",
                                      "amount": 10, "currency": "CNY"})
@@ -89,13 +90,15 @@ def test_an_amount_with_no_open_deal_creates_one(crm: dict[str, Any]) -> None:
     assert _activities(store)["note"]["deal_id"] == deal["id"]
 
 
-def test_audio_is_kept_as_blob_and_attachment_when_asked(crm: dict[str, Any], tmp_path: Path) -> None:
+def test_audio_is_kept_as_blob_and_attachment_when_asked(crm: dict[str, Any],
+                                                         tmp_path: Path) -> None:
     store = crm["store"]
     audio = write_wav(tmp_path / "note.wav", bytes(range(256)) * 64)
     result = apply_note(store, ConfirmedNote(note="下周二看工厂", subject="拜访",
                                              account_id=crm["acc"]["id"], audio_path=audio,
                                              keep_audio=True))
-    assert result.audio_sha256 and store.blobs.path(result.audio_sha256).read_bytes() == audio.read_bytes()
+    assert (result.audio_sha256
+            and store.blobs.path(result.audio_sha256).read_bytes() == audio.read_bytes())
     att = store.repo("attachment").get(result.attachment_id)
     assert (att["sha256"], att["file_name"], att["mime_type"]) == (
         result.audio_sha256, "note.wav", "audio/x-wav")
@@ -119,7 +122,8 @@ def test_a_bad_value_writes_nothing(crm: dict[str, Any]) -> None:
 
 def test_recent_accounts_come_from_the_newest_activities(crm: dict[str, Any]) -> None:
     store = crm["store"]
-    store.repo("activity").create({"kind": "call", "subject": "x", "account_id": crm["other"]["id"]})
+    store.repo("activity").create({"kind": "call", "subject": "x",
+                                   "account_id": crm["other"]["id"]})
     cands = load_candidates(store)
     assert cands.recent_account_ids == [crm["other"]["id"]]
     # So 张总 means the 张 at the account the rep just worked on.

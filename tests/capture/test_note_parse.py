@@ -26,7 +26,8 @@ CANDIDATES = {
         {"id": "c-zhang-buyer", "name": "张敏", "title": "采购专员", "account_id": "a-huawei"},
         {"id": "c-wang", "name": "王芳", "title": "采购经理", "account_id": "a-jingmi"},
         {"id": "c-li", "name": "李建国", "title": "工程师", "account_id": "a-jingmi"},
-        {"id": "c-anna", "name": "Anna Schmidt", "title": "Head of Purchasing", "account_id": "a-acme"},
+        {"id": "c-anna", "name": "Anna Schmidt", "title": "Head of Purchasing",
+         "account_id": "a-acme"},
         {"id": "c-ouyang", "name": "欧阳娜娜", "title": "总监", "account_id": "a-other"},
     ],
     "accounts": [
@@ -189,7 +190,8 @@ def test_cli_note_rejects_a_bad_now(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_parsing_stays_fast_with_thousands_of_contacts() -> None:
-    surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗", "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
+    surnames, given = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗",
+                       "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平")
     contacts = [{"id": f"c{i}", "name": surnames[i % 20] + given[(i // 20) % 20] + given[i % 7],
                  "title": ("总经理", "采购经理", "工程师")[i % 3], "account_id": f"a{i % 800}"}
                 for i in range(6000)]

@@ -102,7 +102,8 @@ def test_reminder_reaches_the_os_and_its_buttons_come_back(session_bus: str) -> 
     server = asyncio.run(scenario())
     first, second = server.shown
     assert first["summary"] == "任务到期：回访王总" and first["app"] == "FieldCRM"
-    assert first["actions"][2:] == ["open", "打开", "snooze", "稍后提醒（1 小时）", "done", "标记完成"]
+    assert first["actions"][2:] == ["open", "打开", "snooze", "稍后提醒（1 小时）",
+                                    "done", "标记完成"]
     assert first["urgency"] == 1 and second["urgency"] == 2
     assert second["actions"][2:] == ["open", "查看全部", "snooze", "全部稍后提醒"]
     assert pressed == [("snooze", ("task:1:x",)), ("open", ("a", "b"))]

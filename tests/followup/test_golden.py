@@ -100,13 +100,16 @@ def test_settings_round_trip_through_the_store(fstore: Store) -> None:
     assert load_settings(fstore) == s
 
 
-def test_imported_accounts_start_their_golden_72_when_imported(fstore: Store, clock: FakeClock) -> None:
+def test_imported_accounts_start_their_golden_72_when_imported(fstore: Store,
+                                                               clock: FakeClock) -> None:
     sched = make_scheduler(fstore, clock)
-    fstore.repo("account").import_many([{"name": "导入甲"}, {"name": "导入乙", "lifecycle": "lead"}])
+    fstore.repo("account").import_many([{"name": "导入甲"},
+                                        {"name": "导入乙", "lifecycle": "lead"}])
     sched.full_pass()
     scheduled = {(r[0], r[1]): (r[2], r[3]) for r in fstore.conn.execute(
         f"SELECT record_id, kind, key, fire_at FROM {TABLE} WHERE state = 'scheduled'")}
-    for row in fstore.conn.execute("SELECT * FROM account").fetchall():  # per record: the same times
+    # per record: the same times
+    for row in fstore.conn.execute("SELECT * FROM account").fetchall():
         for g in golden_reminders("account", row, [], sched.settings, clock.now()):
             assert scheduled[row["id"], g.kind] == (g.key, g.fire_at)
     assert len(scheduled) == 4

@@ -40,7 +40,8 @@ def test_won_without_contract_names_what_is_missing(store: Store) -> None:
 
 def test_large_deal_must_pass_legal_review(store: Store) -> None:
     d = deal(store, amount=2_000_000, signed_amount=2_000_000)
-    store.repo("attachment").create({"sha256": SHA, "file_name": "签约合同.pdf", "deal_id": d["id"]})
+    store.repo("attachment").create({"sha256": SHA, "file_name": "签约合同.pdf",
+                                     "deal_id": d["id"]})
     (msg,) = check_stage_move(store, d, "won")
     assert msg == ("Deals of 1,000,000 or more must pass legal review first: it must come from "
                    "the Legal review stage.")

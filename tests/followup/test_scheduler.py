@@ -82,8 +82,8 @@ def test_ten_hour_sleep_delivers_missed_once_grouped(fstore: Store, clock: FakeC
     notices = sched.tick()
     assert len(notices) == 1
     group = notices[0]
-    assert group.grouped and set(group.keys) == {f"task:{i}:" + fstore.repo("activity").get(i)["due_at"]
-                                                 for i in ids}
+    assert group.grouped and set(group.keys) == {
+        f"task:{i}:" + fstore.repo("activity").get(i)["due_at"] for i in ids}
     assert group.title == "6 reminders while you were away"
     assert group.body.splitlines()[-1] == "and 3 more"
     clock.advance(minutes=1)
@@ -164,7 +164,8 @@ def test_snooze_delivers_again_once_after_the_snooze(fstore: Store, clock: FakeC
     assert state(fstore, tid) == ["delivered"]
 
 
-def test_mark_done_completes_the_task_and_nothing_fires_again(fstore: Store, clock: FakeClock) -> None:
+def test_mark_done_completes_the_task_and_nothing_fires_again(fstore: Store,
+                                                              clock: FakeClock) -> None:
     sched = make_scheduler(fstore, clock, task_lead_minutes=0)
     tid = task(fstore, "Sign NDA", at(clock, minutes=1))
     sched.tick()

@@ -26,7 +26,8 @@ from tests.packaging.frozen_build import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
-CHECKS = ("profile", "window", "store", "demo", "ocr", "tesseract", "speech", "keyring", "tls", "summary")
+CHECKS = ("profile", "window", "store", "demo", "ocr", "tesseract", "speech", "keyring", "tls",
+          "summary")
 # The target is 200 MB; with OpenCV (~150 MB with its OpenBLAS and FFmpeg), Qt,
 # onnxruntime and the PP-OCR models, numpy and vosk the Linux bundle is ~530 MB (see
 # docs/packaging.md and benchmarks/frozen.py). This ceiling catches regressions (a new
@@ -99,7 +100,8 @@ def test_every_bundled_library_finds_what_it_links(bundle: Path) -> None:
     ldd = shutil.which("ldd")
     assert ldd, "ldd not found (Debian package libc-bin)"
     internal = bundle / "_internal"
-    site = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    site = (Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+            / "site-packages")
     wheel_libs = {p.name for p in site.rglob("*.so*")} if site.is_dir() else set()
     env = {"LD_LIBRARY_PATH": str(internal), "PATH": "/usr/bin:/bin"}
     missing: set[str] = set()

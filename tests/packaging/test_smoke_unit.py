@@ -18,7 +18,8 @@ def _run(monkeypatch: pytest.MonkeyPatch, checks: tuple[Any, ...]) -> tuple[int,
     return code, lines
 
 
-def test_one_line_per_check_and_failures_do_not_stop_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_line_per_check_and_failures_do_not_stop_the_rest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Path] = []
 
     def good(profile: Path) -> str:

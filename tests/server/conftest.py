@@ -69,7 +69,8 @@ class Served:
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+def served(tmp_path_factory: pytest.TempPathFactory,
+           request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     made: dict[str, Any] = {}
     stack = ExitStack()
 
@@ -146,7 +147,8 @@ class Session:
         return r.json()
 
     def pull(self, cursor: int = 0, limit: int = 2000, expect: int = 200) -> dict[str, Any]:
-        r = self.client.get("/v1/pull", params={"cursor": cursor, "limit": limit}, headers=self.headers)
+        r = self.client.get("/v1/pull", params={"cursor": cursor, "limit": limit},
+                            headers=self.headers)
         assert r.status_code == expect, r.text
         return r.json()
 

@@ -70,10 +70,12 @@ def test_collected_amount_is_finance_only(api: Api) -> None:
     u["alice"].push(u["alice"].entry("deal", deal, {"title": "D", "amount": 1000}))
     res = u["alice"].push(u["alice"].entry("deal", deal, {"collected_amount": 500, "stage": "won"}))
     r = res["results"][0]
-    assert r["status"] == "rejected" and "Collected amount" in r["reason"] and "finance" in r["reason"]
+    assert (r["status"] == "rejected" and "Collected amount" in r["reason"]
+            and "finance" in r["reason"])
     # The whole entry is refused: the stage in the same entry did not land either.
     assert "stage" not in u["alice"].pull_all()[("deal", deal)]
-    assert u["fin"].push(u["fin"].entry("deal", deal, {"collected_amount": 500}))["results"][0]["status"] == "applied"
+    assert u["fin"].push(u["fin"].entry("deal", deal, {"collected_amount": 500})
+                         )["results"][0]["status"] == "applied"
     assert u["alice"].pull_all()[("deal", deal)]["collected_amount"]["value"] == 500
 
 
@@ -82,13 +84,16 @@ def test_owner_can_be_handed_only_within_reach(api: Api) -> None:
     acc = rid()
     u["alice"].push(u["alice"].entry("account", acc, {"name": "Hand over"}))
     bad = u["alice"].push(u["alice"].entry("account", acc, {"owner": "bob"}))["results"][0]
-    ghost = u["alice"].push(u["alice"].entry("account", rid(), {"name": "x", "owner": "nobody"}))["results"][0]
+    ghost = u["alice"].push(u["alice"].entry("account", rid(), {"name": "x", "owner": "nobody"})
+                            )["results"][0]
     assert bad["status"] == ghost["status"] == "rejected"
-    assert u["alice"].push(u["alice"].entry("account", acc, {"owner": "amy"}))["results"][0]["status"] == "applied"
+    assert u["alice"].push(u["alice"].entry("account", acc, {"owner": "amy"})
+                           )["results"][0]["status"] == "applied"
     assert u["amy"].pull_all()[("account", acc)]["owner"]["value"] == "amy"
     # Admin may move it anywhere; then the north team no longer sees it.
     assert u["root"].push(u["root"].entry("account", acc, {"owner": "bob"},
-                                              stamp=hlc(1_800_000_000_000, 0, "dev-root")))["results"][0]["status"] == "applied"
+                                              stamp=hlc(1_800_000_000_000, 0, "dev-root"))
+                          )["results"][0]["status"] == "applied"
     assert acc in _ids(u["bob"]) and acc not in _ids(u["alice"])
 
 

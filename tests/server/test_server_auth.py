@@ -21,8 +21,10 @@ def code(r: httpx.Response) -> str:
 
 def test_login_wrong_password_and_unknown_user_look_the_same(api: Api) -> None:
     api.user("alice")
-    bad = api.client.post("/v1/auth/login", json={"username": "alice", "password": "nope", "device_id": "d1"})
-    unknown = api.client.post("/v1/auth/login", json={"username": "zed", "password": "nope", "device_id": "d1"})
+    bad = api.client.post("/v1/auth/login",
+                          json={"username": "alice", "password": "nope", "device_id": "d1"})
+    unknown = api.client.post("/v1/auth/login",
+                              json={"username": "zed", "password": "nope", "device_id": "d1"})
     assert bad.status_code == unknown.status_code == 401
     assert bad.json() == unknown.json()
     assert code(bad) == "invalid_credentials"
@@ -61,9 +63,11 @@ def test_a_retry_after_a_lost_refresh_reply_gets_a_fresh_pair(api: Api) -> None:
     api.user("alice")
     s = api.login("alice")
     first = s.tokens["refresh_token"]
-    lost = api.client.post("/v1/auth/refresh", json={"refresh_token": first, "device_id": s.device_id})
+    lost = api.client.post("/v1/auth/refresh",
+                           json={"refresh_token": first, "device_id": s.device_id})
     assert lost.status_code == 200  # ...but the reply never reached the device
-    retry = api.client.post("/v1/auth/refresh", json={"refresh_token": first, "device_id": s.device_id})
+    retry = api.client.post("/v1/auth/refresh",
+                            json={"refresh_token": first, "device_id": s.device_id})
     assert retry.status_code == 200
     s.tokens = retry.json()
     assert api.client.get("/v1/me", headers=s.headers).status_code == 200
@@ -93,7 +97,8 @@ def test_disable_user_ends_sessions_at_once(api: Api) -> None:
     r = api.client.post("/v1/auth/refresh", json={"refresh_token": s.tokens["refresh_token"],
                                                    "device_id": s.device_id})
     assert r.status_code == 401
-    r = api.client.post("/v1/auth/login", json={"username": "alice", "password": PASSWORD, "device_id": "d9"})
+    r = api.client.post("/v1/auth/login",
+                        json={"username": "alice", "password": PASSWORD, "device_id": "d9"})
     assert r.status_code == 401 and code(r) == "user_disabled"
 
 
@@ -123,7 +128,8 @@ def test_a_device_id_belongs_to_one_user(api: Api) -> None:
     api.user("alice")
     api.user("bob")
     api.login("alice", "shared")
-    r = api.client.post("/v1/auth/login", json={"username": "bob", "password": PASSWORD, "device_id": "shared"})
+    r = api.client.post("/v1/auth/login",
+                        json={"username": "bob", "password": PASSWORD, "device_id": "shared"})
     assert r.status_code == 409 and code(r) == "device_in_use"
 
 
@@ -177,7 +183,8 @@ def test_throttle_is_shared_by_server_processes_and_forgets_old_failures(tmp_pat
     migrate(engine)
     now = [1_000_000.0]
     # two server processes on one database: each sees the other's failures
-    one, two = (LoginThrottle(engine, max_failures=3, window_s=60, clock=lambda: now[0]) for _ in range(2))
+    one, two = (LoginThrottle(engine, max_failures=3, window_s=60, clock=lambda: now[0])
+                for _ in range(2))
     one.failed("Alice", "10.0.0.1")
     two.failed("alice", "10.0.0.1")
     one.check("alice", "10.0.0.1")

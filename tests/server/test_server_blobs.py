@@ -19,15 +19,19 @@ def test_resumable_upload_verify_and_access(api: Api) -> None:
     c = api.client
     head = c.head(url, headers=alice.headers)
     assert head.status_code == 404 and head.headers["upload-offset"] == "0"
-    r = c.put(url, content=data[:100_000], headers={**alice.headers, "Content-Range": f"bytes 0-99999/{len(data)}"})
-    assert r.status_code == 202 and r.json() == {"sha256": sha, "complete": False, "offset": 100_000}
+    r = c.put(url, content=data[:100_000],
+              headers={**alice.headers, "Content-Range": f"bytes 0-99999/{len(data)}"})
+    assert r.status_code == 202 and r.json() == {"sha256": sha, "complete": False,
+                                                 "offset": 100_000}
     # The connection dropped; the client asks where to go on.
     assert c.head(url, headers=alice.headers).headers["upload-offset"] == "100000"
-    r = c.put(url, content=data[50_000:], headers={**alice.headers,
-                                                  "Content-Range": f"bytes 50000-{len(data) - 1}/{len(data)}"})
+    r = c.put(url, content=data[50_000:],
+              headers={**alice.headers,
+                       "Content-Range": f"bytes 50000-{len(data) - 1}/{len(data)}"})
     assert r.status_code == 409 and r.json()["detail"]["code"] == "offset_mismatch"
-    r = c.put(url, content=data[100_000:], headers={**alice.headers,
-                                                   "Content-Range": f"bytes 100000-{len(data) - 1}/{len(data)}"})
+    r = c.put(url, content=data[100_000:],
+              headers={**alice.headers,
+                       "Content-Range": f"bytes 100000-{len(data) - 1}/{len(data)}"})
     assert r.status_code == 201 and r.json()["complete"] is True
     head = c.head(url, headers=alice.headers)
     assert head.status_code == 200 and head.headers["content-length"] == str(len(data))

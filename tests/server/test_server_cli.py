@@ -22,17 +22,21 @@ def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, ar
 
 
 def test_admin_commands(api: Api, backend: str, db_url: str, tmp_path: Path,
-                        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+                        capsys: pytest.CaptureFixture[str],
+                        monkeypatch: pytest.MonkeyPatch) -> None:
     common = ["--data", str(tmp_path / "data"), "--database-url", db_url]
     assert _run(capsys, monkeypatch, ["team", "add", "north", *common])[0] == 0
     rc, _, err = _run(capsys, monkeypatch, ["team", "add", "north", *common])
     assert rc == 1 and "already exists" in err
-    rc, out, _ = _run(capsys, monkeypatch, ["user", "add", "alice", "--role", "rep", "--team", "north",
-                                            "--password-stdin", *common], stdin="s3cret\n")
+    rc, out, _ = _run(capsys, monkeypatch, ["user", "add", "alice", "--role", "rep", "--team",
+                                            "north", "--password-stdin", *common],
+                      stdin="s3cret\n")
     assert rc == 0 and "alice" in out
-    rc, _, err = _run(capsys, monkeypatch, ["user", "add", "eve", "--role", "rep", "--password-stdin", *common])
+    rc, _, err = _run(capsys, monkeypatch, ["user", "add", "eve", "--role", "rep",
+                                            "--password-stdin", *common])
     assert rc == 1 and "empty" in err
-    r = api.client.post("/v1/auth/login", json={"username": "alice", "password": "s3cret", "device_id": "lap-1"})
+    r = api.client.post("/v1/auth/login",
+                        json={"username": "alice", "password": "s3cret", "device_id": "lap-1"})
     assert r.status_code == 200
     rc, out, _ = _run(capsys, monkeypatch, ["device", "list", "--user", "alice", "--json", *common])
     devices = json.loads(out)
@@ -46,4 +50,5 @@ def test_admin_commands(api: Api, backend: str, db_url: str, tmp_path: Path,
     rc, _, err = _run(capsys, monkeypatch, ["device", "revoke", "nope", *common])
     assert rc == 1 and "No device" in err
     with api.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT disabled FROM users WHERE username = 'alice'")).scalar_one()
+        assert conn.execute(
+            sa.text("SELECT disabled FROM users WHERE username = 'alice'")).scalar_one()

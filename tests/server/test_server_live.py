@@ -22,8 +22,10 @@ from server.push import CRASH_AFTER_COMMIT_ENV
 from tests.servers import LiveServer, login, start_server
 
 
-def _first_event(url: str, headers: dict[str, str], cursor: int, out: list[Any], ready: threading.Event) -> None:
-    with httpx.Client(timeout=10) as c, c.stream("GET", f"{url}/v1/events", params={"cursor": cursor},
+def _first_event(url: str, headers: dict[str, str], cursor: int, out: list[Any],
+                 ready: threading.Event) -> None:
+    with httpx.Client(timeout=10) as c, c.stream("GET", f"{url}/v1/events",
+                                                  params={"cursor": cursor},
                                                   headers=headers) as r:
         out.append(r.status_code)
         ready.set()
@@ -35,7 +37,8 @@ def _first_event(url: str, headers: dict[str, str], cursor: int, out: list[Any],
 
 def _push(url: str, tokens: dict[str, Any], device: str, seq: int, record: str) -> httpx.Response:
     entry = {"device_id": device, "seq": seq, "entity": "account", "record_id": record,
-             "fields": {"name": {"value": f"N{seq}", "hlc": hlc(1_732_250_000_000 + seq, 0, device)}}}
+             "fields": {"name": {"value": f"N{seq}",
+                                 "hlc": hlc(1_732_250_000_000 + seq, 0, device)}}}
     return httpx.post(f"{url}/v1/push", json={"entries": [entry]}, timeout=10,
                       headers={"Authorization": f"Bearer {tokens['access_token']}"})
 
@@ -76,7 +79,8 @@ def test_long_poll_returns_when_a_change_lands(api: Api) -> None:
     got: list[Any] = []
 
     def poll() -> None:
-        r = httpx.get(f"{api.url}/v1/pull", params={"cursor": 0, "wait": 20}, headers=s.headers, timeout=30)
+        r = httpx.get(f"{api.url}/v1/pull", params={"cursor": 0, "wait": 20}, headers=s.headers,
+                      timeout=30)
         got.append((time.monotonic(), r.json()))
 
     th = threading.Thread(target=poll)
@@ -116,7 +120,8 @@ def test_two_server_processes_on_one_postgres_notify_each_other(
         th.join(5)
         assert len(out) == 2 and out[1][1] == {"version": 1}
         assert out[1][0] - sent < 1.0
-        pulled = httpx.get(f"{b.url}/v1/pull", headers={"Authorization": f"Bearer {on_b['access_token']}"}).json()
+        pulled = httpx.get(f"{b.url}/v1/pull",
+                           headers={"Authorization": f"Bearer {on_b['access_token']}"}).json()
         assert len(pulled["changes"]) == 1
     finally:
         for srv in servers:
@@ -154,7 +159,8 @@ def test_server_killed_between_commit_and_reply(backend: str, tmp_path: Path,
         srv.close()
 
 
-def test_sse_stream_ends_when_the_device_is_revoked(engine: sa.Engine, db_url: str, tmp_path: Path) -> None:
+def test_sse_stream_ends_when_the_device_is_revoked(engine: sa.Engine, db_url: str,
+                                                    tmp_path: Path) -> None:
     app = create_app(Settings(tmp_path / "sse", db_url, sse_ping_s=0.3), engine=engine)
     with serve(app, engine) as api:
         api.user("alice")

@@ -34,15 +34,18 @@ def _boss() -> Principal:
 
 def _push(engine: sa.Engine, n: int, start: int = 1) -> None:
     entries = [Entry("dev-boss", start + i, "account", rid(),
-                     {"name": (f"客户{start + i}", hlc(1_700_000_000_000 + i), None)}) for i in range(n)]
+                     {"name": (f"客户{start + i}", hlc(1_700_000_000_000 + i), None)})
+               for i in range(n)]
     apply_push(engine, _boss(), entries, lambda _v: None)
 
 
 def _analyzed(engine: sa.Engine) -> tuple[bool, float]:
     with engine.connect() as conn:
         done = conn.execute(sa.text(
-            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'records'")).scalar_one()
-        tuples = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'records'")).scalar_one()
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname = 'records'")).scalar_one()
+        tuples = conn.execute(sa.text(
+            "SELECT reltuples FROM pg_class WHERE relname = 'records'")).scalar_one()
     return bool(done), float(tuples)
 
 

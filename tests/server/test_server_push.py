@@ -45,7 +45,8 @@ def test_rejected_entry_stays_rejected_on_retry(api: Api) -> None:
     r1 = s.push(e)["results"][0]
     r2 = s.push(e)["results"][0]
     assert r1["status"] == "rejected" and "not a date" in r1["reason"]
-    assert r2["status"] == "duplicate" and r2["original_status"] == "rejected" and r2["reason"] == r1["reason"]
+    assert (r2["status"] == "duplicate" and r2["original_status"] == "rejected"
+            and r2["reason"] == r1["reason"])
     assert s.pull_all() == {}
 
 
@@ -109,8 +110,10 @@ def test_merge_by_hlc_reports_superseded_fields(api: Api) -> None:
     api.user("alice")
     laptop, phone = api.login("alice", "laptop"), api.login("alice", "phone")
     acc = rid()
-    laptop.push(laptop.entry("account", acc, {"name": "A", "region": "north"}, stamp=hlc(2000, 0, "laptop")))
-    r = phone.push(phone.entry("account", acc, {"name": "B", "industry": "IT"}, stamp=hlc(1000, 0, "phone")))
+    laptop.push(laptop.entry("account", acc, {"name": "A", "region": "north"},
+                             stamp=hlc(2000, 0, "laptop")))
+    r = phone.push(phone.entry("account", acc, {"name": "B", "industry": "IT"},
+                               stamp=hlc(1000, 0, "phone")))
     assert r["results"][0]["status"] == "applied" and r["results"][0]["superseded"] == ["name"]
     fields = laptop.pull_all()[("account", acc)]
     assert fields["name"] == {"value": "A", "hlc": hlc(2000, 0, "laptop")}
@@ -187,7 +190,8 @@ _writes = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(_writes, st.randoms(use_true_random=False))
-def test_merge_is_order_independent(writes: list[tuple[str, int, int, str]], rnd: random.Random) -> None:
+def test_merge_is_order_independent(writes: list[tuple[str, int, int, str]],
+                                    rnd: random.Random) -> None:
     entries = [(f, (f"v{ms}{c}{d}" if f != "deleted" else bool(ms % 2)), hlc(ms, c, d))
                for f, ms, c, d in writes]
 
@@ -207,7 +211,8 @@ def test_merge_is_order_independent(writes: list[tuple[str, int, int, str]], rnd
 def test_a_winning_write_that_never_saw_the_stored_value_records_what_it_overwrote() -> None:
     stored = {"industry": {"value": "软件", "hlc": hlc(10, 0, "a")}}
     # b edited after seeing a's value: a plain edit
-    seen, changed, lost = merge_fields(stored, {"industry": ("制造业", hlc(20, 0, "b"), hlc(10, 0, "a"))})
+    seen, changed, lost = merge_fields(stored,
+                                       {"industry": ("制造业", hlc(20, 0, "b"), hlc(10, 0, "a"))})
     assert changed and not lost and seen["industry"] == {"value": "制造业", "hlc": hlc(20, 0, "b")}
     # b edited without having seen a's value: a's edit lost to a concurrent one
     blind, _, _ = merge_fields(stored, {"industry": ("制造业", hlc(20, 0, "b"), hlc(5, 0, "c"))})
@@ -231,7 +236,8 @@ def test_a_lost_write_stays_named_until_its_device_can_have_pulled() -> None:
     both, _, _ = merge_fields(later, {"industry": ("化工", hlc(40, 0, "d"), hlc(10, 0, "a"))})
     assert both["industry"]["overwrote"] == [hlc(30, 0, "c"), hlc(10, 0, "a")]
     # the list is bounded; a marker stored as text by an older server is read too
-    chain: dict[str, dict[str, Any]] = {"industry": {"value": "x", "hlc": hlc(1, 0, "z"), "overwrote": hlc(0, 0, "y")}}
+    chain: dict[str, dict[str, Any]] = {"industry": {"value": "x", "hlc": hlc(1, 0, "z"),
+                                                     "overwrote": hlc(0, 0, "y")}}
     for k in range(2, 20):
         chain, _, _ = merge_fields(chain, {"industry": (f"v{k}", hlc(k, 0, f"d{k}"), None)})
     assert len(chain["industry"]["overwrote"]) == MAX_OVERWROTE
@@ -241,7 +247,8 @@ def test_a_lost_write_stays_named_until_its_device_can_have_pulled() -> None:
 _perm_state: dict[int, Any] = {}
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.permutations(list(range(6))))
 def test_server_state_is_order_independent(api: Api, order: list[int]) -> None:
     """The same six entries from three devices, pushed in any order, give one state.
@@ -252,8 +259,10 @@ def test_server_state_is_order_independent(api: Api, order: list[int]) -> None:
         state["sessions"] = [api.login("alice", f"d{i}") for i in range(3)]
     sessions: list[Session] = state["sessions"]
     results: list[dict[str, Any]] = state["results"]
-    plan = [(0, {"name": "A", "region": "n"}, hlc(10, 0, "d0")), (1, {"name": "B"}, hlc(12, 0, "d1")),
-            (2, {"region": "s", "industry": "IT"}, hlc(11, 0, "d2")), (0, {"deleted": True}, hlc(13, 0, "d0")),
+    plan = [(0, {"name": "A", "region": "n"}, hlc(10, 0, "d0")),
+            (1, {"name": "B"}, hlc(12, 0, "d1")),
+            (2, {"region": "s", "industry": "IT"}, hlc(11, 0, "d2")),
+            (0, {"deleted": True}, hlc(13, 0, "d0")),
             (1, {"deleted": False}, hlc(13, 0, "d1")), (2, {"name": "C"}, hlc(9, 0, "d2"))]
     rec = rid(900_000 + len(results))
     for i in order:
@@ -261,7 +270,8 @@ def test_server_state_is_order_independent(api: Api, order: list[int]) -> None:
         s = sessions[dev]
         s.push(s.entry("account", rec, fields, stamp=stamp))
     # which stamp a winner overwrote depends on arrival order; values and stamps may not
-    results.append({f: (w["value"], w["hlc"]) for f, w in sessions[0].pull_all()[("account", rec)].items()})
+    results.append({f: (w["value"], w["hlc"])
+                    for f, w in sessions[0].pull_all()[("account", rec)].items()})
     assert results[-1] == results[0]
     assert results[0]["name"][0] == "B" and results[0]["deleted"][0] is False
 
@@ -272,7 +282,8 @@ def test_hostile_input_gets_4xx_or_rejections_never_5xx(api: Api) -> None:
     c = api.client
     r = c.post("/v1/auth/login", json={"username": "al\x00ice", "password": "x", "device_id": "d"})
     assert r.status_code == 401
-    r = c.post("/v1/auth/login", json={"username": "alice", "password": "x\x00", "device_id": "d\x00"})
+    r = c.post("/v1/auth/login",
+               json={"username": "alice", "password": "x\x00", "device_id": "d\x00"})
     assert r.status_code == 422
     r = c.post("/v1/auth/login", json={"username": "alice", "password": "correct horse",
                                         "device_id": "d2", "device_name": "nul\x00name"})
@@ -287,8 +298,10 @@ def test_hostile_input_gets_4xx_or_rejections_never_5xx(api: Api) -> None:
     ]
     res = s.push(*bad)["results"]
     assert [r["status"] for r in res] == ["rejected"] * 4
-    ok = s.push(s.entry("account", rid(), {"name": "nul \x00 inside", "tags": ["a\x00"]}))["results"][0]
+    ok = s.push(s.entry("account", rid(), {"name": "nul \x00 inside", "tags": ["a\x00"]})
+                )["results"][0]
     assert ok["status"] == "applied"
     assert c.get("/v1/pull", params={"cursor": 2**70}, headers=s.headers).status_code == 422
-    r = c.put("/v1/blobs/" + "a" * 64, content=b"x", headers={**s.headers, "Content-Range": "bytes 0-0/99999999999999"})
+    r = c.put("/v1/blobs/" + "a" * 64, content=b"x",
+              headers={**s.headers, "Content-Range": "bytes 0-0/99999999999999"})
     assert r.status_code == 413

@@ -38,7 +38,8 @@ def test_no_server_errors(api: Api) -> None:
             response = case.call(base_url=api.url, headers=headers, timeout=20)
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} {case.query} "
-                                f"{str(case.body)[:200]} -> {response.status_code} {response.text[:300]}")
+                                f"{str(case.body)[:200]} -> {response.status_code} "
+                                f"{response.text[:300]}")
 
         run()
     assert operations == 9
