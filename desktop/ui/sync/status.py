@@ -175,8 +175,8 @@ class SyncStatusWidget(QWidget):
         self.resume_button.setText(self.ctx.tr("Resume") if st.state is State.STOPPED
                                    else self.ctx.tr("Sync now"))
         self.resume_button.setVisible(self.controller is not None and prog is None
-                                      and st.state in (State.STOPPED, State.OFFLINE, State.NOT_ANSWERING,
-                                                      State.ERROR))
+                                      and st.state in (State.STOPPED, State.OFFLINE,
+                                                      State.NOT_ANSWERING, State.ERROR))
 
     def _cancel(self) -> None:
         if self.controller is not None:

@@ -12,7 +12,7 @@ from desktop.sync.status import State, SyncStatus
 
 
 def test_status_bar_says_server_not_answering_and_offers_sync_now(qtbot: Any, ctx: Any) -> None:
-    from desktop.ui.sync_status import SyncStatusWidget
+    from desktop.ui.sync.status import SyncStatusWidget
 
     win = QMainWindow()
     qtbot.addWidget(win)
@@ -26,7 +26,7 @@ def test_status_bar_says_server_not_answering_and_offers_sync_now(qtbot: Any, ct
 
 
 def test_in_chinese(qtbot: Any, make_ctx: Any) -> None:
-    from desktop.ui.sync_status import SyncStatusWidget
+    from desktop.ui.sync.status import SyncStatusWidget
 
     w = SyncStatusWidget(make_ctx("zh"))
     qtbot.addWidget(w)
