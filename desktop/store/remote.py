@@ -46,6 +46,7 @@ DEFER_INDEX_MIN = 500  # new records in one batch from which search indexing is 
 class ApplyResult:
     applied: int = 0
     conflicts: int = 0
+    deferred: int = 0  # new records left to the index builder (desktop.store.indexer)
     skipped: list[str] = field(default_factory=list)  # reasons for changes not applied
 
 
@@ -255,8 +256,9 @@ def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str
     next_rid = int(conn.execute(f'SELECT coalesce(max(rid), 0) FROM "{name}"').fetchone()[0]) + 1
     groups: dict[tuple[str, ...], list[list[Any]]] = {}
     docs: list[tuple[Any, ...]] = []
-    # A big batch (a first sync) leaves its search documents to the background backlog,
-    # like a bulk import: the records are findable by name at once (desktop.store.search).
+    # A big batch (a first sync) leaves its search documents to the index builder, like a
+    # bulk import: the records are findable by name at once (desktop.store.search) and by
+    # pinyin and phone once the builder's process, beside the pull, has built them.
     defer = len(fresh) >= DEFER_INDEX_MIN and repo.searchable
     backlog: list[tuple[int]] = []
     for record_id, incoming in fresh:
@@ -286,6 +288,7 @@ def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str
         conn.executemany("INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
     if backlog:
         conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
+        result.deferred += len(backlog)
     result.applied += len(fresh)
     w.changed(name, None if len(fresh) > 1 else fresh[0][0])
 
