@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SLICE = 2000  # documents per write transaction: about 0.1 s of the write lock
+WORKER_SLICE = 1000  # smaller in the worker: a pull waiting for the lock waits less
 INLINE_MAX = 2000  # a backlog this small is built at once in the caller, no process
 DONE_KEY = "index_built"  # meta: documents built since the backlog was last empty
 IDLE_POLL_S = 1.0  # a worker with nothing to do looks again this often (or when poked)
@@ -160,10 +161,15 @@ def _worker_main(profile: str, pipe: Connection) -> None:
     app's end of the pipe closes (the app quit or was killed)."""
     from desktop.store.store import Store
 
+    from desktop.errors import StoreBusyError
+
     store = Store.open(Path(profile), refetchable=True)  # lost on power cut = rebuilt
     try:
         while True:
-            taken, _ = drain_slice(store)
+            try:
+                taken, _ = drain_slice(store, WORKER_SLICE)
+            except StoreBusyError:  # a long write elsewhere (an import chunk): try again
+                continue
             if taken:
                 if not pipe.poll(0):
                     continue
