@@ -197,6 +197,11 @@ def _install_audio_decoder() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    # In a frozen build the search-index builder's process (desktop.store.indexer) is
+    # this executable started again: run that, not the app.
+    multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(plugins=not _only_global_options(argv))
     args = parser.parse_args(argv)

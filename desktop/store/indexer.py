@@ -159,9 +159,8 @@ def drain(store: Store, *, max_rows: int | None = None, slice_rows: int = SLICE,
 def _worker_main(profile: str, pipe: Connection) -> None:
     """The builder process: drain, then sleep until poked; exits on "stop" or when the
     app's end of the pipe closes (the app quit or was killed)."""
-    from desktop.store.store import Store
-
     from desktop.errors import StoreBusyError
+    from desktop.store.store import Store
 
     store = Store.open(Path(profile), refetchable=True)  # lost on power cut = rebuilt
     try:

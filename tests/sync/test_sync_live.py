@@ -186,3 +186,27 @@ def test_the_live_engine_leaves_a_big_pull_to_the_index_builder_process(
         eng.close()
     assert sum(here) == 0 and indexer.worker_for(b.profile).pid is not None  # built beside it
     assert [h.title for h in b.store.search("139 1000 2499")] == ["客户02499"]  # phone digits: built index only
+
+
+def test_a_first_sync_is_found_by_pinyin_initials_and_phone_once_the_builder_is_done(
+        server: Server, devices: Any) -> None:
+    server.user("alice")
+    a, b = devices("a"), devices("b")
+    a.login("alice")
+    b.login("alice")
+    a.repo("account").import_many({"name": f"重庆银行第{i:04d}支行", "phone": f"+86 138 {i:04d} 5678"}
+                                  for i in range(6000))
+    a.sync()
+    eng = SyncEngine(b.profile, live=False)
+    report = eng.sync_once(wait_for_index=False)  # landed: listed and found by name at once
+    eng.close()
+    assert report.pulled == 6000 and b.repo("account").count() == 6000
+    assert [h.title for h in b.store.search("第5999")] == ["重庆银行第5999支行"]
+    builder = indexer.worker_for(b.profile)
+    assert builder.wait_idle(b.store, timeout=60)
+    assert builder.pid is not None  # built by the builder process, beside the pull
+    assert b.store.search_outcome("cqyh").complete
+    assert len(b.store.search("chongqingyinhang", limit=40)) == 40  # 重 chong, 行 hang: in their phrases
+    assert len(b.store.search("cqyh", limit=40)) == 40
+    assert [h.title for h in b.store.search("138 5999 5678")] == ["重庆银行第5999支行"]
+    assert b.store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 6000
