@@ -436,6 +436,7 @@ class SyncEngine:
         log.warning("the server ended this device's access: wiping the local profile")
         account = self._account or load_account(store)
         self._local.store = None
+        indexer.close_worker(self.profile)  # its connection must not outlive the files
         wipe_profile(self.profile, account, store)
         with self._client_lock:
             if self._client is not None:

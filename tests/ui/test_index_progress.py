@@ -51,3 +51,13 @@ def test_progress_line_and_incomplete_search_while_the_index_builds(
     qtbot.waitUntil(lambda: window.search.shown_query == "139 4999", timeout=5000)
     assert window.search.titles() == ["杭州银行第4999分理处"] and window.search.complete
     assert window.search.results.count() == 1  # no notice any more
+
+
+def test_the_app_mounts_the_progress_line(qtbot: Any, window: Any) -> None:
+    from desktop.ui.app import load_extensions
+    from desktop.ui.index_progress import WIDGET_NAME
+
+    load_extensions(window)
+    settle(qtbot, window.ctx)
+    label = window.statusBar().findChild(type(window.index_progress.label), WIDGET_NAME)
+    assert label is not None and not label.isVisible()  # an empty store: nothing to prepare
