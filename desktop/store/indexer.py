@@ -17,8 +17,9 @@ leaves the backlog in the transaction that writes its document. An edit that reb
 record's document in the meantime took the entry out of the backlog
 (Repository._reindex), so the builder's older document is dropped, never written.
 
-`IndexWorker` runs the drain in a separate process, the machine's second core (building
-a document is Python work and would share the GIL with the pull), woken by `poke()`.
+`IndexWorker` runs the drain in a separate process (`python -m desktop.store.indexer
+PROFILE`), the machine's second core (building a document is Python work and would
+share the GIL with the pull), woken by `poke()`.
 `index_state` tells the UI and the search how far it is.
 """
 
@@ -26,12 +27,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,32 +158,45 @@ def drain(store: Store, *, max_rows: int | None = None, slice_rows: int = SLICE,
 
 
 # ------------------------------------------------------------ the worker process
-def _worker_main(profile: str, pipe: Connection) -> None:
-    """The builder process: drain, then sleep until poked; exits on "stop" or when the
-    app's end of the pipe closes (the app quit or was killed)."""
+def worker_main(profile: str) -> int:
+    """The builder process: drain, then sleep until poked ("go" on stdin); exits on
+    "stop" or when stdin closes (the app quit or was killed)."""
     from desktop.errors import StoreBusyError
     from desktop.store.store import Store
 
+    poked = threading.Event()
+    ended = threading.Event()
+
+    def listen() -> None:  # a thread: reading a pipe with a timeout is not portable
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                break
+            poked.set()
+        ended.set()
+        poked.set()
+
+    threading.Thread(target=listen, name="index-commands", daemon=True).start()
     store = Store.open(Path(profile), refetchable=True)  # lost on power cut = rebuilt
     try:
-        while True:
+        while not ended.is_set():
             try:
                 taken, _ = drain_slice(store, WORKER_SLICE)
             except StoreBusyError:  # a long write elsewhere (an import chunk): try again
                 continue
-            if taken:
-                if not pipe.poll(0):
-                    continue
-            elif not pipe.poll(IDLE_POLL_S):
-                continue
-            try:
-                msg = pipe.recv()
-            except EOFError:
-                return
-            if msg == "stop":
-                return
+            if not taken:
+                poked.wait(IDLE_POLL_S)
+                poked.clear()
     finally:
         store.close()
+    return 0
+
+
+def worker_command(profile: Path) -> list[str]:
+    """How to start the builder: this interpreter on this module, or in a frozen build
+    the app itself (desktop.cli hands `--index-builder` to `worker_main`)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--index-builder", str(profile)]
+    return [sys.executable, "-m", "desktop.store.indexer", str(profile)]
 
 
 class IndexWorker:
@@ -190,17 +205,19 @@ class IndexWorker:
         worker = IndexWorker(profile); worker.poke()    # new entries in the backlog
         worker.wait_idle(store)                         # until the backlog is empty
         worker.close()
-    """
+
+    A plain child process with a command pipe on its stdin (not multiprocessing: its
+    spawn machinery, a resource tracker process and inherited state, is more than a
+    builder that only needs the profile's path)."""
 
     def __init__(self, profile: Path) -> None:
         self.profile = Path(profile)
-        self._proc: Any = None
-        self._pipe: Connection | None = None
+        self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
+        return self._proc is not None and self._proc.poll() is None
 
     @property
     def pid(self) -> int | None:
@@ -211,22 +228,19 @@ class IndexWorker:
         with self._lock:
             if not self.running:
                 self._start()
-            assert self._pipe is not None
+            assert self._proc is not None and self._proc.stdin is not None
             try:
-                self._pipe.send("go")
+                self._proc.stdin.write("go\n")
+                self._proc.stdin.flush()
             except (BrokenPipeError, OSError):
                 self._start()
 
     def _start(self) -> None:
-        # spawn, not fork: the app has threads (Qt, the store worker, sync) and a
-        # forked child would inherit their locks half-held.
-        ctx = multiprocessing.get_context("spawn")
-        ours, theirs = ctx.Pipe()
-        proc = ctx.Process(target=_worker_main, args=(str(self.profile), theirs),
-                           name="fieldcrm-index", daemon=True)
-        proc.start()
-        theirs.close()
-        self._proc, self._pipe = proc, ours
+        root = Path(__file__).resolve().parents[2]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+        self._proc = subprocess.Popen(worker_command(self.profile), stdin=subprocess.PIPE, text=True,
+                                      env=env, cwd=str(root) if not getattr(sys, "frozen", False) else None)
 
     def wait_idle(self, store: Store, timeout: float | None = None, poll_s: float = 0.02,
                   cancelled: Callable[[], bool] | None = None) -> bool:
@@ -246,17 +260,18 @@ class IndexWorker:
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
-            if self._pipe is not None:
+            proc, self._proc = self._proc, None
+            if proc is None:
+                return
+            if proc.stdin is not None:
                 with contextlib.suppress(BrokenPipeError, OSError):
-                    self._pipe.send("stop")
-            if self._proc is not None:
-                self._proc.join(timeout)
-                if self._proc.is_alive():
-                    self._proc.terminate()
-                    self._proc.join(timeout)
-            if self._pipe is not None:
-                self._pipe.close()
-            self._proc = self._pipe = None
+                    proc.stdin.write("stop\n")
+                    proc.stdin.close()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                proc.wait(timeout)
 
 
 _workers: dict[Path, IndexWorker] = {}
@@ -305,3 +320,7 @@ def close_workers() -> None:
 
 def _has_backlog(store: Store) -> bool:
     return store.conn.execute("SELECT 1 FROM search_backlog LIMIT 1").fetchone() is not None
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main(sys.argv[1]))

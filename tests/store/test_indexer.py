@@ -93,7 +93,8 @@ def test_kill_9_mid_build_then_restart_every_record_indexed_once(profile: Path) 
         pid = worker.pid
         assert pid is not None
         os.kill(pid, signal.SIGKILL)  # mid-build: between or inside its transactions
-        worker._proc.join(10)
+        assert worker._proc is not None
+        worker._proc.wait(10)
         left = store.search_backlog()
         built_before = store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
         assert 0 < left < total and built_before + left == total  # nothing lost, nothing half-done
