@@ -5,7 +5,14 @@ Against a real `fieldcrm-server` subprocess on loopback (SQLite file, or Postgre
 accounts and their contacts, 50 owners):
 
   initial_sync_rows_per_s          fresh device pulls N accounts + M contacts into its store
-                                   (records, search index and cursor committed)
+                                   (records, cursor committed; listed and found by name),
+                                   while the index builder process works beside the pull
+  searchable_rows_per_s            the same run, until the last search document exists
+                                   (pinyin, initials, phone digits); searchable_after_last_row_s
+                                   is how long after the last row landed that was
+  index_build_rows_per_s           the index builder alone, on a store whose pull left
+                                   every record in the search backlog
+  initial_sync_without_builder_rows_per_s   that pull (the builder held back)
   raw_insert_rows_per_s            the same rows inserted into plain SQLite tables (baseline)
   push_entries_per_s               10,000 local edits (journal entries) pushed
   propagation_p50_ms / _p95_ms     edit on device A -> committed in device B's store (SSE)
@@ -168,7 +175,9 @@ def raw_insert(tmp: Path, rows: list[tuple[str, str, dict[str, Any]]]) -> float:
     return len(rows) / took
 
 
-def initial_sync(profile: Path) -> tuple[float, int]:
+def initial_sync(profile: Path) -> tuple[float, float, int]:
+    """(seconds until every row landed, seconds until every row was searchable, rows)."""
+    from desktop.store import Store, indexer
     from desktop.sync.engine import SyncEngine
 
     last = [0.0]
@@ -180,10 +189,42 @@ def initial_sync(profile: Path) -> tuple[float, int]:
 
     eng = SyncEngine(profile, live=False, on_progress=progress)
     t0 = time.perf_counter()
-    report = eng.sync_once()
-    took = time.perf_counter() - t0
+    report = eng.sync_once(wait_for_index=False)
+    landed = time.perf_counter() - t0
     eng.close()
-    return took, report.pulled
+    with Store.open(profile) as st:
+        indexer.worker_for(profile).wait_idle(st, poll_s=0.005)
+        searchable = time.perf_counter() - t0
+        assert st.search_backlog() == 0
+    indexer.close_workers()
+    return landed, searchable, report.pulled
+
+
+def index_build_alone(profile: Path) -> tuple[float, float, int]:
+    """Pull with the builder held back, then time the builder process alone on the
+    backlog the pull left: (pull seconds, builder seconds, rows)."""
+    from desktop.store import Store, indexer
+    from desktop.sync.engine import SyncEngine
+
+    held = indexer.build_in_background
+    indexer.build_in_background = lambda _store: None  # type: ignore[assignment]
+    try:
+        eng = SyncEngine(profile, live=False)
+        t0 = time.perf_counter()
+        eng.sync_once(wait_for_index=False)
+        pull_s = time.perf_counter() - t0
+        eng.close()
+    finally:
+        indexer.build_in_background = held  # type: ignore[assignment]
+    with Store.open(profile) as st:
+        rows = st.search_backlog()
+        worker = indexer.worker_for(profile)
+        t0 = time.perf_counter()
+        worker.poke()
+        worker.wait_idle(st, poll_s=0.005)
+        took = time.perf_counter() - t0
+    indexer.close_workers()
+    return pull_s, took, rows
 
 
 def push_edits(profile: Path, n: int) -> float:
@@ -318,17 +359,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--edits", type=int, default=200, help="edits for propagation latency")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--per-client", type=int, default=2000)
-    ap.add_argument("--peer", action="store_true", help="also run the PouchDB peer script")
+    ap.add_argument("--peer", action="store_true",
+                    help="also run the PouchDB peer script (first, alone) and print the ratios")
+    ap.add_argument("--no-builder-alone", action="store_true",
+                    help="skip index_build_rows_per_s (a second pull of every row)")
     args = ap.parse_args(argv)
 
     import keyring
 
     keyring.set_keyring(_memory_keyring())  # the run's tokens never touch the OS keyring
-    peer_thread: threading.Thread | None = None
     peer: dict[str, Any] = {}
-    if args.peer:
-        peer_thread = threading.Thread(target=lambda: peer.update(run_peer()), daemon=True)
-        peer_thread.start()
+    if args.peer:  # before our own runs, never beside them: both would share the 2 cores
+        peer.update(run_peer())
+        log(f"peer: {peer}")
     tmp = Path(tempfile.mkdtemp(prefix="fieldcrm-bench-sync-"))
     out: dict[str, Any] = {"backend": "postgresql" if args.postgres else "sqlite",
                            "rows": args.accounts + args.contacts, "cpus": os.cpu_count()}
@@ -344,11 +387,23 @@ def main(argv: list[str] | None = None) -> int:
         del rows
         dev = tmp / "device-b"
         login_profile(dev, srv.url, "boss")
-        took, pulled = initial_sync(dev)
+        took, searchable, pulled = initial_sync(dev)
         out["initial_sync_s"] = round(took, 2)
         out["initial_sync_rows"] = pulled
         out["initial_sync_rows_per_s"] = round(pulled / took)
-        log(f"initial sync {pulled} rows in {took:.1f} s = {out['initial_sync_rows_per_s']}/s")
+        out["searchable_s"] = round(searchable, 2)
+        out["searchable_rows_per_s"] = round(pulled / searchable)
+        out["searchable_after_last_row_s"] = round(searchable - took, 2)
+        log(f"initial sync {pulled} rows in {took:.1f} s = {out['initial_sync_rows_per_s']}/s, "
+            f"searchable after {searchable:.1f} s = {out['searchable_rows_per_s']}/s")
+        if not args.no_builder_alone:
+            alone = tmp / "device-c"
+            login_profile(alone, srv.url, "boss")
+            pull_s, build_s, built = index_build_alone(alone)
+            out["index_build_rows_per_s"] = round(built / build_s)
+            out["initial_sync_without_builder_rows_per_s"] = round(built / pull_s)
+            log(f"index builder alone: {built} rows in {build_s:.1f} s")
+            shutil.rmtree(alone, ignore_errors=True)
         out["push_entries_per_s"] = round(push_edits(dev, args.push))
         log(f"push {out['push_entries_per_s']} entries/s")
         p50, p95, timeouts = propagation(tmp, srv.url, args.edits)
@@ -366,14 +421,17 @@ def main(argv: list[str] | None = None) -> int:
 
             drop_pg_database(pg)
         shutil.rmtree(tmp, ignore_errors=True)
-    if peer_thread is not None:
-        peer_thread.join()
+    if args.peer:
         out["peer"] = peer
         for k in ("initial_sync_rows_per_s", "propagation_p50_ms", "propagation_p95_ms"):
             if isinstance(peer.get(k), int | float) and peer[k]:
                 out[f"ratio_{k}"] = round(out[k] / peer[k], 2)
         if isinstance(peer.get("push_docs_per_s"), int | float) and peer["push_docs_per_s"]:
             out["ratio_push_entries_per_s"] = round(out["push_entries_per_s"] / peer["push_docs_per_s"], 2)
+        if isinstance(peer.get("initial_sync_rows_per_s"), int | float) and peer["initial_sync_rows_per_s"]:
+            out["ratio_searchable_rows_per_s"] = round(
+                out["searchable_rows_per_s"] / peer["initial_sync_rows_per_s"], 2)
+        log("ratios to the peer: " + ", ".join(f"{k[6:]} {v}x" for k, v in out.items() if k.startswith("ratio_")))
     print(json.dumps(out))
     return 0
 

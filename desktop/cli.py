@@ -198,6 +198,12 @@ def _install_audio_decoder() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--index-builder"] and len(argv) == 2:
+        # In a frozen build the search-index builder's process (desktop.store.indexer)
+        # is this executable started again: run that, not the app.
+        from desktop.store.indexer import worker_main
+
+        return worker_main(argv[1])
     parser = build_parser(plugins=not _only_global_options(argv))
     args = parser.parse_args(argv)
     if args.profile is None:

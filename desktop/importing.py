@@ -68,6 +68,8 @@ def count_lines(path: Path) -> int:
 
 def import_csv(store: Store, progress: Progress, path: Path,
                entity: str = "account") -> ImportResult:
+    from desktop.store.indexer import INLINE_MAX, build_in_background
+
     ent = ENTITIES[entity]
     repo = store.repo(entity)
     total = count_lines(path)
@@ -75,10 +77,14 @@ def import_csv(store: Store, progress: Progress, path: Path,
     chunk: list[dict[str, Any]] = []
     done = 0
 
-    def flush() -> None:
+    def flush(last: bool = False) -> None:
         if chunk:
-            result.imported += repo.import_many(chunk)
+            # Searchable by name at once; by pinyin and phone once the index builder's
+            # process, beside the import, has built them (desktop.store.indexer).
+            result.imported += repo.import_many(chunk, index=False)
             chunk.clear()
+        if last or store.search_backlog() > INLINE_MAX:  # a small rest: built at once
+            build_in_background(store)
         progress.report(done, total)
 
     for line, values in read_rows(path, ent):
@@ -95,5 +101,5 @@ def import_csv(store: Store, progress: Progress, path: Path,
             flush()
         elif done % REPORT_EVERY == 0:
             progress.report(done, total)
-    flush()
+    flush(last=True)
     return result

@@ -34,3 +34,12 @@ def store(profile: Path):  # type: ignore[no-untyped-def]
     s = Store.open(profile)
     yield s
     s.close()
+
+
+@pytest.fixture(autouse=True)
+def _stop_index_builders():  # type: ignore[no-untyped-def]
+    """Each test's search-index builder processes end with it (desktop.store.indexer)."""
+    yield
+    from desktop.store.indexer import close_workers
+
+    close_workers()

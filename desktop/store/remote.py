@@ -46,6 +46,7 @@ DEFER_INDEX_MIN = 500  # new records in one batch from which search indexing is 
 class ApplyResult:
     applied: int = 0
     conflicts: int = 0
+    deferred: int = 0  # new records left to the index builder (desktop.store.indexer)
     skipped: list[str] = field(default_factory=list)  # reasons for changes not applied
 
 
@@ -72,17 +73,25 @@ def apply_remote(store: Store, changes: Iterable[Mapping[str, Any]], cursor: int
     """
     result = ApplyResult()
     merged = _merge_batch(changes)
+    by_entity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for (name, record_id), fields in merged.items():
+        by_entity.setdefault(name, []).append((record_id, fields))
+    # Before the write lock: checking the values and preparing the rows of records new to
+    # this device is most of a first sync's work, and the index builder's process
+    # (desktop.store.indexer) takes the lock for its documents meanwhile.
+    prepared: list[_Prepared] = []
+    top = ""
+    for name, items in by_entity.items():
+        if name not in ENTITIES:
+            result.skipped.extend(f"{name}/{rid}: unknown entity {name}" for rid, _ in items)
+            continue
+        prep = _prepare(store, name, items, result)
+        prepared.append(prep)
+        top = max(top, prep.top)
     with store.write() as w:
         mine = _pending_stamps(store, w.conn, merged)
-        top = ""
-        by_entity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        for (name, record_id), fields in merged.items():
-            by_entity.setdefault(name, []).append((record_id, fields))
-        for name, items in by_entity.items():
-            if name not in ENTITIES:
-                result.skipped.extend(f"{name}/{rid}: unknown entity {name}" for rid, _ in items)
-                continue
-            top = max(top, _apply_entity(store, w, name, items, mine, result))
+        for prep in prepared:
+            _apply_entity(store, w, prep, mine, result)
         if top:
             before = store.clock.last
             store.clock.observe(top)
@@ -206,18 +215,25 @@ def _validator(ent: Entity, fname: str) -> Any:
     return slow
 
 
-def _apply_entity(store: Store, w: Any, name: str, items: list[tuple[str, dict[str, Any]]],
-                  mine: _Mine, result: ApplyResult) -> str:
-    """Apply the changes of one entity; returns the highest stamp seen."""
-    repo = store.repo(name)
-    ent = repo.entity
-    conn = w.conn
+@dataclass
+class _Prepared:
+    """One entity's share of a pulled batch, checked before the write transaction:
+    (record id, checked values, fields as pulled) per record, and for the records that
+    were new to this device when it looked, their insert rows (rid and times are set in
+    the transaction)."""
+
+    name: str
+    checked: list[tuple[str, dict[str, tuple[Any, str]], dict[str, Any]]]
+    new_rows: dict[str, tuple[tuple[str, ...], list[Any], bool]]
+    top: str = ""
+
+
+def _prepare(store: Store, name: str, items: list[tuple[str, dict[str, Any]]],
+             result: ApplyResult) -> _Prepared:
+    ent = store.repo(name).entity
     checks: dict[str, Any] = {}
     top = ""
-    rows = {r["id"]: r for r in conn.execute(
-        f'SELECT * FROM "{name}" WHERE id IN (SELECT value FROM json_each(?))',
-        (json.dumps([rid for rid, _ in items]),))}
-    fresh: list[tuple[str, dict[str, tuple[Any, str]]]] = []
+    prep = _Prepared(name, [], {})
     for record_id, fields in items:
         incoming: dict[str, tuple[Any, str]] = {}
         try:
@@ -234,6 +250,38 @@ def _apply_entity(store: Store, w: Any, name: str, items: list[tuple[str, dict[s
         except ValidationError as exc:
             result.skipped.append(f"{name}/{record_id}: {exc}")
             continue
+        prep.checked.append((record_id, incoming, fields))
+    prep.top = top
+    if len(prep.checked) >= DEFER_INDEX_MIN:  # a bulk page: most records are new here
+        known = {r[0] for r in store.conn.execute(
+            f'SELECT id FROM "{name}" WHERE id IN (SELECT value FROM json_each(?))',
+            (json.dumps([rid for rid, _, _ in prep.checked]),))}
+        for record_id, incoming, _fields in prep.checked:
+            if record_id not in known:
+                prep.new_rows[record_id] = _new_row(ent, record_id, incoming)
+    return prep
+
+
+def _new_row(ent: Entity, record_id: str, incoming: dict[str, tuple[Any, str]]
+             ) -> tuple[tuple[str, ...], list[Any], bool]:
+    """(columns, insert row with rid and times left as None, deleted) for a new record."""
+    cols = tuple(k for k in incoming if k != DELETED)
+    deleted = bool(incoming.get(DELETED, (False, ""))[0])
+    clocks = {k: s for k, (_, s) in incoming.items()}
+    return cols, [None, record_id, *(_column(ent, c, incoming[c][0]) for c in cols),
+                  int(deleted), None, None, _clocks_json(clocks)], deleted
+
+
+def _apply_entity(store: Store, w: Any, prep: _Prepared, mine: _Mine, result: ApplyResult) -> None:
+    """Apply the checked changes of one entity in the write transaction."""
+    name = prep.name
+    repo = store.repo(name)
+    conn = w.conn
+    rows = {r["id"]: r for r in conn.execute(
+        f'SELECT * FROM "{name}" WHERE id IN (SELECT value FROM json_each(?))',
+        (json.dumps([rid for rid, _, _ in prep.checked]),))}
+    fresh: list[tuple[str, dict[str, tuple[Any, str]]]] = []
+    for record_id, incoming, fields in prep.checked:
         row = rows.get(record_id)
         if row is None:
             fresh.append((record_id, incoming))
@@ -241,33 +289,34 @@ def _apply_entity(store: Store, w: Any, name: str, items: list[tuple[str, dict[s
             overwrote = {k: overwritten_stamps(fw[OVERWROTE]) for k, fw in fields.items() if OVERWROTE in fw}
             _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), overwrote, result)
     if fresh:
-        _insert_new(store, w, repo, fresh, result)
-    return top
+        _insert_new(store, w, repo, fresh, prep.new_rows, result)
 
 
 def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str, tuple[Any, str]]]],
-                result: ApplyResult) -> None:
+                new_rows: dict[str, tuple[tuple[str, ...], list[Any], bool]], result: ApplyResult) -> None:
     """Records this device has never seen: batched inserts with rids assigned here so
-    the search documents can be written in the same batch."""
+    the search documents can be written in the same batch. `new_rows`: their insert
+    rows as prepared before the transaction (the rest are made here)."""
     ent = repo.entity
     name = ent.name
     conn = w.conn
     next_rid = int(conn.execute(f'SELECT coalesce(max(rid), 0) FROM "{name}"').fetchone()[0]) + 1
     groups: dict[tuple[str, ...], list[list[Any]]] = {}
     docs: list[tuple[Any, ...]] = []
-    # A big batch (a first sync) leaves its search documents to the background backlog,
-    # like a bulk import: the records are findable by name at once (desktop.store.search).
+    # A big batch (a first sync) leaves its search documents to the index builder, like a
+    # bulk import: the records are findable by name at once (desktop.store.search) and by
+    # pinyin and phone once the builder's process, beside the pull, has built them.
     defer = len(fresh) >= DEFER_INDEX_MIN and repo.searchable
     backlog: list[tuple[int]] = []
+    now = w.now
     for record_id, incoming in fresh:
-        cols = tuple(k for k in incoming if k != DELETED)
-        deleted = bool(incoming.get(DELETED, (False, ""))[0])
-        clocks = {k: s for k, (_, s) in incoming.items()}
+        made = new_rows.get(record_id)
+        cols, row, deleted = made if made is not None else _new_row(ent, record_id, incoming)
         rid = next_rid
         next_rid += 1
-        groups.setdefault(cols, []).append(
-            [rid, record_id, *(_column(ent, c, incoming[c][0]) for c in cols),
-             int(deleted), w.now, w.now, _clocks_json(clocks)])
+        row[0] = rid
+        row[-3] = row[-2] = now
+        groups.setdefault(cols, []).append(row)
         if deleted:
             continue
         if defer:
@@ -286,6 +335,7 @@ def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str
         conn.executemany("INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
     if backlog:
         conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
+        result.deferred += len(backlog)
     result.applied += len(fresh)
     w.changed(name, None if len(fresh) > 1 else fresh[0][0])
 

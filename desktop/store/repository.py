@@ -146,23 +146,32 @@ class Repository:
                     progress: Callable[[int], None] | None = None) -> int:
         """Create many records fast: one transaction per chunk, batched statements.
         Every record is validated and journaled like a single create. With index=False
-        the records are found by name at once and by pinyin and phone once
-        `Store.index_backlog` has run (the app runs it when it opens, the sync engine
-        after a pull)."""
+        the records are found by name at once and by pinyin and phone once the index
+        builder has made their documents (desktop.store.indexer: the app's builder
+        process, or `Store.index_backlog`); with index=True they are searchable when
+        this returns, their documents built by the builder process beside the import
+        when there are many."""
+        from desktop.store.indexer import build_in_background
+
         total = 0
         chunk: list[dict[str, Any]] = []
+        builder = None
         with _cyclic_gc_paused():
             for values in rows:
                 chunk.append(self._validate_new(values))
                 if len(chunk) >= IMPORT_CHUNK:
                     total += self._import_chunk(chunk)
                     chunk = []
+                    if index and self.searchable:
+                        builder = build_in_background(self.store) or builder
                     if progress:
                         progress(total)
             if chunk:
                 total += self._import_chunk(chunk)
         if index:
-            self.store.index_backlog()
+            builder = build_in_background(self.store) or builder
+            if builder is not None:
+                builder.wait_idle(self.store)
         return total
 
     # ------------------------------------------------------------ internals
@@ -284,18 +293,11 @@ class Repository:
         new_doc = None if new.get(DELETED) else build_doc(self.entity.name, new)
         if old_doc == new_doc:
             return
+        # A record still waiting for the index builder now has its document from here:
+        # the builder's, read before this change, must not be written (desktop.store.indexer).
+        conn.execute("DELETE FROM search_backlog WHERE rowid = ?", (self.search_rowid(rid),))
         if old_doc is not None:
             conn.execute("DELETE FROM search_doc WHERE rowid = ?", (self.search_rowid(rid),))
         if new_doc is not None:
             conn.execute("INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
                          (self.search_rowid(rid), *new_doc))
-
-    def index_rows(self, conn: sqlite3.Connection, rids: list[int]) -> None:
-        """Build search documents for these rows as they are now (backlog drain)."""
-        marks = ", ".join("?" * len(rids))
-        docs = []
-        for row in conn.execute(f"SELECT * FROM {self._table} WHERE rid IN ({marks}) AND deleted = 0", rids):
-            doc = build_doc(self.entity.name, from_row(self.entity, row))
-            if doc is not None:
-                docs.append((self.search_rowid(row["rid"]), *doc))
-        conn.executemany("INSERT OR IGNORE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)

@@ -17,6 +17,16 @@ _PHONEISH = re.compile(r"^[\d\s+()\-.]+$")
 
 
 @dataclass(frozen=True)
+class SearchOutcome:
+    """The hits of one query, and whether every record had its search document when it
+    ran. While the index builder works (desktop.store.indexer), records without one are
+    found by name only, so pinyin, initials and phone digits may miss some."""
+
+    hits: list[SearchHit]
+    complete: bool
+
+
+@dataclass(frozen=True)
 class SearchHit:
     entity: str
     id: str
@@ -53,9 +63,15 @@ _SCORE_SQL = ("(CASE WHEN n = :q THEN 4.0 WHEN substr(n, 1, :qlen) = :q THEN 3.0
 
 def search(store: Store, text: str, *, limit: int = 20,
            entities: tuple[str, ...] = ("account", "contact")) -> list[SearchHit]:
+    return search_outcome(store, text, limit=limit, entities=entities).hits
+
+
+def search_outcome(store: Store, text: str, *, limit: int = 20,
+                   entities: tuple[str, ...] = ("account", "contact")) -> SearchOutcome:
     query = normalize_query(text)
+    complete = store.conn.execute("SELECT 1 FROM search_backlog LIMIT 1").fetchone() is None
     if not query:
-        return []
+        return SearchOutcome([], complete)
     expr = match_expression(query)
     conn = store.conn
     by_number = {store.repo(e).number: store.repo(e) for e in entities}
@@ -72,7 +88,7 @@ def search(store: Store, text: str, *, limit: int = 20,
         f"SELECT rowid, {_SCORE_SQL} AS score FROM (SELECT rowid, coalesce(name, '') AS n FROM search_doc "
         f"WHERE rowid IN ({source})) WHERE (rowid >> 40) IN ({numbers}) ORDER BY score DESC, rowid LIMIT :limit",
         params)]
-    unindexed = _unindexed_matches(store, query, by_number)
+    unindexed = [] if complete else _unindexed_matches(store, query, by_number)
     if unindexed:
         ranked = sorted(ranked + [(-_score(query, name or ""), rowid) for rowid, name in unindexed])[:limit]
     found: dict[int, Any] = {}
@@ -89,7 +105,7 @@ def search(store: Store, text: str, *, limit: int = 20,
             continue
         hits.append(SearchHit(repo.entity.name, row["id"], row[repo.entity.title_field] or "",
                               _subtitle(repo.entity.name, row), -neg_score))
-    return hits
+    return SearchOutcome(hits, complete)
 
 
 _RID_MASK = (1 << 40) - 1
@@ -98,8 +114,6 @@ _RID_MASK = (1 << 40) - 1
 def _unindexed_matches(store: Store, query: str, by_number: dict[int, Any]) -> list[tuple[int, str]]:
     """Records imported moments ago whose search documents are not built yet: a bounded
     scan by name, so a fresh import is findable at once."""
-    if store.conn.execute("SELECT 1 FROM search_backlog LIMIT 1").fetchone() is None:
-        return []
     like = "%" + query.replace("%", r"\%").replace("_", r"\_") + "%"
     out: list[tuple[int, str]] = []
     for number, repo in by_number.items():

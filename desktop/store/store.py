@@ -122,6 +122,13 @@ class Store:
 
         return search(self, text, limit=limit, entities=entities)
 
+    def search_outcome(self, text: str, limit: int = 20,
+                       entities: tuple[str, ...] = ("account", "contact")) -> Any:
+        """The hits and whether the search index was complete (desktop.store.search.SearchOutcome)."""
+        from desktop.store.search import search_outcome
+
+        return search_outcome(self, text, limit=limit, entities=entities)
+
     # ------------------------------------------------------------ sync side (see remote.py)
     def apply_remote(self, changes: Any, cursor: int | None = None) -> Any:
         from desktop.store.remote import apply_remote
@@ -144,31 +151,19 @@ class Store:
     def index_backlog(self, *, max_rows: int | None = None, chunk: int = 2000,
                       progress: Callable[[int, int], None] | None = None,
                       cancelled: Callable[[], bool] | None = None) -> int:
-        """Make bulk-imported records searchable, `chunk` rows per short transaction so
-        edits are never held up behind it. Returns how many rows were indexed."""
-        total = self.search_backlog()
-        if not total:
-            return 0
-        done = 0
-        by_number = {r.number: r for r in self._repos.values()}
-        while max_rows is None or done < max_rows:
-            if cancelled and cancelled():
-                break
-            with self.write() as w:
-                rowids = [r[0] for r in w.conn.execute(
-                    "SELECT rowid FROM search_backlog ORDER BY rowid LIMIT ?", (chunk,))]
-                if not rowids:
-                    break
-                groups: dict[int, list[int]] = {}
-                for rowid in rowids:
-                    groups.setdefault(rowid >> 40, []).append(rowid & ((1 << 40) - 1))
-                for number, rids in groups.items():
-                    by_number[number].index_rows(w.conn, rids)
-                w.conn.execute("DELETE FROM search_backlog WHERE rowid <= ?", (rowids[-1],))
-            done += len(rowids)
-            if progress:
-                progress(done, total)
-        return done
+        """Make records that arrived in bulk searchable by pinyin and phone, here and now,
+        `chunk` rows per short transaction so edits are never held up behind it
+        (desktop.store.indexer; the app and the sync engine use its worker process
+        instead). Returns how many rows were indexed."""
+        from desktop.store.indexer import drain
+
+        return drain(self, max_rows=max_rows, slice_rows=chunk, progress=progress, cancelled=cancelled)
+
+    def index_state(self) -> Any:
+        """How far the search index is (desktop.store.indexer.IndexState)."""
+        from desktop.store.indexer import index_state
+
+        return index_state(self)
 
     def wipe(self) -> None:
         """Delete every row of every table in one transaction (the schema and its

@@ -23,57 +23,88 @@ def is_cjk(text: str) -> bool:
     return bool(_CJK_RUN.fullmatch(text))
 
 
-@lru_cache(maxsize=1)
-def _tables() -> tuple[dict[str, str], set[str], dict[str, list[list[str]]]]:
-    from pypinyin.phrases_dict import phrases_dict
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    first: dict[str, str] = {}
-    poly: set[str] = set()
-    for code, readings in pinyin_dict.items():
-        ch = chr(code)
-        parts = readings.split(",")
-        first[ch] = _strip_tone(parts[0])
-        if len({_strip_tone(p) for p in parts}) > 1:
-            poly.add(ch)
-    return first, poly, phrases_dict
-
-
 @lru_cache(maxsize=4096)
 def _strip_tone(syllable: str) -> str:
     plain = "".join(c for c in unicodedata.normalize("NFKD", syllable) if not unicodedata.combining(c))
     return plain.replace("ü", "v").lower()
 
 
-def pinyin_syllables(text: str) -> list[str]:
-    """Toneless pinyin per character (non-Chinese characters pass through lowercased).
+class _Readings:
+    """Per-character reading tables, built once per process (about 0.2 s) from pypinyin's
+    data, so a name's pinyin is a `str.translate` instead of a lookup per character.
 
     A character with several readings takes the reading of a two-character phrase it is
-    part of (银行 -> yin hang, 重庆 -> chong qing) when the phrase dictionary knows one;
-    this is a table lookup, about 100x faster than pypinyin's full segmentation, which
-    matters when a million names are imported.
-    """
-    first, poly, phrases = _tables()
-    out: list[str] = []
-    for i, ch in enumerate(text):
-        syl = first.get(ch)
+    part of (银行 -> yin hang, 重庆 -> chong qing) when the phrase dictionary knows one:
+    `left`/`right` hold, per such phrase, the reading of its first/second character."""
+
+    def __init__(self) -> None:
+        from pypinyin.phrases_dict import phrases_dict
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        first: dict[str, str] = {}
+        poly: set[str] = set()
+        for code, readings in pinyin_dict.items():
+            ch = chr(code)
+            parts = readings.split(",")
+            first[ch] = _strip_tone(parts[0])
+            if len({_strip_tone(p) for p in parts}) > 1:
+                poly.add(ch)
+        self.first = first
+        self.poly = frozenset(poly)
+        self.left: dict[str, str] = {}
+        self.right: dict[str, str] = {}
+        for phrase, reading in phrases_dict.items():
+            if len(phrase) == 2 and reading and (phrase[0] in poly or phrase[1] in poly):
+                self.left[phrase] = _strip_tone(reading[0][0])
+                self.right[phrase] = _strip_tone(reading[1][0])
+        # Pairs in which a character does not read as its first reading: a name without
+        # any of them reads character by character.
+        self.changing = frozenset(
+            [p for p, syl in self.left.items() if p[0] in poly and syl != first[p[0]]]
+            + [p for p, syl in self.right.items() if p[1] in poly and syl != first[p[1]]])
+        # Only the characters search indexes (is_cjk); others are removed before translating.
+        self.full_table = {ord(ch): syl for ch, syl in first.items() if is_cjk(ch)}
+        self.initial_table = {ord(ch): syl[:1] for ch, syl in first.items() if is_cjk(ch)}
+
+    def syllable(self, text: str, i: int) -> str:
+        ch = text[i]
+        syl = self.first.get(ch)
         if syl is None:
-            out.append(ch.lower())
-            continue
-        if ch in poly:
-            for start in (i - 1, i):
-                pair = text[start:start + 2] if start >= 0 else ""
-                reading = phrases.get(pair) if len(pair) == 2 else None
-                if reading:
-                    syl = _strip_tone(reading[i - start][0])
-                    break
-        out.append(syl)
-    return out
+            return ch.lower()
+        if ch in self.poly:
+            if i > 0:
+                reading = self.right.get(text[i - 1:i + 1])
+                if reading is not None:
+                    return reading
+            if i + 1 < len(text):
+                reading = self.left.get(text[i:i + 2])
+                if reading is not None:
+                    return reading
+        return syl
+
+
+@lru_cache(maxsize=1)
+def _readings() -> _Readings:
+    return _Readings()
+
+
+def pinyin_syllables(text: str) -> list[str]:
+    """Toneless pinyin per character (non-Chinese characters pass through lowercased),
+    each polyphonic character read in its two-character phrase where one is known."""
+    r = _readings()
+    return [r.syllable(text, i) for i in range(len(text))]
 
 
 def pinyin_keys(text: str) -> tuple[str, str]:
     """(full pinyin, initials) of the Chinese characters of `text`, both without spaces."""
-    syllables = [s for s, ch in zip(pinyin_syllables(text), text, strict=True) if is_cjk(ch)]
+    r = _readings()
+    runs = _CJK_RUN.findall(text)
+    # Most names: no pair that changes a reading, so two table translations (no Python
+    # bytecode per character; phrases are only ever CJK, so pairs never span a run).
+    if all(r.changing.isdisjoint(map(str.__add__, run, run[1:])) for run in runs):
+        cjk = "".join(runs)
+        return cjk.translate(r.full_table), cjk.translate(r.initial_table)
+    syllables = [r.syllable(text, i) for i, ch in enumerate(text) if is_cjk(ch)]
     return "".join(syllables), "".join(s[0] for s in syllables if s)
 
 
@@ -100,6 +131,13 @@ def phone_digits(phones: Iterable[str]) -> list[str]:
 
 def normalize_query(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+# The fields a record's search document is built from (build_doc), per searched entity.
+DOC_FIELDS: dict[str, tuple[str, ...]] = {
+    "account": ("name", "phone", "uscc"),
+    "contact": ("name", "phones", "email", "wechat"),
+}
 
 
 def build_doc(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str] | None:

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from desktop.errors import Cancelled, FieldCRMError, StoreError
-from desktop.store import Changes, Store
+from desktop.store import Changes, Store, indexer
 from desktop.store.remote import CURSOR_KEY
 from desktop.sync import blobs
 from desktop.sync.auth import META_LAST_FRESH, Account, load_account, wipe_profile
@@ -59,9 +59,6 @@ WATCH_SLICE_S = 0.2
 BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round trips
 BULK_PUSH_BATCH = 2000  # batch size for a backlog, while each push answers quickly
 SLOW_PUSH_S = 3.0  # a push slower than this (a poor link): back to the normal batch size
-# Search documents the live loop builds per pass for records a big pull left in the search
-# backlog (desktop.store.remote); the rest in the next pass, so edits keep flowing.
-INDEX_SLICE = 20_000
 WAITING = (State.OFFLINE, State.NOT_ANSWERING)  # no server to talk to: edits wait
 FRESH_PERSIST_S = 10.0
 
@@ -158,9 +155,11 @@ class SyncEngine:
 
     # ------------------------------------------------------------ one round
     def sync_once(self, cancel: threading.Event | None = None, *,
-                  index_limit: int | None = None) -> SyncReport:
-        """Push everything pending, then pull until current, then make what a big pull
-        brought searchable by pinyin and phone (all of it, or `index_limit` records).
+                  wait_for_index: bool = True) -> SyncReport:
+        """Push everything pending, then pull until current. What a big pull brings is
+        made searchable by pinyin and phone beside it, by the index builder's process
+        (desktop.store.indexer), poked as each page lands; `wait_for_index`: return only
+        once that is done (the CLI; the live loop does not wait).
         Raises OfflineError, ServerBusyError, SignedOutError, WipeRequired (after
         wiping), Cancelled."""
         store = self._store()
@@ -178,7 +177,9 @@ class SyncEngine:
             if self._blobs_wanted:
                 report.blobs = blobs.download_missing(client, store, blobs.missing_in_store(store))
                 self._blobs_wanted = False
-            store.index_backlog(max_rows=index_limit, cancelled=cancel.is_set if cancel else None)
+            builder = indexer.build_in_background(store)  # also what an import left behind
+            if wait_for_index and builder is not None:
+                builder.wait_idle(store, cancelled=cancel.is_set if cancel else None)
         except WipeRequired:
             self._wipe(store)
             raise
@@ -281,6 +282,8 @@ class SyncEngine:
                     total = int(page["total_estimate"])
                 if changes or next_cursor != cursor:
                     res = store.apply_remote(changes, next_cursor)
+                    if res.deferred:
+                        indexer.build_in_background(store)
                     report.applied += res.applied
                     report.conflicts += res.conflicts
                     report.skipped.extend(res.skipped)
@@ -312,10 +315,7 @@ class SyncEngine:
                 self._requested = False
                 wait_s = self.fallback_poll_s
                 try:
-                    self.sync_once(cancel=stop, index_limit=INDEX_SLICE)
-                    if self._store().search_backlog():
-                        self._requested = True  # more to index: another pass at once
-                        self._wake.set()
+                    self.sync_once(cancel=stop, wait_for_index=False)
                     attempt = 0
                     self._ensure_events()
                     wait_s = self.live_poll_s if self.status().live else self.fallback_poll_s
@@ -445,6 +445,7 @@ class SyncEngine:
         log.warning("the server ended this device's access: wiping the local profile")
         account = self._account or load_account(store)
         self._local.store = None
+        indexer.close_worker(self.profile)  # its connection must not outlive the files
         wipe_profile(self.profile, account, store)
         with self._client_lock:
             if self._client is not None:

@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from desktop.errors import Cancelled
-from desktop.store import Store
+from desktop.store import Store, indexer
 from desktop.sync import engine as engine_module
 from desktop.sync.engine import SyncEngine
 from desktop.sync.status import Progress, State, SyncStatus
@@ -160,7 +160,7 @@ def test_first_sync_of_a_big_book_shows_progress_cancels_and_resumes(server: Ser
         assert st.search_backlog() == 0 and len(st.search("kehu")) == 20
 
 
-def test_the_live_engine_indexes_a_big_pull_a_slice_per_pass(
+def test_the_live_engine_leaves_a_big_pull_to_the_index_builder_process(
         server: Server, devices: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     server.user("alice")
     a, b = devices("a"), devices("b")
@@ -168,21 +168,45 @@ def test_the_live_engine_indexes_a_big_pull_a_slice_per_pass(
     b.login("alice")
     a.repo("account").import_many({"name": f"客户{i:05d}", "phone": f"139 1000 {i:04d}"} for i in range(2500))
     a.sync()
-    monkeypatch.setattr(engine_module, "INDEX_SLICE", 600)
-    indexed: list[int] = []
+    monkeypatch.setattr(indexer, "INLINE_MAX", 100)
+    here: list[int] = []  # documents built in this process (the engine's thread)
+    real = indexer.drain_slice
+
+    def counting(store: Store, limit: int = indexer.SLICE) -> tuple[int, int]:
+        here.append(real(store, limit)[0])
+        return here[-1], 0
+
+    monkeypatch.setattr(indexer, "drain_slice", counting)
     eng = SyncEngine(b.profile)
-    real = Store.index_backlog
-
-    def counting(store: Store, **kw: Any) -> int:
-        indexed.append(real(store, **kw))
-        return indexed[-1]
-
-    monkeypatch.setattr(Store, "index_backlog", counting)
     eng.start()
     try:
-        wait_for(lambda: b.store.search_backlog() == 0 and b.repo("account").count() == 2500, 10.0)
+        wait_for(lambda: b.store.search_backlog() == 0 and b.repo("account").count() == 2500, 20.0)
     finally:
         eng.stop()
         eng.close()
-    assert sum(indexed) == 2500 and max(indexed) <= 600 + 2000  # in slices, not all at once
+    assert sum(here) == 0 and indexer.worker_for(b.profile).pid is not None  # built beside it
     assert [h.title for h in b.store.search("139 1000 2499")] == ["客户02499"]  # phone digits: built index only
+
+
+def test_a_first_sync_is_found_by_pinyin_initials_and_phone_once_the_builder_is_done(
+        server: Server, devices: Any) -> None:
+    server.user("alice")
+    a, b = devices("a"), devices("b")
+    a.login("alice")
+    b.login("alice")
+    a.repo("account").import_many({"name": f"重庆银行第{i:04d}支行", "phone": f"+86 138 {i:04d} 5678"}
+                                  for i in range(6000))
+    a.sync()
+    eng = SyncEngine(b.profile, live=False)
+    report = eng.sync_once(wait_for_index=False)  # landed: listed and found by name at once
+    eng.close()
+    assert report.pulled == 6000 and b.repo("account").count() == 6000
+    assert [h.title for h in b.store.search("第5999")] == ["重庆银行第5999支行"]
+    builder = indexer.worker_for(b.profile)
+    assert builder.wait_idle(b.store, timeout=60)
+    assert builder.pid is not None  # built by the builder process, beside the pull
+    assert b.store.search_outcome("cqyh").complete
+    assert len(b.store.search("chongqingyinhang", limit=40)) == 40  # 重 chong, 行 hang: in their phrases
+    assert len(b.store.search("cqyh", limit=40)) == 40
+    assert [h.title for h in b.store.search("138 5999 5678")] == ["重庆银行第5999支行"]
+    assert b.store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 6000

@@ -274,6 +274,9 @@ class AppContext(QObject):
         if self.worker.isRunning():
             self.worker.jobs.put(None)
             self.worker.wait(timeout_ms)
+        from desktop.store.indexer import close_worker
+
+        close_worker(self.profile)  # what it did not build, the next start builds
 
     # ------------------------------------------------------------ translation
     @property
@@ -371,12 +374,13 @@ class AppContext(QObject):
         self.store_ready.emit()
         self._index_leftovers()
 
-    def _index_leftovers(self, indexed: object = None) -> None:
-        """Records an interrupted bulk import left without search documents (findable by
-        name only): indexed a slice at a time, between the UI's own store work."""
-        if indexed != 0 and not self._closed:
-            self.run(lambda store: store.index_backlog(max_rows=2000),
-                     on_done=self._index_leftovers)
+    def _index_leftovers(self) -> None:
+        """Records an interrupted bulk import or sync left without search documents
+        (findable by name only) go to the index builder's process (desktop.store.indexer)."""
+        if not self._closed:
+            from desktop.store.indexer import build_in_background
+
+            self.run(lambda store: build_in_background(store) and None, on_done=lambda _r: None)
 
     @Slot(object)
     def _on_open_failed(self, exc: BaseException) -> None:

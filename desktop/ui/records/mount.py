@@ -36,6 +36,7 @@ from desktop.ui.common.context import AppContext, OpHandle, OpProgress
 from desktop.ui.common.window import MainWindow
 from desktop.ui.records.account_page import AccountPage
 from desktop.ui.records.deal_board import DealBoard
+from desktop.ui.records.index_progress import IndexProgress
 from desktop.ui.records.record_dialog import RecordDialog
 from desktop.ui.records.record_list import RecordListView
 from desktop.ui.records.search_panel import SearchPanel
@@ -79,6 +80,7 @@ class RecordsUi(QObject):
         self._undo_timer = QTimer(self, singleShot=True, interval=UNDO_SHOW_MS)
         self._undo_timer.timeout.connect(self.undo_button.hide)
         window.records_ui = self
+        self.index_progress = IndexProgress(window)  # "Preparing pinyin search: 62%"
         self.build()
         window.built.connect(self.build)
         if not window.isVisible():  # the window opens with the search box focused

@@ -14,10 +14,14 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QListWidgetItem
 
 from desktop.ui.common.context import AppContext
+from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.widgets import ElidingList
 
 if TYPE_CHECKING:
     from desktop.store import SearchHit
+
+INCOMPLETE = "Search is still being prepared: results may be incomplete."
+register_catalog({INCOMPLETE: "搜索仍在准备中：结果可能不完整。"})
 
 SEARCH_DELAY_MS = 150
 SEARCH_LIMIT = 30
@@ -44,6 +48,7 @@ class SearchPanel(QObject):
         self.generation = 0
         self.shown_query = ""
         self.hits: list[SearchHit] = []
+        self.complete = True  # was the search index complete for the results shown
         self.timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self.timer.timeout.connect(self.run_query)
         self.box.textChanged.connect(self._typed)
@@ -73,19 +78,20 @@ class SearchPanel(QObject):
         if not text:
             return
         gen = self.generation
-        self.ctx.run(lambda store: store.search(text, limit=SEARCH_LIMIT),
-                     on_done=lambda hits: self._show(gen, text, hits),
+        self.ctx.run(lambda store: store.search_outcome(text, limit=SEARCH_LIMIT),
+                     on_done=lambda outcome: self._show(gen, text, outcome.hits, outcome.complete),
                      on_error=lambda exc: self._failed(gen, exc))
 
     def _failed(self, gen: int, exc: BaseException) -> None:
         if gen == self.generation:
             self.ctx.show_error(exc)
 
-    def _show(self, gen: int, text: str, hits: list[SearchHit]) -> None:
+    def _show(self, gen: int, text: str, hits: list[SearchHit], complete: bool = True) -> None:
         if gen != self.generation:
             return  # stale: the rep has typed since
         self.hits = hits
         self.shown_query = text
+        self.complete = complete
         self.results.clear()
         for hit in hits:
             kind = self.ctx.tr("Account") if hit.entity == "account" else self.ctx.tr("Contact")
@@ -97,6 +103,10 @@ class SearchPanel(QObject):
         if not hits:
             item = QListWidgetItem(
                 self.ctx.tr("No account or contact matches “{text}”.", text=text))
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.results.addItem(item)
+        if not complete:  # records still waiting for the index builder: by name only
+            item = QListWidgetItem(self.ctx.tr(INCOMPLETE))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(item)
         row = max(self.results.sizeHintForRow(0), 18)

@@ -1,0 +1,326 @@
+"""The one search-index builder: records that arrive many at once (a first sync, the pull
+after a long offline spell, an import, demo data) become searchable by pinyin, initials
+and phone digits here, beside the work that brought them instead of after it.
+
+Every bulk path commits its rows and their search rowids (`search_backlog`) in one
+transaction (Repository.import_many, desktop.store.remote). Until their documents exist
+the rows are listed and found by any part of the name (desktop.store.search scans the
+backlog). `drain_slice` turns a slice of the backlog into search documents:
+
+1. read the slice's rows in one read snapshot and build their documents: no write lock
+   is held, so the pull or an edit is never kept waiting for the Python work;
+2. in one short write transaction, remove exactly those entries from the backlog
+   (`DELETE ... RETURNING`) and insert the documents of the entries it removed.
+
+So a crash or a kill -9 anywhere loses nothing and builds nothing twice: an entry
+leaves the backlog in the transaction that writes its document. An edit that rebuilt a
+record's document in the meantime took the entry out of the backlog
+(Repository._reindex), so the builder's older document is dropped, never written.
+
+`IndexWorker` runs the drain in a separate process (`python -m desktop.store.indexer
+PROFILE`), the machine's second core (building a document is Python work and would
+share the GIL with the pull), woken by `poke()`.
+`index_state` tells the UI and the search how far it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from desktop.schema import FieldType
+from desktop.store.textindex import DOC_FIELDS, build_doc
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
+
+log = logging.getLogger(__name__)
+
+SLICE = 2000  # documents per write transaction: about 0.1 s of the write lock
+WORKER_SLICE = 1000  # smaller in the worker: a pull waiting for the lock waits less
+INLINE_MAX = 2000  # a backlog this small is built at once in the caller, no process
+DONE_KEY = "index_built"  # meta: documents built since the backlog was last empty
+IDLE_POLL_S = 1.0  # a worker with nothing to do looks again this often (or when poked)
+_RID_MASK = (1 << 40) - 1
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """How far the builder is: `remaining` records wait for their search documents,
+    `built` were built since the backlog was last empty."""
+
+    remaining: int
+    built: int
+
+    @property
+    def complete(self) -> bool:
+        return self.remaining == 0
+
+    @property
+    def percent(self) -> int:
+        if self.complete:
+            return 100
+        return min(99, self.built * 100 // (self.built + self.remaining))
+
+
+def index_state(store: Store) -> IndexState:
+    remaining = store.search_backlog()
+    built = int(store.meta_get(DONE_KEY) or 0) if remaining else 0
+    return IndexState(remaining, built)
+
+
+def drain_slice(store: Store, limit: int = SLICE) -> tuple[int, int]:
+    """Build the documents of up to `limit` backlog entries (oldest first). Returns
+    (entries taken from the backlog, documents built); (0, 0) when it is empty."""
+    conn = store.conn
+    by_number = {r.number: r for r in store.repos.values()}
+    docs: list[tuple[Any, ...]] = []
+    conn.execute("BEGIN")  # a read snapshot: the entries and their rows agree
+    try:
+        rowids = [r[0] for r in conn.execute(
+            "SELECT rowid FROM search_backlog ORDER BY rowid LIMIT ?", (limit,))]
+        groups: dict[int, list[int]] = {}
+        for rowid in rowids:
+            groups.setdefault(rowid >> 40, []).append(rowid & _RID_MASK)
+        for number, rids in groups.items():
+            repo = by_number.get(number)
+            if repo is None or not repo.searchable:
+                continue
+            docs.extend(_build(conn, repo, rids))
+    finally:
+        conn.execute("COMMIT")
+    if not rowids:
+        if store.meta_get(DONE_KEY) not in (None, "0"):
+            store.meta_set(DONE_KEY, "0")
+        return 0, 0
+    with store.write() as w:
+        taken = {r[0] for r in w.conn.execute(
+            "DELETE FROM search_backlog WHERE rowid IN (SELECT value FROM json_each(?)) RETURNING rowid",
+            (orjson.dumps(rowids).decode(),))}
+        mine = [d for d in docs if d[0] in taken]
+        w.conn.executemany("INSERT OR IGNORE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", mine)
+        w.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+            (DONE_KEY, len(taken)))
+    return len(taken), len(mine)
+
+
+def _build(conn: Any, repo: Any, rids: list[int]) -> list[tuple[Any, ...]]:
+    """(search rowid, name, terms, bi) of the live rows among `rids`."""
+    name = repo.entity.name
+    fields = DOC_FIELDS[name]
+    cols = ", ".join(f'"{f}"' for f in fields)
+    lists = [i for i, f in enumerate(fields) if repo.entity.field(f).type is FieldType.LIST]
+    out: list[tuple[Any, ...]] = []
+    base = repo.number << 40
+    for row in conn.execute(f'SELECT rid, {cols} FROM "{name}" WHERE rid IN '
+                            "(SELECT value FROM json_each(?)) AND deleted = 0",
+                            (orjson.dumps(rids).decode(),)):
+        values = dict(zip(fields, row[1:], strict=True))
+        for i in lists:
+            if row[i + 1] is not None:
+                values[fields[i]] = orjson.loads(row[i + 1])
+        doc = build_doc(name, values)
+        if doc is not None:
+            out.append((base | row[0], *doc))
+    return out
+
+
+def drain(store: Store, *, max_rows: int | None = None, slice_rows: int = SLICE,
+          progress: Callable[[int, int], None] | None = None,
+          cancelled: Callable[[], bool] | None = None) -> int:
+    """Drain the backlog in this thread (all of it, or about `max_rows`). Returns how
+    many entries it took."""
+    done = 0
+    total = store.search_backlog()
+    while max_rows is None or done < max_rows:
+        if cancelled is not None and cancelled():
+            break
+        taken, _built = drain_slice(store, slice_rows if max_rows is None else min(slice_rows, max_rows - done))
+        if not taken:
+            break
+        done += taken
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+# ------------------------------------------------------------ the worker process
+def worker_main(profile: str) -> int:
+    """The builder process: drain, then sleep until poked ("go" on stdin); exits on
+    "stop" or when stdin closes (the app quit or was killed)."""
+    from desktop.errors import StoreBusyError
+    from desktop.store.store import Store
+
+    poked = threading.Event()
+    ended = threading.Event()
+
+    def listen() -> None:  # a thread: reading a pipe with a timeout is not portable
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                break
+            poked.set()
+        ended.set()
+        poked.set()
+
+    threading.Thread(target=listen, name="index-commands", daemon=True).start()
+    store = Store.open(Path(profile), refetchable=True)  # lost on power cut = rebuilt
+    try:
+        while not ended.is_set():
+            try:
+                taken, _ = drain_slice(store, WORKER_SLICE)
+            except StoreBusyError:  # a long write elsewhere (an import chunk): try again
+                continue
+            if not taken:
+                poked.wait(IDLE_POLL_S)
+                poked.clear()
+    finally:
+        store.close()
+    return 0
+
+
+def worker_command(profile: Path) -> list[str]:
+    """How to start the builder: this interpreter on this module, or in a frozen build
+    the app itself (desktop.cli hands `--index-builder` to `worker_main`)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--index-builder", str(profile)]
+    return [sys.executable, "-m", "desktop.store.indexer", str(profile)]
+
+
+class IndexWorker:
+    """One builder process per profile, started on first `poke()`.
+
+        worker = IndexWorker(profile); worker.poke()    # new entries in the backlog
+        worker.wait_idle(store)                         # until the backlog is empty
+        worker.close()
+
+    A plain child process with a command pipe on its stdin (not multiprocessing: its
+    spawn machinery, a resource tracker process and inherited state, is more than a
+    builder that only needs the profile's path)."""
+
+    def __init__(self, profile: Path) -> None:
+        self.profile = Path(profile)
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else int(self._proc.pid)
+
+    def poke(self) -> None:
+        """Entries were added to the backlog: build them (starting the process if needed)."""
+        with self._lock:
+            if not self.running:
+                self._start()
+            assert self._proc is not None and self._proc.stdin is not None
+            try:
+                self._proc.stdin.write("go\n")
+                self._proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                self._start()
+
+    def _start(self) -> None:
+        root = Path(__file__).resolve().parents[2]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+        self._proc = subprocess.Popen(worker_command(self.profile), stdin=subprocess.PIPE, text=True,
+                                      env=env, cwd=str(root) if not getattr(sys, "frozen", False) else None)
+
+    def wait_idle(self, store: Store, timeout: float | None = None, poll_s: float = 0.02,
+                  cancelled: Callable[[], bool] | None = None) -> bool:
+        """Wait until the backlog is empty (built by the worker, or in this thread if
+        the worker died). Returns False on timeout or when `cancelled()`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while _has_backlog(store):
+            if cancelled is not None and cancelled():
+                return False
+            if not self.running:
+                drain(store)
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(poll_s)
+        return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is None:
+                return
+            if proc.stdin is not None:
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    proc.stdin.write("stop\n")
+                    proc.stdin.close()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                proc.wait(timeout)
+
+
+_workers: dict[Path, IndexWorker] = {}
+_workers_lock = threading.Lock()
+
+
+def worker_for(profile: Path) -> IndexWorker:
+    """The process's one builder for this profile."""
+    key = Path(profile).resolve()
+    with _workers_lock:
+        worker = _workers.get(key)
+        if worker is None:
+            worker = _workers[key] = IndexWorker(key)
+        return worker
+
+
+def build_in_background(store: Store) -> IndexWorker | None:
+    """Hand the backlog to the profile's builder process, or build a small one at once
+    here (starting a process costs more than a few thousand documents). Returns the
+    worker that is building, or None when nothing is left."""
+    remaining = store.search_backlog()
+    if not remaining:
+        return None
+    worker = worker_for(store.profile)
+    if remaining <= INLINE_MAX and not worker.running:
+        drain(store)
+        return None
+    worker.poke()
+    return worker
+
+
+def close_worker(profile: Path) -> None:
+    with _workers_lock:
+        worker = _workers.pop(Path(profile).resolve(), None)
+    if worker is not None:
+        worker.close()
+
+
+def close_workers() -> None:
+    with _workers_lock:
+        workers = list(_workers.values())
+        _workers.clear()
+    for w in workers:
+        w.close()
+
+
+def _has_backlog(store: Store) -> bool:
+    return store.conn.execute("SELECT 1 FROM search_backlog LIMIT 1").fetchone() is not None
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main(sys.argv[1]))

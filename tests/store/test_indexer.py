@@ -1,0 +1,115 @@
+"""The one search-index builder (desktop.store.indexer): records that arrive in bulk
+become findable by pinyin, initials and phone digits; a search meanwhile says it may be
+incomplete; a kill -9 mid-build resumes where it stopped and builds nothing twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.store import Store, indexer
+
+N = 6000  # above INLINE_MAX: the builder's own process does the work
+
+
+def _rows(n: int) -> Any:
+    return ({"name": f"杭州银行第{i:05d}分理处", "phone": f"+86 139 {i % 10000:04d} {i // 10000:04d}"} for i in range(n))
+
+
+def _fts_ok(store: Store) -> None:
+    # FTS5's own check that its index holds exactly the documents of search_doc (a
+    # document indexed twice, or one missing from the index, fails it).
+    store.conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_an_import_is_found_by_pinyin_initials_and_phone_once_the_builder_is_done(store: Store) -> None:
+    n = store.repo("account").import_many(_rows(N))
+    assert n == N and store.search_backlog() == 0
+    assert indexer.worker_for(store.profile).pid is not None  # built by the builder process
+    assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == N
+    assert [h.title for h in store.search("杭州银行第04321")] == ["杭州银行第04321分理处"]
+    assert len(store.search("hangzhouyinhang", limit=50)) == 50  # 银行: yin hang, not yin xing
+    assert len(store.search("hzyh", limit=50)) == 50
+    assert [h.title for h in store.search("139 4321")] == ["杭州银行第04321分理处"]
+    outcome = store.search_outcome("hzyh")
+    assert outcome.complete and store.index_state().complete
+    _fts_ok(store)
+
+
+def test_a_search_while_the_index_is_built_returns_what_is_indexed_and_says_so(store: Store) -> None:
+    store.repo("account").import_many(_rows(5000), index=False)
+    assert store.index_backlog(max_rows=3100) >= 3100
+    state = store.index_state()
+    assert not state.complete and state.remaining == 5000 - state.built and state.percent == state.built * 100 // 5000
+    by_phone = store.search_outcome("139 4999")  # record 4999 has no document yet
+    assert not by_phone.complete and by_phone.hits == []
+    by_phone = store.search_outcome("139 0042")
+    assert [h.title for h in by_phone.hits] == ["杭州银行第00042分理处"] and not by_phone.complete
+    by_name = store.search_outcome("第04999")  # any part of the name: found before its document
+    assert [h.title for h in by_name.hits] == ["杭州银行第04999分理处"] and not by_name.complete
+    store.index_backlog()
+    done = store.search_outcome("139 4999")
+    assert done.complete and [h.title for h in done.hits] == ["杭州银行第04999分理处"]
+    assert store.index_state() == indexer.IndexState(0, 0)
+
+
+def test_an_edit_while_the_builder_reads_wins_over_the_builders_older_document(
+        store: Store, profile: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = store.repo("account")
+    repo.import_many(({"name": f"旧名{i}"} for i in range(3)), index=False)
+    renamed, deleted, kept = (r["id"] for r in repo.iter_all())
+    real = indexer._build
+
+    def build_then_edit(conn: Any, rp: Any, rids: list[int]) -> list[tuple[Any, ...]]:
+        docs = real(conn, rp, rids)  # read before the edits below
+        with Store.open(profile) as other:
+            other.repo("account").update(renamed, {"name": "重庆新名"})
+            other.repo("account").delete(deleted)
+        return docs
+
+    monkeypatch.setattr(indexer, "_build", build_then_edit)
+    assert indexer.drain_slice(store) == (1, 1)  # only `kept` was still the builder's to write
+    assert [h.id for h in store.search("chongqing")] == [renamed]
+    assert store.search("旧名") and [h.id for h in store.search("旧名")] == [kept]
+    assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 2
+    _fts_ok(store)
+
+
+def test_kill_9_mid_build_then_restart_every_record_indexed_once(profile: Path) -> None:
+    total = 40_000
+    with Store.open(profile) as store:
+        store.repo("account").import_many(_rows(total), index=False)
+    worker = indexer.IndexWorker(profile)
+    worker.poke()
+    with Store.open(profile) as store:
+        deadline = time.monotonic() + 60
+        while store.search_backlog() > total * 0.7 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        pid = worker.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # mid-build: between or inside its transactions
+        assert worker._proc is not None
+        worker._proc.wait(10)
+        left = store.search_backlog()
+        built_before = store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
+        assert 0 < left < total and built_before + left == total  # nothing lost, nothing half-done
+        _fts_ok(store)
+    worker.close()
+    with Store.open(profile) as store:  # the restart
+        built_after = 0
+        while True:
+            taken, built = indexer.drain_slice(store)
+            if not taken:
+                break
+            built_after += built
+        assert built_after == left  # resumed where it stopped: nothing built twice
+        assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == total
+        assert store.search_backlog() == 0
+        _fts_ok(store)
+        assert [h.title for h in store.search("139 0007 0003")] == ["杭州银行第30007分理处"]
+        assert len(store.search("hangdifenlichu", limit=100)) == 100  # 分理处 in every name
