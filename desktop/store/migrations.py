@@ -139,4 +139,31 @@ def m005_drop_unused_account_indexes(db: Database) -> None:
     db.execute('DROP INDEX IF EXISTS "account_ix2"')
 
 
+@migrations()
+def m008_dedupe_keys(db: Database) -> None:
+    # The duplicate check's index (desktop.dedupe.index): blocking keys (brand, its first
+    # and last characters, phone, credit code, email, a contact's name in its account)
+    # -> search rowid, and the parsed company name per account. A record is queued in
+    # dedupe_dirty in the same transaction as the write that changes what the keys are
+    # made of: its search document (name, phones, credit code, email) or a contact's
+    # account. The keys are built from the queue before every check, outside the write,
+    # so neither an edit nor a bulk import pays for parsing names.
+    db.execute("CREATE TABLE IF NOT EXISTS dedupe_dirty (rowid INTEGER PRIMARY KEY)")
+    db.execute("""CREATE TABLE IF NOT EXISTS dedupe_key (
+        key TEXT NOT NULL, rowid INTEGER NOT NULL, PRIMARY KEY (key, rowid)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX IF NOT EXISTS dedupe_key_rowid ON dedupe_key(rowid)")
+    db.execute("""CREATE TABLE IF NOT EXISTS dedupe_doc (
+        rowid INTEGER PRIMARY KEY, core TEXT, words TEXT, places TEXT, branch TEXT,
+        legal TEXT, uscc TEXT, alt_core TEXT, alt_words TEXT, alt_places TEXT)""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS dedupe_doc_ai AFTER INSERT ON search_doc BEGIN
+        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (new.rowid); END""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS dedupe_doc_ad AFTER DELETE ON search_doc BEGIN
+        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (old.rowid); END""")
+    contact = list(ENTITIES).index("contact") + 1  # Repository.number: search rowid high bits
+    db.execute(f"""CREATE TRIGGER IF NOT EXISTS dedupe_contact_account AFTER UPDATE OF account_id
+        ON contact BEGIN
+        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (({contact} << 40) | new.rid); END""")
+    db.execute("INSERT OR IGNORE INTO dedupe_dirty (rowid) SELECT rowid FROM search_doc")
+
+
 KNOWN = {m.name for m in migrations._migrations}
