@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -93,10 +94,23 @@ def probe(entity: str, values: Mapping[str, Any]) -> Probe:
 def company_name_score(a: NameParts, b: NameParts, *, codes_differ: bool = False) -> float:
     """0-100: how alike two company names are, by brand, with the vetoes applied; the
     best of their readings (NameParts.alt)."""
-    return max(_reading_score(x, y, codes_differ) for x in a.readings() for y in b.readings())
+    score = _reading_score(a, b, codes_differ)
+    # The other reading (a place kept as part of the brand) counts only when it makes
+    # the two brands the same: 深圳宁德时代 / 宁德时代, not 武汉迪摩 / 北京迪摩 (a place
+    # kept in one brand must not turn two cities into a typo).
+    for x in a.readings():
+        for y in b.readings():
+            if (x is not a or y is not b) and x.core == y.core:
+                score = max(score, _reading_score(x, y, codes_differ))
+    return score
 
 
-def _brand_score(a: NameParts, b: NameParts) -> float:
+@lru_cache(maxsize=100_000)
+def _pinyin(text: str) -> list[str]:
+    return pinyin_syllables(text)
+
+
+def brand_score(a: NameParts, b: NameParts) -> float:
     """Brands alike by rapidfuzz's ratio, except where the difference is a whole other
     word: Orion / Horizon Electronics (a first word more than one edit apart), 腾讯 /
     腾达 (a character replaced by one that sounds different; 腾迅, a homophone picked
@@ -112,7 +126,7 @@ def _brand_score(a: NameParts, b: NameParts) -> float:
             return min(score, _OTHER_BRAND)
         return max(score, fuzz.ratio(a.core + _EN_NAME_REST, b.core + _EN_NAME_REST))
     if len(a.core) == len(b.core):
-        pa, pb = pinyin_syllables(a.core), pinyin_syllables(b.core)
+        pa, pb = _pinyin(a.core), _pinyin(b.core)
         differ = [i for i, (x, y) in enumerate(zip(a.core, b.core, strict=True)) if x != y]
         if all(pa[i] == pb[i] for i in differ):
             return max(score, _HOMOPHONE_TYPO - len(differ) + 1)
@@ -123,7 +137,7 @@ def _brand_score(a: NameParts, b: NameParts) -> float:
 def _reading_score(a: NameParts, b: NameParts, codes_differ: bool) -> float:
     if not a.core or not b.core:
         return 0.0
-    score = _brand_score(a, b)
+    score = brand_score(a, b)
     if a.legal and b.legal and a.legal != b.legal:
         score -= _WEAK_DIFFERENCE
     if (a.branch is None) != (b.branch is None) or (

@@ -11,14 +11,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from desktop.dedupe import index
-from desktop.dedupe.match import (
-    DEFAULT_THRESHOLD,
-    ENTITIES,
-    REASONS,
-    company_name_score,
-    compare,
-    probe,
-)
+from desktop.dedupe.match import DEFAULT_THRESHOLD, ENTITIES, REASONS, brand_score, compare, probe
+from desktop.dedupe.names import NameParts
 from desktop.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -97,26 +91,6 @@ def check(store: Store, entity: str, values: Mapping[str, Any], *,
     return found[:limit]
 
 
-Signature = tuple[str, str | None, str | None]  # places, places of the other reading, branch
-
-
-def _places(text: str | None) -> set[str]:
-    return set(filter(None, (text or "").split(",")))
-
-
-def _signature_compatible(a: Signature, b: Signature) -> bool:
-    """Could any reading of the two names pass the place and branch vetoes of
-    match.company_name_score? Decided once per group of records, not per pair."""
-    if a[2] != b[2]:
-        return False
-    for pa in {a[0], a[1] if a[1] is not None else a[0]}:
-        for pb in {b[0], b[1] if b[1] is not None else b[0]}:
-            sa, sb = _places(pa), _places(pb)
-            if not sa or not sb or sa & sb:
-                return True
-    return False
-
-
 class _PairBook:
     """Pairs found so far: (rowid, rowid) -> [name score, reasons]."""
 
@@ -130,42 +104,82 @@ class _PairBook:
         if reason == "name":
             entry[0] = max(entry[0], score)
 
+    def named(self, x: int, y: int) -> bool:
+        entry = self.pairs.get((x, y) if x < y else (y, x))
+        return entry is not None and "name" in entry[1]
+
 
 # A member of a key's group in a scan: (key, rowid, *index.DOC_COLUMNS)
-_ROWID, _CORE, _PLACES, _BRANCH, _USCC, _ALT_PLACES = 1, 2, 4, 5, 7, 10
+_ROWID, _CORE, _WORDS, _PLACES, _BRANCH, _LEGAL, _USCC, _ALT_CORE, _ALT_WORDS, _ALT_PLACES = range(1, 11)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One member as its key read it: the brand (core, words) and its weak parts."""
+
+    rowid: int
+    core: str
+    words: str
+    places: frozenset[str]
+    branch: str | None
+    legal: str
+    uscc: str | None
+
+
+def _reading(m: tuple[Any, ...], kind: str, value: str) -> _Reading:
+    alt = bool(m[_ALT_CORE]) and (
+        (kind == "n" and m[_CORE] != value) or
+        (kind == "t" and " ".join(sorted(m[_WORDS].split())) != value))
+    core, words, places = ((m[_ALT_CORE], m[_ALT_WORDS], m[_ALT_PLACES]) if alt
+                           else (m[_CORE], m[_WORDS], m[_PLACES]))
+    return _Reading(m[_ROWID], core, words, frozenset(filter(None, (places or "").split(","))),
+                    m[_BRANCH], m[_LEGAL] or "", m[_USCC])
+
+
+def _weak_parts_score(brand: float, a: _Reading, b: _Reading) -> float:
+    """match._reading_score's adjustments for weak parts and vetoes, on a known brand score."""
+    if a.branch != b.branch or (a.places and b.places and not a.places & b.places):
+        return 0.0
+    score = brand - (1.0 if a.legal and b.legal and a.legal != b.legal else 0.0)
+    if a.uscc and b.uscc and a.uscc != b.uscc:
+        score = min(score, 80.0)
+    return score
 
 
 def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: float,
-                kind: str) -> None:
-    """Compare one key's records by brand. Records are grouped by (places, branch), the
-    vetoes are decided per pair of groups; within compatible groups, records sharing
-    the exact brand (`n`), its words (`t`) or its pinyin (`y`) are all scored, the others (`b`, `e`) only
-    when rapidfuzz's cdist puts the two brands above the threshold."""
-    groups: dict[Signature, list[tuple[Any, ...]]] = {}
+                kind: str, value: str) -> None:
+    """Compare one key's records by name. Members are grouped by brand: each pair of
+    brands is scored once (for `b`, `e` and `y` keys, after rapidfuzz's cdist has put
+    them near enough), and only pairs of records whose brands match have their weak
+    parts (places, branch, legal form, credit code) compared."""
+    by_core: dict[str, list[_Reading]] = {}
     for m in members:
-        groups.setdefault((m[_PLACES] or "", m[_ALT_PLACES], m[_BRANCH]), []).append(m)
-    sigs = list(groups)
-    for i, s1 in enumerate(sigs):
-        for s2 in sigs[i:]:
-            if not _signature_compatible(s1, s2):
-                continue
-            g1, g2 = groups[s1], groups[s2]
-            if kind in ("n", "t", "y"):
-                hits: Iterable[tuple[int, int]] = ((x, y) for x in range(len(g1)) for y in range(len(g2)))
-            else:
-                scores = process.cdist([m[_CORE] for m in g1], [m[_CORE] for m in g2],
-                                       scorer=fuzz.ratio, score_cutoff=threshold - _PREFILTER_SLACK,
-                                       dtype=np.uint8)
-                hits = zip(*np.nonzero(scores), strict=True)
-            for x, y in hits:
-                a, b = g1[x], g2[y]
-                if a[_ROWID] == b[_ROWID] or (s1 == s2 and x >= y):
+        r = _reading(m, kind, value)
+        by_core.setdefault(r.core, []).append(r)
+    cores = list(by_core)
+    brand_pairs: list[tuple[int, int, float]] = [(i, i, 100.0) for i in range(len(cores))]
+    if len(cores) > 1 and kind != "n":
+        parts = [NameParts(c, by_core[c][0].words, frozenset(), "", None,
+                           any("a" <= ch <= "z" for ch in c)) for c in cores]
+        if kind in ("y", "t"):  # the same pinyin (homophones) or words (in another order)
+            near: Iterable[tuple[int, int]] = ((i, j) for i in range(len(cores)) for j in range(i + 1, len(cores)))
+        else:
+            scores = process.cdist(cores, cores, scorer=fuzz.ratio,
+                                   score_cutoff=threshold - _PREFILTER_SLACK, dtype=np.uint8)
+            near = ((int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(scores, 1)), strict=True))
+        for i, j in near:
+            brand = brand_score(parts[i], parts[j])
+            if brand >= threshold:
+                brand_pairs.append((i, j, brand))
+    for i, j, brand in brand_pairs:
+        g1, g2 = by_core[cores[i]], by_core[cores[j]]
+        for x, a in enumerate(g1):
+            for b in (g1[x + 1:] if i == j else g2):
+                if a.rowid == b.rowid or book.named(a.rowid, b.rowid):
                     continue
-                codes_differ = bool(a[_USCC] and b[_USCC] and a[_USCC] != b[_USCC])
-                score = company_name_score(index.parts_of_doc(a[2:]), index.parts_of_doc(b[2:]),
-                                           codes_differ=codes_differ)
+                score = _weak_parts_score(brand, a, b)
                 if score >= threshold:
-                    book.add(a[_ROWID], b[_ROWID], "name", score)
+                    book.add(a.rowid, b.rowid, "name", score)
 
 
 def scan(store: Store, entity: str, *, threshold: float = DEFAULT_THRESHOLD,
@@ -205,7 +219,7 @@ def scan(store: Store, entity: str, *, threshold: float = DEFAULT_THRESHOLD,
                 for b in members[i + 1:]:
                     book.add(a[1], b[1], reason)
         elif kind in _NAME_KINDS:
-            _name_group(book, [m for m in members if m[_CORE]], threshold, kind)
+            _name_group(book, [m for m in members if m[_CORE]], threshold, kind, current[len(lo) + 2:])
         done += 1
         if progress and done % 5000 == 0:
             progress("compare", done, total)

@@ -164,6 +164,16 @@ def m008_dedupe_keys(db: Database) -> None:
         ON contact BEGIN
         INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (({contact} << 40) | new.rid); END""")
     db.execute("INSERT OR IGNORE INTO dedupe_dirty (rowid) SELECT rowid FROM search_doc")
+    # Merges (desktop.dedupe.merge): the audit entity, and the accounts and contacts
+    # merged away (few) found without a scan when a pulled change refers to one.
+    create_entity_table(db, ENTITIES["merge_log"])
+    create_entity_table(db, ENTITIES["dedupe_rule"])  # desktop.dedupe.rules
+    for name in ("account", "contact"):
+        have = {c.name for c in db[name].columns}
+        if "merged_into" not in have:
+            db.execute(f'ALTER TABLE "{name}" ADD COLUMN "merged_into" TEXT')
+        db.execute(f'CREATE INDEX IF NOT EXISTS "{name}_merged" ON "{name}" (id, merged_into) '
+                   "WHERE merged_into IS NOT NULL")
 
 
 KNOWN = {m.name for m in migrations._migrations}

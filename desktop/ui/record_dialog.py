@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c62828;"
-HIDDEN_FIELDS = {"stage_changed_at"}
+HIDDEN_FIELDS = {"stage_changed_at", "merged_into"}
 SEARCHED_ENTITIES = ("account", "contact")
 PICK_DELAY_MS = 150
 

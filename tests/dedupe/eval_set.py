@@ -134,6 +134,8 @@ class Generator:
                        {"name": f"{brand}{ind}{legal}{other_city}分公司"})
             yield Case("account", "cn_other_city_prefix", False, {"name": base},
                        {"name": f"{other_city}市{brand}{ind}{legal}"})
+            yield Case("account", "cn_other_city_no_shi", False, {"name": f"{city}{brand}{ind}{legal}"},
+                       {"name": f"{other_city}{brand}{ind}{legal}"})
             yield Case("account", "cn_other_industry", False, {"name": base},
                        {"name": f"{city}市{brand}{self._other(CN_INDUSTRY, ind)}{legal}"})
             other_brand = self.cn_brand()
