@@ -99,20 +99,20 @@ def pending(store: Store) -> int:
     return int(store.conn.execute("SELECT count(*) FROM dedupe_dirty").fetchone()[0])
 
 
-def refresh(store: Store, *, chunk: int = REFRESH_CHUNK,
+def refresh(store: Store, *, chunk: int = REFRESH_CHUNK, max_rows: int | None = None,
             progress: Callable[[int, int], None] | None = None) -> int:
     """Bring the keys up to date: first the search backlog (a bulk import's records get
     search documents, which queues them here), then the queue, `chunk` records per short
     write transaction. Returns how many records were keyed."""
     conn = store.conn
     if conn.execute("SELECT 1 FROM search_backlog LIMIT 1").fetchone() is not None:
-        store.index_backlog()
-    total = pending(store)
-    if not total:
+        store.index_backlog(max_rows=max_rows)
+    if conn.execute("SELECT 1 FROM dedupe_dirty LIMIT 1").fetchone() is None:
         return 0
+    total = pending(store)
     by_number = {n: name for name, n in entity_numbers(store).items()}
     done = 0
-    while True:
+    while max_rows is None or done < max_rows:
         with store.write() as w:
             rowids = [r[0] for r in w.conn.execute(
                 "SELECT rowid FROM dedupe_dirty ORDER BY rowid LIMIT ?", (chunk,))]

@@ -11,7 +11,16 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from desktop.dedupe import index
-from desktop.dedupe.match import DEFAULT_THRESHOLD, ENTITIES, REASONS, brand_score, compare, probe
+from desktop.dedupe.match import (
+    DEFAULT_THRESHOLD,
+    ENTITIES,
+    REASONS,
+    Probe,
+    brand_score,
+    company_name_score,
+    compare,
+    probe,
+)
 from desktop.dedupe.names import NameParts
 from desktop.errors import ValidationError
 
@@ -23,6 +32,7 @@ KEY_CANDIDATES = 200  # records read per key in a check: a brand shared by thous
 SCAN_GROUP_LIMIT = 250  # records sharing one key that a scan compares pairwise
 _EXACT_KINDS = {"p": "phone", "u": "uscc", "m": "email", "a": "name"}
 _NAME_KINDS = ("n", "b", "e", "t", "y")
+_NAME_KEY_KINDS = frozenset(_NAME_KINDS)
 # cdist compares bare brands; the score also judges a short brand as part of its whole
 # name (match._CN_NAME_REST), which lifts a 2-3 character brand by up to ~12 points.
 _PREFILTER_SLACK = 15
@@ -69,26 +79,97 @@ def _entity(entity: str) -> str:
 
 def check(store: Store, entity: str, values: Mapping[str, Any], *,
           threshold: float = DEFAULT_THRESHOLD, exclude_id: str | None = None,
-          limit: int = CHECK_LIMIT) -> list[Candidate]:
-    """Saved records that are probably the record `values` describes, best first."""
+          limit: int = CHECK_LIMIT, refresh_limit: int | None = None) -> list[Candidate]:
+    """Saved records that are probably the record `values` describes, best first.
+
+    Keys not yet built are built first (`refresh_limit` at most: a check while typing
+    leaves a big import's backlog to the background). Accounts are scored from the
+    parsed names kept beside the keys; an identifier shared is a reason by itself (the
+    keys hold normalised values); only the records that match are read."""
     _entity(entity)
-    index.refresh(store)
+    index.refresh(store, max_rows=refresh_limit)
     me = probe(entity, values)
-    rowids = index.lookup(store, index.keys_of(me), KEY_CANDIDATES)
-    found: list[Candidate] = []
-    numbers = {n: name for name, n in index.entity_numbers(store).items()
-               if name == entity}
-    for rowid, other in index.live_probes(store, rowids, numbers):
-        match = compare(me, other, threshold)
-        if match is None:
+    kinds: dict[int, set[str]] = {}
+    for key in index.keys_of(me):
+        kind = key[len(entity) + 1]
+        for (rowid,) in store.conn.execute(
+                "SELECT rowid FROM dedupe_key WHERE key = ? LIMIT ?", (key, KEY_CANDIDATES)):
+            kinds.setdefault(rowid, set()).add(kind)
+    matches: dict[int, tuple[float, set[str]]] = {}
+    if entity == "account":
+        _score_accounts(store, me, kinds, threshold, matches)
+    else:
+        _score_contacts(store, me, kinds, threshold, matches)
+    if not matches:
+        return []
+    mask = (1 << index.RID_BITS) - 1
+    title = store.repo(entity).entity.title_field
+    rows = store.conn.execute(
+        f'SELECT rid, id, "{title}" FROM "{entity}" WHERE deleted = 0 AND rid IN '
+        f'({",".join("?" * len(matches))})', [r & mask for r in matches]).fetchall()
+    number = store.repo(entity).number << index.RID_BITS
+    found = []
+    for rid, rec_id, name in rows:
+        if rec_id == exclude_id:
             continue
-        rid = rowid & ((1 << index.RID_BITS) - 1)
-        row = store.conn.execute(f'SELECT id FROM "{entity}" WHERE rid = ?', (rid,)).fetchone()
-        if row["id"] == exclude_id:
-            continue
-        found.append(Candidate(row["id"], other.name, match.score, match.reasons))
+        score, reasons = matches[number | rid]
+        ordered = tuple(r for r in REASONS if r in reasons)
+        found.append(Candidate(rec_id, name or "", score if ordered == ("name",) else 100.0, ordered))
     found.sort(key=lambda c: (-c.score, c.name, c.id))
     return found[:limit]
+
+
+def _score_accounts(store: Store, me: Probe, kinds: dict[int, set[str]], threshold: float,
+                    matches: dict[int, tuple[float, set[str]]]) -> None:
+    named = [r for r, k in kinds.items() if k & _NAME_KEY_KINDS]
+    for rowid, k in kinds.items():
+        exact = {_EXACT_KINDS[x] for x in k if x in _EXACT_KINDS}
+        if exact:
+            matches[rowid] = (100.0, exact)
+    if not named or me.parts is None:
+        return
+    docs: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(named), 900):
+        part = named[start:start + 900]
+        docs.update((r[0], tuple(r[1:])) for r in store.conn.execute(
+            f"SELECT rowid, {index.DOC_COLUMNS} FROM dedupe_doc WHERE rowid IN ({','.join('?' * len(part))})",
+            part))
+    # brands only near by their first or last characters: rapidfuzz's cdist first
+    edge_only = [r for r in named if r in docs and not kinds[r] - {"b", "e"}]
+    if edge_only:
+        near = process.cdist([me.parts.core], [docs[r][0] for r in edge_only], scorer=fuzz.ratio,
+                             score_cutoff=threshold - _PREFILTER_SLACK, dtype=np.uint8)[0]
+        dropped = {r for r, s in zip(edge_only, near, strict=True) if not s}
+        named = [r for r in named if r not in dropped]
+    for rowid in named:
+        doc = docs.get(rowid)
+        if doc is None:
+            continue
+        codes_differ = bool(me.uscc and doc[5] and me.uscc != doc[5])
+        score = company_name_score(me.parts, index.parts_of_doc(doc), codes_differ=codes_differ)
+        if score >= threshold:
+            old = matches.get(rowid, (0.0, set()))
+            matches[rowid] = (max(old[0], score), old[1] | {"name"})
+
+
+def _score_contacts(store: Store, me: Probe, kinds: dict[int, set[str]], threshold: float,
+                    matches: dict[int, tuple[float, set[str]]]) -> None:
+    """Contacts: shared mobiles and emails from the keys; names within the account
+    compared in full (an account has few contacts, read by the account_id index)."""
+    for rowid, k in kinds.items():
+        matches[rowid] = (100.0, {_EXACT_KINDS[x] for x in k if x in _EXACT_KINDS})
+    if not me.account_id:
+        return
+    number = store.repo("contact").number
+    rids = [r[0] for r in store.conn.execute(
+        "SELECT rid FROM contact WHERE account_id = ? AND deleted = 0 LIMIT ?",
+        (me.account_id, KEY_CANDIDATES))]
+    for rowid, other in index.live_probes(store, [(number << index.RID_BITS) | r for r in rids],
+                                          {number: "contact"}):
+        match = compare(me, other, threshold)
+        if match is not None and "name" in match.reasons:
+            old = matches.get(rowid, (0.0, set()))
+            matches[rowid] = (max(old[0], match.score), old[1] | {"name"})
 
 
 class _PairBook:
