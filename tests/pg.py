@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from server.testing import PG_START_HINT, create_pg_database, drop_pg_database
 
-TABLES = ("login_failures", "blob_uploaders", "blobs", "processed", "records", "refresh_tokens", "devices",
+TABLES = ("merged_records", "login_failures", "blob_uploaders", "blobs", "processed", "records", "refresh_tokens", "devices",
           "team_members", "users", "teams")
 
 

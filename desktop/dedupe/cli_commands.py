@@ -92,9 +92,12 @@ def run_list(args: argparse.Namespace) -> int:
     def progress(stage: str, done: int, total: int) -> None:
         print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
 
+    from desktop.dedupe import pairs
+
     with Store.open(args.profile) as store:
         result = scan(store, args.entity, threshold=rules.rule_for(store, args.entity).threshold,
                       progress=progress)
+        pairs.save(store, args.entity, result.pairs, replace=True)  # the app's "Possible duplicates"
     if result.skipped_groups:
         print(f"note: {result.skipped_groups} keys shared by too many records were not compared",
               file=sys.stderr)

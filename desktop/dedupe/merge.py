@@ -54,20 +54,22 @@ def _empty(value: Any) -> bool:
 
 
 def choose(entity: str, keep: dict[str, Any], keep_clocks: dict[str, str], drop: dict[str, Any],
-           drop_clocks: dict[str, str], take: Iterable[str] = ()) -> dict[str, Any]:
+           drop_clocks: dict[str, str], take: Iterable[str] = (),
+           keep_own: Iterable[str] = ()) -> dict[str, Any]:
     """The fields whose value the survivor takes from the dropped record: those named
-    in `take`, and each other field where the dropped record's value is non-empty and
-    either the survivor's is empty or the dropped one was written later."""
+    in `take`, and each other field not in `keep_own` where the dropped record's value
+    is non-empty and either the survivor's is empty or the dropped one was written later."""
     ent = ENTITIES[entity]
     take = set(take)
-    for name in take:
+    own = set(keep_own) - take
+    for name in take | own:
         if name in _NOT_CHOSEN:
             raise ValidationError(f"'{name}' cannot be taken from the merged-away record.", field=name)
         ent.field(name)  # raises for an unknown field
     out: dict[str, Any] = {}
     for f in ent.fields:
         name = f.name
-        if name in _NOT_CHOSEN or (name == "owner" and name not in take):
+        if name in _NOT_CHOSEN or name in own or (name == "owner" and name not in take):
             continue
         mine, theirs = keep.get(name), drop.get(name)
         if name in take:
@@ -80,7 +82,7 @@ def choose(entity: str, keep: dict[str, Any], keep_clocks: dict[str, str], drop:
 
 
 def merge(store: Store, entity: str, keep_id: str, drop_id: str,
-          take: Iterable[str] = ()) -> MergeResult:
+          take: Iterable[str] = (), *, keep_own: Iterable[str] = ()) -> MergeResult:
     """Merge `drop_id` into `keep_id` (both live records of `entity`). Raises
     ValidationError for a merge that cannot be done, NotFoundError for a missing record."""
     if entity not in MERGEABLE:
@@ -98,7 +100,7 @@ def merge(store: Store, entity: str, keep_id: str, drop_id: str,
             rows[rid] = row
         keep, drop = repo.get(keep_id), repo.get(drop_id)
         taken = choose(entity, keep, clocks_of(ent, rows[keep_id]), drop,
-                       clocks_of(ent, rows[drop_id]), take)
+                       clocks_of(ent, rows[drop_id]), take, keep_own)
         kept = repo.update(keep_id, taken) if taken else keep
         moved: dict[str, int] = {}
         repoint: dict[tuple[str, str], dict[str, str]] = {}  # one write per child record

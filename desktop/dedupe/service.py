@@ -334,6 +334,8 @@ def _named_pairs(store: Store, entity: str, book: _PairBook) -> list[Pair]:
             continue
         ordered = tuple(r for r in REASONS if r in reasons)
         score = name_score if ordered == ("name",) else 100.0
+        if b[0] < a[0]:  # by id, not by local row: every device lists a pair the same way
+            a, b = b, a
         out.append(Pair(a[0], b[0], a[1], b[1], round(score, 1), ordered))
     out.sort(key=lambda p: (-p.score, p.a, p.b))
     return out

@@ -155,8 +155,16 @@ def m008_dedupe_keys(db: Database) -> None:
     db.execute("""CREATE TABLE IF NOT EXISTS dedupe_doc (
         rowid INTEGER PRIMARY KEY, core TEXT, words TEXT, places TEXT, branch TEXT,
         legal TEXT, uscc TEXT, alt_core TEXT, alt_words TEXT, alt_places TEXT)""")
+    # Records not yet checked against the book since they changed (desktop.dedupe.pairs:
+    # after each pull), and the probable duplicate pairs found, with the rep's dismissals.
+    db.execute("CREATE TABLE IF NOT EXISTS dedupe_unchecked (rowid INTEGER PRIMARY KEY)")
+    db.execute("""CREATE TABLE IF NOT EXISTS dedupe_pair (
+        entity TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL,
+        reasons TEXT NOT NULL, found_at TEXT NOT NULL, dismissed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (entity, a, b))""")
     db.execute("""CREATE TRIGGER IF NOT EXISTS dedupe_doc_ai AFTER INSERT ON search_doc BEGIN
-        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (new.rowid); END""")
+        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (new.rowid);
+        INSERT OR IGNORE INTO dedupe_unchecked (rowid) VALUES (new.rowid); END""")
     db.execute("""CREATE TRIGGER IF NOT EXISTS dedupe_doc_ad AFTER DELETE ON search_doc BEGIN
         INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (old.rowid); END""")
     contact = list(ENTITIES).index("contact") + 1  # Repository.number: search rowid high bits

@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # issue 15
 from desktop.errors import Cancelled, FieldCRMError, StoreError
 from desktop.store import Changes, Store
 from desktop.store.remote import CURSOR_KEY
@@ -172,6 +173,7 @@ class SyncEngine:
                 report.blobs = blobs.download_missing(client, store, blobs.missing_in_store(store))
                 self._blobs_wanted = False
             store.index_backlog(max_rows=index_limit, cancelled=cancel.is_set if cancel else None)
+            check_arrived_duplicates(store, cancelled=cancel.is_set if cancel else None)
         except WipeRequired:
             self._wipe(store)
             raise

@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c62828;"
 HIDDEN_FIELDS = {"stage_changed_at", "merged_into"}
+# Extensions that add to every dialog (e.g. desktop.ui.dedupe: duplicate candidates):
+# called with the dialog at the end of its construction.
+DIALOG_HOOKS: list[Callable[[RecordDialog], object]] = []
 SEARCHED_ENTITIES = ("account", "contact")
 PICK_DELAY_MS = 150
 
@@ -328,6 +331,8 @@ class RecordDialog(QDialog):
         if self._need_titles:
             self._load_ref_titles()
         self.validate(touch_all=bool(record))
+        for hook in DIALOG_HOOKS:
+            hook(self)
 
     # ------------------------------------------------------------ validation
     def on_edit(self, *_args: object) -> None:
