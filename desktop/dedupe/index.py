@@ -110,6 +110,8 @@ def refresh(store: Store, *, chunk: int = REFRESH_CHUNK, max_rows: int | None = 
     if conn.execute("SELECT 1 FROM dedupe_dirty LIMIT 1").fetchone() is None:
         return 0
     total = pending(store)
+    if max_rows is not None:
+        chunk = max(1, min(chunk, max_rows))
     by_number = {n: name for name, n in entity_numbers(store).items()}
     done = 0
     while max_rows is None or done < max_rows:

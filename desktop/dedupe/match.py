@@ -10,6 +10,7 @@ different companies however alike the brands are.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +33,7 @@ _OTHER_BRANCH = 60.0
 _OTHER_CITY = 75.0
 _OTHER_CODE = 80.0
 _WEAK_DIFFERENCE = 1.0  # a legal form written differently still counts a little
+_DIGITS = re.compile(r"\d+")
 _OTHER_BRAND = 85.0  # a brand that is another word, not a typo of it
 _HOMOPHONE_TYPO = 96.0  # 腾迅 for 腾讯: the same pinyin, the wrong character picked
 # The customers' 92% was said of whole names, and a company name carries a few more
@@ -118,6 +120,8 @@ def brand_score(a: NameParts, b: NameParts) -> float:
     if a.core == b.core:
         return 100.0
     score = fuzz.ratio(a.core, b.core)
+    if _DIGITS.findall(a.core) != _DIGITS.findall(b.core):
+        return min(score, _OTHER_BRAND)  # 第1 / 第10, Acme 2 / Acme 3: numbers tell them apart
     if a.latin or b.latin:
         wa, wb = a.words.split(), b.words.split()
         if sorted(wa) == sorted(wb):

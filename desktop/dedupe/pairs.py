@@ -44,13 +44,19 @@ def save(store: Store, entity: str, pairs: Iterable[Pair], *, replace: bool = Fa
     return len(rows)
 
 
-def check_arrivals(store: Store, *, cancelled: Callable[[], bool] | None = None) -> int:
+def check_arrivals(store: Store, *, max_rows: int | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> int:
     """Check the records that changed since the last time (pulled ones above all) against
-    the book and keep the pairs found. Returns how many records were checked."""
+    the book and keep the pairs found. Returns how many records were checked.
+
+    `max_rows`: key at most this many records in this call (the sync engine's live loop
+    works through a big first sync a slice per pass); checking waits until all are keyed."""
     conn = store.conn
     if conn.execute("SELECT 1 FROM dedupe_unchecked LIMIT 1").fetchone() is None:
         return 0
-    index.refresh(store)
+    index.refresh(store, max_rows=max_rows)
+    if conn.execute("SELECT 1 FROM dedupe_dirty LIMIT 1").fetchone() is not None:
+        return 0
     waiting = int(conn.execute("SELECT count(*) FROM dedupe_unchecked").fetchone()[0])
     numbers = index.entity_numbers(store)
     if waiting > SCAN_FROM:

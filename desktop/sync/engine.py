@@ -173,7 +173,8 @@ class SyncEngine:
                 report.blobs = blobs.download_missing(client, store, blobs.missing_in_store(store))
                 self._blobs_wanted = False
             store.index_backlog(max_rows=index_limit, cancelled=cancel.is_set if cancel else None)
-            check_arrived_duplicates(store, cancelled=cancel.is_set if cancel else None)
+            check_arrived_duplicates(store, max_rows=index_limit,
+                                     cancelled=cancel.is_set if cancel else None)
         except WipeRequired:
             self._wipe(store)
             raise

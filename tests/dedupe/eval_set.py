@@ -134,6 +134,9 @@ class Generator:
                        {"name": f"{brand}{ind}{legal}{other_city}分公司"})
             yield Case("account", "cn_other_city_prefix", False, {"name": base},
                        {"name": f"{other_city}市{brand}{ind}{legal}"})
+            n = r.randrange(1, 30)
+            yield Case("account", "cn_number_differs", False, {"name": f"{city}市{brand}第{n}{ind}{legal}"},
+                       {"name": f"{city}市{brand}第{n + r.choice([1, 10])}{ind}{legal}"})
             yield Case("account", "cn_other_city_no_shi", False, {"name": f"{city}{brand}{ind}{legal}"},
                        {"name": f"{other_city}{brand}{ind}{legal}"})
             yield Case("account", "cn_other_industry", False, {"name": base},
@@ -201,6 +204,8 @@ class Generator:
                        {"name": f"{ebrand} {self._other(EN_INDUSTRY, eind)} {elegal}"})
             yield Case("account", "en_word_order", True, {"name": f"{ebrand} {eind} {elegal}"},
                        {"name": f"{eind}, {ebrand} {elegal}"})
+            yield Case("account", "en_number_differs", False, {"name": f"{ebrand} {eind} {n} {elegal}"},
+                       {"name": f"{ebrand} {eind} {n + 1} {elegal}"})
             yield Case("account", "en_brand_one_word_off", False, {"name": f"Orion {eind} {elegal}"},
                        {"name": f"Horizon {eind} {elegal}"})
             yield Case("account", "en_other_city", False, {"name": f"{ebrand} {eind} ({ecity}) {elegal}"},
