@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from stdnum.cn import uscc as stdnum_uscc
@@ -10,11 +11,16 @@ from desktop.dedupe.names import normalise_text
 from desktop.errors import ValidationError
 from desktop.schema import is_valid_uscc, normalize_phone
 
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
 
 def phone_e164(raw: str | None) -> str | None:
-    """E.164 (through phonenumbers), or None when `raw` is not a valid number."""
+    """E.164 (through phonenumbers), or None when `raw` is not a valid number. A value
+    already in E.164 form (every stored phone: the store normalises them) is taken as is."""
     if not raw or not raw.strip():
         return None
+    if _E164.fullmatch(raw):
+        return raw
     try:
         return normalize_phone(normalise_text(raw))
     except ValidationError:
