@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -194,8 +194,7 @@ class _PairBook:
 _ROWID, _CORE, _WORDS, _PLACES, _BRANCH, _LEGAL, _USCC, _ALT_CORE, _ALT_WORDS, _ALT_PLACES = range(1, 11)
 
 
-@dataclass(frozen=True)
-class _Reading:
+class _Reading(NamedTuple):
     """One member as its key read it: the brand (core, words) and its weak parts."""
 
     rowid: int
@@ -207,24 +206,23 @@ class _Reading:
     uscc: str | None
 
 
+_PLACE_SETS: dict[str | None, frozenset[str]] = {}
+
+
+def _place_set(text: str | None) -> frozenset[str]:
+    got = _PLACE_SETS.get(text)
+    if got is None:
+        got = _PLACE_SETS[text] = frozenset(filter(None, (text or "").split(",")))
+    return got
+
+
 def _reading(m: tuple[Any, ...], kind: str, value: str) -> _Reading:
-    alt = bool(m[_ALT_CORE]) and (
-        (kind == "n" and m[_CORE] != value) or
-        (kind == "t" and " ".join(sorted(m[_WORDS].split())) != value))
-    core, words, places = ((m[_ALT_CORE], m[_ALT_WORDS], m[_ALT_PLACES]) if alt
-                           else (m[_CORE], m[_WORDS], m[_PLACES]))
-    return _Reading(m[_ROWID], core, words, frozenset(filter(None, (places or "").split(","))),
-                    m[_BRANCH], m[_LEGAL] or "", m[_USCC])
-
-
-def _weak_parts_score(brand: float, a: _Reading, b: _Reading) -> float:
-    """match._reading_score's adjustments for weak parts and vetoes, on a known brand score."""
-    if a.branch != b.branch or (a.places and b.places and not a.places & b.places):
-        return 0.0
-    score = brand - (1.0 if a.legal and b.legal and a.legal != b.legal else 0.0)
-    if a.uscc and b.uscc and a.uscc != b.uscc:
-        score = min(score, 80.0)
-    return score
+    if m[_ALT_CORE] and ((kind == "n" and m[_CORE] != value) or
+                         (kind == "t" and " ".join(sorted(m[_WORDS].split())) != value)):
+        return _Reading(m[_ROWID], m[_ALT_CORE], m[_ALT_WORDS], _place_set(m[_ALT_PLACES]),
+                        m[_BRANCH], m[_LEGAL] or "", m[_USCC])
+    return _Reading(m[_ROWID], m[_CORE], m[_WORDS], _place_set(m[_PLACES]), m[_BRANCH],
+                    m[_LEGAL] or "", m[_USCC])
 
 
 def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: float,
@@ -238,7 +236,10 @@ def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: floa
         r = _reading(m, kind, value)
         by_core.setdefault(r.core, []).append(r)
     cores = list(by_core)
-    brand_pairs: list[tuple[int, int, float]] = [(i, i, 100.0) for i in range(len(cores))]
+    # Records with the same brand meet in that brand's `n` group; the other groups
+    # only add pairs of different brands.
+    brand_pairs: list[tuple[int, int, float]] = (
+        [(i, i, 100.0) for i in range(len(cores))] if kind == "n" else [])
     if len(cores) > 1 and kind != "n":
         parts = [NameParts(c, by_core[c][0].words, frozenset(), "", None,
                            any("a" <= ch <= "z" for ch in c)) for c in cores]
@@ -253,14 +254,37 @@ def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: floa
             if brand >= threshold:
                 brand_pairs.append((i, j, brand))
     for i, j, brand in brand_pairs:
-        g1, g2 = by_core[cores[i]], by_core[cores[j]]
-        for x, a in enumerate(g1):
-            for b in (g1[x + 1:] if i == j else g2):
-                if a.rowid == b.rowid or book.named(a.rowid, b.rowid):
-                    continue
-                score = _weak_parts_score(brand, a, b)
-                if score >= threshold:
-                    book.add(a.rowid, b.rowid, "name", score)
+        _record_pairs(book, by_core[cores[i]], by_core[cores[j]], i == j, brand, threshold)
+
+
+def _by_signature(readings: list[_Reading]) -> list[tuple[tuple[frozenset[str], str | None], list[_Reading]]]:
+    out: dict[tuple[frozenset[str], str | None], list[_Reading]] = {}
+    for r in readings:
+        out.setdefault((r.places, r.branch), []).append(r)
+    return list(out.items())
+
+
+def _record_pairs(book: _PairBook, g1: list[_Reading], g2: list[_Reading], same: bool,
+                  brand: float, threshold: float) -> None:
+    """Pairs of records of two brand groups (or within one) whose weak parts allow them:
+    the place and branch vetoes are decided per (places, branch) signature, not per pair
+    (a brand in seven cities is seven signatures, and most of its pairs are vetoed)."""
+    sigs1 = _by_signature(g1)
+    sigs2 = sigs1 if same else _by_signature(g2)
+    for x, ((p1, b1), m1) in enumerate(sigs1):
+        for y, ((p2, b2), m2) in enumerate(sigs2):
+            if (same and y < x) or b1 != b2 or (p1 and p2 and not p1 & p2):
+                continue
+            within = same and x == y
+            for k, a in enumerate(m1):
+                for b in (m1[k + 1:] if within else m2):
+                    if a.rowid == b.rowid or book.named(a.rowid, b.rowid):
+                        continue
+                    score = brand - (1.0 if a.legal and b.legal and a.legal != b.legal else 0.0)
+                    if a.uscc and b.uscc and a.uscc != b.uscc:
+                        score = min(score, 80.0)
+                    if score >= threshold:
+                        book.add(a.rowid, b.rowid, "name", score)
 
 
 def scan(store: Store, entity: str, *, threshold: float = DEFAULT_THRESHOLD,
@@ -272,19 +296,20 @@ def scan(store: Store, entity: str, *, threshold: float = DEFAULT_THRESHOLD,
     index.refresh(store, progress=(lambda d, n: progress("index", d, n)) if progress else None)
     book = _PairBook()
     lo, hi = f"{entity}:", f"{entity};"
-    total = int(store.conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM dedupe_key WHERE key > ? AND key < ? "
-        "GROUP BY key HAVING count(*) > 1)", (lo, hi)).fetchone()[0])
-    skipped = int(store.conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM dedupe_key WHERE key > ? AND key < ? "
-        "GROUP BY key HAVING count(*) > ?)", (lo, hi, SCAN_GROUP_LIMIT)).fetchone()[0])
-    rows = store.conn.execute(
-        "WITH shared AS (SELECT key FROM dedupe_key WHERE key > ? AND key < ? "
-        "GROUP BY key HAVING count(*) BETWEEN 2 AND ?) "
+    # The shared keys, counted in one pass over the key index (a temporary table: the
+    # progress total, the groups too big to compare, and the join below all read it).
+    cur = store.conn.cursor()
+    cur.row_factory = None  # plain tuples: millions of rows
+    cur.execute("DROP TABLE IF EXISTS temp.dedupe_shared")
+    cur.execute("CREATE TEMP TABLE dedupe_shared AS SELECT key, count(*) AS n FROM dedupe_key "
+                "WHERE key > ? AND key < ? GROUP BY key HAVING n > 1", (lo, hi))
+    total, skipped = (int(v or 0) for v in cur.execute(
+        "SELECT count(*), sum(n > ?) FROM temp.dedupe_shared", (SCAN_GROUP_LIMIT,)).fetchone())
+    rows = cur.execute(
         f"SELECT k.key, k.rowid, {', '.join('d.' + c for c in index.DOC_COLUMNS.split(', '))} "
-        "FROM shared JOIN dedupe_key k ON k.key = shared.key "
-        "LEFT JOIN dedupe_doc d ON d.rowid = k.rowid ORDER BY k.key",
-        (lo, hi, SCAN_GROUP_LIMIT))
+        "FROM temp.dedupe_shared s JOIN dedupe_key k ON k.key = s.key "
+        "LEFT JOIN dedupe_doc d ON d.rowid = k.rowid WHERE s.n <= ? ORDER BY s.key",
+        (SCAN_GROUP_LIMIT,))
     current: str | None = None
     members: list[tuple[Any, ...]] = []
     done = 0
@@ -309,8 +334,9 @@ def scan(store: Store, entity: str, *, threshold: float = DEFAULT_THRESHOLD,
         if row[0] != current:
             close_group()
             current, members = row[0], []
-        members.append(tuple(row))
+        members.append(row)
     close_group()
+    cur.execute("DROP TABLE IF EXISTS temp.dedupe_shared")
     if progress:
         progress("compare", total, total)
     return ScanResult(_named_pairs(store, entity, book), skipped)
@@ -321,12 +347,19 @@ def _named_pairs(store: Store, entity: str, book: _PairBook) -> list[Pair]:
     rids = sorted({r & mask for pair in book.pairs for r in pair})
     title = store.repo(entity).entity.title_field
     names: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(rids), 900):
+    cur = store.conn.cursor()
+    cur.row_factory = None
+    if len(rids) > 50_000:  # most of the book: one pass over the table beats lookups
+        wanted = set(rids)
+        for rid, rec_id, name in cur.execute(f'SELECT rid, id, "{title}" FROM "{entity}" WHERE deleted = 0'):
+            if rid in wanted:
+                names[rid] = (rec_id, name or "")
+    for start in range(0, len(rids) if len(rids) <= 50_000 else 0, 900):
         part = rids[start:start + 900]
-        for row in store.conn.execute(
+        for rid, rec_id, name in cur.execute(
                 f'SELECT rid, id, "{title}" FROM "{entity}" WHERE deleted = 0 AND rid IN '
                 f'({",".join("?" * len(part))})', part):
-            names[row[0]] = (row[1], row[2] or "")
+            names[rid] = (rec_id, name or "")
     out = []
     for (x, y), (name_score, reasons) in book.pairs.items():
         a, b = names.get(x & mask), names.get(y & mask)
