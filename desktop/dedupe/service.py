@@ -231,6 +231,8 @@ def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: floa
     brands is scored once (for `b`, `e` and `y` keys, after rapidfuzz's cdist has put
     them near enough), and only pairs of records whose brands match have their weak
     parts (places, branch, legal form, credit code) compared."""
+    if kind != "n" and not any(m[_ALT_CORE] for m in members) and len({m[_CORE] for m in members}) == 1:
+        return  # one brand: its pairs are its `n` group's
     by_core: dict[str, list[_Reading]] = {}
     for m in members:
         r = _reading(m, kind, value)
@@ -307,8 +309,10 @@ def scan(store: Store, entity: str, *, threshold: float = DEFAULT_THRESHOLD,
         "SELECT count(*), sum(n > ?) FROM temp.dedupe_shared", (SCAN_GROUP_LIMIT,)).fetchone())
     rows = cur.execute(
         f"SELECT k.key, k.rowid, {', '.join('d.' + c for c in index.DOC_COLUMNS.split(', '))} "
-        "FROM temp.dedupe_shared s JOIN dedupe_key k ON k.key = s.key "
-        "LEFT JOIN dedupe_doc d ON d.rowid = k.rowid WHERE s.n <= ? ORDER BY s.key",
+        # CROSS JOIN keeps the shared keys the outer loop: each key's rows come
+        # together, without sorting millions of rows
+        "FROM temp.dedupe_shared s CROSS JOIN dedupe_key k ON k.key = s.key "
+        "LEFT JOIN dedupe_doc d ON d.rowid = k.rowid WHERE s.n <= ?",
         (SCAN_GROUP_LIMIT,))
     current: str | None = None
     members: list[tuple[Any, ...]] = []
