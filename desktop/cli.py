@@ -16,7 +16,7 @@ from typing import Any
 
 from desktop.errors import FieldCRMError, ValidationError
 from desktop.profile import default_profile
-from desktop.schema import ENTITIES, FieldType
+from desktop.schema import ENTITIES, MERGED_INTO, FieldType
 
 # Sub-command groups that live beside the services they script: module, function name, parent.
 PLUGINS: tuple[tuple[str, str, str | None], ...] = (
@@ -24,6 +24,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.capture.voice_cli", "add_subcommands", "capture"),
     ("desktop.sync.cli_commands", "add_subcommands", None),
     ("desktop.followup.cli_commands", "add_subcommands", None),
+    ("desktop.dedupe.cli_commands", "add_subcommands", None),
 )
 
 
@@ -58,7 +59,11 @@ def cmd_account(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         repo = store.repo("account")
         if args.action == "add":
-            rec = repo.create(_field_values(args, "account"))
+            values = _field_values(args, "account")
+            refused = _refuse_duplicate(args, store, "account", values)
+            if refused is not None:
+                return refused
+            rec = repo.create(values)
             _emit(args, rec, lambda: f"created {rec['id']}  {rec['name']}")
         elif args.action == "update":
             rec = repo.update(args.id, _field_values(args, "account"))
@@ -77,6 +82,33 @@ def cmd_account(args: argparse.Namespace) -> int:
             recs = [{k: v for k, v in r.items() if k != "_key"} for r in repo.page(limit=args.limit)]
             _emit(args, recs, lambda: "\n".join(f"{r['id']}  {r['name']}" for r in recs) or "(no accounts)")
     return 0
+
+
+def _refuse_duplicate(args: argparse.Namespace, store: Any, entity: str,
+                      values: dict[str, Any]) -> int | None:
+    """Exit status 3 with the candidates when `values` is a probable duplicate (issue 15);
+    None when the record may be saved: no candidates, or --allow-duplicate where the
+    rule warns (where it blocks, nothing saves a probable duplicate)."""
+    from desktop.dedupe import rules
+    from desktop.dedupe.cli_commands import DUPLICATE_EXIT, candidates_text
+    from desktop.dedupe.service import check
+
+    rule = rules.rule_for(store, entity)
+    if args.allow_duplicate and not rule.blocks:
+        return None
+    found = check(store, entity, values, threshold=rule.threshold)
+    if not found:
+        return None
+    message = ("This is probably a duplicate of an existing record; not saved " +
+               ("(the duplicate rule blocks it)." if rule.blocks else
+                "(--allow-duplicate saves it anyway)."))
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "candidates": [c.as_json() for c in found]},
+                         ensure_ascii=False))
+    else:
+        print(candidates_text(found))
+    print(f"fieldcrm: {message}", file=sys.stderr)
+    return DUPLICATE_EXIT
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -147,7 +179,11 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     acc.add_argument("action", choices=["add", "update", "delete", "undelete", "show", "list"])
     acc.add_argument("id", nargs="?", help="account id (update, delete, undelete, show)")
     acc.add_argument("--limit", type=int, default=50)
+    acc.add_argument("--allow-duplicate", action="store_true",
+                     help="add: save even when the account is probably a duplicate")
     for f in ENTITIES["account"].fields:
+        if f.name == MERGED_INTO:  # set only by a merge
+            continue
         acc.add_argument(f"--{f.name.replace('_', '-')}", dest=f"f_{f.name}", metavar=f.type.upper(),
                          help=f"{f.label_en}" + (" (comma-separated)" if f.type is FieldType.LIST else ""))
     common(acc)

@@ -144,6 +144,7 @@ ACCOUNT = Entity(
         F("owner", T.TEXT, "Owner", "负责人", max_length=100),
         F("tags", T.LIST, "Tags", "标签"),
         F("phone", T.TEXT, "Phone", "电话", check=Check.PHONE, searchable=True),
+        F("merged_into", T.REF, "Merged into", "已合并到", ref="account"),
     ),
 )
 CONTACT = Entity(
@@ -156,6 +157,7 @@ CONTACT = Entity(
         F("wechat", T.TEXT, "WeChat ID", "微信号", max_length=100, searchable=True),
         F("account_id", T.REF, "Account", "客户", ref="account"),
         F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+        F("merged_into", T.REF, "Merged into", "已合并到", ref="contact"),
     ),
 )
 DEAL = Entity(
@@ -247,8 +249,43 @@ PIPELINE_RULE = Entity(
 )
 SHARED_OWNER = "*"  # server-side owner of records that belong to everyone
 
+# Duplicate rules (desktop.dedupe.rules), shared like the pipeline rules: per entity, how
+# alike a name must be and whether a probable duplicate warns or blocks the save.
+DEDUPE_ACTIONS = ("warn", "block")
+DEDUPE_RULE = Entity(
+    "dedupe_rule", "Duplicate rule", "查重规则",
+    (
+        F("entity", T.CHOICE, "Record type", "记录类型", required=True, choices=("account", "contact"),
+          writable_by=ADMIN_ONLY),
+        F("threshold", T.NUMBER, "Name similarity (%)", "名称相似度（%）", writable_by=ADMIN_ONLY),
+        F("action", T.CHOICE, "On a probable duplicate", "疑似重复时", choices=DEDUPE_ACTIONS,
+          writable_by=ADMIN_ONLY),
+        F("active", T.BOOL, "Active", "启用", writable_by=ADMIN_ONLY),
+    ),
+    title_field="entity",
+    owned=False,
+)
+
+# One entry per merge of duplicates (desktop.dedupe.merge): who kept which record and,
+# field by field, which value and from which of the two records.
+MERGE_LOG = Entity(
+    "merge_log", "Merge", "合并记录",
+    (
+        F("entity", T.CHOICE, "Record type", "记录类型", required=True, choices=("account", "contact")),
+        F("kept_id", T.TEXT, "Kept", "保留", required=True, max_length=64),
+        F("dropped_id", T.TEXT, "Merged away", "合并掉", required=True, max_length=64),
+        F("kept_name", T.TEXT, "Name", "名称", max_length=200),
+        F("dropped_name", T.TEXT, "Merged-away name", "被合并名称", max_length=200),
+        F("choices", T.TEXT, "Values kept (JSON)", "保留的值（JSON）", max_length=20000),
+        F("merged_by", T.TEXT, "Merged by", "合并人", max_length=100),
+        F("merged_at", T.DATETIME, "Merged at", "合并时间"),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+    ),
+    title_field="kept_name",
+)
+
 BUILTIN_ENTITIES: tuple[Entity, ...] = (ACCOUNT, CONTACT, DEAL, ACTIVITY, ATTACHMENT, CONTRACT,
-                                        PIPELINE_RULE)
+                                        PIPELINE_RULE, MERGE_LOG, DEDUPE_RULE)
 
 # Custom fields are declared here (or in a JSON file with the same shape, see
 # `load_custom_fields`) and treated exactly like built-in ones. Their names start
@@ -333,6 +370,20 @@ def overwritten_stamps(marker: object) -> tuple[str, ...]:
     if isinstance(marker, str):
         return (marker,)
     return tuple(m for m in marker if isinstance(m, str)) if isinstance(marker, list) else ()
+
+
+# A merged-away record keeps `merged_into`: the survivor's id. A write to it that arrives
+# after the merge (an offline edit), and a reference to it, are redirected to the
+# survivor by whoever applies them (the server on push, a client on pull), stamped
+# with the original stamp plus REDIRECTED: the same on every replica, so all converge,
+# and above the original, so the redirected value replaces it where it already landed.
+MERGED_INTO = "merged_into"
+REDIRECTED = ":r"
+MAX_REDIRECTS = 4  # survivors merged again: followed this many hops
+
+
+def redirected_stamp(stamp: str) -> str:
+    return stamp + REDIRECTED
 
 
 def wins(incoming: str, current: str | None) -> bool:

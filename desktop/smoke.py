@@ -146,8 +146,10 @@ def _probe_marks(stderr: str) -> dict[str, Any] | None:
 
 def check_store(profile: Path) -> str:
     """Write an account (the phone number is checked and normalised with phonenumbers'
-    metadata), find it by Chinese text and by pinyin (pypinyin's dictionaries), reopen the
-    store and read it back."""
+    metadata), find it by Chinese text and by pinyin (pypinyin's dictionaries) and as the
+    probable duplicate of its name written another way (rapidfuzz, python-stdnum), reopen
+    the store and read it back."""
+    from desktop.dedupe.service import check
     from desktop.store import Store
 
     name = "烟雾测试 Smoke Test 有限公司"
@@ -161,6 +163,10 @@ def check_store(profile: Path) -> str:
             hits = store.search(query, limit=5)
             if not any(h.id == rec["id"] for h in hits):
                 raise SmokeCheckFailed(f"the new account was not found by searching {query!r}")
+        found = check(store, "account", {"name": "烟雾测试 SMOKE TEST 股份有限公司",
+                                         "uscc": "91440300708461136T"})
+        if [c.id for c in found] != [rec["id"]]:
+            raise SmokeCheckFailed(f"the duplicate check did not find the new account ({found})")
     finally:
         store.close()
     store = Store.open(profile)
@@ -171,7 +177,7 @@ def check_store(profile: Path) -> str:
         store.close()
     if back.get("name") != name:
         raise SmokeCheckFailed(f"read back {back.get('name')!r}, wrote {name!r}")
-    return (f"account {rec['id']} written, found by text and pinyin, read back after "
+    return (f"account {rec['id']} written, found by text, pinyin and as a duplicate, read back after "
             f"reopening; journal pending={pending}")
 
 

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from desktop.errors import ValidationError
 from desktop.schema import DELETED, ENTITIES, SHARED_OWNER, Role, is_hlc, may_write, validate_value
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
+from server import redirect
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
 from server.auth import Principal
@@ -228,6 +229,28 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
     return new, changed, superseded
 
 
+def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str, None]]],
+                 recs: dict[tuple[str, str], _Rec], version: int, device_id: str) -> int:
+    """Apply an entry's writes to the survivor of the record it wrote to (server.redirect)
+    as part of the entry; a survivor the pusher may not write keeps them off. Returns
+    the version counter."""
+    survivor, writes = moved
+    key = (e.entity, survivor)
+    if key not in recs:  # never pushed here: nothing to land on
+        return version
+    try:
+        rec, changed, _ = _apply(ctx, Entry(e.device_id, e.seq, e.entity, survivor, writes), recs.get(key))
+    except _Rejected:
+        return version
+    if changed:
+        version += 1
+        rec.version = version
+        rec.origin_device = device_id
+        rec.dirty = True
+        recs[key] = rec
+    return version
+
+
 def _lock_counter(conn: sa.Connection) -> int:
     if is_sqlite(conn.engine):
         return int(conn.execute(sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar_one())
@@ -252,6 +275,11 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         for i in mine:
             if entries[i].entity in ENTITIES and RECORD_ID_RE.match(entries[i].record_id):
                 by_entity.setdefault(entries[i].entity, set()).add(entries[i].record_id)
+        # Merged-away records written to or referred to: their survivors (server.redirect)
+        merged = redirect.load(conn, [entries[i] for i in mine])
+        for (entity, _), into in merged.items():
+            by_entity.setdefault(entity, set()).add(into)
+        merged_rows: list[tuple[str, str, str]] = []
         recs: dict[tuple[str, str], _Rec] = {}
         for entity, id_set in sorted(by_entity.items()):
             # entity first: the lookup walks the (entity, record_id) primary key.
@@ -281,6 +309,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                                          else "applied")
                 continue
             key = (e.entity, e.record_id)
+            if merged:
+                redirect.rewrite_references(e, merged)
             try:
                 rec, changed, superseded = _apply(ctx, e, recs.get(key))
             except _Rejected as rej:
@@ -295,12 +325,19 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                     recs[key] = rec
                 res = EntryResult(seq=e.seq, status="applied", superseded=superseded)
                 entry_version = version if changed else None
+                row = redirect.note(e, merged)
+                if row is not None:
+                    merged_rows.append(row)
+                moved = redirect.moved_fields(e, merged) if merged else None
+                if moved is not None:
+                    version = _apply_moved(ctx, e, moved, recs, version, p.device_id)
             done[e.seq] = res
             results[i] = res
             new_processed.append((p.device_id, e.seq, res.status, res.reason,
                                   _encode(res.superseded) if res.superseded else "[]",
                                   entry_version, now))
         _write(conn, recs, new_processed, now)
+        redirect.save(conn, merged_rows)
         if version != base:
             conn.execute(t.counter.update().where(t.counter.c.id == 1).values(version=version))
             if not is_sqlite(engine):

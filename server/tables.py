@@ -119,3 +119,11 @@ login_failures = sa.Table(
     sa.Index("ix_login_failures_key", "key", "failed_at"),
     sa.Index("ix_login_failures_time", "failed_at"),
 )
+
+# Merged-away records (server.redirect): record -> the survivor it was merged into.
+merged_records = sa.Table(
+    "merged_records", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("merged_into", sa.String(64), nullable=False),
+)

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from tests.servers import PG_START_HINT, create_pg_database, drop_pg_database
 
-TABLES = ("login_failures", "blob_uploaders", "blobs", "processed", "records", "refresh_tokens",
-          "devices", "team_members", "users", "teams")
+TABLES = ("merged_records", "login_failures", "blob_uploaders", "blobs", "processed", "records",
+          "refresh_tokens", "devices", "team_members", "users", "teams")
 
 
 def pg_database(prefix: str) -> Iterator[str]:

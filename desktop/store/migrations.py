@@ -178,3 +178,49 @@ def m006_followup_tables(db: Database) -> None:
     # earlier release may have them already: every statement is IF NOT EXISTS.
     for sql in FOLLOWUP_SCHEMA_SQL:
         db.execute(sql)
+
+
+@step
+def m007_dedupe_keys(db: Database) -> None:
+    # The duplicate check's index (desktop.dedupe.index): blocking keys (brand, its first
+    # and last characters, phone, credit code, email, a contact's name in its account)
+    # -> search rowid, and the parsed company name per account. A record is queued in
+    # dedupe_dirty in the same transaction as the write that changes what the keys are
+    # made of: its search document (name, phones, credit code, email) or a contact's
+    # account. The keys are built from the queue before every check, outside the write,
+    # so neither an edit nor a bulk import pays for parsing names.
+    db.execute("CREATE TABLE IF NOT EXISTS dedupe_dirty (rowid INTEGER PRIMARY KEY)")
+    db.execute("""CREATE TABLE IF NOT EXISTS dedupe_key (
+        key TEXT NOT NULL, rowid INTEGER NOT NULL, PRIMARY KEY (key, rowid)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX IF NOT EXISTS dedupe_key_rowid ON dedupe_key(rowid)")
+    db.execute("""CREATE TABLE IF NOT EXISTS dedupe_doc (
+        rowid INTEGER PRIMARY KEY, core TEXT, words TEXT, places TEXT, branch TEXT,
+        legal TEXT, uscc TEXT, alt_core TEXT, alt_words TEXT, alt_places TEXT)""")
+    # Records not yet checked against the book since they changed (desktop.dedupe.pairs:
+    # after each pull), and the probable duplicate pairs found, with the rep's dismissals.
+    db.execute("CREATE TABLE IF NOT EXISTS dedupe_unchecked (rowid INTEGER PRIMARY KEY)")
+    db.execute("""CREATE TABLE IF NOT EXISTS dedupe_pair (
+        entity TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL,
+        reasons TEXT NOT NULL, found_at TEXT NOT NULL, dismissed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (entity, a, b))""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS dedupe_doc_ai AFTER INSERT ON search_doc BEGIN
+        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (new.rowid);
+        INSERT OR IGNORE INTO dedupe_unchecked (rowid) VALUES (new.rowid); END""")
+    db.execute("""CREATE TRIGGER IF NOT EXISTS dedupe_doc_ad AFTER DELETE ON search_doc BEGIN
+        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (old.rowid); END""")
+    contact = list(ENTITIES).index("contact") + 1  # Repository.number: search rowid high bits
+    db.execute(f"""CREATE TRIGGER IF NOT EXISTS dedupe_contact_account AFTER UPDATE OF account_id
+        ON contact BEGIN
+        INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (({contact} << 40) | new.rid); END""")
+    db.execute("INSERT OR IGNORE INTO dedupe_dirty (rowid) SELECT rowid FROM search_doc")
+    # Merges (desktop.dedupe.merge): the audit entity, and the accounts and contacts
+    # merged away (few) found without a scan when a pulled change refers to one.
+    create_entity_table(db, ENTITIES["merge_log"])
+    create_entity_table(db, ENTITIES["dedupe_rule"])  # desktop.dedupe.rules
+    for name in ("account", "contact"):
+        have = {c.name for c in db[name].columns}
+        if "merged_into" not in have:
+            db.execute(f'ALTER TABLE "{name}" ADD COLUMN "merged_into" TEXT')
+        db.execute(f'CREATE INDEX IF NOT EXISTS "{name}_merged" ON "{name}" (id, merged_into) '
+                   "WHERE merged_into IS NOT NULL")
+

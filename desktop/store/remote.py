@@ -32,7 +32,8 @@ from desktop.schema import (
     wins,
 )
 from desktop.store.journal import LOST_PREFIX
-from desktop.store.rows import field_type, from_row, to_column
+from desktop.store.merged import follow_merges
+from desktop.store.rows import clocks_of, field_type, from_row, to_column
 from desktop.store.textindex import build_doc
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def apply_remote(store: Store, changes: Iterable[Mapping[str, Any]], cursor: int
         prepared.append(prep)
         top = max(top, prep.top)
     with store.write() as w:
+        redirected = follow_merges(w.conn, merged)  # desktop.store.merged
         mine = _pending_stamps(store, w.conn, merged)
         for prep in prepared:
             _apply_entity(store, w, prep, mine, result)
@@ -98,12 +100,34 @@ def apply_remote(store: Store, changes: Iterable[Mapping[str, Any]], cursor: int
             if store.clock.last != before:  # let the app's own connection see the clock
                 w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)",
                                (store.clock.last,))
+        if redirected:
+            _journal_redirected(store, w.conn, merged, redirected)
         if mine.lost_keys:
             w.conn.executemany("DELETE FROM meta WHERE key = ?",
                                [(k,) for k in mine.lost_keys])
         if cursor is not None:
             store.meta_set(CURSOR_KEY, str(cursor), conn=w.conn)
     return result
+
+
+def _journal_redirected(store: Store, conn: Any, batch: Mapping[tuple[str, str], Any],
+                        redirected: Iterable[tuple[str, str, str]]) -> None:
+    """Journal the redirected writes (desktop.store.merged) that won here, so the server
+    gets them too."""
+    by_record: dict[tuple[str, str], set[str]] = {}
+    for entity, record_id, fname in redirected:
+        by_record.setdefault((entity, record_id), set()).add(fname)
+    for (entity, record_id), names in by_record.items():
+        ent = ENTITIES[entity]
+        row = conn.execute(f'SELECT * FROM "{entity}" WHERE id = ?', (record_id,)).fetchone()
+        if row is None:
+            continue
+        clocks = clocks_of(ent, row)
+        won = {n: batch[(entity, record_id)][n] for n in names
+               if clocks.get(n) == batch[(entity, record_id)][n]["hlc"]}
+        if won:
+            store.journal.append(conn, entity, record_id, {n: w["value"] for n, w in won.items()},
+                                 {n: w["hlc"] for n, w in won.items()})
 
 
 def _merge_batch(changes: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

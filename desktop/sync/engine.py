@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # issue 15
 from desktop.errors import Cancelled, FieldCRMError, StoreError
 from desktop.store import Changes, Store, indexer
 from desktop.store.remote import CURSOR_KEY
@@ -60,6 +61,9 @@ BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round tri
 BULK_PUSH_BATCH = 2000  # batch size for a backlog, while each push answers quickly
 SLOW_PUSH_S = 3.0  # a push slower than this (a poor link): back to the normal batch size
 WAITING = (State.OFFLINE, State.NOT_ANSWERING)  # no server to talk to: edits wait
+# Records the live loop keys for the duplicate check per pass (desktop.dedupe.pairs); the
+# rest in the next pass, so edits keep flowing after a big first sync.
+DEDUPE_SLICE = 20_000
 FRESH_PERSIST_S = 10.0
 
 StatusListener = Callable[[SyncStatus], None]
@@ -180,6 +184,10 @@ class SyncEngine:
             builder = indexer.build_in_background(store)  # also what an import left behind
             if wait_for_index and builder is not None:
                 builder.wait_idle(store, cancelled=cancel.is_set if cancel else None)
+                builder = None
+            if builder is None:  # records are checked once indexed (their keys come along)
+                check_arrived_duplicates(store, max_rows=None if wait_for_index else DEDUPE_SLICE,
+                                         cancelled=cancel.is_set if cancel else None)
         except WipeRequired:
             self._wipe(store)
             raise

@@ -16,4 +16,5 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.capture",
     "desktop.ui.followup",
     "desktop.ui.sync",
+    "desktop.ui.dedupe",
 )

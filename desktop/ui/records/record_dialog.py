@@ -40,6 +40,7 @@ from desktop.schema import (
     validate_value,
 )
 from desktop.ui.common.context import AppContext
+from desktop.ui.common.dialog_hooks import DIALOG_HOOKS
 from desktop.ui.common.formatting import field_error, local_time, parse_local_time
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c62828;"
-HIDDEN_FIELDS = {"stage_changed_at"}
+HIDDEN_FIELDS = {"stage_changed_at", "merged_into"}
 SEARCHED_ENTITIES = ("account", "contact")
 PICK_DELAY_MS = 150
 
@@ -328,6 +329,8 @@ class RecordDialog(QDialog):
         if self._need_titles:
             self._load_ref_titles()
         self.validate(touch_all=bool(record))
+        for hook in DIALOG_HOOKS:
+            hook(self)
 
     # ------------------------------------------------------------ validation
     def on_edit(self, *_args: object) -> None:
