@@ -1,7 +1,7 @@
 """Native desktop notifications through desktop-notifier (Qt-free, asyncio).
 
 The caller runs `NativeNotifier.show()` on an asyncio loop (in the app: the qasync loop,
-see desktop/ui/followup_notify.py). `show()` returns False when the OS did not take the
+see desktop/ui/followup/notify.py). `show()` returns False when the OS did not take the
 notification (no notification service, headless session, unsigned macOS build), so the
 caller can fall back to the tray icon. The in-app notification centre lists every
 reminder regardless.

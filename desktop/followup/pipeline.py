@@ -142,7 +142,7 @@ def _check_code(code: str) -> None:
 
 
 # ------------------------------------------------------------------ the check
-# The board columns use the same names (desktop/ui/catalog_zh.py); a test keeps them equal.
+# The board columns use the same names (desktop/ui/common/catalog_zh.py); a test keeps them equal.
 _ZH_STAGE = {"lead": "线索", "qualified": "已确认需求", "proposal": "方案报价",
              "negotiation": "商务谈判", "legal_review": "法务审核", "won": "赢单", "lost": "输单"}
 
