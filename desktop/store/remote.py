@@ -72,25 +72,17 @@ def apply_remote(store: Store, changes: Iterable[Mapping[str, Any]], cursor: int
     changes to one record in a batch are merged first (per field, newest stamp wins), so
     the outcome does not depend on their order.
     """
-    result = ApplyResult()
     merged = _merge_batch(changes)
-    by_entity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for (name, record_id), fields in merged.items():
-        by_entity.setdefault(name, []).append((record_id, fields))
-    # Before the write lock: checking the values and preparing the rows of records new to
-    # this device is most of a first sync's work, and the index builder's process
-    # (desktop.store.indexer) takes the lock for its documents meanwhile.
-    prepared: list[_Prepared] = []
-    top = ""
-    for name, items in by_entity.items():
-        if name not in ENTITIES:
-            result.skipped.extend(f"{name}/{rid}: unknown entity {name}" for rid, _ in items)
-            continue
-        prep = _prepare(store, name, items, result)
-        prepared.append(prep)
-        top = max(top, prep.top)
+    # Writes to merged-away records (and references to them) go to their survivors
+    # (desktop.store.merged) before the rows are prepared; again under the lock, for a
+    # merge committed meanwhile by another connection (then the rows are prepared anew).
+    redirected = follow_merges(store.conn, merged)
+    result, prepared, top = _prepare_batch(store, merged)
     with store.write() as w:
-        redirected = follow_merges(w.conn, merged)  # desktop.store.merged
+        late = follow_merges(w.conn, merged)
+        if late:
+            redirected += late
+            result, prepared, top = _prepare_batch(store, merged)
         mine = _pending_stamps(store, w.conn, merged)
         for prep in prepared:
             _apply_entity(store, w, prep, mine, result)
@@ -108,6 +100,27 @@ def apply_remote(store: Store, changes: Iterable[Mapping[str, Any]], cursor: int
         if cursor is not None:
             store.meta_set(CURSOR_KEY, str(cursor), conn=w.conn)
     return result
+
+
+def _prepare_batch(store: Store, merged: dict[tuple[str, str], dict[str, Any]]
+                   ) -> tuple[ApplyResult, list[_Prepared], str]:
+    """Check the values and prepare the rows of a batch, before the write lock: most of a
+    first sync's work, while the index builder's process (desktop.store.indexer) takes
+    the lock for its documents. Returns the result so far, the rows and the newest stamp."""
+    result = ApplyResult()
+    by_entity: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for (name, record_id), fields in merged.items():
+        by_entity.setdefault(name, []).append((record_id, fields))
+    prepared: list[_Prepared] = []
+    top = ""
+    for name, items in by_entity.items():
+        if name not in ENTITIES:
+            result.skipped.extend(f"{name}/{rid}: unknown entity {name}" for rid, _ in items)
+            continue
+        prep = _prepare(store, name, items, result)
+        prepared.append(prep)
+        top = max(top, prep.top)
+    return result, prepared, top
 
 
 def _journal_redirected(store: Store, conn: Any, batch: Mapping[tuple[str, str], Any],
