@@ -98,9 +98,11 @@ def main() -> None:
 
     rng = random.Random(15)
     rows = store.conn.execute(
-        "SELECT name, phone FROM account WHERE rid IN (SELECT abs(random()) % (SELECT max(rid) FROM account) "
+        "SELECT name, phone FROM account WHERE rid IN "
+        "(SELECT abs(random()) % (SELECT max(rid) FROM account) "
         "FROM account LIMIT ?) AND deleted = 0", (args.checks,)).fetchall()
-    probes = [{"name": variant(r[0], rng)} if i % 3 else {"name": rng.choice(["新客户", "Acme"]), "phone": r[1]}
+    probes = [{"name": variant(r[0], rng)} if i % 3
+              else {"name": rng.choice(["新客户", "Acme"]), "phone": r[1]}
               for i, r in enumerate(rows)]
     [check(store, "account", p) for p in probes[:20]]  # warm the page cache a little
     samples, found = [], 0
@@ -113,16 +115,19 @@ def main() -> None:
     metrics["dedupe_check_p95_ms"] = pct(samples, 95)
     metrics["dedupe_check_found_rate"] = found / len(probes)
     contacts = store.conn.execute(
-        "SELECT name, phones, email, account_id FROM contact WHERE rid % 4999 = 0 LIMIT ?", (100,)).fetchall()
+        "SELECT name, phones, email, account_id FROM contact WHERE rid % 4999 = 0 LIMIT ?",
+        (100,)).fetchall()
     csamples = [timed_ms(lambda c=c: check(store, "contact", {
-        "name": c[0], "phones": c[1] and __import__("json").loads(c[1]), "email": c[2], "account_id": c[3]}))
+        "name": c[0], "phones": c[1] and __import__("json").loads(c[1]), "email": c[2],
+        "account_id": c[3]}))
         for c in contacts]
     metrics["dedupe_check_contact_p95_ms"] = pct(csamples, 95)
 
     scan_total = 0.0
     for entity in ("account", "contact"):
         t = time.perf_counter()
-        result = scan(store, entity, progress=lambda stage, d, n: d % 100_000 == 0 and log(f"  {stage} {d}/{n}"))
+        result = scan(store, entity,
+                      progress=lambda stage, d, n: d % 100_000 == 0 and log(f"  {stage} {d}/{n}"))
         took = time.perf_counter() - t
         scan_total += took
         metrics[f"dedupe_scan_{entity}_s"] = took
@@ -135,7 +140,8 @@ def main() -> None:
     ids = [r[0] for r in store.conn.execute(
         "SELECT id FROM account WHERE deleted = 0 AND rid <= 100000 ORDER BY random() LIMIT ?",
         (args.merges * 2,))]
-    merges = [timed_ms(lambda k=k, d=d: merge(store, "account", k, d)) for k, d in zip(ids[::2], ids[1::2], strict=False)]
+    merges = [timed_ms(lambda k=k, d=d: merge(store, "account", k, d))
+              for k, d in zip(ids[::2], ids[1::2], strict=False)]
     metrics["merge_ms_p50"] = pct(merges, 50)
     metrics["merge_ms_p95"] = pct(merges, 95)
     metrics["accounts"] = float(store.repo("account").count())

@@ -53,14 +53,15 @@ def generate(store: Store, accounts: int, tasks: int, deals: int, rng: random.Ra
     batch: list[tuple[object, ...]] = []
     for i in range(accounts):
         # 0.5% created in the last 14 days (the golden-72 candidates), the rest over 3 years.
-        age = rng.uniform(0, 14 * 86400) if i % 200 == 0 else rng.uniform(14 * 86400, 3 * 365 * 86400)
+        age = (rng.uniform(0, 14 * 86400) if i % 200 == 0
+               else rng.uniform(14 * 86400, 3 * 365 * 86400))
         created = NOW - dt.timedelta(seconds=age)
         c = iso(created)
         batch.append((fake_id(1, i), f"Account {i}", OWNERS[i % 4], c, c,
                       json.dumps({"name": stamp(created), "owner": stamp(created)})))
         if len(batch) == 50_000:
-            conn.executemany("INSERT INTO account (id, name, owner, created_at, updated_at, _clocks) "
-                             "VALUES (?, ?, ?, ?, ?, ?)", batch)
+            conn.executemany("INSERT INTO account (id, name, owner, created_at, updated_at, "
+                             "_clocks) VALUES (?, ?, ?, ?, ?, ?)", batch)
             batch = []
     if batch:
         conn.executemany("INSERT INTO account (id, name, owner, created_at, updated_at, _clocks) "
@@ -80,9 +81,10 @@ def generate(store: Store, accounts: int, tasks: int, deals: int, rng: random.Ra
     for i in range(tasks):
         due = NOW + dt.timedelta(minutes=rng.uniform(-30 * 1440, 30 * 1440))
         acc = fake_id(1, rng.randrange(0, accounts, 200) if i % 4 == 0 else rng.randrange(accounts))
-        rows.append((fake_id(3, i), "task", f"Task {i}", iso(due), acc, OWNERS[i % 4], iso(NOW), iso(NOW)))
-    conn.executemany("INSERT INTO activity (id, kind, subject, due_at, account_id, owner, created_at, "
-                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        rows.append((fake_id(3, i), "task", f"Task {i}", iso(due), acc, OWNERS[i % 4], iso(NOW),
+                     iso(NOW)))
+    conn.executemany("INSERT INTO activity (id, kind, subject, due_at, account_id, owner, "
+                     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     # Logged calls on some new accounts (so the follow-up rule has evidence to read).
     rows = [(fake_id(4, i), "call", "Call", 120, fake_id(1, i * 200), iso(NOW), iso(NOW))
             for i in range(0, accounts // 200, 3)]

@@ -33,15 +33,18 @@ def build(profile: Path, n_acc: int, n_con: int) -> dict[str, float]:
     store = Store.open(profile)
     log(f"importing {n_acc} accounts and {n_con} contacts into {profile}")
     t = time.perf_counter()
-    store.repo("account").import_many(data.accounts(n_acc), index=False,
-                                      progress=lambda n: n % 200_000 == 0 and log(f"  {n} accounts"))
+    store.repo("account").import_many(
+        data.accounts(n_acc), index=False,
+        progress=lambda n: n % 200_000 == 0 and log(f"  {n} accounts"))
     acc_ids = [r[0] for r in store.conn.execute("SELECT id FROM account ORDER BY rid LIMIT 100000")]
-    store.repo("contact").import_many((data.contact(acc_ids[i % len(acc_ids)]) for i in range(n_con)),
-                                      index=False, progress=lambda n: n % 200_000 == 0 and log(f"  {n} contacts"))
+    store.repo("contact").import_many(
+        (data.contact(acc_ids[i % len(acc_ids)]) for i in range(n_con)),
+        index=False, progress=lambda n: n % 200_000 == 0 and log(f"  {n} contacts"))
     import_s = time.perf_counter() - t
     log(f"imported in {import_s:.1f} s; building the search index")
     t = time.perf_counter()
-    indexed = store.index_backlog(chunk=5000, progress=lambda d, n: d % 200_000 == 0 and log(f"  indexed {d}/{n}"))
+    indexed = store.index_backlog(
+        chunk=5000, progress=lambda d, n: d % 200_000 == 0 and log(f"  indexed {d}/{n}"))
     index_s = time.perf_counter() - t
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.conn.execute("ANALYZE")
@@ -65,7 +68,8 @@ def import_speed(n: int = 50_000, runs: int = 3) -> dict[str, float]:
             t = time.perf_counter()
             s.repo("account").import_many(rows, index=False)
             rates.append(n / (time.perf_counter() - t))
-            checkpoints.append(timed_ms(lambda s=s: s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")))
+            checkpoints.append(
+                timed_ms(lambda s=s: s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")))
             t = time.perf_counter()
             s.index_backlog(chunk=5000)
             index_rates.append(n / (time.perf_counter() - t))
@@ -78,7 +82,8 @@ def import_speed(n: int = 50_000, runs: int = 3) -> dict[str, float]:
 
 def queries(store: Store, rng: random.Random, n: int) -> tuple[list[str], list[str], list[str]]:
     names = [r[0] for r in store.conn.execute(
-        "SELECT name FROM account WHERE rid IN (SELECT abs(random()) % (SELECT max(rid) FROM account) FROM account LIMIT ?)",
+        "SELECT name FROM account WHERE rid IN "
+        "(SELECT abs(random()) % (SELECT max(rid) FROM account) FROM account LIMIT ?)",
         (n * 3,))]
     cn = [nm[i:i + k] for nm in names if len(nm) > 12 and ord(nm[0]) > 0x3000
           for k in [rng.choice([2, 3, 4])] for i in [rng.randrange(2, len(nm) - k - 4)]][:n]
@@ -89,7 +94,8 @@ def queries(store: Store, rng: random.Random, n: int) -> tuple[list[str], list[s
     for nm in names:
         full, initials = pinyin_keys(nm[2:8])
         if len(full) >= 6 and len(initials) >= 3:
-            py.append(full[: rng.randrange(5, min(12, len(full)))] if rng.random() < 0.5 else initials[:4])
+            py.append(full[: rng.randrange(5, min(12, len(full)))] if rng.random() < 0.5
+                      else initials[:4])
     return cn, phone_q, py[:n]
 
 
@@ -102,7 +108,8 @@ def raw_search_ms(db: Path, qs: list[str]) -> list[float]:
             continue
         out.append(timed_ms(lambda e=expr: conn.execute(
             "SELECT d.rowid, d.name FROM search_doc d WHERE d.rowid IN "
-            "(SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)", (e, CANDIDATES)).fetchall()))
+            "(SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
+            (e, CANDIDATES)).fetchall()))
     conn.close()
     return out
 
@@ -146,7 +153,8 @@ def main() -> None:
     metrics["list_first_page_ms"] = timed_ms(lambda: repo.page(limit=200))
     raw = sqlite3.connect(store.path)
     metrics["raw_list_first_page_ms"] = timed_ms(lambda: raw.execute(
-        "SELECT * FROM account WHERE deleted = 0 ORDER BY name COLLATE NOCASE, rid LIMIT 200").fetchall())
+        "SELECT * FROM account WHERE deleted = 0 ORDER BY name COLLATE NOCASE, rid LIMIT 200"
+        ).fetchall())
     pages, after = [], None
     for _ in range(20):
         t = time.perf_counter()
@@ -166,10 +174,13 @@ def main() -> None:
         metrics[f"search_{name}_p50_ms"] = pct(samples, 50)
         metrics[f"raw_search_{name}_p95_ms"] = pct(raw_search_ms(store.path, qs), 95)
         metrics[f"search_{name}_hit_rate"] = sum(bool(store.search(q)) for q in qs) / len(qs)
-    metrics["search_cn_overhead_ratio"] = metrics["search_cn_p95_ms"] / max(metrics["raw_search_cn_p95_ms"], 1e-6)
+    metrics["search_cn_overhead_ratio"] = (
+        metrics["search_cn_p95_ms"] / max(metrics["raw_search_cn_p95_ms"], 1e-6))
 
-    ids = [r[0] for r in store.conn.execute("SELECT id FROM account WHERE deleted = 0 LIMIT 200 OFFSET 5000")]
-    edits = [timed_ms(lambda i=i: repo.update(i, {"industry": f"行业{rng.randrange(1000)}"})) for i in ids]
+    ids = [r[0] for r in store.conn.execute(
+        "SELECT id FROM account WHERE deleted = 0 LIMIT 200 OFFSET 5000")]
+    edits = [timed_ms(lambda i=i: repo.update(i, {"industry": f"行业{rng.randrange(1000)}"}))
+             for i in ids]
     metrics["edit_commit_p50_ms"] = pct(edits, 50)
     metrics["edit_commit_p95_ms"] = pct(edits, 95)
     metrics["accounts"] = float(repo.count())

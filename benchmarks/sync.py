@@ -56,15 +56,19 @@ CITIES = [("北京市", "010", ["朝阳区", "海淀区", "东城区", "西城�
           ("武汉市", "027", ["江汉区", "武昌区", "洪山区", "江岸区", "汉阳区"])]
 CORES = ["华信", "联创", "鼎盛", "恒通", "博远", "天成", "瑞丰", "中科", "金桥", "创新", "宏图",
          "东方", "星辰", "汇智", "嘉禾", "永安", "安泰", "海纳", "云帆", "远景", "盛世", "新元"]
-INDUSTRIES = [("科技", "软件与信息服务"), ("贸易", "批发零售"), ("实业", "制造业"), ("网络", "互联网"),
-              ("医药", "医疗健康"), ("物流", "交通物流"), ("建设", "建筑工程"), ("电子", "电子制造")]
+INDUSTRIES = [("科技", "软件与信息服务"), ("贸易", "批发零售"), ("实业", "制造业"),
+              ("网络", "互联网"), ("医药", "医疗健康"), ("物流", "交通物流"),
+              ("建设", "建筑工程"), ("电子", "电子制造")]
 SUFFIXES = ["有限公司", "股份有限公司", "集团有限公司", "有限责任公司"]
 STREETS = ["科技园路", "人民路", "中山路", "建设路", "解放路", "长江路", "创业大道", "世纪大道"]
-SURNAMES = [("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
-            ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun")]
-GIVEN = [("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("磊", "lei"),
-         ("强", "qiang"), ("洋", "yang"), ("秀英", "xiuying"), ("建华", "jianhua"), ("志强", "zhiqiang")]
-TITLES = ["总经理", "副总经理", "销售总监", "采购经理", "技术总监", "IT经理", "财务经理", "项目经理"]
+SURNAMES = [("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"),
+            ("杨", "yang"), ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"),
+            ("徐", "xu"), ("孙", "sun")]
+GIVEN = [("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"),
+         ("磊", "lei"), ("强", "qiang"), ("洋", "yang"), ("秀英", "xiuying"),
+         ("建华", "jianhua"), ("志强", "zhiqiang")]
+TITLES = ["总经理", "副总经理", "销售总监", "采购经理", "技术总监", "IT经理", "财务经理",
+          "项目经理"]
 LIFECYCLE = ["lead", "prospect", "customer", "customer", "churned"]
 SOURCES = ["referral", "exhibition", "web", "cold_call"]
 MOBILE = ["135", "136", "137", "138", "139", "150", "151", "152", "186", "187", "188", "189"]
@@ -75,7 +79,9 @@ def log(msg: str) -> None:
     print(f"[bench-sync] {msg}", file=sys.stderr, flush=True)
 
 
-def make_rows(n_accounts: int, n_contacts: int, seed: int = 7) -> Iterator[tuple[str, str, dict[str, Any]]]:
+def make_rows(
+    n_accounts: int, n_contacts: int, seed: int = 7
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(entity, record id, values) in the peer's shape, mapped onto desktop.schema."""
     r = random.Random(seed)
     acc_ids = [str(uuid.UUID(int=r.getrandbits(128), version=4)) for _ in range(n_accounts)]
@@ -94,7 +100,8 @@ def make_rows(n_accounts: int, n_contacts: int, seed: int = 7) -> Iterator[tuple
         yield "contact", str(uuid.UUID(int=r.getrandbits(128), version=4)), {
             "name": s[0] + g[0], "title": r.choice(TITLES),
             "phones": [f"+86{r.choice(MOBILE)}{r.randint(0, 99999999):08d}"],
-            "email": f"{g[1]}.{s[1]}{r.randint(1, 99)}@{r.choice(['qq.com', '163.com', '126.com'])}",
+            "email": f"{g[1]}.{s[1]}{r.randint(1, 99)}@"
+                     f"{r.choice(['qq.com', '163.com', '126.com'])}",
             "account_id": r.choice(acc_ids), "owner": r.choice(OWNERS)}
 
 
@@ -133,7 +140,8 @@ def load_server(url: str, rows: list[tuple[str, str, dict[str, Any]]]) -> float:
     batch = 5000
     for k in range(0, len(rows), batch):
         entries = [{"device_id": "loader", "seq": k + j + 1, "entity": ent, "record_id": rid,
-                    "fields": {f: {"value": v, "hlc": stamp(base, 0, "loader")} for f, v in vals.items()}}
+                    "fields": {f: {"value": v, "hlc": stamp(base, 0, "loader")}
+                               for f, v in vals.items()}}
                    for j, (ent, rid, vals) in enumerate(rows[k:k + batch])]
         res = c.push(entries)
         bad = [x for x in res["results"] if x["status"] == "rejected"]
@@ -165,8 +173,8 @@ def raw_insert(tmp: Path, rows: list[tuple[str, str, dict[str, Any]]]) -> float:
     t0 = time.perf_counter()
     for ent, cs in cols.items():
         sql = f"INSERT INTO {ent} (id, {', '.join(cs)}) VALUES ({', '.join('?' * (len(cs) + 1))})"
-        params = ([rid, *(json.dumps(v[c], ensure_ascii=False) if isinstance(v.get(c), list) else v.get(c)
-                          for c in cs)] for e, rid, v in rows if e == ent)
+        params = ([rid, *(json.dumps(v[c], ensure_ascii=False) if isinstance(v.get(c), list)
+                          else v.get(c) for c in cs)] for e, rid, v in rows if e == ent)
         conn.execute("BEGIN")
         conn.executemany(sql, params)
         conn.execute("COMMIT")
@@ -262,7 +270,8 @@ def propagation(tmp: Path, url: str, n: int) -> tuple[float, float, int]:
 
     def on_change_b(_ch: Any) -> None:
         # runs on B's sync thread right after its commit
-        row = eb._store().conn.execute("SELECT industry FROM account WHERE id = ?", (rid,)).fetchone()
+        row = eb._store().conn.execute(
+            "SELECT industry FROM account WHERE id = ?", (rid,)).fetchone()
         if row and row[0] == want[0] and want[0] not in arrived:
             arrived[want[0]] = time.perf_counter()
             done.set()
@@ -310,9 +319,12 @@ def concurrent_push(url: str, clients: int, per_client: int) -> float:
     batches: list[list[list[dict[str, Any]]]] = []
     for i in range(clients):
         dev = f"bench-c{i}"
-        entries = [{"device_id": dev, "seq": j + 1, "entity": "account", "record_id": str(uuid.uuid4()),
-                    "fields": {"name": {"value": f"并发{i}-{j}", "hlc": stamp(base, j % 65000, dev)},
-                               "owner": {"value": OWNERS[i % len(OWNERS)], "hlc": stamp(base, j % 65000, dev)}}}
+        entries = [{"device_id": dev, "seq": j + 1, "entity": "account",
+                    "record_id": str(uuid.uuid4()),
+                    "fields": {"name": {"value": f"并发{i}-{j}",
+                                        "hlc": stamp(base, j % 65000, dev)},
+                               "owner": {"value": OWNERS[i % len(OWNERS)],
+                                         "hlc": stamp(base, j % 65000, dev)}}}
                    for j in range(per_client)]
         batches.append([entries[k:k + 500] for k in range(0, per_client, 500)])
     barrier = threading.Barrier(clients + 1)
@@ -350,9 +362,11 @@ def _memory_keyring() -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print one JSON object (always on)")
-    ap.add_argument("--postgres", action="store_true", help="server on PostgreSQL at 127.0.0.1:5432")
+    ap.add_argument("--postgres", action="store_true",
+                    help="server on PostgreSQL at 127.0.0.1:5432")
     ap.add_argument("--accounts", type=int, default=100_000)
     ap.add_argument("--contacts", type=int, default=200_000)
     ap.add_argument("--push", type=int, default=10_000, help="journal entries to push")
@@ -427,11 +441,14 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(peer.get(k), int | float) and peer[k]:
                 out[f"ratio_{k}"] = round(out[k] / peer[k], 2)
         if isinstance(peer.get("push_docs_per_s"), int | float) and peer["push_docs_per_s"]:
-            out["ratio_push_entries_per_s"] = round(out["push_entries_per_s"] / peer["push_docs_per_s"], 2)
-        if isinstance(peer.get("initial_sync_rows_per_s"), int | float) and peer["initial_sync_rows_per_s"]:
+            out["ratio_push_entries_per_s"] = round(
+                out["push_entries_per_s"] / peer["push_docs_per_s"], 2)
+        if (isinstance(peer.get("initial_sync_rows_per_s"), int | float)
+                and peer["initial_sync_rows_per_s"]):
             out["ratio_searchable_rows_per_s"] = round(
                 out["searchable_rows_per_s"] / peer["initial_sync_rows_per_s"], 2)
-        log("ratios to the peer: " + ", ".join(f"{k[6:]} {v}x" for k, v in out.items() if k.startswith("ratio_")))
+        log("ratios to the peer: "
+            + ", ".join(f"{k[6:]} {v}x" for k, v in out.items() if k.startswith("ratio_")))
     print(json.dumps(out))
     return 0
 

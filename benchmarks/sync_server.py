@@ -58,7 +58,8 @@ def batches(device: str, n: int, start_id: int) -> list[bytes]:
                             "fields": {k: {"value": v, "hlc": stamp} for k, v in {
                                 "name": f"客户 {start_id + i} 有限公司", "region": "华东",
                                 "industry": "manufacturing", "lifecycle": "customer",
-                                "address": f"上海市浦东新区 {i} 号", "tags": ["vip", "2026"]}.items()}})
+                                "address": f"上海市浦东新区 {i} 号",
+                                "tags": ["vip", "2026"]}.items()}})
         out.append(json.dumps({"entries": entries}, ensure_ascii=False).encode())
     return out
 
@@ -109,9 +110,11 @@ def run_backend(backend: str, rows: int, per_client: int, workdir: Path) -> dict
         pull_cpu = pulled / max(1e-6, server_cpu_s(srv) - c0)
         assert pulled == rows, (pulled, rows)
         log(f"[{backend}] 20 clients x {per_client} entries")
-        tokens = [login(srv.url, f"rep{i}", PASSWORD, f"bench-rep{i}")["access_token"] for i in range(20)]
+        tokens = [login(srv.url, f"rep{i}", PASSWORD, f"bench-rep{i}")["access_token"]
+                  for i in range(20)]
         work = [batches(f"bench-rep{i}", per_client, rows + (i + 1) * 1_000_000) for i in range(20)]
-        threads = [threading.Thread(target=push_all, args=(srv.url, tokens[i], work[i])) for i in range(20)]
+        threads = [threading.Thread(target=push_all, args=(srv.url, tokens[i], work[i]))
+                   for i in range(20)]
         t0, c0 = time.perf_counter(), server_cpu_s(srv)
         for th in threads:
             th.start()
@@ -145,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="fieldcrm-bench-") as tmp:
         for b in backends:
             metrics.update(run_backend(b, args.rows, args.per_client, Path(tmp)))
-    metrics["server_entries_per_s_20_clients"] = metrics[f"server_entries_per_s_20_clients_{backends[0]}"]
+    metrics["server_entries_per_s_20_clients"] = (
+        metrics[f"server_entries_per_s_20_clients_{backends[0]}"])
     metrics["cores"] = os.cpu_count()
     metrics["load_avg_1m"] = round(os.getloadavg()[0], 2)
     print(json.dumps(metrics) if args.json else json.dumps(metrics, indent=2))

@@ -39,7 +39,8 @@ def visible_owners(conn: sa.Connection, p: Principal) -> frozenset[str] | None:
 
 
 def user_exists(conn: sa.Connection, username: str) -> bool:
-    return conn.execute(sa.select(t.users.c.id).where(t.users.c.username == username)).first() is not None
+    return conn.execute(
+        sa.select(t.users.c.id).where(t.users.c.username == username)).first() is not None
 
 
 def may_read_blob(conn: sa.Connection, p: Principal, sha256: str) -> bool:

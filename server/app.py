@@ -101,13 +101,15 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
         log.error("database error: %s", exc)
         return JSONResponse({"detail": {"code": "db_unavailable",
-                                        "message": "The server database is unavailable; try again."}},
+                                        "message": "The server database is unavailable; "
+                                                   "try again."}},
                             status_code=503, headers={"Retry-After": "2"})
 
     @app.exception_handler(sa.exc.DataError)
     async def _bad_data(_r: Request, exc: sa.exc.DataError) -> JSONResponse:
         return JSONResponse({"detail": {"code": "bad_request",
-                                        "message": "The request holds a value the server cannot store."}},
+                                        "message": "The request holds a value the server "
+                                                   "cannot store."}},
                             status_code=400)
 
     @app.get("/v1/health")
@@ -154,7 +156,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         try:
             entries = parse_push(await request.body())
         except MalformedPush as exc:
-            raise RequestValidationError([{"type": "value_error", "loc": exc.loc, "msg": str(exc)}]) from None
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": exc.loc, "msg": str(exc)}]) from None
         if len(entries) > config.MAX_PUSH_ENTRIES:
             raise api_error(413, "too_many_entries",
                             f"Push at most {config.MAX_PUSH_ENTRIES} entries at once.")
@@ -170,7 +173,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         wait: Annotated[float, Query(ge=0, le=config.MAX_LONG_POLL_S)] = 0,
         count: bool = False,
     ) -> Response:
-        body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit, count or cursor == 0)
+        body, n, seen = await run_in_threadpool(
+            pull_page, engine, p, cursor, limit, count or cursor == 0)
         if n == 0 and wait > 0:
             # Wait for anything committed after the snapshot just read (the notifier
             # may lag behind it, never ahead of the database).
@@ -182,8 +186,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
 
     @app.get("/v1/events", response_class=EventSourceResponse,
              responses={200: {"content": {"text/event-stream": {}},
-                              "description": 'SSE: `data: {"version": N}` when newer changes exist'}})
-    async def events(p: Current, cursor: Annotated[int, Query(ge=0, le=2**62)] = 0) -> EventSourceResponse:
+                              "description": 'SSE: `data: {"version": N}` '
+                                             'when newer changes exist'}})
+    async def events(
+        p: Current, cursor: Annotated[int, Query(ge=0, le=2**62)] = 0
+    ) -> EventSourceResponse:
         ping = settings.sse_ping_s
 
         async def stream() -> AsyncIterator[dict[str, str]]:
@@ -213,18 +220,21 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         sha = _sha(sha256)
         size = blobs.readable_size(p, sha)
         if size is not None:
-            return Response(status_code=200, headers={"Content-Length": str(size), "Upload-Offset": str(size)})
+            return Response(status_code=200,
+                            headers={"Content-Length": str(size), "Upload-Offset": str(size)})
         return Response(status_code=404, headers={"Upload-Offset": str(blobs.offset(p, sha))})
 
     @app.get("/v1/blobs/{sha256}", response_class=FileResponse,
-             responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "No such blob"}})
+             responses={200: {"content": {"application/octet-stream": {}}},
+                        404: {"description": "No such blob"}})
     def blob_get(sha256: str, p: Current) -> FileResponse:
         sha = _sha(sha256)
         if blobs.readable_size(p, sha) is None:
             raise api_error(404, "not_found", "No such blob.")
         return FileResponse(blobs.path(sha), media_type="application/octet-stream")
 
-    @app.put("/v1/blobs/{sha256}", responses={201: {"description": "Stored"}, 202: {"description": "Partial"}})
+    @app.put("/v1/blobs/{sha256}",
+             responses={201: {"description": "Stored"}, 202: {"description": "Partial"}})
     async def blob_put(sha256: str, request: Request, p: Current) -> JSONResponse:
         sha = _sha(sha256)
         length = request.headers.get("content-length")

@@ -70,7 +70,8 @@ def _dummy_hash() -> str:
 
 def verify_password(stored: str | None, password: str) -> bool:
     try:
-        return argon2.PasswordHasher().verify(stored or _dummy_hash(), password) and stored is not None
+        return (argon2.PasswordHasher().verify(stored or _dummy_hash(), password)
+                and stored is not None)
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
 
@@ -86,7 +87,8 @@ def load_jwt_secret(engine: sa.Engine) -> str:
     if env:
         return env
     with write_tx(engine) as conn:
-        row = conn.execute(sa.select(t.settings.c.value).where(t.settings.c.key == JWT_SECRET_KEY)).first()
+        row = conn.execute(
+            sa.select(t.settings.c.value).where(t.settings.c.key == JWT_SECRET_KEY)).first()
         if row:
             return str(row[0])
         secret = secrets.token_hex(32)
@@ -122,7 +124,8 @@ class Auth:
         refresh = secrets.token_urlsafe(32)
         conn.execute(t.refresh_tokens.insert().values(
             token_hash=token_hash(refresh), device_id=device_id, gen=gen, created_at=now_iso()))
-        conn.execute(t.devices.update().where(t.devices.c.id == device_id).values(last_seen_at=now_iso()))
+        conn.execute(t.devices.update().where(t.devices.c.id == device_id).values(
+            last_seen_at=now_iso()))
         return TokenPair(access_token=self._access_token(user.id, device_id, gen),
                          refresh_token=refresh, expires_in=self.access_ttl_s,
                          user_id=user.id, username=user.username, role=user.role)
@@ -140,7 +143,8 @@ class Auth:
         if not verify_password(user.password_hash if user else None, password) or user is None:
             raise bad
         if user.disabled:
-            raise api_error(401, "user_disabled", "This account is disabled; ask your administrator.")
+            raise api_error(401, "user_disabled",
+                            "This account is disabled; ask your administrator.")
         with write_tx(self.engine) as conn:
             dev = conn.execute(sa.select(t.devices).where(t.devices.c.id == device_id)).first()
             if dev is None:
@@ -156,7 +160,8 @@ class Auth:
                                 "This device was revoked; its local data must be wiped.")
             else:
                 gen = dev.gen + 1  # a fresh login ends any older session of this device
-                conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.device_id == device_id))
+                conn.execute(t.refresh_tokens.delete().where(
+                    t.refresh_tokens.c.device_id == device_id))
                 conn.execute(t.devices.update().where(t.devices.c.id == device_id).values(
                     gen=gen, logged_out=False, name=device_name or dev.name))
             return self._issue(conn, user, device_id, gen)
@@ -166,7 +171,8 @@ class Auth:
         h = token_hash(refresh_token)
         with write_tx(self.engine) as conn:
             row = conn.execute(
-                sa.select(t.refresh_tokens, t.devices.c.gen.label("dev_gen"), t.devices.c.revoked_at,
+                sa.select(t.refresh_tokens, t.devices.c.gen.label("dev_gen"),
+                          t.devices.c.revoked_at,
                           t.devices.c.logged_out, t.devices.c.user_id)
                 .join(t.devices, t.devices.c.id == t.refresh_tokens.c.device_id)
                 .where(t.refresh_tokens.c.token_hash == h)).first()
@@ -201,7 +207,8 @@ class Auth:
 
     def logout(self, p: Principal) -> None:
         with write_tx(self.engine) as conn:
-            conn.execute(t.refresh_tokens.delete().where(t.refresh_tokens.c.device_id == p.device_id))
+            conn.execute(t.refresh_tokens.delete().where(
+                t.refresh_tokens.c.device_id == p.device_id))
             conn.execute(t.devices.update().where(t.devices.c.id == p.device_id)
                          .values(logged_out=True, gen=t.devices.c.gen + 1))
 
@@ -209,9 +216,11 @@ class Auth:
     @staticmethod
     def _check_live(revoked_at: str | None, logged_out: bool, disabled: bool) -> None:
         if revoked_at is not None:
-            raise api_error(401, "device_revoked", "This device was revoked; its local data must be wiped.")
+            raise api_error(401, "device_revoked",
+                            "This device was revoked; its local data must be wiped.")
         if disabled:
-            raise api_error(401, "user_disabled", "This account is disabled; its local data must be wiped.")
+            raise api_error(401, "user_disabled",
+                            "This account is disabled; its local data must be wiped.")
         if logged_out:
             raise api_error(401, "logged_out", "This device has logged out.")
 

@@ -57,7 +57,9 @@ class BlobStore:
         parts = list((self.root / "parts").glob(f"{sha}.{p.user_id}.*"))
         return max((f.stat().st_size for f in parts), default=0)
 
-    def parse_range(self, header: str | None, length: int | None) -> tuple[int, int | None, int | None]:
+    def parse_range(
+        self, header: str | None, length: int | None
+    ) -> tuple[int, int | None, int | None]:
         """(start, end inclusive or None, total or None) of a PUT."""
         if header is None:
             return 0, None, length
@@ -99,9 +101,11 @@ class BlobStore:
         else:
             os.replace(part, final)
         with write_tx(self.engine) as conn:
-            if conn.execute(sa.select(t.blobs.c.sha256).where(t.blobs.c.sha256 == sha)).first() is None:
+            if conn.execute(sa.select(t.blobs.c.sha256).where(
+                    t.blobs.c.sha256 == sha)).first() is None:
                 conn.execute(t.blobs.insert().values(sha256=sha, size=size, created_at=now_iso()))
             if conn.execute(sa.select(t.blob_uploaders.c.sha256).where(
-                    t.blob_uploaders.c.sha256 == sha, t.blob_uploaders.c.user_id == p.user_id)).first() is None:
+                    t.blob_uploaders.c.sha256 == sha,
+                    t.blob_uploaders.c.user_id == p.user_id)).first() is None:
                 conn.execute(t.blob_uploaders.insert().values(sha256=sha, user_id=p.user_id))
         return size

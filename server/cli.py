@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(add)
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["rep", "manager", "admin", "finance"])
-    add.add_argument("--team", action="append", default=[], help="team (repeatable; created if new)")
+    add.add_argument("--team", action="append", default=[],
+                     help="team (repeatable; created if new)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     dis = user.add_parser("disable", help="disable a user; their devices are told to wipe")
     _common(dis)
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ul)
     ul.add_argument("--json", action="store_true")
 
-    dev = sub.add_parser("device", help="manage devices").add_subparsers(dest="action", required=True)
+    dev = sub.add_parser("device", help="manage devices").add_subparsers(
+        dest="action", required=True)
     dl = dev.add_parser("list", help="list devices")
     _common(dl)
     dl.add_argument("--user")
@@ -86,7 +88,8 @@ def _print_table(rows: list[dict[str, Any]], cols: Sequence[str], as_json: bool)
     widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in cols}
     print("  ".join(c.ljust(widths[c]) for c in cols))
     for r in rows:
-        print("  ".join(str(r.get(c) if r.get(c) is not None else "").ljust(widths[c]) for c in cols))
+        print("  ".join(str(r.get(c) if r.get(c) is not None else "").ljust(widths[c])
+                        for c in cols))
 
 
 def _read_password(from_stdin: bool) -> str:

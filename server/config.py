@@ -29,7 +29,8 @@ JWT_SECRET_ENV = "FIELDCRM_JWT_SECRET"
 
 def default_data_dir() -> Path:
     env = os.environ.get(DATA_ENV)
-    return Path(env) if env else Path(platformdirs.user_data_dir("fieldcrm-server", appauthor=False))
+    return Path(env) if env else Path(
+        platformdirs.user_data_dir("fieldcrm-server", appauthor=False))
 
 
 @dataclass(frozen=True)

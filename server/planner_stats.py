@@ -85,7 +85,8 @@ class PlannerStats:
     @staticmethod
     def _table_rows(conn: sa.Connection) -> int:
         """Rows of the records table as of its last analysis (0 if never analyzed)."""
-        rows = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'records'")).scalar_one()
+        rows = conn.execute(
+            sa.text("SELECT reltuples FROM pg_class WHERE relname = 'records'")).scalar_one()
         return max(int(rows or 0), 0)
 
     def _analyze(self) -> None:

@@ -23,7 +23,8 @@ from server.db import is_sqlite, read_tx
 
 def current_version(engine: sa.Engine) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar_one())
+        return int(conn.execute(
+            sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar_one())
 
 
 def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
@@ -57,13 +58,15 @@ def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
         rows = conn.execute(page, params).all()
         total: int | None = None
         if count:
-            total = int(conn.execute(sa.select(sa.func.count()).select_from(t.records).where(*cond)).scalar_one())
+            total = int(conn.execute(
+                sa.select(sa.func.count()).select_from(t.records).where(*cond)).scalar_one())
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = int(rows[-1][0]) if has_more else server_version
     # Fragment: the stored record document goes into the page as it is, unparsed.
     body = orjson.dumps({
-        "changes": [{"version": v, "entity": ent, "record_id": rid, "fields": orjson.Fragment(fields),
+        "changes": [{"version": v, "entity": ent, "record_id": rid,
+                     "fields": orjson.Fragment(fields),
                      "origin_device": origin} for v, ent, rid, fields, origin in rows],
         "cursor": next_cursor, "has_more": has_more, "server_version": server_version,
         "total_estimate": total})

@@ -172,7 +172,8 @@ def _select_keys(conn: sa.Connection, table: str, columns: str, scope: tuple[str
             (scope_value, orjson.dumps(list(keys)).decode())).fetchall()
     return conn.exec_driver_sql(
         f"SELECT found.* FROM unnest(%b::{pg_type}[]) AS wanted(k) CROSS JOIN LATERAL "
-        f"(SELECT {columns} FROM {table} WHERE {scope_col} = %s AND {key} = wanted.k OFFSET 0) AS found",
+        f"(SELECT {columns} FROM {table} WHERE {scope_col} = %s "
+        f"AND {key} = wanted.k OFFSET 0) AS found",
         (list(keys), scope_value)).fetchall()
 
 
@@ -213,7 +214,8 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
             value = validate_value(ent, name, raw)
         except ValidationError as exc:
             raise _Rejected(exc.message) from None
-        if name == "owner" and value is not None and not (ctx.user_exists(value) and ctx.sees(value)):
+        if name == "owner" and value is not None and not (
+                ctx.user_exists(value) and ctx.sees(value)):
             raise _Rejected("Owner must be you or a member of your team.")
         writes[name] = (value, stamp, base)
     if rec is None:
@@ -239,7 +241,8 @@ def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str
     if key not in recs:  # never pushed here: nothing to land on
         return version
     try:
-        rec, changed, _ = _apply(ctx, Entry(e.device_id, e.seq, e.entity, survivor, writes), recs.get(key))
+        rec, changed, _ = _apply(ctx, Entry(e.device_id, e.seq, e.entity, survivor, writes),
+                                 recs.get(key))
     except _Rejected:
         return version
     if changed:
@@ -253,7 +256,8 @@ def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str
 
 def _lock_counter(conn: sa.Connection) -> int:
     if is_sqlite(conn.engine):
-        return int(conn.execute(sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar_one())
+        return int(conn.execute(
+            sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar_one())
     return int(conn.execute(sa.text(
         "UPDATE counter SET version = version WHERE id = 1 RETURNING version")).scalar_one())
 
@@ -286,8 +290,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             for rid, owner, created_by, fields, ver, origin in _select_keys(
                     conn, "records", "record_id, owner, created_by, fields, version, origin_device",
                     ("entity", entity), "record_id", sorted(id_set), "text"):
-                recs[(entity, rid)] = _Rec(orjson.loads(fields), owner, created_by, int(ver), origin,
-                                           exists=True)
+                recs[(entity, rid)] = _Rec(orjson.loads(fields), owner, created_by, int(ver),
+                                           origin, exists=True)
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
         now = now_iso()
@@ -341,8 +345,10 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         if version != base:
             conn.execute(t.counter.update().where(t.counter.c.id == 1).values(version=version))
             if not is_sqlite(engine):
-                conn.execute(sa.text("SELECT pg_notify(:ch, :v)"), {"ch": NOTIFY_CHANNEL, "v": str(version)})
-        conn.execute(t.devices.update().where(t.devices.c.id == p.device_id).values(last_seen_at=now))
+                conn.execute(sa.text("SELECT pg_notify(:ch, :v)"),
+                             {"ch": NOTIFY_CHANNEL, "v": str(version)})
+        conn.execute(t.devices.update().where(t.devices.c.id == p.device_id).values(
+            last_seen_at=now))
     _maybe_crash()
     if version != base:
         publish(version)
@@ -368,7 +374,8 @@ def _write(conn: sa.Connection, recs: dict[tuple[str, str], _Rec],
                             rec.version, rec.origin_device, now))
     insert_records = ("INSERT INTO records (entity, record_id, owner, created_by, fields, version, "
                       "origin_device, updated_at)")
-    insert_processed = "INSERT INTO processed (device_id, seq, status, reason, superseded, version, created_at)"
+    insert_processed = ("INSERT INTO processed (device_id, seq, status, reason, superseded, "
+                        "version, created_at)")
     if is_sqlite(conn.engine):
         if inserts:
             conn.exec_driver_sql(f"{insert_records} VALUES ({', '.join('?' * 8)})", inserts)
@@ -381,14 +388,15 @@ def _write(conn: sa.Connection, recs: dict[tuple[str, str], _Rec],
         return
     if inserts:
         conn.exec_driver_sql(
-            f"{insert_records} SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
-            "%b::text[], %b::bigint[], %b::text[], %b::text[])", _columns(inserts))
+            f"{insert_records} SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], "
+            "%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[])", _columns(inserts))
     if updates:
         conn.exec_driver_sql(
             "UPDATE records AS r SET owner = v.owner, fields = v.fields, version = v.version, "
             "origin_device = v.origin_device, updated_at = v.updated_at "
-            "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::text[], "
-            "%b::text[]) AS v(owner, fields, version, origin_device, updated_at, entity, record_id) "
+            "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::text[], "
+            "%b::text[], %b::text[]) "
+            "AS v(owner, fields, version, origin_device, updated_at, entity, record_id) "
             "WHERE r.entity = v.entity AND r.record_id = v.record_id", _columns(updates))
     if new_processed:
         conn.exec_driver_sql(

@@ -22,11 +22,13 @@ WINDOW_S = 300.0
 def _key(username: str, address: str) -> str:
     # A digest: any user name fits the column and PostgreSQL text (no NUL), and the
     # table does not keep the names people mistyped.
-    return hashlib.sha256(f"{username.casefold()}\0{address}".encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(
+        f"{username.casefold()}\0{address}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class LoginThrottle:
-    def __init__(self, engine: sa.Engine, max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S,
+    def __init__(self, engine: sa.Engine, max_failures: int = MAX_FAILURES,
+                 window_s: float = WINDOW_S,
                  clock: Callable[[], float] = time.time) -> None:
         # Wall-clock time: the processes sharing the database share no monotonic clock.
         self.engine = engine
@@ -45,7 +47,8 @@ class LoginThrottle:
                     f.key == _key(username, address), f.failed_at > now - self.window_s)).one()
         if count >= self.max_failures:
             wait = int(self.window_s - (now - oldest)) + 1
-            exc = api_error(429, "too_many_attempts", f"Too many wrong passwords; try again in {wait} s.")
+            exc = api_error(429, "too_many_attempts",
+                            f"Too many wrong passwords; try again in {wait} s.")
             exc.headers = {"Retry-After": str(wait)}
             raise exc
         return int(count)
@@ -57,9 +60,11 @@ class LoginThrottle:
             # Failures past the window count for nothing: drop them (for every key, so a
             # spray of made-up user names cannot grow the table beyond one window).
             conn.execute(t.login_failures.delete().where(f.failed_at <= now - self.window_s))
-            conn.execute(t.login_failures.insert().values(key=_key(username, address), failed_at=now))
+            conn.execute(t.login_failures.insert().values(
+                key=_key(username, address), failed_at=now))
 
     def succeeded(self, username: str, address: str) -> None:
         """Forget the failures (call it only when `check` found some: it writes)."""
         with write_tx(self.engine) as conn:
-            conn.execute(t.login_failures.delete().where(t.login_failures.c.key == _key(username, address)))
+            conn.execute(t.login_failures.delete().where(
+                t.login_failures.c.key == _key(username, address)))

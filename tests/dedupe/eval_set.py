@@ -124,7 +124,8 @@ class Generator:
                        {"name": f"{brand}{ind}{legal}"})
             yield Case("account", "cn_city_without_shi", True, {"name": base},
                        {"name": f"{city}{brand}{ind}{legal}"})
-            yield Case("account", "cn_province_prefix", True, {"name": f"{city}{brand}{ind}{legal}"},
+            yield Case("account", "cn_province_prefix", True,
+                       {"name": f"{city}{brand}{ind}{legal}"},
                        {"name": f"广东省{city}市{brand}{ind}{legal}"})
             other_city = self._other(CN_CITIES, city)
             yield Case("account", "cn_branch_other_city", False,
@@ -135,9 +136,11 @@ class Generator:
             yield Case("account", "cn_other_city_prefix", False, {"name": base},
                        {"name": f"{other_city}市{brand}{ind}{legal}"})
             n = r.randrange(1, 30)
-            yield Case("account", "cn_number_differs", False, {"name": f"{city}市{brand}第{n}{ind}{legal}"},
+            yield Case("account", "cn_number_differs", False,
+                       {"name": f"{city}市{brand}第{n}{ind}{legal}"},
                        {"name": f"{city}市{brand}第{n + r.choice([1, 10])}{ind}{legal}"})
-            yield Case("account", "cn_other_city_no_shi", False, {"name": f"{city}{brand}{ind}{legal}"},
+            yield Case("account", "cn_other_city_no_shi", False,
+                       {"name": f"{city}{brand}{ind}{legal}"},
                        {"name": f"{other_city}{brand}{ind}{legal}"})
             yield Case("account", "cn_other_industry", False, {"name": base},
                        {"name": f"{city}市{brand}{self._other(CN_INDUSTRY, ind)}{legal}"})
@@ -147,7 +150,8 @@ class Generator:
             yield Case("account", "cn_other_brand", False, {"name": base},
                        {"name": f"{city}市{other_brand}{ind}{legal}"})
             # one character of the brand changed: 腾讯 / 腾达 (same city, industry, form)
-            swapped = brand[:-1] + r.choice("达信通源盛华") if brand[-1] not in "达信通源盛华" else brand[:-1] + "联"
+            swapped = (brand[:-1] + r.choice("达信通源盛华") if brand[-1] not in "达信通源盛华"
+                       else brand[:-1] + "联")
             yield Case("account", "cn_brand_one_char", False, {"name": base},
                        {"name": f"{city}市{swapped}{ind}{legal}"})
             homophone = {"讯": "迅", "为": "伟", "华": "桦", "达": "答", "信": "芯", "通": "同",
@@ -166,11 +170,13 @@ class Generator:
             letter_code = uscc(r, first=r.choice("YN"))
             yield Case("account", "uscc_letter_initial", True, {"name": base, "uscc": letter_code},
                        {"name": self.cn_brand() + "贸易有限公司", "uscc": letter_code})
-            yield Case("account", "uscc_differs_names_alike", False, {"name": base, "uscc": uscc(r)},
+            yield Case("account", "uscc_differs_names_alike", False,
+                       {"name": base, "uscc": uscc(r)},
                        {"name": f"{brand}{ind}{self._other(CN_LEGAL, legal)}", "uscc": uscc(r)})
             m = mobile(r)
             fmt = _mobile_formats(m)
-            yield Case("account", "phone_same_formats", True, {"name": base, "phone": r.choice(fmt)},
+            yield Case("account", "phone_same_formats", True,
+                       {"name": base, "phone": r.choice(fmt)},
                        {"name": f"{other_brand}{ind}", "phone": r.choice(fmt)})
             landline = f"0755 {r.randrange(2000, 9000)} {r.randrange(1000, 10000)}"
             yield Case("account", "phone_landline_formats", True, {"name": base, "phone": landline},
@@ -188,27 +194,33 @@ class Generator:
             yield Case("account", "en_fullwidth", True, {"name": ebase}, {"name": fullwidth(ebase)})
             yield Case("account", "en_legal_form", True, {"name": ebase},
                        {"name": f"{ebrand} {eind} {self._other(EN_LEGAL, elegal)}"})
-            yield Case("account", "en_city_bracket", True, {"name": f"{ebrand} {eind} ({ecity}) {elegal}"},
+            yield Case("account", "en_city_bracket", True,
+                       {"name": f"{ebrand} {eind} ({ecity}) {elegal}"},
                        {"name": f"{ecity} {ebrand} {eind} {elegal}"})
             yield Case("account", "en_typo", True, {"name": ebase},
                        {"name": f"{ebrand} {self._typo(eind)} {elegal}"})
             partner = r.choice(EN_WORDS)
-            yield Case("account", "en_and_ampersand", True, {"name": f"{ebrand} & {partner} {elegal}"},
+            yield Case("account", "en_and_ampersand", True,
+                       {"name": f"{ebrand} & {partner} {elegal}"},
                        {"name": f"{ebrand} and {partner} {elegal.replace('.', '')}"})
             yield Case("account", "en_branch_other_city", False,
                        {"name": f"{ebrand} {eind} {elegal}, {ecity} Branch"},
-                       {"name": f"{ebrand} {eind} {elegal}, {self._other(EN_CITIES, ecity)} Branch"})
+                       {"name": f"{ebrand} {eind} {elegal}, "
+                                f"{self._other(EN_CITIES, ecity)} Branch"})
             yield Case("account", "en_other_brand", False, {"name": ebase},
                        {"name": f"{self._other(EN_WORDS, ebrand.split()[0])} {eind} {elegal}"})
             yield Case("account", "en_other_industry", False, {"name": ebase},
                        {"name": f"{ebrand} {self._other(EN_INDUSTRY, eind)} {elegal}"})
             yield Case("account", "en_word_order", True, {"name": f"{ebrand} {eind} {elegal}"},
                        {"name": f"{eind}, {ebrand} {elegal}"})
-            yield Case("account", "en_number_differs", False, {"name": f"{ebrand} {eind} {n} {elegal}"},
+            yield Case("account", "en_number_differs", False,
+                       {"name": f"{ebrand} {eind} {n} {elegal}"},
                        {"name": f"{ebrand} {eind} {n + 1} {elegal}"})
-            yield Case("account", "en_brand_one_word_off", False, {"name": f"Orion {eind} {elegal}"},
+            yield Case("account", "en_brand_one_word_off", False,
+                       {"name": f"Orion {eind} {elegal}"},
                        {"name": f"Horizon {eind} {elegal}"})
-            yield Case("account", "en_other_city", False, {"name": f"{ebrand} {eind} ({ecity}) {elegal}"},
+            yield Case("account", "en_other_city", False,
+                       {"name": f"{ebrand} {eind} ({ecity}) {elegal}"},
                        {"name": f"{ebrand} {eind} ({self._other(EN_CITIES, ecity)}) {elegal}"})
 
     # ------------------------------------------------------------ contacts
@@ -227,15 +239,19 @@ class Generator:
                        {"name": person + " (new)", "email": email.upper()})
             spaced = " ".join(person) if " " not in person else ", ".join(reversed(person.split()))
             yield Case("contact", "contact_name_same_account", True,
-                       {"name": person, "account_id": acc}, {"name": fullwidth(spaced), "account_id": acc})
+                       {"name": person, "account_id": acc},
+                       {"name": fullwidth(spaced), "account_id": acc})
             yield Case("contact", "contact_name_other_account", False,
-                       {"name": person, "account_id": acc}, {"name": person, "account_id": other_acc})
+                       {"name": person, "account_id": acc},
+                       {"name": person, "account_id": other_acc})
             landline = f"+86 21 {r.randrange(5000, 7000)} {r.randrange(1000, 10000)}"
             yield Case("contact", "contact_shared_switchboard", False,
                        {"name": person, "phones": [landline], "account_id": acc},
-                       {"name": self._other(CN_PEOPLE, person), "phones": [landline], "account_id": acc})
+                       {"name": self._other(CN_PEOPLE, person), "phones": [landline],
+                        "account_id": acc})
             yield Case("contact", "contact_similar_name_same_account", False,
-                       {"name": "张伟", "account_id": acc}, {"name": r.choice(["张玮", "张炜", "章伟"]), "account_id": acc})
+                       {"name": "张伟", "account_id": acc},
+                       {"name": r.choice(["张玮", "张炜", "章伟"]), "account_id": acc})
             yield Case("contact", "contact_other_email", False, {"name": person, "email": email},
                        {"name": self._other(CN_PEOPLE, person), "email": email.replace("@", "1@")})
 

@@ -28,7 +28,8 @@ def evaluate(store: Store, items: list[Case]) -> dict[str, Any]:
     for entity in ("account", "contact"):
         mine = [c for c in items if c.entity == entity]
         store.repo(entity).import_many([c.a for c in mine])
-        ids += [r[0] for r in store.conn.execute(f'SELECT id FROM "{entity}" ORDER BY rid')][-len(mine):]
+        ids += [r[0] for r in store.conn.execute(
+            f'SELECT id FROM "{entity}" ORDER BY rid')][-len(mine):]
     by_case = dict(zip([id(c) for c in items if c.entity == "account"]
                        + [id(c) for c in items if c.entity == "contact"], ids, strict=True))
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -88,7 +89,8 @@ def main() -> None:
         return
     for kind, v in result["kinds"].items():
         rate = v["flagged"] / v["cases"]
-        print(f"{kind:<36} {'same' if v['same'] else 'different':<9} {v['cases']:>4} flagged {rate:6.1%}")
+        print(f"{kind:<36} {'same' if v['same'] else 'different':<9} "
+              f"{v['cases']:>4} flagged {rate:6.1%}")
     for w in result["wrong"][:30]:
         print("wrong:", w["kind"], w["a"], "|", w["b"])
     print(f"recall {result['recall']:.3f} (target >= {TARGET_RECALL}), false alarms "

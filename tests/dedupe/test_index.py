@@ -25,7 +25,8 @@ def test_check_finds_a_saved_record_and_says_why(store: Store) -> None:
 def test_keys_follow_updates_deletes_and_restores(store: Store) -> None:
     acc = store.repo("account")
     a = acc.create({"name": "Acme Technologies Co., Ltd."})
-    assert names(check(store, "account", {"name": "ACME Technologies"})) == ["Acme Technologies Co., Ltd."]
+    assert names(check(store, "account", {"name": "ACME Technologies"})) == [
+        "Acme Technologies Co., Ltd."]
     acc.update(a["id"], {"name": "Brightstar Foods Ltd"})
     assert check(store, "account", {"name": "ACME Technologies"}) == []
     assert names(check(store, "account", {"name": "Brightstar Foods"})) == ["Brightstar Foods Ltd"]
@@ -38,7 +39,8 @@ def test_keys_follow_updates_deletes_and_restores(store: Store) -> None:
 
 def test_bulk_import_without_search_index_is_checked_after_refresh(store: Store) -> None:
     store.repo("account").import_many(
-        [{"name": f"Company {i} Trading Ltd"} for i in range(50)] + [{"name": "杭州市海天食品有限公司"}],
+        [{"name": f"Company {i} Trading Ltd"} for i in range(50)]
+        + [{"name": "杭州市海天食品有限公司"}],
         index=False)
     assert store.search_backlog() == 51
     found = check(store, "account", {"name": "海天食品（杭州）有限公司"})
@@ -58,7 +60,8 @@ def test_a_contact_moved_to_another_account_is_checked_there(store: Store) -> No
 
 
 def test_check_reads_only_records_that_share_a_key(store: Store) -> None:
-    store.repo("account").import_many([{"name": f"杭州市{i:05d}号贸易有限公司"} for i in range(3000)])
+    store.repo("account").import_many(
+        [{"name": f"杭州市{i:05d}号贸易有限公司"} for i in range(3000)])
     index.refresh(store)
     seen: list[str] = []
     store.conn.set_trace_callback(seen.append)
@@ -94,7 +97,8 @@ def test_scan_and_check_agree_on_every_record(store: Store) -> None:
     from tests.dedupe.eval_set import cases
 
     items = cases(12, 4)
-    store.repo("account").import_many([r for c in items if c.entity == "account" for r in (c.a, c.b)])
+    store.repo("account").import_many(
+        [r for c in items if c.entity == "account" for r in (c.a, c.b)])
     partners: dict[str, set[str]] = {}
     for p in scan(store, "account").pairs:
         partners.setdefault(p.a, set()).add(p.b)

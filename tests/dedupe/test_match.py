@@ -36,11 +36,13 @@ def test_a_place_without_shi_is_read_both_ways() -> None:
     a = account(name="深圳宁德时代科技有限公司")
     b = account(name="宁德时代科技有限公司")
     assert compare(a, b) is not None
-    assert compare(account(name="深圳宁德时代科技有限公司"), account(name="苏州市宁德时代科技有限公司")) is None
+    assert compare(account(name="深圳宁德时代科技有限公司"),
+                   account(name="苏州市宁德时代科技有限公司")) is None
 
 
 @pytest.mark.parametrize(("a", "b"), [
-    ("深圳市腾讯计算机系统有限公司", "深圳市腾达计算机系统有限公司"),  # another brand, 93% alike as strings
+    # another brand, 93% alike as strings
+    ("深圳市腾讯计算机系统有限公司", "深圳市腾达计算机系统有限公司"),
     ("腾讯北京分公司", "腾讯上海分公司"),
     ("腾讯计算机系统有限公司", "腾讯计算机系统有限公司上海分公司"),
     ("Orion Electronics Inc.", "Horizon Electronics Inc."),
@@ -64,7 +66,8 @@ def test_variants_are_duplicates_by_name(a: str, b: str) -> None:
 
 
 def test_reasons_list_every_rule_that_fired_and_exact_ones_score_100() -> None:
-    a = account(name="深圳市腾讯计算机系统有限公司", phone="+86 139-1234-5678", uscc="91440300708461136T")
+    a = account(name="深圳市腾讯计算机系统有限公司", phone="+86 139-1234-5678",
+                uscc="91440300708461136T")
     b = account(name="腾讯计算机系统有限公司", phone="13912345678", uscc="91440300708461136t")
     match = compare(a, b)
     assert match is not None and match.reasons == ("uscc", "phone", "name") and match.score == 100
@@ -74,7 +77,8 @@ def test_two_different_credit_codes_veto_a_name_match() -> None:
     a = account(name="华强科技有限公司", uscc="91440300708461136T")
     b = account(name="华强科技股份有限公司", uscc="Y1110000MA01ABCD0W")
     assert compare(a, b) is None
-    assert company_name_score(parse_name("华强科技有限公司"), parse_name("华强科技股份有限公司")) >= 92
+    assert company_name_score(parse_name("华强科技有限公司"),
+                              parse_name("华强科技股份有限公司")) >= 92
 
 
 def test_credit_codes_that_begin_with_a_letter_are_valid() -> None:
@@ -103,14 +107,17 @@ def test_contacts_same_name_only_within_one_account() -> None:
 
 
 def test_contacts_share_mobiles_and_emails_not_a_switchboard() -> None:
-    a = probe("contact", {"name": "A", "phones": ["+86 21 5555 1234", "139 1234 5678"], "email": "A@X.com"})
-    assert compare(a, probe("contact", {"name": "B", "phones": ["13912345678"]})).reasons == ("phone",)
+    a = probe("contact", {"name": "A", "phones": ["+86 21 5555 1234", "139 1234 5678"],
+                          "email": "A@X.com"})
+    assert compare(
+        a, probe("contact", {"name": "B", "phones": ["13912345678"]})).reasons == ("phone",)
     assert compare(a, probe("contact", {"name": "B", "email": "a@x.COM"})).reasons == ("email",)
     assert compare(a, probe("contact", {"name": "B", "phones": ["021-5555-1234"]})) is None
 
 
 names = st.builds(lambda c, b, i, lf: (c, b, i, lf), st.sampled_from(CN_CITIES),
-                  st.sampled_from(CN_BRANDS), st.sampled_from(CN_INDUSTRY), st.sampled_from(CN_LEGAL))
+                  st.sampled_from(CN_BRANDS), st.sampled_from(CN_INDUSTRY),
+                  st.sampled_from(CN_LEGAL))
 
 
 @settings(max_examples=200, deadline=None)
@@ -120,8 +127,10 @@ def test_any_city_writing_and_legal_form_is_the_same_customer(
         name: tuple[str, str, str, str], writing: str, other_legal: str) -> None:
     city, brand, ind, legal = name
     a = f"{city}市{brand}{ind}{legal}"
-    b = {"prefix": f"{city}市{brand}{ind}{other_legal}", "prefix_no_shi": f"{city}{brand}{ind}{other_legal}",
-         "bracket": f"{brand}{ind}（{city}）{other_legal}", "missing": f"{brand}{ind}{other_legal}"}[writing]
+    b = {"prefix": f"{city}市{brand}{ind}{other_legal}",
+         "prefix_no_shi": f"{city}{brand}{ind}{other_legal}",
+         "bracket": f"{brand}{ind}（{city}）{other_legal}",
+         "missing": f"{brand}{ind}{other_legal}"}[writing]
     assert compare(account(name=a), account(name=b)) is not None
 
 
@@ -136,7 +145,8 @@ def test_a_branch_in_another_city_is_never_the_same_account(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30),
+@given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
+               max_size=30),
        st.text(min_size=1, max_size=30))
 def test_scores_are_symmetric_and_full_width_changes_nothing(x: str, y: str) -> None:
     assert parse_name(fullwidth(x)) == parse_name(x)

@@ -41,7 +41,8 @@ def test_children_move_and_the_dropped_record_is_a_tombstone(store: Store) -> No
     contact = store.repo("contact").create({"name": "张伟", "account_id": d})
     deal = store.repo("deal").create({"title": "ERP", "account_id": d})
     act = store.repo("activity").create({"kind": "call", "subject": "s", "account_id": d})
-    att = store.repo("attachment").create({"sha256": "a" * 64, "file_name": "x.pdf", "account_id": d})
+    att = store.repo("attachment").create(
+        {"sha256": "a" * 64, "file_name": "x.pdf", "account_id": d})
     con = store.repo("contract").create({"contract_no": "C1", "party_a_account_id": d,
                                          "party_b_account_id": d})
     before = store.journal.counts()["pending"]
@@ -62,7 +63,8 @@ def test_children_move_and_the_dropped_record_is_a_tombstone(store: Store) -> No
         acc.get(d)
     # every write is an ordinary journal entry: name, 6 children, merged_into, deleted, audit
     entries = store.journal.pending(limit=100)[before:]
-    assert len(entries) == 1 + 5 + 1 + 1 + 1 and {e.entity for e in entries} >= {"merge_log", "contract"}
+    assert (len(entries) == 1 + 5 + 1 + 1 + 1
+            and {e.entity for e in entries} >= {"merge_log", "contract"})
     log = store.repo("merge_log").get(result.log_id)
     assert (log["kept_id"], log["dropped_id"], log["entity"]) == (k, d, "account")
     assert json.loads(log["choices"])["name"] == {"value": "A2", "from": "dropped"}

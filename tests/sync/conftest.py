@@ -135,7 +135,9 @@ def devices(tmp_path: Path, server: Server) -> Iterator[Any]:
         d.close()
 
 
-def snapshot(store: Store, entities: tuple[str, ...] = ("account", "contact", "deal")) -> dict[str, Any]:
+def snapshot(
+    store: Store, entities: tuple[str, ...] = ("account", "contact", "deal")
+) -> dict[str, Any]:
     """Every record (tombstones included) without local-only columns."""
     out: dict[str, Any] = {}
     for ent in entities:

@@ -48,7 +48,8 @@ def main() -> int:
         if pid == 0:  # the child: one sync round, then exit
             code = 0
             try:
-                eng = SyncEngine(Path(profiles[index]), live=False, push_batch=batch, pull_page=batch)
+                eng = SyncEngine(Path(profiles[index]), live=False, push_batch=batch,
+                                 pull_page=batch)
                 device_id, access = tokens[index]
                 eng._client = SyncClient(url, device_id)
                 eng._client._access = access

@@ -91,7 +91,9 @@ def test_a_device_that_loses_access_is_wiped(server: Server, devices: Any, how: 
 
 
 @pytest.mark.parametrize("how", ["revoke", "disable"])
-def test_a_cold_started_device_that_lost_access_is_wiped(server: Server, devices: Any, how: str) -> None:
+def test_a_cold_started_device_that_lost_access_is_wiped(
+    server: Server, devices: Any, how: str
+) -> None:
     """The laptop was off when the device was revoked: its first contact, a token
     refresh, must already tell it to wipe."""
     server.user("alice")
@@ -110,7 +112,9 @@ def test_a_cold_started_device_that_lost_access_is_wiped(server: Server, devices
     assert not (a.profile / "store.db").exists()
 
 
-def test_logout_refuses_to_drop_unsent_changes(server: Server, devices: Any, tmp_path: Path) -> None:
+def test_logout_refuses_to_drop_unsent_changes(
+    server: Server, devices: Any, tmp_path: Path
+) -> None:
     from desktop.errors import SyncError
 
     server.user("alice")

@@ -55,7 +55,8 @@ def test_cli_round_trip(server: Server, tmp_path: Path, capsys: pytest.CaptureFi
     assert out["signed_in"] is False and out["user"] is None
 
 
-def test_cli_sync_offline_exit_code(server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_cli_sync_offline_exit_code(server: Server, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     server.user("alice")
     p = tmp_path / "profile"

@@ -62,14 +62,18 @@ def make_machine(server: Server) -> type[RuleBasedStateMachine]:
             self.user = f"u{next(_users)}"
             server.user(self.user)
             self.transports = [Faulty() for _ in range(3)]
-            self.devices = [Device(self.tmp / f"r{i}", server.url, self.transports[i]) for i in range(3)]
+            self.devices = [Device(self.tmp / f"r{i}", server.url, self.transports[i])
+                            for i in range(3)]
             for d in self.devices:
                 d.login(self.user)
-            self.engines = [SyncEngine(d.profile, transport=t, live=False, push_batch=3, pull_page=2)
+            self.engines = [SyncEngine(d.profile, transport=t, live=False, push_batch=3,
+                                       pull_page=2)
                             for d, t in zip(self.devices, self.transports, strict=True)]
             first = self.devices[0]
-            self.ids = [first.repo("account").create({"name": f"记录{i}"})["id"] for i in range(N_RECORDS)]
-            self.latest: dict[tuple[str, str], tuple[str, Any]] = {}  # (id, field) -> (stamp, value)
+            self.ids = [first.repo("account").create({"name": f"记录{i}"})["id"]
+                        for i in range(N_RECORDS)]
+            # (id, field) -> (stamp, value)
+            self.latest: dict[tuple[str, str], tuple[str, Any]] = {}
             self.counter = 0
 
         def teardown(self) -> None:
@@ -119,7 +123,8 @@ def make_machine(server: Server) -> type[RuleBasedStateMachine]:
             (repo.delete if delete else repo.restore)(rid)
             self._note(r, rid, "deleted", delete)
 
-        @rule(r=st.integers(0, 2), fault=st.sampled_from(["none", "none", "drop", "lose_reply", "duplicate"]))
+        @rule(r=st.integers(0, 2),
+              fault=st.sampled_from(["none", "none", "drop", "lose_reply", "duplicate"]))
         def sync(self, r: int, fault: str) -> None:
             self.transports[r].fault = fault
             try:
@@ -162,7 +167,8 @@ def make_machine(server: Server) -> type[RuleBasedStateMachine]:
 def test_replicas_converge_under_faults(server: Server, backend: str) -> None:
     machine = make_machine(server)
     runner = machine.TestCase
-    runner.settings = settings(max_examples=25 if backend == "sqlite" else 12, stateful_step_count=25,
+    runner.settings = settings(max_examples=25 if backend == "sqlite" else 12,
+                               stateful_step_count=25,
                                deadline=None, derandomize=False,
                                suppress_health_check=list(HealthCheck))
     runner().runTest()

@@ -175,7 +175,8 @@ def test_push_survives_every_fate_without_applying_twice(flaky: Flaky, fate: str
     b = flaky.device("b")
     eng = sync_engine(a)
     try:
-        ids = [a.repo("account").create({"name": f"断线客户{i}", "region": "杭州"})["id"] for i in range(5)]
+        ids = [a.repo("account").create({"name": f"断线客户{i}", "region": "杭州"})["id"]
+               for i in range(5)]
         proxy.fate(fate, r"^/v1/push$", method="POST", cut_bytes=120)
         expected = ServerNotAnsweringError if fate == "stall_response" else OfflineError
         with pytest.raises(expected):
@@ -247,7 +248,9 @@ def test_long_poll_left_by_its_client_ends_at_once_with_one_line(flaky: Flaky) -
 
 # ---------------------------------------------------------------------------- events
 @pytest.mark.parametrize("fate", ["cut_response", "stall_response"])
-def test_event_stream_cut_or_stalled(flaky: Flaky, fate: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_event_stream_cut_or_stalled(
+    flaky: Flaky, fate: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(client_mod, "EVENTS_READ_TIMEOUT_S", 1.0)
     proxy = flaky.proxy()
     a = flaky.device("a", proxy.url)
@@ -309,7 +312,8 @@ def test_cut_blob_upload_resumes_from_what_arrived(flaky: Flaky, fate: str) -> N
         eng.sync_once()
         puts = [h for h in proxy.heads if h.startswith(b"PUT ")]
         assert len(puts) == 1
-        assert f"content-range: bytes {kept}-{len(photo) - 1}/{len(photo)}".encode() in puts[0].lower()
+        assert (f"content-range: bytes {kept}-{len(photo) - 1}/{len(photo)}".encode()
+                in puts[0].lower())
         assert a.store.journal.counts()["pending"] == 0
         # Another device downloads it through a link that cuts the first download.
         proxy_b = flaky.proxy()

@@ -13,7 +13,9 @@ from desktop.sync.errors import OfflineError
 from tests.sync.conftest import Server, snapshot
 
 
-def test_two_devices_same_user_converge_and_conflicts_are_recorded(server: Server, devices: Any) -> None:
+def test_two_devices_same_user_converge_and_conflicts_are_recorded(
+    server: Server, devices: Any
+) -> None:
     server.user("alice")
     a, b = devices("a"), devices("b")
     a.login("alice")
@@ -85,7 +87,8 @@ def test_an_edit_pushed_first_then_overwritten_blind_is_a_conflict_on_its_device
     assert b.sync().conflicts == 1
     assert c.sync().conflicts == 0  # c wrote nothing: no conflict of its own
     [conflict] = b.store.open_conflicts()
-    assert (conflict.field, conflict.local_value, conflict.remote_value) == ("industry", "制造业", "新能源")
+    assert (conflict.field, conflict.local_value, conflict.remote_value) == (
+        "industry", "制造业", "新能源")
     assert a.store.open_conflicts() == [] and c.store.open_conflicts() == []
     assert b.repo("account").get(acc["id"])["industry"] == "新能源"
 
@@ -134,7 +137,8 @@ def test_three_devices_offline_edits_and_delete_converge(server: Server, devices
     b.login("bob")
     c.login("alice")
     ids = [a.repo("account").create({"name": f"客户{i}"})["id"] for i in range(5)]
-    contact = a.repo("contact").create({"name": "张伟", "account_id": ids[0], "phones": ["13912345678"]})
+    contact = a.repo("contact").create(
+        {"name": "张伟", "account_id": ids[0], "phones": ["13912345678"]})
     a.sync()
     b.sync()
     c.sync()
@@ -153,7 +157,8 @@ def test_three_devices_offline_edits_and_delete_converge(server: Server, devices
     s = snaps[0]
     assert s[f"account/{ids[0]}"]["industry"] == "a-ind"
     assert s[f"account/{ids[1]}"]["industry"] == "b-ind"
-    assert s[f"account/{ids[2]}"]["deleted"] is True and s[f"account/{ids[2]}"]["region"] == "b-region"
+    assert (s[f"account/{ids[2]}"]["deleted"] is True
+            and s[f"account/{ids[2]}"]["region"] == "b-region")
     assert s[f"contact/{contact['id']}"]["title"] == "总经理"
     assert s[f"contact/{contact['id']}"]["phones"] == ["+8613912345678"]
 
@@ -168,7 +173,8 @@ def test_rejected_entry_is_parked_and_the_rest_keeps_flowing(server: Server, dev
     rep = a.sync()
     assert rep.parked == 1 and rep.pushed == 2
     [parked] = a.store.journal.parked()
-    assert "collected" in (parked.reason or "").lower() or "finance" in (parked.reason or "").lower()
+    assert ("collected" in (parked.reason or "").lower()
+            or "finance" in (parked.reason or "").lower())
     # The local value stays as typed, and the next sync does not send it again.
     assert a.repo("deal").get(deal["id"])["collected_amount"] == 500
     assert a.sync().pushed == 0
@@ -215,13 +221,16 @@ def test_attachment_files_follow_their_records(server: Server, devices: Any) -> 
     assert b.store.blobs.read(sha) == photo
 
 
-def test_an_import_edited_and_deleted_before_its_first_sync_arrives_whole(server: Server, devices: Any) -> None:
+def test_an_import_edited_and_deleted_before_its_first_sync_arrives_whole(
+    server: Server, devices: Any
+) -> None:
     server.user("alice")
     a, b = devices("a"), devices("b")
     a.login("alice")
     b.login("alice")
     accounts = a.repo("account")
-    accounts.import_many({"name": f"导入客户{i}", "phone": f"139 1234 {i:04d}", "tags": ["展会"]} for i in range(40))
+    accounts.import_many({"name": f"导入客户{i}", "phone": f"139 1234 {i:04d}", "tags": ["展会"]}
+                         for i in range(40))
     ids = [r["id"] for r in accounts.iter_all()]
     accounts.update(ids[0], {"name": "改过名的客户", "industry": "物流"})  # before any push
     accounts.delete(ids[1])
@@ -231,7 +240,8 @@ def test_an_import_edited_and_deleted_before_its_first_sync_arrives_whole(server
     b.sync()
     assert snapshot(a.store) == snapshot(b.store)
     got = b.repo("account")
-    assert got.get(ids[0])["name"] == "改过名的客户" and got.get(ids[0])["phone"] == "+8613912340000"
+    assert (got.get(ids[0])["name"] == "改过名的客户"
+            and got.get(ids[0])["phone"] == "+8613912340000")
     assert got.get(ids[1], include_deleted=True)["deleted"] is True
     assert got.get(ids[39])["tags"] == ["展会"] and got.get(ids[39])["owner"] == "alice"
     [li] = b.repo("contact").find(name="李娜")

@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("kills", [100])
-def test_kill_9_during_push_and_pull(server: Server, tmp_path: Path, kills: int, backend: str) -> None:
+def test_kill_9_during_push_and_pull(
+    server: Server, tmp_path: Path, kills: int, backend: str
+) -> None:
     if backend == "postgresql":
         kills = 40  # the same code path; fewer points keep the suite in budget
     server.user("kim")
@@ -50,7 +52,8 @@ def test_kill_9_during_push_and_pull(server: Server, tmp_path: Path, kills: int,
             # share an HLC stamp, a store bug reported to the lead)
             for _ in range(rng.randint(5, 30)):
                 if made and rng.random() < 0.6:
-                    a.repo("account").update(rng.choice(made), {"industry": f"行业{rng.random():.6f}"})
+                    a.repo("account").update(rng.choice(made),
+                                             {"industry": f"行业{rng.random():.6f}"})
                 else:
                     made.append(a.repo("account").create({"name": f"客户{len(made)}"})["id"])
                 entries += 1

@@ -30,7 +30,9 @@ def wait_for(pred: Any, timeout: float = 5.0) -> float:
     raise AssertionError("timed out")
 
 
-def test_edit_on_one_device_appears_on_another_without_a_button(server: Server, devices: Any) -> None:
+def test_edit_on_one_device_appears_on_another_without_a_button(
+    server: Server, devices: Any
+) -> None:
     server.user("alice")
     a, b = devices("a"), devices("b")
     a.login("alice")
@@ -66,7 +68,9 @@ def test_edit_on_one_device_appears_on_another_without_a_button(server: Server, 
         eb.close()
 
 
-def test_engine_keeps_going_offline_and_recovers(server: Server, devices: Any, tmp_path: Path) -> None:
+def test_engine_keeps_going_offline_and_recovers(
+    server: Server, devices: Any, tmp_path: Path
+) -> None:
     from tests.sync.faults import FaultProxy
 
     server.user("alice")
@@ -123,7 +127,9 @@ def test_a_backlog_goes_in_bigger_batches_unless_pushes_are_slow(
     assert counted.pushes == [500, 500, 200]
 
 
-def test_first_sync_of_a_big_book_shows_progress_cancels_and_resumes(server: Server, devices: Any) -> None:
+def test_first_sync_of_a_big_book_shows_progress_cancels_and_resumes(
+    server: Server, devices: Any
+) -> None:
     server.user("alice")
     a = devices("a")
     a.login("alice")
@@ -166,7 +172,8 @@ def test_the_live_engine_leaves_a_big_pull_to_the_index_builder_process(
     a, b = devices("a"), devices("b")
     a.login("alice")
     b.login("alice")
-    a.repo("account").import_many({"name": f"客户{i:05d}", "phone": f"139 1000 {i:04d}"} for i in range(2500))
+    a.repo("account").import_many({"name": f"客户{i:05d}", "phone": f"139 1000 {i:04d}"}
+                                  for i in range(2500))
     a.sync()
     monkeypatch.setattr(indexer, "INLINE_MAX", 100)
     here: list[int] = []  # documents built in this process (the engine's thread)
@@ -185,7 +192,8 @@ def test_the_live_engine_leaves_a_big_pull_to_the_index_builder_process(
         eng.stop()
         eng.close()
     assert sum(here) == 0 and indexer.worker_for(b.profile).pid is not None  # built beside it
-    assert [h.title for h in b.store.search("139 1000 2499")] == ["客户02499"]  # phone digits: built index only
+    # phone digits: built index only
+    assert [h.title for h in b.store.search("139 1000 2499")] == ["客户02499"]
 
 
 def test_a_first_sync_is_found_by_pinyin_initials_and_phone_once_the_builder_is_done(
@@ -194,7 +202,8 @@ def test_a_first_sync_is_found_by_pinyin_initials_and_phone_once_the_builder_is_
     a, b = devices("a"), devices("b")
     a.login("alice")
     b.login("alice")
-    a.repo("account").import_many({"name": f"重庆银行第{i:04d}支行", "phone": f"+86 138 {i:04d} 5678"}
+    a.repo("account").import_many({"name": f"重庆银行第{i:04d}支行",
+                                   "phone": f"+86 138 {i:04d} 5678"}
                                   for i in range(6000))
     a.sync()
     eng = SyncEngine(b.profile, live=False)
@@ -206,7 +215,8 @@ def test_a_first_sync_is_found_by_pinyin_initials_and_phone_once_the_builder_is_
     assert builder.wait_idle(b.store, timeout=60)
     assert builder.pid is not None  # built by the builder process, beside the pull
     assert b.store.search_outcome("cqyh").complete
-    assert len(b.store.search("chongqingyinhang", limit=40)) == 40  # 重 chong, 行 hang: in their phrases
+    # 重 chong, 行 hang: in their phrases
+    assert len(b.store.search("chongqingyinhang", limit=40)) == 40
     assert len(b.store.search("cqyh", limit=40)) == 40
     assert [h.title for h in b.store.search("138 5999 5678")] == ["重庆银行第5999支行"]
     assert b.store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 6000

@@ -17,8 +17,10 @@ ENTITIES = ("account", "contact", "deal", "activity", "merge_log")
 
 def no_orphans(d: Device) -> None:
     """Every live child refers to a live account (or contact)."""
-    for child, field, parent in (("contact", "account_id", "account"), ("deal", "account_id", "account"),
-                                 ("activity", "account_id", "account"), ("activity", "contact_id", "contact")):
+    for child, field, parent in (("contact", "account_id", "account"),
+                                 ("deal", "account_id", "account"),
+                                 ("activity", "account_id", "account"),
+                                 ("activity", "contact_id", "contact")):
         bad = d.store.conn.execute(
             f'SELECT c.id FROM "{child}" c JOIN "{parent}" p ON p.id = c."{field}" '
             "WHERE c.deleted = 0 AND p.deleted = 1").fetchall()
@@ -38,7 +40,8 @@ def test_offline_edits_and_children_of_the_merged_away_record_land_on_the_surviv
     a.login("alice")
     b.login("alice")
     keep = a.repo("account").create({"name": "深圳市腾讯计算机系统有限公司"})
-    drop = a.repo("account").create({"name": "腾讯计算机系统（深圳）有限公司", "industry": "互联网"})
+    drop = a.repo("account").create(
+        {"name": "腾讯计算机系统（深圳）有限公司", "industry": "互联网"})
     contact = a.repo("contact").create({"name": "张伟", "account_id": drop["id"]})
     a.sync()
     b.sync()
