@@ -79,8 +79,10 @@ def cmd_account(args: argparse.Namespace) -> int:
             rec = repo.get(args.id)
             _emit(args, rec, lambda: _record_text(rec))
         elif args.action == "list":
-            recs = [{k: v for k, v in r.items() if k != "_key"} for r in repo.page(limit=args.limit)]
-            _emit(args, recs, lambda: "\n".join(f"{r['id']}  {r['name']}" for r in recs) or "(no accounts)")
+            recs = [{k: v for k, v in r.items() if k != "_key"}
+                    for r in repo.page(limit=args.limit)]
+            _emit(args, recs,
+                  lambda: "\n".join(f"{r['id']}  {r['name']}" for r in recs) or "(no accounts)")
     return 0
 
 
@@ -114,7 +116,8 @@ def _refuse_duplicate(args: argparse.Namespace, store: Any, entity: str,
 def cmd_search(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         hits = store.search(args.text, limit=args.limit)
-        data = [{"entity": h.entity, "id": h.id, "title": h.title, "subtitle": h.subtitle} for h in hits]
+        data = [{"entity": h.entity, "id": h.id, "title": h.title, "subtitle": h.subtitle}
+                for h in hits]
         _emit(args, data, lambda: "\n".join(
             f"{h.entity:<8} {h.id}  {h.title}  {h.subtitle}" for h in hits) or "(no matches)")
     return 0
@@ -123,8 +126,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_journal(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         entries = store.journal.pending(limit=args.limit) + store.journal.parked()
-        data = [{"device_id": e.device_id, "seq": e.seq, "entity": e.entity, "record_id": e.record_id,
-                 "fields": e.fields, "state": e.state, "reason": e.reason, "created_at": e.created_at}
+        data = [{"device_id": e.device_id, "seq": e.seq, "entity": e.entity,
+                 "record_id": e.record_id, "fields": e.fields, "state": e.state,
+                 "reason": e.reason, "created_at": e.created_at}
                 for e in entries]
         counts = store.journal.counts()
         _emit(args, {"counts": counts, "entries": data}, lambda: "\n".join(
@@ -164,10 +168,13 @@ def _only_global_options(argv: Sequence[str]) -> bool:
 
 
 def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fieldcrm", description="FieldCRM: offline-first CRM for field sales.")
+    parser = argparse.ArgumentParser(
+        prog="fieldcrm", description="FieldCRM: offline-first CRM for field sales.")
     parser.add_argument("--profile", type=Path, default=None,
-                        help="profile folder (database, blobs, settings); default: the user data folder")
-    parser.add_argument("--lang", choices=["zh", "en"], default=None, help="UI language (default: system)")
+                        help="profile folder (database, blobs, settings); "
+                             "default: the user data folder")
+    parser.add_argument("--lang", choices=["zh", "en"], default=None,
+                        help="UI language (default: system)")
     parser.add_argument("--smoke-test", action="store_true",
                         help="check that this installation works (used by installers and CI)")
     sub = parser.add_subparsers(dest="command")
@@ -184,8 +191,10 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     for f in ENTITIES["account"].fields:
         if f.name == MERGED_INTO:  # set only by a merge
             continue
-        acc.add_argument(f"--{f.name.replace('_', '-')}", dest=f"f_{f.name}", metavar=f.type.upper(),
-                         help=f"{f.label_en}" + (" (comma-separated)" if f.type is FieldType.LIST else ""))
+        acc.add_argument(f"--{f.name.replace('_', '-')}", dest=f"f_{f.name}",
+                         metavar=f.type.upper(),
+                         help=f"{f.label_en}"
+                         + (" (comma-separated)" if f.type is FieldType.LIST else ""))
     common(acc)
     acc.set_defaults(func=cmd_account)
 

@@ -85,7 +85,8 @@ class Entity:
     # to that moment, however the change was made (board, dialog, command line, import)
     change_times: tuple[tuple[str, str], ...] = ()
     _by_name: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
-    _checkers: dict[str, Callable[[Any], Any]] = field(default_factory=dict, compare=False, repr=False)
+    _checkers: dict[str, Callable[[Any], Any]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_name.update({f.name: f for f in self.fields})
@@ -136,7 +137,8 @@ ACCOUNT = Entity(
     "account", "Account", "客户",
     (
         F("name", T.TEXT, "Name", "名称", required=True, searchable=True, max_length=200),
-        F("uscc", T.TEXT, "Credit code (USCC)", "统一社会信用代码", check=Check.USCC, searchable=True),
+        F("uscc", T.TEXT, "Credit code (USCC)", "统一社会信用代码", check=Check.USCC,
+          searchable=True),
         F("industry", T.TEXT, "Industry", "行业", max_length=100),
         F("region", T.TEXT, "Region", "地区", max_length=100),
         F("address", T.TEXT, "Address", "地址", max_length=500),
@@ -238,11 +240,14 @@ PIPELINE_RULE = Entity(
     (
         F("name", T.TEXT, "Name", "名称", required=True, max_length=200, writable_by=ADMIN_ONLY),
         F("pipeline", T.TEXT, "Pipeline", "销售流程", max_length=100, writable_by=ADMIN_ONLY),
-        F("stage", T.CHOICE, "Stage", "阶段", required=True, choices=STAGES, writable_by=ADMIN_ONLY),
+        F("stage", T.CHOICE, "Stage", "阶段", required=True, choices=STAGES,
+          writable_by=ADMIN_ONLY),
         F("requires", T.LIST, "Requires", "要求", writable_by=ADMIN_ONLY),
         F("min_amount", T.NUMBER, "Applies from amount", "适用金额下限", writable_by=ADMIN_ONLY),
-        F("message_en", T.TEXT, "Message (English)", "提示（英文）", max_length=500, writable_by=ADMIN_ONLY),
-        F("message_zh", T.TEXT, "Message (Chinese)", "提示（中文）", max_length=500, writable_by=ADMIN_ONLY),
+        F("message_en", T.TEXT, "Message (English)", "提示（英文）", max_length=500,
+          writable_by=ADMIN_ONLY),
+        F("message_zh", T.TEXT, "Message (Chinese)", "提示（中文）", max_length=500,
+          writable_by=ADMIN_ONLY),
         F("active", T.BOOL, "Active", "启用", writable_by=ADMIN_ONLY),
     ),
     owned=False,
@@ -255,8 +260,8 @@ DEDUPE_ACTIONS = ("warn", "block")
 DEDUPE_RULE = Entity(
     "dedupe_rule", "Duplicate rule", "查重规则",
     (
-        F("entity", T.CHOICE, "Record type", "记录类型", required=True, choices=("account", "contact"),
-          writable_by=ADMIN_ONLY),
+        F("entity", T.CHOICE, "Record type", "记录类型", required=True,
+          choices=("account", "contact"), writable_by=ADMIN_ONLY),
         F("threshold", T.NUMBER, "Name similarity (%)", "名称相似度（%）", writable_by=ADMIN_ONLY),
         F("action", T.CHOICE, "On a probable duplicate", "疑似重复时", choices=DEDUPE_ACTIONS,
           writable_by=ADMIN_ONLY),
@@ -271,7 +276,8 @@ DEDUPE_RULE = Entity(
 MERGE_LOG = Entity(
     "merge_log", "Merge", "合并记录",
     (
-        F("entity", T.CHOICE, "Record type", "记录类型", required=True, choices=("account", "contact")),
+        F("entity", T.CHOICE, "Record type", "记录类型", required=True,
+          choices=("account", "contact")),
         F("kept_id", T.TEXT, "Kept", "保留", required=True, max_length=64),
         F("dropped_id", T.TEXT, "Merged away", "合并掉", required=True, max_length=64),
         F("kept_name", T.TEXT, "Name", "名称", max_length=200),
@@ -662,7 +668,8 @@ def _field_checker(f: Field) -> Checker:
 def validate_changes(ent: Entity, changes: Mapping[str, Any]) -> dict[str, Any]:
     """Validate several fields at once; the first bad one raises."""
     built = ent._checkers
-    return {name: (built.get(name) or (_deleted_checker if name == DELETED else ent.checker(name)))(value)
+    return {name: (built.get(name)
+                   or (_deleted_checker if name == DELETED else ent.checker(name)))(value)
             for name, value in changes.items()}
 
 

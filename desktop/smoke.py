@@ -177,8 +177,8 @@ def check_store(profile: Path) -> str:
         store.close()
     if back.get("name") != name:
         raise SmokeCheckFailed(f"read back {back.get('name')!r}, wrote {name!r}")
-    return (f"account {rec['id']} written, found by text, pinyin and as a duplicate, read back after "
-            f"reopening; journal pending={pending}")
+    return (f"account {rec['id']} written, found by text, pinyin and as a duplicate, "
+            f"read back after reopening; journal pending={pending}")
 
 
 def check_demo(profile: Path) -> str:

@@ -35,7 +35,8 @@ def add_subcommands(subparsers: Any) -> None:
     lst.add_argument("--json", action="store_true", help="machine-readable output")
     lst.set_defaults(func=run_list)
 
-    rule = dup_sub.add_parser("rule", help="show or set the duplicate rule (setting it is for admins)")
+    rule = dup_sub.add_parser(
+        "rule", help="show or set the duplicate rule (setting it is for admins)")
     rule.add_argument("--entity", choices=["account", "contact"], default="account")
     rule.add_argument("--threshold", type=float, help="name similarity in percent (default 92)")
     rule.add_argument("--action", choices=["warn", "block"], help="on a probable duplicate")
@@ -97,7 +98,8 @@ def run_list(args: argparse.Namespace) -> int:
     with Store.open(args.profile) as store:
         result = scan(store, args.entity, threshold=rules.rule_for(store, args.entity).threshold,
                       progress=progress)
-        pairs.save(store, args.entity, result.pairs, replace=True)  # the app's "Possible duplicates"
+        # the app's "Possible duplicates"
+        pairs.save(store, args.entity, result.pairs, replace=True)
     if result.skipped_groups:
         print(f"note: {result.skipped_groups} keys shared by too many records were not compared",
               file=sys.stderr)
@@ -106,7 +108,8 @@ def run_list(args: argparse.Namespace) -> int:
                           "skipped_groups": result.skipped_groups}, ensure_ascii=False))
     else:
         for p in result.pairs:
-            print(f"{p.score:5.1f}  {p.a}  {p.b}  {p.a_name} / {p.b_name}  ({', '.join(p.reasons)})")
+            print(f"{p.score:5.1f}  {p.a}  {p.b}  {p.a_name} / {p.b_name}  "
+                  f"({', '.join(p.reasons)})")
         if not result.pairs:
             print("No probable duplicates.")
     return 0

@@ -80,8 +80,10 @@ def parts_of_doc(doc: tuple[Any, ...]) -> NameParts:
     core, words, places, branch, legal, _uscc, alt_core, alt_words, alt_places = doc
 
     def make(core: str, words: str, places: str | None, alt: NameParts | None) -> NameParts:
-        return NameParts(core=core, words=words, places=frozenset(filter(None, (places or "").split(","))),
-                         legal=legal or "", branch=branch, latin=any("a" <= c <= "z" for c in core), alt=alt)
+        return NameParts(core=core, words=words,
+                         places=frozenset(filter(None, (places or "").split(","))),
+                         legal=legal or "", branch=branch,
+                         latin=any("a" <= c <= "z" for c in core), alt=alt)
 
     alt = make(alt_core, alt_words, alt_places, None) if alt_core else None
     return make(core, words, places, alt)
@@ -141,7 +143,8 @@ def _rekey(store: Store, conn: sqlite3.Connection, rowids: list[int],
         if doc:
             docs.append(doc)
     conn.executemany("INSERT OR IGNORE INTO dedupe_key (key, rowid) VALUES (?, ?)", keys)
-    conn.executemany(f"INSERT INTO dedupe_doc (rowid, {DOC_COLUMNS}) VALUES ({', '.join('?' * 10)})", docs)
+    conn.executemany(
+        f"INSERT INTO dedupe_doc (rowid, {DOC_COLUMNS}) VALUES ({', '.join('?' * 10)})", docs)
 
 
 def live_probes(store: Store, rowids: Iterable[int], by_number: dict[int, str],

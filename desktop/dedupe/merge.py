@@ -64,7 +64,8 @@ def choose(entity: str, keep: dict[str, Any], keep_clocks: dict[str, str], drop:
     own = set(keep_own) - take
     for name in take | own:
         if name in _NOT_CHOSEN:
-            raise ValidationError(f"'{name}' cannot be taken from the merged-away record.", field=name)
+            raise ValidationError(
+                f"'{name}' cannot be taken from the merged-away record.", field=name)
         ent.field(name)  # raises for an unknown field
     out: dict[str, Any] = {}
     for f in ent.fields:
@@ -118,9 +119,11 @@ def merge(store: Store, entity: str, keep_id: str, drop_id: str,
         title = ent.title_field
         log = store.repo("merge_log").create({
             "entity": entity, "kept_id": keep_id, "dropped_id": drop_id,
-            "kept_name": (kept.get(title) or "")[:200], "dropped_name": (drop.get(title) or "")[:200],
+            "kept_name": (kept.get(title) or "")[:200],
+            "dropped_name": (drop.get(title) or "")[:200],
             "choices": json.dumps(
-                {f.name: {"value": kept.get(f.name), "from": "dropped" if f.name in taken else "kept"}
+                {f.name: {"value": kept.get(f.name),
+                          "from": "dropped" if f.name in taken else "kept"}
                  for f in ent.fields if f.name not in _NOT_CHOSEN
                  and not (_empty(kept.get(f.name)) and _empty(drop.get(f.name)))},
                 ensure_ascii=False),
@@ -137,7 +140,8 @@ def survivor(store: Store, entity: str, record_id: str) -> str:
     seen = {record_id}
     current = record_id
     while True:
-        row = store.conn.execute(f'SELECT merged_into FROM "{entity}" WHERE id = ?', (current,)).fetchone()
+        row = store.conn.execute(
+            f'SELECT merged_into FROM "{entity}" WHERE id = ?', (current,)).fetchone()
         if row is None or not row[0] or row[0] in seen:
             return current
         current = row[0]

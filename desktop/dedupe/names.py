@@ -28,7 +28,8 @@ _BRACKETS = re.compile(r"[(\[【〔{]([^)\]】〕}]*)[)\]】〕}]")
 _NOT_WORD = re.compile(r"[\W_]+")
 _LATIN = re.compile(r"[a-z]")
 # Spaces beside a Chinese character separate nothing (深圳 华强, X科技 (深圳) 有限公司).
-_CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])[\s\W_]+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
+_CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])[\s\W_]+(?=[^\x00-\x7f])"
+                        r"|(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 
 
 @dataclass(frozen=True)

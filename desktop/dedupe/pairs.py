@@ -36,8 +36,10 @@ def save(store: Store, entity: str, pairs: Iterable[Pair], *, replace: bool = Fa
         if replace:
             w.conn.execute("DELETE FROM dedupe_pair WHERE entity = ? AND dismissed = 0", (entity,))
         w.conn.executemany(
-            "INSERT INTO dedupe_pair (entity, a, b, score, reasons, found_at) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (entity, a, b) DO UPDATE SET score = excluded.score, reasons = excluded.reasons",
+            "INSERT INTO dedupe_pair (entity, a, b, score, reasons, found_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (entity, a, b) DO UPDATE SET score = excluded.score, "
+            "reasons = excluded.reasons",
             rows)
         if w.conn.total_changes != before:
             w.changed("dedupe_pair", None)
@@ -96,7 +98,8 @@ def open_pairs(store: Store, entity: str | None = None) -> list[Pair]:
         title = store.repo(ent).entity.title_field
         for a, b, an, bn, score, reasons in store.conn.execute(
                 f'SELECT p.a, p.b, x."{title}", y."{title}", p.score, p.reasons FROM dedupe_pair p '
-                f'JOIN "{ent}" x ON x.id = p.a AND x.deleted = 0 JOIN "{ent}" y ON y.id = p.b AND y.deleted = 0 '
+                f'JOIN "{ent}" x ON x.id = p.a AND x.deleted = 0 '
+                f'JOIN "{ent}" y ON y.id = p.b AND y.deleted = 0 '
                 "WHERE p.entity = ? AND p.dismissed = 0 ORDER BY p.score DESC, p.a, p.b", (ent,)):
             out.append(Pair(a, b, an or "", bn or "", score, tuple(json.loads(reasons))))
     return out

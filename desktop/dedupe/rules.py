@@ -35,7 +35,8 @@ def rule_for(store: Store, entity: str) -> Rule:
         raise ValidationError(f"Duplicate rules exist for accounts and contacts, not '{entity}'.")
     row = store.conn.execute(
         "SELECT threshold, action FROM dedupe_rule WHERE deleted = 0 AND entity = ? "
-        "AND coalesce(active, 1) = 1 ORDER BY updated_at DESC, rid DESC LIMIT 1", (entity,)).fetchone()
+        "AND coalesce(active, 1) = 1 ORDER BY updated_at DESC, rid DESC LIMIT 1",
+        (entity,)).fetchone()
     if row is None:
         return Rule(entity)
     threshold = row[0] if row[0] is not None else DEFAULT_THRESHOLD

@@ -48,7 +48,8 @@ class Candidate:
     reasons: tuple[str, ...]
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "score": self.score, "reasons": list(self.reasons)}
+        return {"id": self.id, "name": self.name, "score": self.score,
+                "reasons": list(self.reasons)}
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def check(store: Store, entity: str, values: Mapping[str, Any], *,
             continue
         score, reasons = matches[number | rid]
         ordered = tuple(r for r in REASONS if r in reasons)
-        found.append(Candidate(rec_id, name or "", score if ordered == ("name",) else 100.0, ordered))
+        found.append(
+            Candidate(rec_id, name or "", score if ordered == ("name",) else 100.0, ordered))
     found.sort(key=lambda c: (-c.score, c.name, c.id))
     return found[:limit]
 
@@ -132,7 +134,8 @@ def _score_accounts(store: Store, me: Probe, kinds: dict[int, set[str]], thresho
     for start in range(0, len(named), 900):
         part = named[start:start + 900]
         docs.update((r[0], tuple(r[1:])) for r in store.conn.execute(
-            f"SELECT rowid, {index.DOC_COLUMNS} FROM dedupe_doc WHERE rowid IN ({','.join('?' * len(part))})",
+            f"SELECT rowid, {index.DOC_COLUMNS} FROM dedupe_doc "
+            f"WHERE rowid IN ({','.join('?' * len(part))})",
             part))
     # brands only near by their first or last characters: rapidfuzz's cdist first
     edge_only = [r for r in named if r in docs and not kinds[r] - {"b", "e"}]
@@ -191,7 +194,8 @@ class _PairBook:
 
 
 # A member of a key's group in a scan: (key, rowid, *index.DOC_COLUMNS)
-_ROWID, _CORE, _WORDS, _PLACES, _BRANCH, _LEGAL, _USCC, _ALT_CORE, _ALT_WORDS, _ALT_PLACES = range(1, 11)
+(_ROWID, _CORE, _WORDS, _PLACES, _BRANCH, _LEGAL, _USCC,
+ _ALT_CORE, _ALT_WORDS, _ALT_PLACES) = range(1, 11)
 
 
 class _Reading(NamedTuple):
@@ -231,7 +235,8 @@ def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: floa
     brands is scored once (for `b`, `e` and `y` keys, after rapidfuzz's cdist has put
     them near enough), and only pairs of records whose brands match have their weak
     parts (places, branch, legal form, credit code) compared."""
-    if kind != "n" and not any(m[_ALT_CORE] for m in members) and len({m[_CORE] for m in members}) == 1:
+    if (kind != "n" and not any(m[_ALT_CORE] for m in members)
+            and len({m[_CORE] for m in members}) == 1):
         return  # one brand: its pairs are its `n` group's
     by_core: dict[str, list[_Reading]] = {}
     for m in members:
@@ -246,7 +251,8 @@ def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: floa
         parts = [NameParts(c, by_core[c][0].words, frozenset(), "", None,
                            any("a" <= ch <= "z" for ch in c)) for c in cores]
         if kind in ("y", "t"):  # the same pinyin (homophones) or words (in another order)
-            near: Iterable[tuple[int, int]] = ((i, j) for i in range(len(cores)) for j in range(i + 1, len(cores)))
+            near: Iterable[tuple[int, int]] = (
+                (i, j) for i in range(len(cores)) for j in range(i + 1, len(cores)))
         else:
             scores = process.cdist(cores, cores, scorer=fuzz.ratio,
                                    score_cutoff=threshold - _PREFILTER_SLACK, dtype=np.uint8)
@@ -259,7 +265,9 @@ def _name_group(book: _PairBook, members: list[tuple[Any, ...]], threshold: floa
         _record_pairs(book, by_core[cores[i]], by_core[cores[j]], i == j, brand, threshold)
 
 
-def _by_signature(readings: list[_Reading]) -> list[tuple[tuple[frozenset[str], str | None], list[_Reading]]]:
+def _by_signature(
+    readings: list[_Reading],
+) -> list[tuple[tuple[frozenset[str], str | None], list[_Reading]]]:
     out: dict[tuple[frozenset[str], str | None], list[_Reading]] = {}
     for r in readings:
         out.setdefault((r.places, r.branch), []).append(r)
@@ -329,7 +337,8 @@ def scan(store: Store, entity: str, *, threshold: float = DEFAULT_THRESHOLD,
                 for b in members[i + 1:]:
                     book.add(a[1], b[1], reason)
         elif kind in _NAME_KINDS:
-            _name_group(book, [m for m in members if m[_CORE]], threshold, kind, current[len(lo) + 2:])
+            _name_group(book, [m for m in members if m[_CORE]], threshold, kind,
+                        current[len(lo) + 2:])
         done += 1
         if progress and done % 5000 == 0:
             progress("compare", done, total)
@@ -355,7 +364,8 @@ def _named_pairs(store: Store, entity: str, book: _PairBook) -> list[Pair]:
     cur.row_factory = None
     if len(rids) > 50_000:  # most of the book: one pass over the table beats lookups
         wanted = set(rids)
-        for rid, rec_id, name in cur.execute(f'SELECT rid, id, "{title}" FROM "{entity}" WHERE deleted = 0'):
+        for rid, rec_id, name in cur.execute(
+                f'SELECT rid, id, "{title}" FROM "{entity}" WHERE deleted = 0'):
             if rid in wanted:
                 names[rid] = (rec_id, name or "")
     for start in range(0, len(rids) if len(rids) <= 50_000 else 0, 900):

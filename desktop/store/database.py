@@ -29,7 +29,8 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
     if "disk is full" in text or ("disk i/o" in text and "full" in text):
         return DiskFullError()
     if "locked" in text or "busy" in text:
-        return StoreBusyError(f"The store {path} is in use by another program; close it and try again.")
+        return StoreBusyError(
+            f"The store {path} is in use by another program; close it and try again.")
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         return StoreDamagedError(f"The store {path} is damaged ({exc}). It was not changed; "
                                  "restore it from a backup or sync it again from the server.")
@@ -64,7 +65,8 @@ def open_database(path: Path) -> Database:
         if unknown:
             conn.close()
             raise StoreTooNewError(
-                f"{path} was written by a newer version of FieldCRM (it has {', '.join(sorted(unknown))}). "
+                f"{path} was written by a newer version of FieldCRM "
+                f"(it has {', '.join(sorted(unknown))}). "
                 "Update FieldCRM to open it; the file was not changed.")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")

@@ -34,11 +34,13 @@ FOLLOWUP_SCHEMA_SQL = (
       group_id TEXT,
       via TEXT
     )""",
-    f"CREATE INDEX IF NOT EXISTS {REMINDER_TABLE}_due ON {REMINDER_TABLE}(state, recipient, fire_at)",
+    f"CREATE INDEX IF NOT EXISTS {REMINDER_TABLE}_due "
+    f"ON {REMINDER_TABLE}(state, recipient, fire_at)",
     f"CREATE INDEX IF NOT EXISTS {REMINDER_TABLE}_record ON {REMINDER_TABLE}(entity, record_id)",
     f"CREATE INDEX IF NOT EXISTS {REMINDER_TABLE}_kind ON {REMINDER_TABLE}(kind, fire_at)",
     # Indexes the rules need beyond the store's own (partial on live rows, like the store's).
-    'CREATE INDEX IF NOT EXISTS followup_account_created ON "account"(created_at) WHERE deleted = 0',
+    'CREATE INDEX IF NOT EXISTS followup_account_created '
+    'ON "account"(created_at) WHERE deleted = 0',
     'CREATE INDEX IF NOT EXISTS followup_deal_created ON "deal"(created_at) WHERE deleted = 0',
     # Evidence of follow-up only (planned tasks are not evidence): small and exact.
     'CREATE INDEX IF NOT EXISTS followup_evidence_account ON "activity"(account_id) '

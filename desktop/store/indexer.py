@@ -106,10 +106,12 @@ def drain_slice(store: Store, limit: int = SLICE) -> tuple[int, int]:
         return 0, 0
     with store.write() as w:
         taken = {r[0] for r in w.conn.execute(
-            "DELETE FROM search_backlog WHERE rowid IN (SELECT value FROM json_each(?)) RETURNING rowid",
+            "DELETE FROM search_backlog WHERE rowid IN (SELECT value FROM json_each(?)) "
+            "RETURNING rowid",
             (orjson.dumps(rowids).decode(),))}
         mine = [d for d in docs if d[0] in taken]
-        w.conn.executemany("INSERT OR IGNORE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", mine)
+        w.conn.executemany(
+            "INSERT OR IGNORE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", mine)
         w.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
@@ -148,7 +150,8 @@ def drain(store: Store, *, max_rows: int | None = None, slice_rows: int = SLICE,
     while max_rows is None or done < max_rows:
         if cancelled is not None and cancelled():
             break
-        taken, _built = drain_slice(store, slice_rows if max_rows is None else min(slice_rows, max_rows - done))
+        taken, _built = drain_slice(
+            store, slice_rows if max_rows is None else min(slice_rows, max_rows - done))
         if not taken:
             break
         done += taken
@@ -239,8 +242,9 @@ class IndexWorker:
         root = Path(__file__).resolve().parents[2]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
-        self._proc = subprocess.Popen(worker_command(self.profile), stdin=subprocess.PIPE, text=True,
-                                      env=env, cwd=str(root) if not getattr(sys, "frozen", False) else None)
+        self._proc = subprocess.Popen(
+            worker_command(self.profile), stdin=subprocess.PIPE, text=True, env=env,
+            cwd=str(root) if not getattr(sys, "frozen", False) else None)
 
     def wait_idle(self, store: Store, timeout: float | None = None, poll_s: float = 0.02,
                   cancelled: Callable[[], bool] | None = None) -> bool:

@@ -62,7 +62,8 @@ class JournalEntry:
 
 def _entry(row: sqlite3.Row, fields_json: str | None = None) -> JournalEntry:
     return JournalEntry(row["seq"], row["device_id"], row["entity"], row["record_id"],
-                        fields_json or row["fields"], row["created_at"], row["state"], row["reason"])
+                        fields_json or row["fields"], row["created_at"], row["state"],
+                        row["reason"])
 
 
 def _created_fields(ent: Entity, row: sqlite3.Row) -> str:
@@ -81,8 +82,9 @@ def _entries(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[JournalE
     created: dict[tuple[str, str], str] = {}
     for name, ids in wanted.items():
         ent = ENTITIES[name]
-        for rec in conn.execute(f'SELECT * FROM "{name}" WHERE id IN (SELECT value FROM json_each(?))',
-                                (orjson.dumps(ids).decode(),)):
+        for rec in conn.execute(
+                f'SELECT * FROM "{name}" WHERE id IN (SELECT value FROM json_each(?))',
+                (orjson.dumps(ids).decode(),)):
             created[(name, rec["id"])] = _created_fields(ent, rec)
     # A record is never removed, only tombstoned, so every FROM_ROW entry finds its row.
     return [_entry(r, created.get((r["entity"], r["record_id"]))) for r in rows]
@@ -96,12 +98,14 @@ class Journal:
                values: Mapping[str, Any], stamps: Mapping[str, str],
                bases: Mapping[str, str | None] | None = None) -> int:
         """`bases`: the stamp each field held before this write (see protocol.FieldWrite)."""
-        fields: dict[str, dict[str, Any]] = {k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}
+        fields: dict[str, dict[str, Any]] = {
+            k: {"value": v, "hlc": stamps[k]} for k, v in values.items()}
         for k, base in (bases or {}).items():
             if base is not None and k in fields:
                 fields[k]["base"] = base
         cur = conn.execute(
-            "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO journal (device_id, entity, record_id, fields, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
             (self.store.device_id, entity, record_id, orjson.dumps(fields).decode(),
              utc_now_iso()))
         return int(cur.lastrowid or 0)
@@ -115,12 +119,14 @@ class Journal:
             "SELECT ?, ?, value, ?, ? FROM json_each(?)",
             (self.store.device_id, entity, FROM_ROW, utc_now_iso(), orjson.dumps(record_ids)))
 
-    def before_change(self, conn: sqlite3.Connection, ent: Entity, row: sqlite3.Row) -> dict[str, str]:
+    def before_change(
+            self, conn: sqlite3.Connection, ent: Entity, row: sqlite3.Row) -> dict[str, str]:
         """The row's clocks, for a write about to change the row. If the row is still
         as an import wrote it, its create entry takes the row's values first."""
         if is_compact(row):
-            conn.execute("UPDATE journal SET fields = ? WHERE entity = ? AND record_id = ? AND fields = ?",
-                         (_created_fields(ent, row), ent.name, row["id"], FROM_ROW))
+            conn.execute(
+                "UPDATE journal SET fields = ? WHERE entity = ? AND record_id = ? AND fields = ?",
+                (_created_fields(ent, row), ent.name, row["id"], FROM_ROW))
         return clocks_of(ent, row)
 
     def pending(self, limit: int = 500, after_seq: int = 0) -> list[JournalEntry]:
@@ -132,17 +138,23 @@ class Journal:
 
     def parked(self) -> list[JournalEntry]:
         conn = self.store.conn
-        return _entries(conn, conn.execute("SELECT * FROM journal WHERE state = 'parked' ORDER BY seq").fetchall())
+        return _entries(conn, conn.execute(
+            "SELECT * FROM journal WHERE state = 'parked' ORDER BY seq").fetchall())
 
-    def unsent(self, conn: sqlite3.Connection, entity: str, record_ids: list[str]) -> list[JournalEntry]:
+    def unsent(
+            self, conn: sqlite3.Connection, entity: str, record_ids: list[str],
+    ) -> list[JournalEntry]:
         """Pending and parked entries of these records, oldest first."""
         rows = conn.execute(
-            "SELECT * FROM journal WHERE entity = ? AND record_id IN (SELECT value FROM json_each(?)) "
-            "AND state IN ('pending', 'parked') ORDER BY seq", (entity, orjson.dumps(record_ids).decode()))
+            "SELECT * FROM journal WHERE entity = ? "
+            "AND record_id IN (SELECT value FROM json_each(?)) "
+            "AND state IN ('pending', 'parked') ORDER BY seq",
+            (entity, orjson.dumps(record_ids).decode()))
         return _entries(conn, rows.fetchall())
 
     def counts(self) -> dict[str, int]:
-        rows = self.store.conn.execute("SELECT state, count(*) FROM journal GROUP BY state").fetchall()
+        rows = self.store.conn.execute(
+            "SELECT state, count(*) FROM journal GROUP BY state").fetchall()
         out = {"pending": 0, "parked": 0}
         out.update({r[0]: r[1] for r in rows})
         return out
@@ -169,7 +181,8 @@ class Journal:
                                    [(reason, seq) for seq, reason in parked])
                 w.changed("journal", None)
 
-    def _remember_lost(self, conn: sqlite3.Connection, superseded: Mapping[int, Iterable[str]]) -> None:
+    def _remember_lost(
+            self, conn: sqlite3.Connection, superseded: Mapping[int, Iterable[str]]) -> None:
         for seq, names in superseded.items():
             row = conn.execute("SELECT * FROM journal WHERE seq = ?", (seq,)).fetchone()
             if row is None:
@@ -185,7 +198,8 @@ class Journal:
 
     def park(self, seq: int, reason: str) -> None:
         with self.store.write() as w:
-            w.conn.execute("UPDATE journal SET state = 'parked', reason = ? WHERE seq = ?", (reason, seq))
+            w.conn.execute(
+                "UPDATE journal SET state = 'parked', reason = ? WHERE seq = ?", (reason, seq))
             w.changed("journal", None)
 
     def discard(self, seq: int) -> None:
@@ -204,7 +218,9 @@ class Journal:
             if row is None:
                 return
             w.conn.execute(
-                "INSERT INTO journal (device_id, entity, record_id, fields, created_at) VALUES (?, ?, ?, ?, ?)",
-                (self.store.device_id, row["entity"], row["record_id"], row["fields"], utc_now_iso()))
+                "INSERT INTO journal (device_id, entity, record_id, fields, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (self.store.device_id, row["entity"], row["record_id"], row["fields"],
+                 utc_now_iso()))
             w.conn.execute("DELETE FROM journal WHERE seq = ?", (seq,))
             w.changed("journal", None)

@@ -128,11 +128,13 @@ def m001_initial(db: Database) -> None:
     db.execute("CREATE INDEX conflicts_open ON conflicts(resolved_at, id)")
     # Search: a document table (so old text can be removed exactly) behind an FTS5
     # trigram index. rowid = entity number << 40 | the record's rid.
-    db.execute("CREATE TABLE search_doc (rowid INTEGER PRIMARY KEY, name TEXT, terms TEXT, bi TEXT)")
+    db.execute(
+        "CREATE TABLE search_doc (rowid INTEGER PRIMARY KEY, name TEXT, terms TEXT, bi TEXT)")
     db.execute("""CREATE VIRTUAL TABLE search_fts USING fts5(
         name, terms, bi, tokenize='trigram', content='search_doc', content_rowid='rowid')""")
     db.execute("""CREATE TRIGGER search_doc_ai AFTER INSERT ON search_doc BEGIN
-        INSERT INTO search_fts(rowid, name, terms, bi) VALUES (new.rowid, new.name, new.terms, new.bi);
+        INSERT INTO search_fts(rowid, name, terms, bi) """
+        """VALUES (new.rowid, new.name, new.terms, new.bi);
         END""")
     db.execute("""CREATE TRIGGER search_doc_ad AFTER DELETE ON search_doc BEGIN
         INSERT INTO search_fts(search_fts, rowid, name, terms, bi)

@@ -64,7 +64,9 @@ class Conflict:
     detected_at: str
 
 
-def apply_remote(store: Store, changes: Iterable[Mapping[str, Any]], cursor: int | None = None) -> ApplyResult:
+def apply_remote(
+    store: Store, changes: Iterable[Mapping[str, Any]], cursor: int | None = None,
+) -> ApplyResult:
     """`changes`: dicts with entity, record_id, fields {name: {"value", "hlc"}}.
 
     One transaction for the batch (and the cursor). Records new to this device are
@@ -184,8 +186,9 @@ def _pending_stamps(store: Store, conn: Any, batch: Mapping[tuple[str, str], Any
     if conn.execute("SELECT 1 FROM meta WHERE key >= ? AND key < ? LIMIT 1",
                     (LOST_PREFIX, LOST_PREFIX[:-1] + ";")).fetchone() is not None:
         keys = [f"{LOST_PREFIX}{ent}:{rid}" for ent, rid in batch]
-        rows = conn.execute("SELECT key, value FROM meta WHERE key IN (SELECT value FROM json_each(?))",
-                            (json.dumps(keys),))
+        rows = conn.execute(
+            "SELECT key, value FROM meta WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(keys),))
         for key, value in rows:
             ent, rid = key[len(LOST_PREFIX):].split(":", 1)
             slot = out.stamps.setdefault((ent, rid), {})
@@ -232,7 +235,8 @@ def _validator(ent: Entity, fname: str) -> Any:
         limit = f.max_length
 
         def text(v: Any) -> Any:
-            if type(v) is str and v and len(v) <= limit and not v[0].isspace() and not v[-1].isspace():
+            if (type(v) is str and v and len(v) <= limit
+                    and not v[0].isspace() and not v[-1].isspace()):
                 return v
             return slow(v)
         return text
@@ -323,14 +327,18 @@ def _apply_entity(store: Store, w: Any, prep: _Prepared, mine: _Mine, result: Ap
         if row is None:
             fresh.append((record_id, incoming))
         else:
-            overwrote = {k: overwritten_stamps(fw[OVERWROTE]) for k, fw in fields.items() if OVERWROTE in fw}
-            _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), overwrote, result)
+            overwrote = {k: overwritten_stamps(fw[OVERWROTE])
+                         for k, fw in fields.items() if OVERWROTE in fw}
+            _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), overwrote,
+                        result)
     if fresh:
         _insert_new(store, w, repo, fresh, prep.new_rows, result)
 
 
-def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str, tuple[Any, str]]]],
-                new_rows: dict[str, tuple[tuple[str, ...], list[Any], bool]], result: ApplyResult) -> None:
+def _insert_new(store: Store, w: Any, repo: Any,
+                fresh: list[tuple[str, dict[str, tuple[Any, str]]]],
+                new_rows: dict[str, tuple[tuple[str, ...], list[Any], bool]],
+                result: ApplyResult) -> None:
     """Records this device has never seen: batched inserts with rids assigned here so
     the search documents can be written in the same batch. `new_rows`: their insert
     rows as prepared before the transaction (the rest are made here)."""
@@ -369,7 +377,8 @@ def _insert_new(store: Store, w: Any, repo: Any, fresh: list[tuple[str, dict[str
             f'INSERT INTO "{name}" (rid, id, {names}deleted, created_at, updated_at, _clocks) '
             f"VALUES ({marks})", params)
     if docs:
-        conn.executemany("INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
+        conn.executemany(
+            "INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
     if backlog:
         conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
         result.deferred += len(backlog)
@@ -390,7 +399,8 @@ def _clocks_json(clocks: Mapping[str, str]) -> str:
 
 
 def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, tuple[Any, str]],
-                mine: dict[str, str], overwrote: dict[str, tuple[str, ...]], result: ApplyResult) -> None:
+                mine: dict[str, str], overwrote: dict[str, tuple[str, ...]],
+                result: ApplyResult) -> None:
     ent = repo.entity
     own = "-" + store.device_id  # this device's stamps end with its id (desktop.store.hlc)
     name, record_id = ent.name, row["id"]
@@ -414,8 +424,8 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
             conn.execute(
                 "INSERT INTO conflicts (entity, record_id, field, local_value, local_hlc, "
                 "remote_value, remote_hlc, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, record_id, fname, json.dumps(old.get(fname), ensure_ascii=False), local_stamp,
-                 json.dumps(value, ensure_ascii=False), stamp, w.now))
+                (name, record_id, fname, json.dumps(old.get(fname), ensure_ascii=False),
+                 local_stamp, json.dumps(value, ensure_ascii=False), stamp, w.now))
             result.conflicts += 1
             w.changed("conflicts", None)
         clocks[fname] = stamp
@@ -435,8 +445,9 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
 def open_conflicts(store: Store) -> list[Conflict]:
     rows = store.conn.execute(
         "SELECT * FROM conflicts WHERE resolved_at IS NULL ORDER BY id").fetchall()
-    return [Conflict(r["id"], r["entity"], r["record_id"], r["field"], json.loads(r["local_value"]),
-                     r["local_hlc"], json.loads(r["remote_value"]), r["remote_hlc"], r["detected_at"])
+    return [Conflict(r["id"], r["entity"], r["record_id"], r["field"],
+                     json.loads(r["local_value"]), r["local_hlc"],
+                     json.loads(r["remote_value"]), r["remote_hlc"], r["detected_at"])
             for r in rows]
 
 

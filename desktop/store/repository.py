@@ -119,7 +119,8 @@ class Repository:
             raise ValidationError("Use delete() or restore() to change deletion.", field=DELETED)
         clean = validate_changes(self.entity, changes)
         with self.store.write() as w:
-            row = w.conn.execute(f"SELECT * FROM {self._table} WHERE id = ?", (record_id,)).fetchone()
+            row = w.conn.execute(
+                f"SELECT * FROM {self._table} WHERE id = ?", (record_id,)).fetchone()
             if row is None or row[DELETED]:
                 raise NotFoundError(f"No {self.entity.label_en.lower()} with id {record_id}.")
             old = from_row(self.entity, row)
@@ -188,7 +189,8 @@ class Repository:
             self._stamp_change_times(clean, given=values)
         return clean
 
-    def _stamp_change_times(self, values: dict[str, Any], given: Mapping[str, Any] | None = None) -> None:
+    def _stamp_change_times(
+            self, values: dict[str, Any], given: Mapping[str, Any] | None = None) -> None:
         """Entity.change_times: a set field puts now into its time field, unless the
         write sets that time itself (in `given`, the values as asked for; default `values`)."""
         given = values if given is None else given
@@ -206,8 +208,10 @@ class Repository:
         clocks = {k: stamp for k in cols}
         names = "".join(f'"{c}", ' for c in cols)
         marks = ", ".join("?" * (len(cols) + 4))
-        sql = f"INSERT INTO {self._table} (id, {names}created_at, updated_at, _clocks) VALUES ({marks})"
-        cur = conn.execute(sql, [record_id, *(to_column(self.entity.field(c).type, clean[c]) for c in cols),
+        sql = (f"INSERT INTO {self._table} (id, {names}created_at, updated_at, _clocks) "
+               f"VALUES ({marks})")
+        cur = conn.execute(sql, [record_id,
+                                 *(to_column(self.entity.field(c).type, clean[c]) for c in cols),
                                  now, now, orjson.dumps(clocks).decode()])
         rid = int(cur.lastrowid or 0)
         self._index(conn, rid, clean)
@@ -225,17 +229,20 @@ class Repository:
         names = "".join(f'"{c}", ' for c in cols)
         marks = ", ".join("?" * (len(cols) + 5))
         with self.store.write() as w:
-            base = int(w.conn.execute(f"SELECT coalesce(max(rid), 0) FROM {self._table}").fetchone()[0])
+            base = int(w.conn.execute(
+                f"SELECT coalesce(max(rid), 0) FROM {self._table}").fetchone()[0])
             ids = new_ids(len(chunk))
             tail = (w.now, w.now, orjson.dumps(w.stamp).decode())
             rows = []
-            for rid, record_id, clean in zip(range(base + 1, base + 1 + len(chunk)), ids, chunk, strict=True):
+            for rid, record_id, clean in zip(
+                    range(base + 1, base + 1 + len(chunk)), ids, chunk, strict=True):
                 values: list[Any] = list(map(clean.get, cols))
                 for i, ftype in converted:
                     values[i] = to_column(ftype, values[i])
                 rows.append((rid, record_id, *values, *tail))
             w.conn.executemany(
-                f"INSERT INTO {self._table} (rid, id, {names}created_at, updated_at, _clocks) VALUES ({marks})", rows)
+                f"INSERT INTO {self._table} (rid, id, {names}created_at, updated_at, _clocks) "
+                f"VALUES ({marks})", rows)
             if self.searchable:
                 w.conn.execute(
                     "WITH RECURSIVE r(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM r WHERE x < ?) "
@@ -265,7 +272,8 @@ class Repository:
 
     def _set_deleted(self, record_id: str, deleted: bool) -> dict[str, Any]:
         with self.store.write() as w:
-            row = w.conn.execute(f"SELECT * FROM {self._table} WHERE id = ?", (record_id,)).fetchone()
+            row = w.conn.execute(
+                f"SELECT * FROM {self._table} WHERE id = ?", (record_id,)).fetchone()
             if row is None:
                 raise NotFoundError(f"No {self.entity.label_en.lower()} with id {record_id}.")
             old = from_row(self.entity, row)
@@ -284,8 +292,9 @@ class Repository:
             return
         doc = build_doc(self.entity.name, rec)
         if doc is not None:
-            conn.execute("INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
-                         (self.search_rowid(rid), *doc))
+            conn.execute(
+                "INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
+                (self.search_rowid(rid), *doc))
 
     def _reindex(self, conn: sqlite3.Connection, rid: int, old: Mapping[str, Any],
                  new: Mapping[str, Any]) -> None:
@@ -299,5 +308,6 @@ class Repository:
         if old_doc is not None:
             conn.execute("DELETE FROM search_doc WHERE rowid = ?", (self.search_rowid(rid),))
         if new_doc is not None:
-            conn.execute("INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
-                         (self.search_rowid(rid), *new_doc))
+            conn.execute(
+                "INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
+                (self.search_rowid(rid), *new_doc))

@@ -32,7 +32,8 @@ def from_row(ent: Entity, row: sqlite3.Row) -> dict[str, Any]:
                 v = orjson.loads(v)
             elif f.type is FieldType.BOOL:
                 v = bool(v)
-            elif f.type is FieldType.NUMBER and isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+            elif (f.type is FieldType.NUMBER and isinstance(v, float) and v.is_integer()
+                  and abs(v) < 2**53):
                 v = int(v)
         rec[f.name] = v
     rec[DELETED] = bool(row[DELETED])

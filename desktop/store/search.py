@@ -85,12 +85,15 @@ def search_outcome(store: Store, text: str, *, limit: int = 20,
         params["like"] = "%" + query.replace("%", r"\%").replace("_", r"\_") + "%"
     numbers = ", ".join(str(n) for n in by_number)
     ranked: list[tuple[float, int]] = [(-score, rowid) for rowid, score in conn.execute(
-        f"SELECT rowid, {_SCORE_SQL} AS score FROM (SELECT rowid, coalesce(name, '') AS n FROM search_doc "
-        f"WHERE rowid IN ({source})) WHERE (rowid >> 40) IN ({numbers}) ORDER BY score DESC, rowid LIMIT :limit",
+        f"SELECT rowid, {_SCORE_SQL} AS score FROM "
+        f"(SELECT rowid, coalesce(name, '') AS n FROM search_doc "
+        f"WHERE rowid IN ({source})) WHERE (rowid >> 40) IN ({numbers}) "
+        f"ORDER BY score DESC, rowid LIMIT :limit",
         params)]
     unindexed = [] if complete else _unindexed_matches(store, query, by_number)
     if unindexed:
-        ranked = sorted(ranked + [(-_score(query, name or ""), rowid) for rowid, name in unindexed])[:limit]
+        ranked = sorted(
+            ranked + [(-_score(query, name or ""), rowid) for rowid, name in unindexed])[:limit]
     found: dict[int, Any] = {}
     for number in {rowid >> 40 for _, rowid in ranked}:  # one query per entity, not one per hit
         rids = [rowid & _RID_MASK for _, rowid in ranked if rowid >> 40 == number]
@@ -111,7 +114,9 @@ def search_outcome(store: Store, text: str, *, limit: int = 20,
 _RID_MASK = (1 << 40) - 1
 
 
-def _unindexed_matches(store: Store, query: str, by_number: dict[int, Any]) -> list[tuple[int, str]]:
+def _unindexed_matches(
+    store: Store, query: str, by_number: dict[int, Any],
+) -> list[tuple[int, str]]:
     """Records imported moments ago whose search documents are not built yet: a bounded
     scan by name, so a fresh import is findable at once."""
     like = "%" + query.replace("%", r"\%").replace("_", r"\_") + "%"

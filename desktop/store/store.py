@@ -91,7 +91,8 @@ class Store:
         try:
             profile.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"Cannot create the profile folder {profile}: {exc.strerror}.") from exc
+            raise StoreError(
+                f"Cannot create the profile folder {profile}: {exc.strerror}.") from exc
         store = cls(profile)
         if refetchable:
             store.conn.execute("PRAGMA synchronous = NORMAL")  # WAL stays crash-consistent
@@ -117,14 +118,16 @@ class Store:
     def repos(self) -> dict[str, Repository]:
         return self._repos
 
-    def search(self, text: str, limit: int = 20, entities: tuple[str, ...] = ("account", "contact")) -> list[Any]:
+    def search(self, text: str, limit: int = 20,
+               entities: tuple[str, ...] = ("account", "contact")) -> list[Any]:
         from desktop.store.search import search
 
         return search(self, text, limit=limit, entities=entities)
 
     def search_outcome(self, text: str, limit: int = 20,
                        entities: tuple[str, ...] = ("account", "contact")) -> Any:
-        """The hits and whether the search index was complete (desktop.store.search.SearchOutcome)."""
+        """The hits and whether the search index was complete
+        (desktop.store.search.SearchOutcome)."""
         from desktop.store.search import search_outcome
 
         return search_outcome(self, text, limit=limit, entities=entities)
@@ -157,7 +160,8 @@ class Store:
         instead). Returns how many rows were indexed."""
         from desktop.store.indexer import drain
 
-        return drain(self, max_rows=max_rows, slice_rows=chunk, progress=progress, cancelled=cancelled)
+        return drain(self, max_rows=max_rows, slice_rows=chunk, progress=progress,
+                     cancelled=cancelled)
 
     def index_state(self) -> Any:
         """How far the search index is (desktop.store.indexer.IndexState)."""
@@ -200,7 +204,8 @@ class Store:
     def meta_set(self, key: str, value: str, conn: sqlite3.Connection | None = None) -> None:
         if conn is None:
             with self.write() as w:
-                w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+                w.conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
         else:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
@@ -211,8 +216,10 @@ class Store:
     def _init_device(self) -> str:
         device = new_id()
         with self.write() as w:
-            w.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)", (device,))
-            w.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (w.now,))
+            w.conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)", (device,))
+            w.conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (w.now,))
         return self.meta_get("device_id") or device
 
     # ------------------------------------------------------------ transactions
@@ -229,13 +236,15 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 # Another connection (the sync engine's) may have advanced the clock.
-                on_disk = self.conn.execute("SELECT value FROM meta WHERE key = 'hlc_last'").fetchone()
+                on_disk = self.conn.execute(
+                    "SELECT value FROM meta WHERE key = 'hlc_last'").fetchone()
                 if on_disk and on_disk[0]:
                     self.clock.observe(on_disk[0])
                 yield tx
                 if tx._stamp is not None:
-                    self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)",
-                                      (self.clock.last,))
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('hlc_last', ?)",
+                        (self.clock.last,))
                 self.conn.execute("COMMIT")
             except BaseException:
                 if self.conn.in_transaction:

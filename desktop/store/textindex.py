@@ -25,7 +25,8 @@ def is_cjk(text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _strip_tone(syllable: str) -> str:
-    plain = "".join(c for c in unicodedata.normalize("NFKD", syllable) if not unicodedata.combining(c))
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", syllable) if not unicodedata.combining(c))
     return plain.replace("ü", "v").lower()
 
 
@@ -154,5 +155,6 @@ def build_doc(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str] | Non
         return None
     name = normalize_query(name)
     full, initials = pinyin_keys(name)
-    terms = " ".join(t for t in [full, initials, *phone_digits(phones), *map(normalize_query, extra)] if t)
+    terms = " ".join(
+        t for t in [full, initials, *phone_digits(phones), *map(normalize_query, extra)] if t)
     return name, terms, cjk_bigrams(name)

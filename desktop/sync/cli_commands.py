@@ -32,7 +32,8 @@ EXIT_OFFLINE = 3
 
 
 def add_subcommands(subparsers: Any) -> None:
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, handler: Callable[[argparse.Namespace], int],
+            help_text: str) -> argparse.ArgumentParser:
         p = subparsers.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.set_defaults(func=handler)

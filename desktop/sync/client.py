@@ -222,7 +222,8 @@ class SyncClient:
                 with self._http.stream(
                         "GET", "/v1/events", params={"cursor": cursor},
                         headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
-                        timeout=httpx.Timeout(EVENTS_READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as resp:
+                        timeout=httpx.Timeout(EVENTS_READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+                ) as resp:
                     if resp.status_code == 401:
                         resp.read()
                         code, _ = _detail(resp)
@@ -233,7 +234,8 @@ class SyncClient:
                             continue
                         raise SignedOutError()
                     if resp.status_code >= 400:
-                        raise ServerBusyError(f"The live-update stream failed (HTTP {resp.status_code}).")
+                        raise ServerBusyError(
+                            f"The live-update stream failed (HTTP {resp.status_code}).")
                     self._streams.add(resp)
                     try:
                         yield None  # connected

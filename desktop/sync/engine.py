@@ -252,7 +252,8 @@ class SyncEngine:
                         parked.append((seq, str(r.get("reason") or "rejected by the server")))
                         exact = False
                 version = int(resp.get("version") or 0)
-                exact = exact and len(resp.get("results", [])) == len(entries) and version == cursor + applied
+                exact = (exact and len(resp.get("results", [])) == len(entries)
+                         and version == cursor + applied)
                 cursor = version
                 store.journal.settle(acked, parked, superseded)
                 report.pushed += len(acked)

@@ -70,7 +70,8 @@ def logout(profile: Path, *, transport: httpx.BaseTransport | None = None,
             except (OfflineError, ServerBusyError, SignedOutError) as exc:
                 if not force:
                     raise SyncError(f"{pending} change(s) have not reached the server yet "
-                                    f"({exc.message}) Sign out anyway with --force to drop them.") from exc
+                                    f"({exc.message}) Sign out anyway with --force to drop "
+                                    "them.") from exc
             except WipeRequired:
                 return pending
         store = engine._store()

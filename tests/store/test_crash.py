@@ -31,7 +31,8 @@ def write_until_killed(profile: Path, seed: int, ready_fd: int) -> None:
         elif op < 0.8:
             repo.update(rng.choice(ids), {"industry": f"行业{rng.randrange(100)}"})
         elif op < 0.9:
-            repo.import_many({"name": f"批量{rng.randrange(10**6)}"} for _ in range(rng.randrange(1, 30)))
+            repo.import_many(
+                {"name": f"批量{rng.randrange(10**6)}"} for _ in range(rng.randrange(1, 30)))
         else:
             rid = rng.choice(ids)
             repo.delete(rid)
@@ -56,7 +57,8 @@ def check_invariant(profile: Path) -> int:
         # Every live record is searchable or waiting in the index backlog; no tombstone is.
         n = store.repo("account").number << 40
         missing, stale = store.conn.execute(
-            "SELECT sum(deleted = 0 AND d.rowid IS NULL AND b.rowid IS NULL), sum(deleted = 1 AND d.rowid IS NOT NULL) "
+            "SELECT sum(deleted = 0 AND d.rowid IS NULL AND b.rowid IS NULL), "
+            "sum(deleted = 1 AND d.rowid IS NOT NULL) "
             "FROM account a LEFT JOIN search_doc d ON d.rowid = ? + a.rid "
             "LEFT JOIN search_backlog b ON b.rowid = ? + a.rid", (n, n)).fetchone()
         assert (missing or 0, stale or 0) == (0, 0)

@@ -18,7 +18,8 @@ N = 6000  # above INLINE_MAX: the builder's own process does the work
 
 
 def _rows(n: int) -> Any:
-    return ({"name": f"杭州银行第{i:05d}分理处", "phone": f"+86 139 {i % 10000:04d} {i // 10000:04d}"} for i in range(n))
+    return ({"name": f"杭州银行第{i:05d}分理处",
+             "phone": f"+86 139 {i % 10000:04d} {i // 10000:04d}"} for i in range(n))
 
 
 def _fts_ok(store: Store) -> None:
@@ -27,7 +28,8 @@ def _fts_ok(store: Store) -> None:
     store.conn.execute("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
 
 
-def test_an_import_is_found_by_pinyin_initials_and_phone_once_the_builder_is_done(store: Store) -> None:
+def test_an_import_is_found_by_pinyin_initials_and_phone_once_the_builder_is_done(
+        store: Store) -> None:
     n = store.repo("account").import_many(_rows(N))
     assert n == N and store.search_backlog() == 0
     assert indexer.worker_for(store.profile).pid is not None  # built by the builder process
@@ -41,11 +43,13 @@ def test_an_import_is_found_by_pinyin_initials_and_phone_once_the_builder_is_don
     _fts_ok(store)
 
 
-def test_a_search_while_the_index_is_built_returns_what_is_indexed_and_says_so(store: Store) -> None:
+def test_a_search_while_the_index_is_built_returns_what_is_indexed_and_says_so(
+        store: Store) -> None:
     store.repo("account").import_many(_rows(5000), index=False)
     assert store.index_backlog(max_rows=3100) >= 3100
     state = store.index_state()
-    assert not state.complete and state.remaining == 5000 - state.built and state.percent == state.built * 100 // 5000
+    assert (not state.complete and state.remaining == 5000 - state.built
+            and state.percent == state.built * 100 // 5000)
     by_phone = store.search_outcome("139 4999")  # record 4999 has no document yet
     assert not by_phone.complete and by_phone.hits == []
     by_phone = store.search_outcome("139 0042")

@@ -39,7 +39,8 @@ def test_create_update_delete_restore_are_journaled_with_field_stamps(store: Sto
         repo.get(rec["id"])
     repo.restore(rec["id"])
     entries = store.journal.pending()
-    assert [sorted(e.fields) for e in entries] == [["name", "phone"], ["industry"], ["deleted"], ["deleted"]]
+    assert [sorted(e.fields) for e in entries] == [
+        ["name", "phone"], ["industry"], ["deleted"], ["deleted"]]
     assert [e.seq for e in entries] == sorted({e.seq for e in entries})
     assert entries[0].fields["phone"]["value"] == "+8613912345678"
     stamps = [e.fields[next(iter(e.fields))]["hlc"] for e in entries]
@@ -123,7 +124,8 @@ def test_renamed_record_is_found_by_new_name_only(store: Store) -> None:
 
 
 def test_custom_fields_are_validated_stored_and_journaled(store: Store) -> None:
-    deal = store.repo("deal").create({"title": "ERP", "cf_competitor": "SAP", "cf_next_review": "2026-12-01"})
+    deal = store.repo("deal").create(
+        {"title": "ERP", "cf_competitor": "SAP", "cf_next_review": "2026-12-01"})
     assert deal["cf_next_review"] == "2026-12-01"
     with pytest.raises(ValidationError):
         store.repo("deal").update(deal["id"], {"cf_next_review": "soon"})
@@ -153,7 +155,8 @@ def test_store_from_newer_app_is_refused_untouched(profile: Path) -> None:
     assert db.read_bytes() == before
 
 
-@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 8000])
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100,
+                                     b"SQLite format 3\x00" + b"\xff" * 8000])
 def test_damaged_store_is_refused_with_its_name(profile: Path, content: bytes) -> None:
     profile.mkdir(parents=True)
     (profile / "store.db").write_bytes(content)
@@ -194,7 +197,8 @@ def test_remote_changes_merge_per_field_and_record_concurrent_conflicts(store: S
     earlier = "0000000000001-0000-other-device"
     result = store.apply_remote([
         {"entity": "account", "record_id": rec["id"],
-         "fields": {"region": {"value": "Shenzhen", "hlc": later}, "name": {"value": "Old", "hlc": earlier}}},
+         "fields": {"region": {"value": "Shenzhen", "hlc": later},
+                    "name": {"value": "Old", "hlc": earlier}}},
     ], cursor=42)
     got = repo.get(rec["id"])
     assert got["region"] == "Shenzhen" and got["name"] == "Acme"  # newer wins per field
@@ -216,7 +220,8 @@ def test_remote_new_record_and_tombstone_apply_without_journaling(store: Store) 
                          "fields": {"name": {"value": "李娜", "hlc": stamp}}}])
     assert [h.id for h in store.search("李娜")] == [rid]
     store.apply_remote([{"entity": "contact", "record_id": rid,
-                         "fields": {"deleted": {"value": True, "hlc": "1795000000001-0000-phone"}}}])
+                         "fields": {"deleted": {"value": True,
+                                                "hlc": "1795000000001-0000-phone"}}}])
     assert store.search("李娜") == []
     assert store.journal.counts()["pending"] == 0
 
@@ -229,13 +234,16 @@ def test_hlc_is_strictly_monotonic_even_when_the_wall_clock_steps_back(steps: li
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
 
 
-def test_bulk_import_is_listed_at_once_and_searchable_before_and_after_indexing(store: Store) -> None:
+def test_bulk_import_is_listed_at_once_and_searchable_before_and_after_indexing(
+        store: Store) -> None:
     repo = store.repo("account")
-    n = repo.import_many(({"name": f"华南物流{i}号有限公司", "phone": "+86 139 0000 0000"} for i in range(3000)),
+    n = repo.import_many(({"name": f"华南物流{i}号有限公司", "phone": "+86 139 0000 0000"}
+                          for i in range(3000)),
                          index=False)
     assert n == 3000 and repo.count() == 3000 and store.search_backlog() == 3000
     assert store.journal.counts()["pending"] == 3000
-    assert store.search("物流2999号")[0].title == "华南物流2999号有限公司"  # found by the backlog scan
+    # found by the backlog scan
+    assert store.search("物流2999号")[0].title == "华南物流2999号有限公司"
     seen: list[tuple[int, int]] = []
     assert store.index_backlog(chunk=1000, progress=lambda d, t: seen.append((d, t))) == 3000
     assert seen == [(1000, 3000), (2000, 3000), (3000, 3000)] and store.search_backlog() == 0
@@ -245,7 +253,8 @@ def test_bulk_import_is_listed_at_once_and_searchable_before_and_after_indexing(
 
 def test_an_imported_record_goes_out_as_its_create_even_after_it_changed(store: Store) -> None:
     repo = store.repo("account")
-    rows = [{"name": f"导入{i}", "phone": "139 0000 000" + str(i), "tags": "VIP, 华南"} for i in range(3)]
+    rows = [{"name": f"导入{i}", "phone": "139 0000 000" + str(i), "tags": "VIP, 华南"}
+            for i in range(3)]
     assert repo.import_many(rows) == 3
     first, second, third = (r["id"] for r in repo.iter_all())
     created = {e.record_id: e.fields for e in store.journal.pending()}
@@ -257,19 +266,22 @@ def test_an_imported_record_goes_out_as_its_create_even_after_it_changed(store: 
     repo.delete(second)
     # A pulled change to the third: the server's newer value wins the field.
     newer = "9" * 13 + "-0000-other-device"
-    store.apply_remote([{"entity": "account", "record_id": third, "fields": {"name": {"value": "远端", "hlc": newer}}}])
+    store.apply_remote([{"entity": "account", "record_id": third,
+                         "fields": {"name": {"value": "远端", "hlc": newer}}}])
     entries = store.journal.pending()
     by_record: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
         by_record.setdefault(e.record_id, []).append(e.fields)
     assert by_record[first][0] == created[first]  # the create still says what was imported
-    assert by_record[first][1]["name"]["value"] == "改名" and by_record[first][1]["name"]["base"] == stamp
+    assert (by_record[first][1]["name"]["value"] == "改名"
+            and by_record[first][1]["name"]["base"] == stamp)
     assert by_record[second] == [created[second], by_record[second][1]]
     assert by_record[second][1]["deleted"]["value"] is True
     assert by_record[third] == [created[third]]
     assert repo.get(third)["name"] == "远端" and repo.get(first)["name"] == "改名"
     conflicts = store.open_conflicts()  # the import had not reached the server: a real conflict
-    assert [(c.field, c.local_value, c.remote_value) for c in conflicts] == [("name", "导入2", "远端")]
+    assert [(c.field, c.local_value, c.remote_value) for c in conflicts] == [
+        ("name", "导入2", "远端")]
 
 
 def test_ids_made_for_an_import_are_unique_time_ordered_uuid7() -> None:
@@ -294,8 +306,10 @@ def test_search_ranks_in_sql_exactly_as_the_python_rule(name: str, query: str) -
 def test_activities_list_newest_first_by_when_they_happen_across_pages(store: Store) -> None:
     acts = store.repo("activity")
     acts.create({"kind": "note", "subject": "A 旧笔记"})  # neither due nor done: when it was made
-    for i, (kind, when) in enumerate([("task", "2099-05-02T09:00:00Z"), ("call", "1999-01-03T08:00:00Z"),
-                                      ("visit", "2098-12-24T10:00:00Z"), ("task", "2098-12-24T10:00:00Z")]):
+    for i, (kind, when) in enumerate([("task", "2099-05-02T09:00:00Z"),
+                                      ("call", "1999-01-03T08:00:00Z"),
+                                      ("visit", "2098-12-24T10:00:00Z"),
+                                      ("task", "2098-12-24T10:00:00Z")]):
         field = "due_at" if kind == "task" else "done_at"
         acts.create({"kind": kind, "subject": f"Z{i} 拜访", field: when})
     seen: list[str] = []
@@ -311,7 +325,8 @@ def test_activities_list_newest_first_by_when_they_happen_across_pages(store: St
     assert "activity_when" in plan and "TEMP B-TREE" not in plan
 
 
-def test_edits_are_flushed_to_disk_and_only_refetchable_sync_writes_skip_the_flush(profile: Path) -> None:
+def test_edits_are_flushed_to_disk_and_only_refetchable_sync_writes_skip_the_flush(
+        profile: Path) -> None:
     # synchronous: 2 = FULL (a save is on disk when it returns), 1 = NORMAL
     with Store.open(profile) as app, Store.open(profile, refetchable=True) as sync:
         assert app.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
@@ -322,11 +337,13 @@ def test_a_stage_change_restarts_the_stage_clock_however_it_is_made(store: Store
     deals = store.repo("deal")
     deal = deals.create({"title": "年度框架协议", "stage": "qualified"})
     assert deal["stage_changed_at"]  # a new deal with a stage: in it since now
-    store.conn.execute("UPDATE deal SET stage_changed_at = '2020-01-01T00:00:00Z' WHERE id = ?", (deal["id"],))
+    store.conn.execute(
+        "UPDATE deal SET stage_changed_at = '2020-01-01T00:00:00Z' WHERE id = ?", (deal["id"],))
     assert deals.update(deal["id"], {"amount": 5})["stage_changed_at"] == "2020-01-01T00:00:00Z"
     moved = deals.update(deal["id"], {"stage": "proposal"})
     assert moved["stage_changed_at"] > "2026"
-    assert store.journal.pending()[-1].fields.keys() == {"stage", "stage_changed_at"}  # synced with it
+    # synced with it
+    assert store.journal.pending()[-1].fields.keys() == {"stage", "stage_changed_at"}
     kept = deals.update(deal["id"], {"stage": "won", "stage_changed_at": "2026-01-02T03:04:05Z"})
     assert kept["stage_changed_at"] == "2026-01-02T03:04:05Z"
     assert deals.create({"title": "无阶段"}).get("stage_changed_at") is None

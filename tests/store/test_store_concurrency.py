@@ -22,7 +22,8 @@ def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path: Path) -> No
         p.join(60)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     with Store.open(tmp_path) as s:
-        assert sorted(r["name"] for r in s.repo("account").page()) == [f"并发 {n}" for n in range(4)]
+        assert sorted(r["name"] for r in s.repo("account").page()) == [
+            f"并发 {n}" for n in range(4)]
 
 
 def test_two_writes_of_one_field_in_one_transaction_get_ordered_stamps(tmp_path: Path) -> None:

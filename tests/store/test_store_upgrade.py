@@ -96,7 +96,8 @@ def test_upgraded_store_searches_edits_and_reminds(old_profile: Path) -> None:
         assert any(h.title == "李娜" for h in store.search("lina"))
         store.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
 
-        reminders_before = store.conn.execute(f"SELECT count(*) FROM {REMINDER_TABLE}").fetchone()[0]
+        reminders_before = store.conn.execute(
+            f"SELECT count(*) FROM {REMINDER_TABLE}").fetchone()[0]
         assert reminders_before > 0
         sched = scheduler_for(store)
         states = {r[0] for r in store.conn.execute(f"SELECT state FROM {REMINDER_TABLE}")}

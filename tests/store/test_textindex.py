@@ -30,7 +30,8 @@ def _old_tables() -> tuple[dict[str, str], set[str], dict[str, list[list[str]]]]
 
 
 def _old_strip(syllable: str) -> str:
-    plain = "".join(c for c in unicodedata.normalize("NFKD", syllable) if not unicodedata.combining(c))
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", syllable) if not unicodedata.combining(c))
     return plain.replace("ü", "v").lower()
 
 
@@ -90,4 +91,5 @@ def test_search_documents_hold_the_same_keys(name: str, phones: list[str], email
     doc = build_doc("contact", {"name": name, "phones": phones, "email": email})
     assert doc is not None
     full, initials = old_keys(doc[0])
-    assert [t for t in (full, initials) if t] == doc[1].split(" ")[:len([t for t in (full, initials) if t])]
+    assert [t for t in (full, initials) if t] == doc[1].split(" ")[
+        :len([t for t in (full, initials) if t])]

@@ -33,12 +33,16 @@ register_catalog({
     "This is probably a duplicate. Open the existing one, or save anyway.":
         "这很可能是重复记录。请打开已有记录，或仍然保存。",
     "This is probably a duplicate, and the duplicate rule does not allow saving it. "
-    "Open the existing one instead.": "这很可能是重复记录，查重规则不允许保存。请改为打开已有记录。",
+    "Open the existing one instead.":
+        "这很可能是重复记录，查重规则不允许保存。请改为打开已有记录。",
     "{score}% · {reasons}": "{score}% · {reasons}",
     "name": "名称", "phone": "电话", "uscc": "信用代码", "email": "邮箱",
 })
 
-WATCHED = {"account": ("name", "phone", "uscc"), "contact": ("name", "phones", "email", "account_id")}
+WATCHED = {
+    "account": ("name", "phone", "uscc"),
+    "contact": ("name", "phones", "email", "account_id"),
+}
 DEBOUNCE_MS = 250  # a check after the rep pauses typing, not on every key
 
 
@@ -84,7 +88,8 @@ class DuplicatePanel(QWidget):
         for name in WATCHED[self.entity]:
             ed = dialog.editors.get(name)
             if ed is not None:
-                signal = getattr(ed.widget, "textChanged", None) or getattr(ed.widget, "editTextChanged", None)
+                signal = (getattr(ed.widget, "textChanged", None)
+                          or getattr(ed.widget, "editTextChanged", None))
                 if signal is not None:
                     signal.connect(self._edited)
         # Save goes through the panel first (desktop.ui.record_dialog.DIALOG_HOOKS)
@@ -147,7 +152,9 @@ class DuplicatePanel(QWidget):
         for c in self.candidates:
             reasons = "、".join(tr(r) for r in c.reasons) if self.ctx.lang == "zh" else \
                 ", ".join(c.reasons)
-            item = QListWidgetItem(f"{c.name}    {tr('{score}% · {reasons}', score=f'{c.score:g}', reasons=reasons)}")
+            item = QListWidgetItem(
+                f"{c.name}    "
+                f"{tr('{score}% · {reasons}', score=f'{c.score:g}', reasons=reasons)}")
             item.setData(Qt.ItemDataRole.UserRole, c.id)
             self.list.addItem(item)
         if self.candidates:
@@ -184,8 +191,8 @@ class DuplicatePanel(QWidget):
             return
         tr = self.ctx.tr
         msg = self.dialog.message
-        msg.setText(tr("This is probably a duplicate, and the duplicate rule does not allow saving it. "
-                       "Open the existing one instead.") if self.blocks else
+        msg.setText(tr("This is probably a duplicate, and the duplicate rule does not allow "
+                       "saving it. Open the existing one instead.") if self.blocks else
                     tr("This is probably a duplicate. Open the existing one, or save anyway."))
         msg.show()
 

@@ -65,7 +65,8 @@ class MergeDialog(QDialog):
         self.resize(760, 520)
         self.records: dict[str, dict[str, Any]] = data["records"]
         self.a, self.b = list(self.records)
-        self.defaults = {self.a: data["from_b"], self.b: data["from_a"]}  # survivor -> taken from other
+        # survivor -> taken from other
+        self.defaults = {self.a: data["from_b"], self.b: data["from_a"]}
         ent = ENTITIES[entity]
         self.fields = [f for f in ent.fields if f.name not in (MERGED_INTO, "owner")
                        and (self.records[self.a].get(f.name) or self.records[self.b].get(f.name))]
@@ -85,7 +86,8 @@ class MergeDialog(QDialog):
             group = QButtonGroup(self)
             for col, rid in ((1, self.a), (2, self.b)):
                 value = self.records[rid].get(f.name)
-                text = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+                text = (", ".join(value) if isinstance(value, list)
+                        else ("" if value is None else str(value)))
                 rb = QRadioButton(text or "—")
                 rb.setObjectName(f"{f.name}_{col}")
                 group.addButton(rb, col)
@@ -96,13 +98,14 @@ class MergeDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(host)
-        note = QLabel(tr("The other record becomes a tombstone that points here; its contacts, deals, "
-                         "activities, contracts and attachments move to the record kept."))
+        note = QLabel(tr("The other record becomes a tombstone that points here; its contacts, "
+                         "deals, activities, contracts and attachments move to the record kept."))
         note.setWordWrap(True)
         self.message = QLabel()
         self.message.setStyleSheet("color: #c62828;")
         self.message.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText(tr("Merge"))
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 register_catalog({
     "Possible duplicates": "可能重复", "Possible duplicates: {n}": "可能重复：{n}",
     "Merge…": "合并…", "Not a duplicate": "不是重复", "Find all": "全部查找",
-    "Accounts": "客户", "Contacts": "联系人", "Record": "记录", "Probably the same as": "可能相同于",
+    "Accounts": "客户", "Contacts": "联系人", "Record": "记录",
+    "Probably the same as": "可能相同于",
     "Score": "相似度", "Why": "原因", "No possible duplicates.": "没有可能重复的记录。",
     "Finding duplicates…": "正在查找重复记录…",
 })
@@ -56,7 +57,8 @@ class PairsView(QWidget):
         self.entity.currentIndexChanged.connect(self.refresh)
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("pairs_table")
-        self.table.setHorizontalHeaderLabels([tr("Record"), tr("Probably the same as"), tr("Score"), tr("Why")])
+        self.table.setHorizontalHeaderLabels(
+            [tr("Record"), tr("Probably the same as"), tr("Score"), tr("Why")])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)

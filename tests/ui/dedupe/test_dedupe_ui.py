@@ -32,7 +32,8 @@ def seed(window: Any) -> dict[str, Any]:
 
 
 def accounts(window: Any) -> list[str]:
-    return window.ctx.run_and_wait(lambda s: sorted(r["name"] for r in s.repo("account").iter_all()))
+    return window.ctx.run_and_wait(
+        lambda s: sorted(r["name"] for r in s.repo("account").iter_all()))
 
 
 def type_name(qtbot: Any, window: Any, dlg: Any, text: str) -> None:
@@ -73,7 +74,8 @@ def test_the_phone_alone_finds_the_existing_one_and_opens_it(qtbot: Any, window:
     dlg = window.records_ui.new_record("account")
     dlg.editors["phone"].widget.setText("0755-86013388")
     type_name(qtbot, window, dlg, "前台登记的客户")
-    assert dlg.duplicate_panel.list.count() == 1 and "phone" in dlg.duplicate_panel.list.item(0).text()
+    assert (dlg.duplicate_panel.list.count() == 1
+            and "phone" in dlg.duplicate_panel.list.item(0).text())
     qtbot.mouseClick(dlg.duplicate_panel.open_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: closed(dlg), timeout=5000)
     settle(qtbot, window.ctx)
@@ -103,7 +105,8 @@ def test_possible_duplicates_view_count_and_merge(qtbot: Any, make_window: Any, 
     keep = seed(window)
     drop = window.ctx.run_and_wait(lambda s: s.repo("account").create(
         {"name": "腾讯计算机系统（深圳）有限公司", "address": "南山区科技园"}))
-    window.ctx.run_and_wait(lambda s: s.repo("contact").create({"name": "张伟", "account_id": drop["id"]}))
+    window.ctx.run_and_wait(
+        lambda s: s.repo("contact").create({"name": "张伟", "account_id": drop["id"]}))
     dlg = window.records_ui.new_record("account")
     type_name(qtbot, window, dlg, "腾讯计算机系统")
     shot(dlg, f"{lang}_dedupe_dialog_candidates")
@@ -119,7 +122,8 @@ def test_possible_duplicates_view_count_and_merge(qtbot: Any, make_window: Any, 
     qtbot.addWidget(view)
     settle(qtbot, window.ctx)
     assert view.table.rowCount() == 1
-    assert {view.table.item(0, 0).text(), view.table.item(0, 1).text()} == {TENCENT, "腾讯计算机系统（深圳）有限公司"}
+    assert {view.table.item(0, 0).text(), view.table.item(0, 1).text()} == {
+        TENCENT, "腾讯计算机系统（深圳）有限公司"}
     shot(view, f"{lang}_dedupe_possible_duplicates")
     view.merge_selected()
     settle(qtbot, window.ctx)
