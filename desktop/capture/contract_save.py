@@ -1,7 +1,12 @@
 """Save a confirmed contract: the record on its deal, page images, party accounts. No Qt.
 
     outcome = save_contract(store, confirmed_values, deal_id=deal["id"], files=[...])
+    outcome.matched    # side -> the existing account the party was linked to
     outcome.unmatched  # parties with no account yet: offer create_party_account(...)
+
+A party is linked to the account the duplicate matcher (desktop.dedupe, the same rule and
+threshold as the record dialog) finds for its name and credit code, so a captured
+contract never adds a second record for a customer the book already holds.
 
 Everything is written in one store transaction: a failure keeps nothing (page files
 already copied into the blob folder are content-addressed and harmless).
@@ -12,14 +17,18 @@ digit), NotFoundError (the deal is gone), StoreError.
 from __future__ import annotations
 
 import mimetypes
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from desktop.capture.contract_fields import FIELDS
+from desktop.dedupe import rules
+from desktop.dedupe.service import check
+
+# A party is matched against keys built at most this many records at a time: a big import
+# still being keyed in the background must not hold up the save.
+_KEY_BUDGET = 2000
 
 SIDES = ("a", "b")
 
@@ -37,33 +46,34 @@ class SaveOutcome:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     matched: dict[str, dict[str, Any]] = field(default_factory=dict)  # side -> account
     unmatched: list[UnmatchedParty] = field(default_factory=list)
+    # side -> why the party is that account ("uscc", "name"), as the matcher gives them
+    reasons: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def normalize_name(name: str) -> str:
-    """Company name for comparison: full-width folded, no spaces/brackets/punctuation,
-    case-insensitive, common English suffix forms unified."""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    text = re.sub(r"[\s()（）\[\]【】,.，。·'\"-]", "", text)
-    return text.replace("company", "co").replace("limited", "ltd")
-
-
-def match_account(store: Any, name: str | None, uscc: str | None) -> dict[str, Any] | None:
-    """The account for a party: by credit code first, then exact name, then normalised name."""
+def find_party(store: Any, name: str | None,
+               uscc: str | None) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """The existing account a party is, with the reasons: the same credit code, else the
+    best probable duplicate by name (legal forms, a city in brackets, full-width
+    characters and the like do not tell companies apart; another city's branch does)."""
     repo = store.repo("account")
     if uscc:
         hits = [r for r in repo.find(uscc=uscc.strip().upper()) if not r.get("deleted")]
         if hits:
-            return hits[0]
-    if not name:
+            return hits[0], ("uscc",)
+    if not name or not name.strip():
         return None
-    hits = [r for r in repo.find(name=name.strip()) if not r.get("deleted")]
-    if hits:
-        return hits[0]
-    wanted = normalize_name(name)
-    for rec in repo.iter_all():
-        if rec.get("name") and normalize_name(rec["name"]) == wanted:
-            return rec
-    return None
+    rule = rules.rule_for(store, "account")
+    found = check(store, "account", {"name": name.strip(), "uscc": uscc},
+                  threshold=rule.threshold, limit=1, refresh_limit=_KEY_BUDGET)
+    if not found:
+        return None
+    return repo.get(found[0].id), found[0].reasons
+
+
+def match_account(store: Any, name: str | None, uscc: str | None) -> dict[str, Any] | None:
+    """The existing account for a party, or None (see find_party)."""
+    hit = find_party(store, name, uscc)
+    return hit[0] if hit else None
 
 
 def save_contract(store: Any, values: Mapping[str, Any], *, deal_id: str | None,
@@ -72,6 +82,7 @@ def save_contract(store: Any, values: Mapping[str, Any], *, deal_id: str | None,
     blobs = [(Path(f), store.blobs.put_file(Path(f))) for f in files]
     record: dict[str, Any] = {k: values.get(k) for k in FIELDS if values.get(k) not in (None, "")}
     matched: dict[str, dict[str, Any]] = {}
+    reasons: dict[str, tuple[str, ...]] = {}
     unmatched: list[UnmatchedParty] = []
     with store.write():
         if deal_id:
@@ -80,10 +91,10 @@ def save_contract(store: Any, values: Mapping[str, Any], *, deal_id: str | None,
             name, uscc = values.get(f"party_{side}_name"), values.get(f"party_{side}_uscc")
             if not name and not uscc:
                 continue
-            account = match_account(store, name, uscc)
-            if account:
-                matched[side] = account
-                record[f"party_{side}_account_id"] = account["id"]
+            hit = find_party(store, name, uscc)
+            if hit:
+                matched[side], reasons[side] = hit
+                record[f"party_{side}_account_id"] = hit[0]["id"]
             else:
                 unmatched.append(UnmatchedParty(side, name or "", uscc or None))
         attachments = []
@@ -98,13 +109,17 @@ def save_contract(store: Any, values: Mapping[str, Any], *, deal_id: str | None,
         record.update({"deal_id": deal_id, "pages": [sha for _, sha in blobs] or None,
                        "owner": owner})
         contract = store.repo("contract").create(record)
-    return SaveOutcome(contract, attachments, matched, unmatched)
+    return SaveOutcome(contract, attachments, matched, unmatched, reasons)
 
 
 def create_party_account(store: Any, contract_id: str, party: UnmatchedParty) -> dict[str, Any]:
-    """Create the missing account for a party and link the contract to it."""
+    """Create the missing account for a party and link the contract to it; if the account
+    has come into the book since the contract was saved (a sync, another window), link
+    to that one instead of making a second."""
     with store.write():
-        account = store.repo("account").create({"name": party.name, "uscc": party.uscc})
+        hit = find_party(store, party.name, party.uscc)
+        account = hit[0] if hit else store.repo("account").create(
+            {"name": party.name, "uscc": party.uscc})
         store.repo("contract").update(contract_id,
                                       {f"party_{party.side}_account_id": account["id"]})
     return dict(account)

@@ -76,3 +76,28 @@ def test_bad_credit_code_saves_nothing(store: Store, page: Path) -> None:
         save_contract(store, _values(bad), deal_id=deal["id"], files=[page])
     assert list(store.repo("contract").iter_all()) == []
     assert list(store.repo("attachment").iter_all()) == []
+
+
+def test_party_spelled_differently_is_linked_to_the_existing_account(store: Store,
+                                                                     page: Path) -> None:
+    existing = store.repo("account").create({"name": "星辰科技（上海）有限公司"})
+    other_city = store.repo("account").create({"name": "华信贸易上海分公司"})
+    values = _values("", "华信贸易北京分公司") | {"party_a_uscc": None}
+    out = save_contract(store, values, deal_id=None, files=[page])
+    c = store.repo("contract").get(out.contract["id"])
+    assert c["party_a_account_id"] == existing["id"]  # city prefix vs bracket: same company
+    assert out.reasons["a"] == ("name",)
+    # another city's branch is another customer: offered as new, not linked to Shanghai's
+    assert c.get("party_b_account_id") != other_city["id"]
+    assert [u.name for u in out.unmatched] == ["华信贸易北京分公司"]
+    assert len(list(store.repo("account").iter_all())) == 2
+
+
+def test_creating_a_party_account_that_arrived_meanwhile_links_it(store: Store,
+                                                                  page: Path) -> None:
+    out = save_contract(store, _values(_valid(A_USCC)), deal_id=None, files=[page])
+    arrived = store.repo("account").create({"name": "上海星辰科技有限公司"})  # e.g. by sync
+    acc = create_party_account(store, out.contract["id"], out.unmatched[0])
+    assert acc["id"] == arrived["id"]
+    assert store.repo("contract").get(out.contract["id"])["party_a_account_id"] == arrived["id"]
+    assert len(list(store.repo("account").iter_all())) == 1

@@ -189,7 +189,7 @@ def test_chinese_contract_chosen_for_a_deal_in_the_window(
     qtbot.waitUntil(lambda: w.outcome is not None, timeout=10000)
     assert w.saved_label.text().startswith(f"合同 {truth['contract_no']} 已保存到商机")
     notes = [lab.text() for lab in w.parties_box.findChildren(QLabel)]
-    assert f"乙方已关联客户“{truth['party_b_name']}”。" in notes
+    assert f"乙方已关联现有客户“{truth['party_b_name']}”（名称相同）。" in notes
     assert f"甲方“{truth['party_a_name']}”还没有客户档案。" in notes
     shot(w, "capture_contract_saved_zh")
     settle(qtbot, ctx)

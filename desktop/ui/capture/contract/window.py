@@ -90,6 +90,9 @@ register_catalog({
     "Party A": "甲方",
     "Party B": "乙方",
     "{side} is linked to the account “{name}”.": "{side}已关联客户“{name}”。",
+    "{side} is linked to the existing account “{name}” (same {reasons}).":
+        "{side}已关联现有客户“{name}”（{reasons}相同）。",
+    "name": "名称", "uscc": "信用代码", "phone": "电话", "email": "邮箱",
     "{side} “{name}” has no account yet.": "{side}“{name}”还没有客户档案。",
     "Create the account": "新建客户",
     "Created the account “{name}” and linked the contract to it.":
@@ -448,9 +451,16 @@ class ContractCaptureWindow(QWidget):
                 widget.deleteLater()
         self.create_buttons = []
         for side, account in outcome.matched.items():
-            self.parties_layout.addWidget(QLabel(tr(
+            why = outcome.reasons.get(side, ())
+            sep = "、" if self.ctx.lang == "zh" else ", "
+            text = tr("{side} is linked to the existing account “{name}” (same {reasons}).",
+                      side=self._side(side), name=account.get("name") or "",
+                      reasons=sep.join(tr(r) for r in why)) if why else tr(
                 "{side} is linked to the account “{name}”.", side=self._side(side),
-                name=account.get("name") or "")))
+                name=account.get("name") or "")
+            label = QLabel(text)
+            label.setWordWrap(True)
+            self.parties_layout.addWidget(label)
         for party in outcome.unmatched:
             self.parties_layout.addWidget(self._offer_account(party))
         self.open_deal_button.setVisible(self.open_record is not None and deal is not None)
