@@ -23,7 +23,11 @@ from sse_starlette.sse import EventSourceResponse
 
 from desktop.sync.protocol import (
     DEFAULT_PULL_PAGE,
+    MAX_DUPLICATES_LIMIT,
     PROTOCOL_VERSION,
+    DedupeEntity,
+    DismissRequest,
+    DuplicateList,
     LoginRequest,
     Me,
     PullResponse,
@@ -32,7 +36,7 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import config
+from server import config, duplicates
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -61,6 +65,17 @@ def current(request: Request,
 Current = Annotated[Principal, Depends(current)]
 
 
+def _err(description: str, *, also: str | None = None,
+         only: str | None = None) -> dict[str, Any]:
+    """An error answer in the OpenAPI document: the ApiError body ({"detail": {code,
+    message}}), or `only` another schema, or either (`also`)."""
+    refs = [f"#/components/schemas/{name}" for name in ([only] if only else
+                                                         ["ApiError", *([also] if also else [])])]
+    schema: dict[str, Any] = {"$ref": refs[0]} if len(refs) == 1 else {
+        "anyOf": [{"$ref": r} for r in refs]}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     """Open (and migrate) the database and build the app. Raises ServerDatabaseError
     when the database cannot be opened."""
@@ -70,6 +85,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     notifier = Notifier(current_version(engine))
     blobs = BlobStore(engine, settings.blob_dir, config.MAX_BLOB_BYTES)
     planner_stats = PlannerStats(engine)
+    checker = duplicates.Checker(engine, settings.dedupe_interval_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -80,9 +96,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             listener.start()
             await run_in_threadpool(listener.ready.wait, 10.0)
         await run_in_threadpool(planner_stats.start)
+        checker.start()
         try:
             yield
         finally:
+            checker.stop()
             if listener is not None:
                 listener.stop()
 
@@ -118,7 +136,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
 
     throttle = LoginThrottle(engine)
 
-    @app.post("/v1/auth/login", response_model=TokenPair)
+    @app.post("/v1/auth/login", response_model=TokenPair, responses={
+        409: _err("The device id is signed in as another user: `device_in_use`."),
+        422: _err("`bad_device_id` (ApiError), or the body does not fit LoginRequest "
+                  "(HTTPValidationError).", also="HTTPValidationError"),
+        429: _err("Too many wrong passwords from here: `too_many_attempts` (Retry-After).")})
     def login(req: LoginRequest, request: Request) -> TokenPair:
         address = request.client.host if request.client else ""
         failures = throttle.check(req.username, address)
@@ -146,7 +168,9 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         return Me(user_id=p.user_id, username=p.username, role=p.role.value, teams=list(p.teams),
                   device_id=p.device_id)
 
-    @app.post("/v1/push", response_model=PushResponse, openapi_extra={"requestBody": {
+    @app.post("/v1/push", response_model=PushResponse, responses={
+        422: _err("The body does not have the PushRequest shape.",
+                  only="HTTPValidationError")}, openapi_extra={"requestBody": {
         "required": True,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushRequest"}}}}})
     async def push(request: Request, p: Current) -> Response:
@@ -209,13 +233,37 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
 
         return EventSourceResponse(stream(), ping=max(1, int(ping)))
 
+    # ---------------------------------------------------------------- duplicates
+    @app.get("/v1/duplicates", response_model=DuplicateList)
+    def duplicate_pairs(
+        p: Current,
+        entity: DedupeEntity = "account",
+        limit: Annotated[int, Query(ge=1, le=MAX_DUPLICATES_LIMIT)] = 200,
+        include_dismissed: bool = False,
+    ) -> DuplicateList:
+        """Probable duplicate pairs whose two records the caller may both see, best first
+        (server.duplicates)."""
+        pairs, waiting = duplicates.list_pairs(engine, p, entity, limit=limit,
+                                               include_dismissed=include_dismissed)
+        return DuplicateList.model_validate(
+            {"pairs": [x.as_json() for x in pairs], "pending": waiting})
+
+    @app.post("/v1/duplicates/dismiss", responses={
+        404: _err("No such pair, or the caller may not see both records: `not_found`.")})
+    def duplicate_dismiss(req: DismissRequest, p: Current) -> dict[str, Any]:
+        """Mark a pair "not a duplicate" for everyone who may see it."""
+        if not duplicates.dismiss(engine, p, req.entity, req.a, req.b):
+            raise api_error(404, "not_found", "No such pair of records.")
+        return {}
+
     # ---------------------------------------------------------------- blobs
     def _sha(sha256: str) -> str:
         if not SHA_RE.match(sha256):
             raise api_error(404, "not_found", "No such blob.")
         return sha256
 
-    @app.head("/v1/blobs/{sha256}")
+    @app.head("/v1/blobs/{sha256}", responses={
+        404: {"description": "Not stored (yet): Upload-Offset says how much has arrived"}})
     def blob_head(sha256: str, p: Current) -> Response:
         sha = _sha(sha256)
         size = blobs.readable_size(p, sha)
@@ -234,7 +282,13 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         return FileResponse(blobs.path(sha), media_type="application/octet-stream")
 
     @app.put("/v1/blobs/{sha256}",
-             responses={201: {"description": "Stored"}, 202: {"description": "Partial"}})
+             responses={201: {"description": "Stored"}, 202: {"description": "Partial"},
+                        400: _err("Content-Range is malformed or disagrees with the body: "
+                                  "`bad_range`."),
+                        404: _err("Not a sha256: `not_found`."),
+                        409: _err("The upload must continue where it stopped: "
+                                  "`offset_mismatch`."),
+                        422: _err("The content does not match its sha256: `hash_mismatch`.")})
     async def blob_put(sha256: str, request: Request, p: Current) -> JSONResponse:
         sha = _sha(sha256)
         length = request.headers.get("content-length")
@@ -265,6 +319,10 @@ API_ERROR_SCHEMA = {
     "properties": {"detail": {"type": "object", "required": ["code", "message"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}}}},
 }
+AUTH_RESPONSE = ("Not signed in, or no longer: `token_missing`, `token_invalid`, "
+                 "`token_expired`, `session_ended`, `logged_out`, `device_revoked`, "
+                 "`user_disabled`, `invalid_credentials`, `refresh_invalid`, `refresh_reused`.")
+DB_DOWN_RESPONSE = "The server database is unavailable: `db_unavailable`; try again."
 BODY_RESPONSES = {
     "408": f"The body arrived too slowly (no byte for {config.BODY_IDLE_S:g} s, or slower "
            f"than {config.MIN_BODY_RATE:g} bytes/s on average after that): "
@@ -290,8 +348,15 @@ def _openapi_with_push_request(app: FastAPI) -> None:
             comps.setdefault(name, sub)
         comps["PushRequest"] = schema
         comps["ApiError"] = API_ERROR_SCHEMA
-        for ops in spec["paths"].values():
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+        for path, ops in spec["paths"].items():
             for method, op in ops.items():
+                answers = op.setdefault("responses", {})
+                if op.get("security") or path in ("/v1/auth/login", "/v1/auth/refresh"):
+                    answers.setdefault("401", {"description": AUTH_RESPONSE, "content": error})
+                if path != "/v1/health":
+                    answers.setdefault("503", {"description": DB_DOWN_RESPONSE,
+                                               "content": error})
                 if method in ("post", "put"):
                     for status, text in BODY_RESPONSES.items():
                         op.setdefault("responses", {})[status] = {

@@ -7,6 +7,7 @@
     fieldcrm-server device list [--user NAME] [--json]
     fieldcrm-server device revoke ID
     fieldcrm-server team add NAME
+    fieldcrm-server duplicates list [--entity account|contact] [--limit N] [--json]
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -26,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
-from server import admin, config
+from server import admin, config, duplicates
 from server.config import Settings
 from server.db import open_database
 
@@ -78,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     ta = team.add_parser("add", help="create a team")
     _common(ta)
     ta.add_argument("name")
+    dup = sub.add_parser("duplicates", help="probable duplicates in the whole book").add_subparsers(
+        dest="action", required=True)
+    dupl = dup.add_parser("list", help="pairs found, best first (checks what changed first)")
+    _common(dupl)
+    dupl.add_argument("--entity", choices=["account", "contact"], default="account")
+    dupl.add_argument("--limit", type=int, default=1000)
+    dupl.add_argument("--json", action="store_true")
     return ap
 
 
@@ -172,6 +180,15 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
     elif args.cmd == "team" and args.action == "add":
         admin.add_team(engine, args.name)
         print(f"team {args.name} added")
+    elif args.cmd == "duplicates" and args.action == "list":
+        pairs, waiting = duplicates.list_pairs(engine, None, args.entity,
+                                               limit=max(1, args.limit))
+        if args.json:
+            print(json.dumps({"pairs": [x.as_json() for x in pairs], "pending": waiting},
+                             ensure_ascii=False))
+        else:
+            rows = [{**x.as_json(), "reasons": ",".join(x.reasons)} for x in pairs]
+            _print_table(rows, ("score", "a", "a_name", "b", "b_name", "reasons"), False)
     return 0
 
 

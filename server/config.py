@@ -21,6 +21,7 @@ MAX_JSON_BYTES = 1024 * 1024  # any other request body (login, refresh, ...)
 # A request body is ended (408) after this long without a byte, or when it arrives slower
 # on average than MIN_BODY_RATE bytes/s after the first BODY_IDLE_S (server.connections).
 BODY_IDLE_S = 30.0
+DEDUPE_INTERVAL_S = 5.0  # changed accounts and contacts are checked for duplicates this often
 MIN_BODY_RATE = 4096.0
 DATA_ENV = "FIELDCRM_SERVER_DATA"
 DATABASE_ENV = "FIELDCRM_DATABASE_URL"
@@ -41,6 +42,7 @@ class Settings:
     sse_ping_s: float = SSE_PING_S
     body_idle_s: float = BODY_IDLE_S
     min_body_rate: float = MIN_BODY_RATE
+    dedupe_interval_s: float = DEDUPE_INTERVAL_S  # 0: only when duplicates are listed
 
     @classmethod
     def from_args(cls, data: str | Path | None, database_url: str | None) -> Settings:

@@ -127,3 +127,25 @@ merged_records = sa.Table(
     sa.Column("record_id", sa.String(64), primary_key=True),
     sa.Column("merged_into", sa.String(64), nullable=False),
 )
+
+# Probable duplicates the server found (server.duplicates): each account's and contact's
+# blocking keys (desktop.dedupe.index.keys_of), and the pairs, a < b.
+dedupe_keys = sa.Table(
+    "dedupe_keys", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Index("ix_dedupe_keys_record", "entity", "record_id"),
+)
+
+dedupe_pairs = sa.Table(
+    "dedupe_pairs", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("a", sa.String(64), primary_key=True),
+    sa.Column("b", sa.String(64), primary_key=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),  # JSON list
+    sa.Column("dismissed", sa.Boolean, nullable=False, default=False),
+    sa.Column("found_at", sa.String(32), nullable=False),
+    sa.Index("ix_dedupe_pairs_b", "entity", "b"),
+)

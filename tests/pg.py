@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from tests.servers import PG_START_HINT, create_pg_database, drop_pg_database
 
-TABLES = ("merged_records", "login_failures", "blob_uploaders", "blobs", "processed", "records",
-          "refresh_tokens", "devices", "team_members", "users", "teams")
+TABLES = ("dedupe_pairs", "dedupe_keys", "merged_records", "login_failures", "blob_uploaders",
+          "blobs", "processed", "records", "refresh_tokens", "devices", "team_members", "users",
+          "teams")
 
 
 def pg_database(prefix: str) -> Iterator[str]:
@@ -33,3 +34,4 @@ def reset_db(engine: sa.Engine) -> None:
             for table in TABLES:
                 conn.execute(sa.text(f"DELETE FROM {table}"))
         conn.execute(sa.text("UPDATE counter SET version = 0"))
+        conn.execute(sa.text("UPDATE settings SET value = '0' WHERE key = 'dedupe_cursor'"))

@@ -3,6 +3,8 @@
     fieldcrm duplicates check [--entity account|contact] --name N [--phone P] [--email E]
                               [--uscc U] [--account ID] --json
     fieldcrm duplicates list [--entity E] --json        (progress on stderr)
+    fieldcrm duplicates list --server [--entity E] --json  (the team's pairs, found by the
+                                                            server, that this user may see)
     fieldcrm merge --keep ID --drop ID [--take FIELD ...] [--entity E] --json
 """
 
@@ -32,6 +34,8 @@ def add_subcommands(subparsers: Any) -> None:
     chk.set_defaults(func=run_check)
     lst = dup_sub.add_parser("list", help="every probable duplicate pair in the book")
     lst.add_argument("--entity", choices=["account", "contact"], default="account")
+    lst.add_argument("--server", action="store_true",
+                     help="the pairs the sync server found in the team's book (signed in)")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
     lst.set_defaults(func=run_list)
 
@@ -85,7 +89,31 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_pairs(pairs: list[dict[str, Any]]) -> None:
+    for p in pairs:
+        print(f"{p['score']:5.1f}  {p['a']}  {p['b']}  {p['a_name']} / {p['b_name']}  "
+              f"({', '.join(p['reasons'])})")
+    if not pairs:
+        print("No probable duplicates.")
+
+
+def run_server_list(args: argparse.Namespace) -> int:
+    from desktop.sync.session import server_duplicates
+
+    data = server_duplicates(args.profile, args.entity, limit=1000)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    _print_pairs(data["pairs"])
+    if data["pending"]:
+        print(f"note: the server has {data['pending']} changed records still to check",
+              file=sys.stderr)
+    return 0
+
+
 def run_list(args: argparse.Namespace) -> int:
+    if args.server:
+        return run_server_list(args)
     from desktop.dedupe import rules
     from desktop.dedupe.service import scan
     from desktop.store import Store
@@ -107,11 +135,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(json.dumps({"pairs": [p.as_json() for p in result.pairs],
                           "skipped_groups": result.skipped_groups}, ensure_ascii=False))
     else:
-        for p in result.pairs:
-            print(f"{p.score:5.1f}  {p.a}  {p.b}  {p.a_name} / {p.b_name}  "
-                  f"({', '.join(p.reasons)})")
-        if not result.pairs:
-            print("No probable duplicates.")
+        _print_pairs([p.as_json() for p in result.pairs])
     return 0
 
 

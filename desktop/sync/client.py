@@ -209,6 +209,18 @@ class SyncClient:
         """PushRequest -> PushResponse, as dicts."""
         return dict(self.request("POST", "/v1/push", json_body={"entries": entries}))
 
+    def duplicates(self, entity: str, *, limit: int = 200,
+                   include_dismissed: bool = False) -> dict[str, Any]:
+        """The probable duplicate pairs the server found among the records this user may
+        see ({"pairs": [...], "pending": n}; see server.duplicates)."""
+        return dict(self.request("GET", "/v1/duplicates", params={
+            "entity": entity, "limit": limit,
+            "include_dismissed": "true" if include_dismissed else "false"}))
+
+    def dismiss_duplicate(self, entity: str, a: str, b: str) -> None:
+        self.request("POST", "/v1/duplicates/dismiss",
+                     json_body={"entity": entity, "a": a, "b": b})
+
     def pull(self, cursor: int, limit: int) -> dict[str, Any]:
         """PullResponse as a dict: changes, cursor, has_more, server_version."""
         return dict(self.request("GET", "/v1/pull", params={"cursor": cursor, "limit": limit}))

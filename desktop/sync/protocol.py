@@ -150,3 +150,31 @@ class Me(BaseModel):
     role: str
     teams: list[str]
     device_id: str
+
+
+DedupeEntity = Literal["account", "contact"]
+MAX_DUPLICATES_LIMIT = 1000
+
+
+class DuplicatePair(BaseModel):
+    """Two records the server judges probably the same customer (ids ordered a < b)."""
+
+    entity: DedupeEntity
+    a: str
+    b: str
+    a_name: str
+    b_name: str
+    score: float
+    reasons: list[Literal["uscc", "phone", "email", "name"]]
+    found_at: str
+
+
+class DuplicateList(BaseModel):
+    pairs: list[DuplicatePair]
+    pending: int = Field(ge=0, description="records still waiting to be checked; 0: complete")
+
+
+class DismissRequest(BaseModel):
+    entity: DedupeEntity
+    a: str = Field(min_length=1, max_length=64)
+    b: str = Field(min_length=1, max_length=64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import platform
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -49,6 +50,23 @@ def login(profile: Path, server_url: str, username: str, password: str, *,
         account = Account(url, pair.username, store.device_id, pair.role)
         save_account(store, account)
         return account
+
+
+def server_duplicates(profile: Path, entity: str, *, limit: int = 200,
+                      transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
+    """The probable duplicate pairs the server found in the team's book, among the records
+    this profile's user may see (a manager: the whole team's). Raises SignedOutError,
+    OfflineError, ServerBusyError."""
+    with Store.open(profile) as store:
+        account = load_account(store)
+        device_id = store.device_id
+    token = account.load_token() if account else None
+    if account is None or not token:
+        raise SignedOutError("This profile is not signed in to a sync server. "
+                             "Sign in first (fieldcrm login).")
+    with SyncClient(account.server_url, device_id, refresh_token=token,
+                    on_refresh_token=account.save_token, transport=transport) as client:
+        return client.duplicates(entity, limit=limit)
 
 
 def logout(profile: Path, *, transport: httpx.BaseTransport | None = None,

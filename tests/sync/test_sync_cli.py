@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from desktop.dedupe.cli_commands import add_subcommands as add_dedupe_subcommands
 from desktop.store import Store
 from desktop.sync.cli_commands import EXIT_OFFLINE, add_subcommands
 from tests.sync.conftest import PASSWORD, Server
@@ -19,7 +20,9 @@ from tests.sync.conftest import PASSWORD, Server
 def run(profile: Path, argv: list[str], capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch, stdin: str = "") -> tuple[int, dict[str, Any]]:
     parser = argparse.ArgumentParser(prog="fieldcrm")
-    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_subcommands(sub)
+    add_dedupe_subcommands(sub)
     args = parser.parse_args(argv)
     args.profile = profile
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
@@ -72,3 +75,33 @@ def test_cli_sync_offline_exit_code(server: Server, tmp_path: Path,
     monkeypatch.setattr(SyncClient, "_send", offline)
     code, out = run(p, ["sync", "--once", "--json"], capsys, monkeypatch)
     assert code == EXIT_OFFLINE and out["kind"] == "OfflineError"
+
+
+def test_manager_lists_the_pairs_the_server_found_across_reps(
+        server: Server, devices: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two reps in different teams create the same customer offline; neither laptop holds
+    the other's record, so only the server can see the pair: their manager lists it."""
+    server.user("anna", teams=("north",))
+    server.user("bo", teams=("south",))
+    server.user("chen", "manager", ("north", "south"))
+    a, b = devices("a"), devices("b")
+    a.login("anna")
+    b.login("bo")
+    rec_a = a.repo("account").create({"name": "深圳市星河动力科技有限公司"})
+    rec_b = b.repo("account").create({"name": "星河动力科技（深圳）有限公司"})
+    a.sync()
+    b.sync()
+    p = tmp_path / "manager"
+    run(p, ["login", "--server", server.url, "--user", "chen"], capsys, monkeypatch,
+        stdin=PASSWORD + "\n")
+    code, out = run(p, ["duplicates", "list", "--server", "--json"], capsys, monkeypatch)
+    assert code == 0 and out["pending"] == 0
+    assert [sorted((x["a"], x["b"])) for x in out["pairs"]] == [sorted((rec_a["id"],
+                                                                        rec_b["id"]))]
+    assert out["pairs"][0]["reasons"] == ["name"]
+    code, out = run(tmp_path / "rep", ["login", "--server", server.url, "--user", "anna"],
+                    capsys, monkeypatch, stdin=PASSWORD + "\n")
+    code, out = run(tmp_path / "rep", ["duplicates", "list", "--server", "--json"], capsys,
+                    monkeypatch)
+    assert code == 0 and out["pairs"] == []  # anna may not see bo's record

@@ -1,0 +1,299 @@
+"""Probable duplicates as the server sees them: the whole team's book, not one laptop's.
+
+Devices check their own store (desktop.dedupe); a rep's laptop holds only what its user
+may see, so two reps who each create the same customer never see each other's record.
+The server sees every record: it keys each account and contact that changed (the same
+blocking keys and the same `compare` as the devices, so both agree on what a duplicate
+is) and keeps the pairs it finds. A manager, or an outside system, lists the pairs whose
+two records they may both see.
+
+The push path is not slowed: records are checked afterwards, in short transactions, in
+the order of their versions (a cursor in `settings`; versions are handed out in commit
+order, see server.push, so none is skipped). `catch_up` runs from a background thread of
+the server and before each listing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from desktop.dedupe.index import keys_of
+from desktop.dedupe.match import DEFAULT_THRESHOLD, ENTITIES, Probe, compare, probe
+from desktop.schema import DELETED, MERGED_INTO, SHARED_OWNER
+from server import tables as t
+from server.access import visible_owners
+from server.auth import Principal
+from server.db import is_sqlite, read_tx, write_tx
+from server.errors import now_iso
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "dedupe_cursor"
+BATCH = 500  # records keyed per write transaction: a push waits at most for one batch
+KEY_CANDIDATES = 200  # records read per shared key: a key shared by thousands is cut here
+MIN_THRESHOLD = 50.0
+
+
+@dataclass(frozen=True)
+class ServerPair:
+    entity: str
+    a: str
+    b: str
+    a_name: str
+    b_name: str
+    score: float
+    reasons: tuple[str, ...]
+    found_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"entity": self.entity, "a": self.a, "b": self.b, "a_name": self.a_name,
+                "b_name": self.b_name, "score": self.score, "reasons": list(self.reasons),
+                "found_at": self.found_at}
+
+
+def _values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: w.get("value") for k, w in fields.items() if isinstance(w, dict)}
+
+
+def _live(values: Mapping[str, Any]) -> bool:
+    return not values.get(DELETED) and not values.get(MERGED_INTO)
+
+
+def thresholds(conn: sa.Connection) -> dict[str, float]:
+    """Per entity, the name similarity of the admin's active duplicate rule (the newest
+    one when several are), else the customers' 92%."""
+    out = dict.fromkeys(ENTITIES, DEFAULT_THRESHOLD)
+    newest: dict[str, str] = {}
+    for fields, updated in conn.execute(
+            sa.select(t.records.c.fields, t.records.c.updated_at)
+            .where(t.records.c.entity == "dedupe_rule")):
+        v = _values(orjson.loads(fields))
+        entity, value = v.get("entity"), v.get("threshold")
+        if entity not in out or v.get(DELETED) or v.get("active") is False:
+            continue
+        if entity in newest and newest[entity] > updated:
+            continue
+        newest[entity] = updated
+        if isinstance(value, (int, float)):
+            out[entity] = max(MIN_THRESHOLD, min(100.0, float(value)))
+    return out
+
+
+def _cursor(conn: sa.Connection, *, lock: bool) -> int:
+    query = sa.select(t.settings.c.value).where(t.settings.c.key == CURSOR_KEY)
+    if lock and not is_sqlite(conn.engine):
+        query = query.with_for_update()  # one checker at a time across server processes
+    value = conn.execute(query).scalar()
+    if value is None:  # seeded by migration 0005; only a hand-emptied settings table lacks it
+        conn.execute(t.settings.insert().values(key=CURSOR_KEY, value="0"))
+        return 0
+    top = conn.execute(sa.select(t.counter.c.version).where(t.counter.c.id == 1)).scalar()
+    if int(value) > int(top or 0):  # the records were emptied or restored from a backup
+        return 0
+    return int(value)
+
+
+def pending(engine: sa.Engine) -> int:
+    """Accounts and contacts changed since the last check."""
+    with read_tx(engine) as conn:
+        cursor = _cursor_read(conn)
+        return int(conn.execute(
+            sa.select(sa.func.count()).select_from(t.records)
+            .where(t.records.c.version > cursor, t.records.c.entity.in_(ENTITIES))).scalar_one())
+
+
+def _cursor_read(conn: sa.Connection) -> int:
+    value = conn.execute(
+        sa.select(t.settings.c.value).where(t.settings.c.key == CURSOR_KEY)).scalar()
+    return int(value) if value is not None else 0
+
+
+def catch_up(engine: sa.Engine, *, max_rows: int | None = None) -> int:
+    """Key and check the accounts and contacts changed since the last call, BATCH per
+    transaction, at most `max_rows` (None: all). Returns how many were checked."""
+    done = 0
+    while max_rows is None or done < max_rows:
+        n = _one_batch(engine, BATCH if max_rows is None else min(BATCH, max_rows - done))
+        if n == 0:
+            break
+        done += n
+    return done
+
+
+def _one_batch(engine: sa.Engine, limit: int) -> int:
+    with write_tx(engine) as conn:
+        cursor = _cursor(conn, lock=True)
+        rows = conn.execute(
+            sa.select(t.records.c.entity, t.records.c.record_id, t.records.c.fields,
+                      t.records.c.version)
+            .where(t.records.c.version > cursor, t.records.c.entity.in_(ENTITIES))
+            .order_by(t.records.c.version).limit(limit)).all()
+        if not rows:
+            return 0
+        limits = thresholds(conn)
+        for entity, record_id, fields, _version in rows:
+            _check_one(conn, entity, record_id, _values(orjson.loads(fields)), limits[entity])
+        conn.execute(t.settings.update().where(t.settings.c.key == CURSOR_KEY)
+                     .values(value=str(int(rows[-1][3]))))
+        return len(rows)
+
+
+def _check_one(conn: sa.Connection, entity: str, record_id: str, values: Mapping[str, Any],
+               threshold: float) -> None:
+    keys_t, pairs_t = t.dedupe_keys, t.dedupe_pairs
+    conn.execute(keys_t.delete().where(keys_t.c.entity == entity,
+                                       keys_t.c.record_id == record_id))
+    mine = probe(entity, values) if _live(values) else None
+    keys = sorted(keys_of(mine)) if mine else []
+    found: dict[str, tuple[float, tuple[str, ...]]] = {}
+    if mine and keys:
+        conn.execute(keys_t.insert(), [{"entity": entity, "key": k, "record_id": record_id}
+                                       for k in keys])
+        others: set[str] = set()
+        for key in keys:
+            others.update(conn.execute(
+                sa.select(keys_t.c.record_id)
+                .where(keys_t.c.entity == entity, keys_t.c.key == key,
+                       keys_t.c.record_id != record_id)
+                .limit(KEY_CANDIDATES)).scalars())
+        for other_id, other in _probes(conn, entity, others):
+            match = _compare(mine, other, threshold)
+            if match:
+                found[other_id] = match
+    # The pairs of this record are what was just found: a changed phone or name ends a pair.
+    old = conn.execute(
+        sa.select(pairs_t.c.a, pairs_t.c.b, pairs_t.c.dismissed)
+        .where(pairs_t.c.entity == entity,
+               (pairs_t.c.a == record_id) | (pairs_t.c.b == record_id))).all()
+    dismissed = {(a, b) for a, b, gone in old if gone}
+    conn.execute(pairs_t.delete().where(
+        pairs_t.c.entity == entity, pairs_t.c.dismissed.is_(False),
+        (pairs_t.c.a == record_id) | (pairs_t.c.b == record_id)))
+    now = now_iso()
+    rows = []
+    for other_id, (score, reasons) in found.items():
+        a, b = sorted((record_id, other_id))
+        if (a, b) in dismissed:
+            conn.execute(pairs_t.update().where(pairs_t.c.entity == entity, pairs_t.c.a == a,
+                                                pairs_t.c.b == b)
+                         .values(score=score, reasons=json.dumps(list(reasons))))
+            continue
+        rows.append({"entity": entity, "a": a, "b": b, "score": score,
+                     "reasons": json.dumps(list(reasons)), "dismissed": False, "found_at": now})
+    if rows:
+        conn.execute(pairs_t.insert(), rows)
+
+
+def _compare(a: Probe, b: Probe, threshold: float) -> tuple[float, tuple[str, ...]] | None:
+    match = compare(a, b, threshold)
+    if match is None:
+        return None
+    reasons = match.reasons
+    if a.entity == "contact" and "name" in reasons and (
+            not a.account_id or a.account_id != b.account_id):
+        reasons = tuple(r for r in reasons if r != "name")  # a name is only alike in one account
+        if not reasons:
+            return None
+        return 100.0, reasons
+    return match.score, reasons
+
+
+def _probes(conn: sa.Connection, entity: str,
+            ids: Iterable[str]) -> Iterable[tuple[str, Probe]]:
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 500):
+        for record_id, fields in conn.execute(
+                sa.select(t.records.c.record_id, t.records.c.fields)
+                .where(t.records.c.entity == entity,
+                       t.records.c.record_id.in_(wanted[start:start + 500]))):
+            values = _values(orjson.loads(fields))
+            if _live(values):
+                yield record_id, probe(entity, values)
+
+
+def list_pairs(engine: sa.Engine, p: Principal | None, entity: str, *, limit: int,
+               include_dismissed: bool = False) -> tuple[list[ServerPair], int]:
+    """The pairs whose two records `p` may both see (None: the server's administrator,
+    every pair), best first, and how many records are still waiting to be checked (0:
+    the list is complete)."""
+    catch_up(engine, max_rows=5 * BATCH)
+    waiting = pending(engine)
+    with read_tx(engine) as conn:
+        visible = visible_owners(conn, p) if p is not None else None
+        ra, rb, pr = t.records.alias("ra"), t.records.alias("rb"), t.dedupe_pairs
+        query = (sa.select(pr.c.a, pr.c.b, ra.c.fields, rb.c.fields, pr.c.score, pr.c.reasons,
+                           pr.c.found_at)
+                 .join(ra, (ra.c.entity == pr.c.entity) & (ra.c.record_id == pr.c.a))
+                 .join(rb, (rb.c.entity == pr.c.entity) & (rb.c.record_id == pr.c.b))
+                 .where(pr.c.entity == entity)
+                 .order_by(pr.c.score.desc(), pr.c.a, pr.c.b).limit(limit))
+        if not include_dismissed:
+            query = query.where(pr.c.dismissed.is_(False))
+        if visible is not None:
+            owners = sorted(visible | {SHARED_OWNER})
+            query = query.where(ra.c.owner.in_(owners), rb.c.owner.in_(owners))
+        out = []
+        for a, b, fa, fb, score, reasons, found in conn.execute(query):
+            va, vb = _values(orjson.loads(fa)), _values(orjson.loads(fb))
+            if not (_live(va) and _live(vb)):
+                continue  # deleted or merged since it was checked; the next check drops it
+            out.append(ServerPair(entity, a, b, str(va.get("name") or ""),
+                                  str(vb.get("name") or ""), float(score),
+                                  tuple(json.loads(reasons)), found))
+    return out, waiting
+
+
+def dismiss(engine: sa.Engine, p: Principal, entity: str, a: str, b: str) -> bool:
+    """Mark a pair "not a duplicate" for everyone (a manager's decision); False when no
+    such pair exists that `p` may see both records of."""
+    a, b = sorted((a, b))
+    with write_tx(engine) as conn:
+        visible = visible_owners(conn, p)
+        owners = dict(conn.execute(
+            sa.select(t.records.c.record_id, t.records.c.owner)
+            .where(t.records.c.entity == entity, t.records.c.record_id.in_([a, b]))).all())
+        if len(owners) != 2 or (visible is not None and not all(
+                o in visible or o == SHARED_OWNER for o in owners.values())):
+            return False
+        result = conn.execute(
+            t.dedupe_pairs.update()
+            .where(t.dedupe_pairs.c.entity == entity, t.dedupe_pairs.c.a == a,
+                   t.dedupe_pairs.c.b == b)
+            .values(dismissed=True))
+        return bool(result.rowcount)
+
+
+class Checker:
+    """Checks changed records in the background, a few seconds after they arrive."""
+
+    def __init__(self, engine: sa.Engine, interval_s: float) -> None:
+        self.engine, self.interval_s = engine, interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.interval_s <= 0:
+            return
+        self._thread = threading.Thread(target=self._run, name="dedupe-checker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                while not self._stop.is_set() and _one_batch(self.engine, BATCH):
+                    pass
+            except sa.exc.SQLAlchemyError as exc:  # the database is down: try again later
+                log.warning("duplicate check paused: %s", exc)
