@@ -185,6 +185,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         if len(entries) > config.MAX_PUSH_ENTRIES:
             raise api_error(413, "too_many_entries",
                             f"Push at most {config.MAX_PUSH_ENTRIES} entries at once.")
+        checker.busy()
         resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish)
         planner_stats.wrote(sum(r.status == "applied" for r in resp.results))
         return Response(resp.model_dump_json(), media_type="application/json")
@@ -197,6 +198,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         wait: Annotated[float, Query(ge=0, le=config.MAX_LONG_POLL_S)] = 0,
         count: bool = False,
     ) -> Response:
+        checker.busy()
         body, n, seen = await run_in_threadpool(
             pull_page, engine, p, cursor, limit, count or cursor == 0)
         if n == 0 and wait > 0:

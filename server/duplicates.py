@@ -10,7 +10,8 @@ two records they may both see.
 The push path is not slowed: records are checked afterwards, in short transactions, in
 the order of their versions (a cursor in `settings`; versions are handed out in commit
 order, see server.push, so none is skipped). `catch_up` runs from a background thread of
-the server and before each listing.
+the server while no push or pull is being served (a first sync of 300,000 rows must not
+share the process with it), and before each listing.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from rapidfuzz import fuzz
 
 from desktop.dedupe.index import keys_of
 from desktop.dedupe.match import DEFAULT_THRESHOLD, ENTITIES, Probe, compare, probe
@@ -37,9 +41,13 @@ from server.errors import now_iso
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "dedupe_cursor"
-BATCH = 500  # records keyed per write transaction: a push waits at most for one batch
+BATCH = 200  # records keyed per write transaction: a push waits at most for one batch
 KEY_CANDIDATES = 200  # records read per shared key: a key shared by thousands is cut here
 MIN_THRESHOLD = 50.0
+_EDGE_KINDS = frozenset({"b", "e"})
+# The bare brands' ratio may be this far below the threshold: the full score also judges a
+# short brand as part of its whole name (desktop.dedupe.service uses the same slack).
+_PREFILTER_SLACK = 15
 
 
 @dataclass(frozen=True)
@@ -139,57 +147,110 @@ def _one_batch(engine: sa.Engine, limit: int) -> int:
         if not rows:
             return 0
         limits = thresholds(conn)
+        batch: dict[str, dict[str, Any]] = {}
         for entity, record_id, fields, _version in rows:
-            _check_one(conn, entity, record_id, _values(orjson.loads(fields)), limits[entity])
+            batch.setdefault(entity, {})[record_id] = _values(orjson.loads(fields))
+        for entity, records in batch.items():
+            _check(conn, entity, records, limits[entity])
         conn.execute(t.settings.update().where(t.settings.c.key == CURSOR_KEY)
                      .values(value=str(int(rows[-1][3]))))
         return len(rows)
 
 
-def _check_one(conn: sa.Connection, entity: str, record_id: str, values: Mapping[str, Any],
-               threshold: float) -> None:
-    keys_t, pairs_t = t.dedupe_keys, t.dedupe_pairs
-    conn.execute(keys_t.delete().where(keys_t.c.entity == entity,
-                                       keys_t.c.record_id == record_id))
-    mine = probe(entity, values) if _live(values) else None
-    keys = sorted(keys_of(mine)) if mine else []
-    found: dict[str, tuple[float, tuple[str, ...]]] = {}
-    if mine and keys:
-        conn.execute(keys_t.insert(), [{"entity": entity, "key": k, "record_id": record_id}
-                                       for k in keys])
-        others: set[str] = set()
-        for key in keys:
-            others.update(conn.execute(
-                sa.select(keys_t.c.record_id)
-                .where(keys_t.c.entity == entity, keys_t.c.key == key,
-                       keys_t.c.record_id != record_id)
-                .limit(KEY_CANDIDATES)).scalars())
-        for other_id, other in _probes(conn, entity, others):
+class _Sql:
+    """Plain DBAPI statements: a batch runs a few per record, and SQLAlchemy's
+    expression building cost ~10x the query itself here."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.mark = "?" if is_sqlite(conn.engine) else "%s"
+        self.cursor = conn.connection.cursor()  # the transaction's own DBAPI connection
+
+    def __call__(self, sql: str, params: Any = ()) -> list[Any]:
+        sql = sql.replace("?", self.mark)
+        if isinstance(params, list):
+            self.cursor.executemany(sql, params)
+            return []
+        self.cursor.execute(sql, params)
+        return list(self.cursor.fetchall()) if self.cursor.description else []
+
+    def marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
+
+
+def _check(conn: sa.Connection, entity: str, records: dict[str, dict[str, Any]],
+           threshold: float) -> None:
+    """Re-key these records of one entity and replace their pairs with what they match now."""
+    sql = _Sql(conn)
+    ids = sorted(records)
+    for part in _chunks(ids):
+        sql(f"DELETE FROM dedupe_keys WHERE entity = ? AND record_id IN ({sql.marks(len(part))})",
+            (entity, *part))
+    probes = {rid: probe(entity, v) for rid, v in records.items() if _live(v)}
+    keys = {rid: sorted(keys_of(pr)) for rid, pr in probes.items()}
+    key_rows = [(entity, k, rid) for rid, ks in keys.items() for k in ks]
+    if key_rows:
+        sql("INSERT INTO dedupe_keys (entity, key, record_id) VALUES (?, ?, ?)", key_rows)
+    wanted: dict[str, dict[str, set[str]]] = {}  # record -> candidate -> key kinds shared
+    for rid, ks in keys.items():
+        found: dict[str, set[str]] = {}
+        for key in ks:
+            kind = key[len(entity) + 1]
+            for (other_id,) in sql(
+                    "SELECT record_id FROM dedupe_keys WHERE entity = ? AND key = ? LIMIT ?",
+                    (entity, key, KEY_CANDIDATES + 1)):
+                found.setdefault(other_id, set()).add(kind)
+        found.pop(rid, None)
+        wanted[rid] = found
+    others = dict(_probes(sql, entity, set().union(*wanted.values()) - probes.keys()))
+    others.update(probes)
+    pairs: dict[tuple[str, str], tuple[float, tuple[str, ...]]] = {}
+    for rid, found in wanted.items():
+        mine = probes[rid]
+        for other_id, kinds in found.items():
+            other = others.get(other_id)
+            if other is None or (kinds <= _EDGE_KINDS and not _near(mine, other, threshold)):
+                continue
             match = _compare(mine, other, threshold)
             if match:
-                found[other_id] = match
-    # The pairs of this record are what was just found: a changed phone or name ends a pair.
-    old = conn.execute(
-        sa.select(pairs_t.c.a, pairs_t.c.b, pairs_t.c.dismissed)
-        .where(pairs_t.c.entity == entity,
-               (pairs_t.c.a == record_id) | (pairs_t.c.b == record_id))).all()
-    dismissed = {(a, b) for a, b, gone in old if gone}
-    conn.execute(pairs_t.delete().where(
-        pairs_t.c.entity == entity, pairs_t.c.dismissed.is_(False),
-        (pairs_t.c.a == record_id) | (pairs_t.c.b == record_id)))
+                pair = (rid, other_id) if rid < other_id else (other_id, rid)
+                pairs[pair] = max(pairs.get(pair, match), match)
+    # The pairs of these records are what was just found: a changed phone or name ends one.
+    dismissed: set[tuple[str, str]] = set()
+    for part in _chunks(ids):
+        m = sql.marks(len(part))
+        for side in ("a", "b"):
+            dismissed.update((a, b) for a, b in sql(
+                f"SELECT a, b FROM dedupe_pairs WHERE entity = ? AND dismissed = ? "
+                f"AND {side} IN ({m})", (entity, True, *part)))
+            sql(f"DELETE FROM dedupe_pairs WHERE entity = ? AND dismissed = ? AND {side} IN ({m})",
+                (entity, False, *part))
     now = now_iso()
-    rows = []
-    for other_id, (score, reasons) in found.items():
-        a, b = sorted((record_id, other_id))
-        if (a, b) in dismissed:
-            conn.execute(pairs_t.update().where(pairs_t.c.entity == entity, pairs_t.c.a == a,
-                                                pairs_t.c.b == b)
-                         .values(score=score, reasons=json.dumps(list(reasons))))
-            continue
-        rows.append({"entity": entity, "a": a, "b": b, "score": score,
-                     "reasons": json.dumps(list(reasons)), "dismissed": False, "found_at": now})
-    if rows:
-        conn.execute(pairs_t.insert(), rows)
+    fresh = [(entity, a, b, score, json.dumps(list(why)), False, now)
+             for (a, b), (score, why) in pairs.items() if (a, b) not in dismissed]
+    if fresh:
+        sql("INSERT INTO dedupe_pairs (entity, a, b, score, reasons, dismissed, found_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", fresh)
+    kept = [(score, json.dumps(list(why)), entity, a, b)
+            for (a, b), (score, why) in pairs.items() if (a, b) in dismissed]
+    if kept:
+        sql("UPDATE dedupe_pairs SET score = ?, reasons = ? WHERE entity = ? AND a = ? AND b = ?",
+            kept)
+
+
+def _near(a: Probe, b: Probe, threshold: float) -> bool:
+    """Sharing only the first or last characters of a brand (a hot key in a big book): as
+    the devices do (desktop.dedupe.service), a fast ratio of the bare brands decides
+    whether the full comparison is worth making."""
+    if not (a.parts and b.parts):
+        return True
+    cutoff = threshold - _PREFILTER_SLACK
+    return any(fuzz.ratio(x.core, y.core, score_cutoff=cutoff)
+               for x in a.parts.readings() for y in b.parts.readings())
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
 def _compare(a: Probe, b: Probe, threshold: float) -> tuple[float, tuple[str, ...]] | None:
@@ -206,17 +267,32 @@ def _compare(a: Probe, b: Probe, threshold: float) -> tuple[float, tuple[str, ..
     return match.score, reasons
 
 
-def _probes(conn: sa.Connection, entity: str,
-            ids: Iterable[str]) -> Iterable[tuple[str, Probe]]:
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), 500):
-        for record_id, fields in conn.execute(
-                sa.select(t.records.c.record_id, t.records.c.fields)
-                .where(t.records.c.entity == entity,
-                       t.records.c.record_id.in_(wanted[start:start + 500]))):
+_PROBE_CACHE: OrderedDict[tuple[str, str, int], Probe | None] = OrderedDict()
+PROBE_CACHE_SIZE = 20_000  # records met again and again as candidates are parsed once
+
+
+def _probes(sql: _Sql, entity: str, ids: Iterable[str]) -> Iterable[tuple[str, Probe]]:
+    cache = _PROBE_CACHE
+    for part in _chunks(sorted(ids)):
+        for record_id, version in sql(
+                f"SELECT record_id, version FROM records WHERE entity = ? "
+                f"AND record_id IN ({sql.marks(len(part))})", (entity, *part)):
+            key = (entity, record_id, int(version))
+            if key in cache:
+                cache.move_to_end(key)
+                hit = cache[key]
+                if hit is not None:
+                    yield record_id, hit
+                continue
+            (fields,) = sql("SELECT fields FROM records WHERE entity = ? AND record_id = ?",
+                            (entity, record_id))[0]
             values = _values(orjson.loads(fields))
-            if _live(values):
-                yield record_id, probe(entity, values)
+            made = probe(entity, values) if _live(values) else None
+            cache[key] = made
+            if len(cache) > PROBE_CACHE_SIZE:
+                cache.popitem(last=False)
+            if made is not None:
+                yield record_id, made
 
 
 def list_pairs(engine: sa.Engine, p: Principal | None, entity: str, *, limit: int,
@@ -272,12 +348,22 @@ def dismiss(engine: sa.Engine, p: Principal, entity: str, a: str, b: str) -> boo
 
 
 class Checker:
-    """Checks changed records in the background, a few seconds after they arrive."""
+    """Checks changed records in the background, a few seconds after they arrive, in
+    the pauses between pushes and pulls (`busy()` is called by each)."""
+
+    QUIET_S = 1.0  # no push or pull for this long: the checker may take a batch
 
     def __init__(self, engine: sa.Engine, interval_s: float) -> None:
         self.engine, self.interval_s = engine, interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_busy = 0.0
+
+    def busy(self) -> None:
+        self._last_busy = time.monotonic()
+
+    def _quiet(self) -> bool:
+        return time.monotonic() - self._last_busy >= self.QUIET_S
 
     def start(self) -> None:
         if self.interval_s <= 0:
@@ -293,7 +379,8 @@ class Checker:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                while not self._stop.is_set() and _one_batch(self.engine, BATCH):
+                while (not self._stop.is_set() and self._quiet()
+                       and _one_batch(self.engine, BATCH)):
                     pass
             except sa.exc.SQLAlchemyError as exc:  # the database is down: try again later
                 log.warning("duplicate check paused: %s", exc)
