@@ -1,6 +1,7 @@
 """Store benchmark at a million accounts and a million contacts.
 
     python -m benchmarks.store --json [--accounts N] [--contacts N] [--dir DIR] [--rebuild]
+    python -m benchmarks.store --json --full-book [--scale F]   (benchmarks/full_book.py)
 
 Builds the store once through the real import path (validated, journaled) and keeps it
 in DIR for later runs; then measures open and the first list page cold (the store's
@@ -122,7 +123,17 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--full-book", action="store_true",
+                    help="a manager's whole region through a real server: first sync "
+                         "(searchable), then open, lists, search, agenda (benchmarks.full_book)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="--full-book: every count of the book times this (0.05: a quick run)")
     args = ap.parse_args()
+    if args.full_book:
+        from benchmarks.full_book import run
+
+        emit(run(args.scale, args.queries), args.json)
+        return
     profile = args.dir / f"store-{args.accounts}-{args.contacts}"
     metrics: dict[str, float] = {}
     if args.rebuild or not (profile / "store.db").exists():

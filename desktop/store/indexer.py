@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from desktop.schema import FieldType
-from desktop.store.textindex import DOC_FIELDS, build_doc
+from desktop.store.textindex import DOC_FIELDS, build_doc, insert_docs
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
@@ -109,9 +109,13 @@ def drain_slice(store: Store, limit: int = SLICE) -> tuple[int, int]:
             "DELETE FROM search_backlog WHERE rowid IN (SELECT value FROM json_each(?)) "
             "RETURNING rowid",
             (orjson.dumps(rowids).decode(),))}
-        mine = [d for d in docs if d[0] in taken]
-        w.conn.executemany(
-            "INSERT OR IGNORE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", mine)
+        # Only the entries this transaction took, and never over a document that exists
+        # (an edit's, written since the read): the FTS5 index must get each rowid once.
+        have = {r[0] for r in w.conn.execute(
+            "SELECT rowid FROM search_doc WHERE rowid IN (SELECT value FROM json_each(?))",
+            (orjson.dumps([d[0] for d in docs]).decode(),))} if docs else set()
+        mine = [d for d in docs if d[0] in taken and d[0] not in have]
+        insert_docs(w.conn, mine)
         w.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",

@@ -35,15 +35,22 @@ Redirected = list[tuple[str, str, str]]  # (entity, record id, field) written by
 
 
 def _known_merges(conn: Any, batch: Batch) -> dict[tuple[str, str], str]:
+    # Only entities with a merged-away record on this device are looked up (most devices
+    # have none; the partial index answers at once), so a first sync's pages skip it.
+    stored = {e for e in MERGEABLE if conn.execute(
+        f'SELECT 1 FROM "{e}" WHERE merged_into IS NOT NULL LIMIT 1').fetchone() is not None}
     wanted: dict[str, set[str]] = {e: set() for e in MERGEABLE}
     merged: dict[tuple[str, str], str] = {}
     for (entity, record_id), fields in batch.items():
         if entity in wanted:
-            wanted[entity].add(record_id)
+            if entity in stored:
+                wanted[entity].add(record_id)
             into = fields.get(MERGED_INTO, {}).get("value")
             if isinstance(into, str) and into != record_id:
                 merged[(entity, record_id)] = into
         for field, ref in REFS.get(entity, ()):
+            if ref not in stored:
+                continue
             value = fields.get(field, {}).get("value")
             if isinstance(value, str):
                 wanted[ref].add(value)

@@ -226,3 +226,12 @@ def m007_dedupe_keys(db: Database) -> None:
         db.execute(f'CREATE INDEX IF NOT EXISTS "{name}_merged" ON "{name}" (id, merged_into) '
                    "WHERE merged_into IS NOT NULL")
 
+
+@step
+def m011_search_index_written_directly(db: Database) -> None:
+    # Search documents go into the FTS5 index from the code that writes them
+    # (desktop.store.textindex.insert_docs), no longer through an insert trigger: FTS5
+    # flushed its in-memory index for every row a trigger handed it, so building a
+    # document cost about three times as much (issue 26). Deletes keep their trigger.
+    db.execute("DROP TRIGGER IF EXISTS search_doc_ai")
+

@@ -34,7 +34,7 @@ from desktop.schema import (
 from desktop.store.journal import LOST_PREFIX
 from desktop.store.merged import follow_merges
 from desktop.store.rows import clocks_of, field_type, from_row, to_column
-from desktop.store.textindex import build_doc
+from desktop.store.textindex import build_doc, insert_docs
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
@@ -376,9 +376,7 @@ def _insert_new(store: Store, w: Any, repo: Any,
         conn.executemany(
             f'INSERT INTO "{name}" (rid, id, {names}deleted, created_at, updated_at, _clocks) '
             f"VALUES ({marks})", params)
-    if docs:
-        conn.executemany(
-            "INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
+    insert_docs(conn, docs)
     if backlog:
         conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
         result.deferred += len(backlog)

@@ -15,7 +15,7 @@ from desktop.errors import NotFoundError, ValidationError
 from desktop.schema import DELETED, Entity, FieldType, to_utc_iso, validate_changes
 from desktop.store.ids import new_id, new_ids
 from desktop.store.rows import field_type, from_row, to_column
-from desktop.store.textindex import build_doc
+from desktop.store.textindex import build_doc, replace_doc
 
 if TYPE_CHECKING:
     import sqlite3
@@ -292,9 +292,7 @@ class Repository:
             return
         doc = build_doc(self.entity.name, rec)
         if doc is not None:
-            conn.execute(
-                "INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
-                (self.search_rowid(rid), *doc))
+            replace_doc(conn, self.search_rowid(rid), doc)
 
     def _reindex(self, conn: sqlite3.Connection, rid: int, old: Mapping[str, Any],
                  new: Mapping[str, Any]) -> None:
@@ -305,9 +303,4 @@ class Repository:
         # A record still waiting for the index builder now has its document from here:
         # the builder's, read before this change, must not be written (desktop.store.indexer).
         conn.execute("DELETE FROM search_backlog WHERE rowid = ?", (self.search_rowid(rid),))
-        if old_doc is not None:
-            conn.execute("DELETE FROM search_doc WHERE rowid = ?", (self.search_rowid(rid),))
-        if new_doc is not None:
-            conn.execute(
-                "INSERT OR REPLACE INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)",
-                (self.search_rowid(rid), *new_doc))
+        replace_doc(conn, self.search_rowid(rid), new_doc)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 BIGRAM_END = "|"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -158,3 +161,23 @@ def build_doc(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str] | Non
     terms = " ".join(
         t for t in [full, initials, *phone_digits(phones), *map(normalize_query, extra)] if t)
     return name, terms, cjk_bigrams(name)
+
+
+def insert_docs(conn: sqlite3.Connection, docs: Sequence[tuple[Any, ...]]) -> None:
+    """Add search documents (search rowid, name, terms, bigrams) whose rowids have none:
+    the document table and its FTS5 index, both from here. An insert trigger did the
+    second part until m011; a trigger hands FTS5 one row per statement, which flushed its
+    in-memory index each time and cost about three times as much per document."""
+    if docs:
+        conn.executemany(
+            "INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
+        conn.executemany(
+            "INSERT INTO search_fts (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
+
+
+def replace_doc(conn: sqlite3.Connection, rowid: int, doc: tuple[str, str, str] | None) -> None:
+    """Set one record's search document (None: remove it). The delete trigger
+    (search_doc_ad) takes the old text out of the FTS5 index."""
+    conn.execute("DELETE FROM search_doc WHERE rowid = ?", (rowid,))
+    if doc is not None:
+        insert_docs(conn, [(rowid, *doc)])

@@ -117,3 +117,39 @@ def test_kill_9_mid_build_then_restart_every_record_indexed_once(profile: Path) 
         _fts_ok(store)
         assert [h.title for h in store.search("139 0007 0003")] == ["杭州银行第30007分理处"]
         assert len(store.search("hangdifenlichu", limit=100)) == 100  # 分理处 in every name
+
+
+def test_every_path_that_writes_a_document_keeps_the_index_exact(store: Store) -> None:
+    # Documents reach the FTS5 index from the code, not from a trigger (m011): create,
+    # rename, delete, restore, a small pull (documents built in it), a bulk pull (left to
+    # the builder) and a pulled rename of a record still waiting for the builder.
+    repo = store.repo("account")
+    a = repo.create({"name": "北京字节跳动科技有限公司", "phone": "+86 10 5555 0101"})
+    repo.update(a["id"], {"name": "抖音集团"})
+    b = repo.create({"name": "重庆银行股份有限公司"})
+    repo.delete(b["id"])
+    repo.restore(b["id"])
+    hlc = "0001700000000000-0000-remote"
+
+    def change(rid: str, name: str) -> dict[str, Any]:
+        return {"entity": "account", "record_id": rid, "fields": {"name": {"value": name,
+                                                                           "hlc": hlc}}}
+
+    small = [change(f"00000000-0000-4000-8000-{i:012d}", f"远程客户{i}") for i in range(3)]
+    bulk = [change(f"00000000-0000-4000-9000-{i:012d}", f"批量客户{i}") for i in range(600)]
+    assert store.apply_remote(small).deferred == 0
+    assert store.apply_remote(bulk).deferred == 600
+    later = "0001700000000001-0000-remote"
+    store.apply_remote([{"entity": "account", "record_id": bulk[7]["record_id"],
+                         "fields": {"name": {"value": "改名客户", "hlc": later}}}])
+    _fts_ok(store)
+    store.index_backlog()
+    _fts_ok(store)
+    assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 605
+    assert [h.id for h in store.search("douyin")] == [a["id"]]
+    assert not store.search("zijie")
+    assert [h.title for h in store.search("chongqingyinhang")] == ["重庆银行股份有限公司"]
+    assert len(store.search("yuanchengkehu")) == 3
+    assert [h.title for h in store.search("gaiming")] == ["改名客户"]
+    assert store.conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'plkh'"
+                              ).fetchone()[0] == 599

@@ -51,7 +51,7 @@ def _project(path: Path, table: str, cols: list[str]) -> list[tuple[Any, ...]]:
 
 def test_there_is_a_fixture_for_the_release_before_the_newest_step() -> None:
     names = {p.stem for p in FIXTURES}
-    assert "m005_drop_unused_account_indexes" in names
+    assert {"m005_drop_unused_account_indexes", "m007_dedupe_keys"} <= names
     assert all(n in mig.known_names() for n in names), "a fixture from an unknown store generation"
 
 
@@ -90,11 +90,23 @@ def test_upgraded_store_searches_edits_and_reminds(old_profile: Path) -> None:
     with Store.open(old_profile) as store:
         hits = store.search("tengxun")
         assert [h.title for h in hits if "腾讯" in h.title], hits
+        acc_tx = next(a for a in store.repo("account").iter_all()
+                      if a["name"] == "深圳市腾讯计算机系统有限公司")
         assert any(h.title == "张伟" for h in store.search("zhangwei"))
         assert store.search_backlog() > 0
         store.index_backlog()
         assert any(h.title == "李娜" for h in store.search("lina"))
-        store.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+        # The index holds exactly the documents (rank 1: checked against search_doc),
+        # written without the insert trigger older stores had (m011).
+        store.conn.execute(
+            "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+        assert store.conn.execute("SELECT count(*) FROM sqlite_master "
+                                  "WHERE name = 'search_doc_ai'").fetchone()[0] == 0
+        store.repo("account").update(acc_tx["id"], {"name": "腾讯云计算（北京）有限责任公司"})
+        assert [h.title for h in store.search("tengxunyun")] == ["腾讯云计算（北京）有限责任公司"]
+        assert not [h for h in store.search("shenzhen") if h.id == acc_tx["id"]]
+        store.conn.execute(
+            "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
 
         reminders_before = store.conn.execute(
             f"SELECT count(*) FROM {REMINDER_TABLE}").fetchone()[0]
