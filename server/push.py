@@ -27,9 +27,18 @@ import orjson
 import sqlalchemy as sa
 
 from desktop.errors import ValidationError
-from desktop.schema import DELETED, ENTITIES, SHARED_OWNER, Role, is_hlc, may_write, validate_value
+from desktop.schema import (
+    DELETED,
+    ENTITIES,
+    SHARED_OWNER,
+    Role,
+    install_field_defs,
+    is_hlc,
+    may_write,
+    validate_value,
+)
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
-from server import redirect
+from server import fields, redirect
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
 from server.auth import Principal
@@ -129,6 +138,7 @@ class _Ctx:
     _visible: frozenset[str] | None = None
     _visible_loaded: bool = False
     _users: dict[str, bool] = field(default_factory=dict)
+    _defs: dict[str, dict[str, Any]] | None = None
 
     @property
     def visible(self) -> frozenset[str] | None:
@@ -140,6 +150,13 @@ class _Ctx:
     def sees(self, owner: str) -> bool:
         v = self.visible
         return v is None or owner == SHARED_OWNER or owner in v
+
+    @property
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        """The custom field definitions (server.fields), read once per push."""
+        if self._defs is None:
+            self._defs = fields.load(self.conn)
+        return self._defs
 
     def user_exists(self, name: str) -> bool:
         if name not in self._users:
@@ -224,6 +241,13 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
             initial["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
         rec = _Rec(initial, ctx.p.username, ctx.p.username, 0, None, exists=False)
     merged, changed, superseded = merge_fields(rec.fields, writes)
+    if changed and e.entity == fields.ENTITY:  # a custom field definition (server.fields)
+        try:
+            fields.check_push(ctx.definitions, e.record_id, rec.fields or None, merged)
+        except ValidationError as exc:
+            raise _Rejected(exc.message) from None
+        install_field_defs(ctx.definitions.values())
+        fields.forget_installed()
     owner = _effective_owner(merged, rec.created_by) if ent.owned else SHARED_OWNER
     if changed and not ctx.sees(owner):
         raise _Rejected("Owner must be you or a member of your team.")
@@ -270,6 +294,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
     results: list[EntryResult | None] = [None] * len(entries)
     with write_tx(engine) as conn:
         base = version = _lock_counter(conn)
+        fields.ensure_installed(conn)  # the custom fields of the moment (server.fields)
         ctx = _Ctx(conn, p)
         mine = [i for i, e in enumerate(entries) if e.device_id == p.device_id and e.seq <= MAX_SEQ]
         prior = {int(row[0]): row for row in _select_keys(

@@ -63,7 +63,9 @@ INDEXES = {
 
 
 def column_sql(f: Field) -> str:
-    return f'"{f.name}" {SQL_TYPES[f.type]}'
+    # A field made from a definition has no column type (no affinity): its type may be
+    # changed later, and a REAL column would turn the text '12' into 12.0.
+    return f'"{f.name}"' if f.from_def else f'"{f.name}" {SQL_TYPES[f.type]}'
 
 
 def create_entity_table(db: Database, ent: Entity) -> None:
@@ -226,3 +228,11 @@ def m007_dedupe_keys(db: Database) -> None:
         db.execute(f'CREATE INDEX IF NOT EXISTS "{name}_merged" ON "{name}" (id, merged_into) '
                    "WHERE merged_into IS NOT NULL")
 
+
+
+@step
+def m008_field_defs(db: Database) -> None:
+    # Custom field definitions an admin makes (desktop.schema.FIELD_DEF, issue 24); the
+    # columns of the fields they describe are added by `add_missing_columns` (no row is
+    # rewritten: SQLite's ADD COLUMN changes only the table's declaration).
+    create_entity_table(db, ENTITIES["field_def"])

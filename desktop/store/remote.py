@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from desktop.store.store import Store
 
 CURSOR_KEY = "sync_cursor"
+FIELD_DEF_ENTITY = "field_def"
 DEFER_INDEX_MIN = 500  # new records in one batch from which search indexing is deferred
 
 
@@ -75,6 +76,28 @@ def apply_remote(
     the outcome does not depend on their order.
     """
     merged = _merge_batch(changes)
+    defs = {k: v for k, v in merged.items() if k[0] == FIELD_DEF_ENTITY}
+    if defs and len(defs) < len(merged):
+        # Definitions first, on their own: the fields they add must be installed (and
+        # have columns) before the values of those fields in this batch are checked.
+        first = apply_remote(store, [{"entity": e, "record_id": r, "fields": f}
+                                     for (e, r), f in defs.items()])
+        for k in defs:
+            del merged[k]
+        rest = _apply_merged(store, merged, cursor)
+        rest.applied += first.applied
+        rest.skipped[:0] = first.skipped
+        return rest
+    result = _apply_merged(store, merged, cursor)
+    if defs:
+        from desktop.store.fielddefs import install
+
+        install(store)
+    return result
+
+
+def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
+                  cursor: int | None) -> ApplyResult:
     # Writes to merged-away records (and references to them) go to their survivors
     # (desktop.store.merged) before the rows are prepared; again under the lock, for a
     # merge committed meanwhile by another connection (then the rows are prepared anew).
