@@ -38,7 +38,8 @@ from desktop.schema import (
     validate_value,
 )
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
-from server import fields, redirect
+from server import fields as fielddefs
+from server import redirect
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
 from server.auth import Principal
@@ -155,7 +156,7 @@ class _Ctx:
     def definitions(self) -> dict[str, dict[str, Any]]:
         """The custom field definitions (server.fields), read once per push."""
         if self._defs is None:
-            self._defs = fields.load(self.conn)
+            self._defs = fielddefs.load(self.conn)
         return self._defs
 
     def user_exists(self, name: str) -> bool:
@@ -241,13 +242,13 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
             initial["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
         rec = _Rec(initial, ctx.p.username, ctx.p.username, 0, None, exists=False)
     merged, changed, superseded = merge_fields(rec.fields, writes)
-    if changed and e.entity == fields.ENTITY:  # a custom field definition (server.fields)
+    if changed and e.entity == fielddefs.ENTITY:  # a custom field definition (server.fields)
         try:
-            fields.check_push(ctx.definitions, e.record_id, rec.fields or None, merged)
+            fielddefs.check_push(ctx.definitions, e.record_id, rec.fields or None, merged)
         except ValidationError as exc:
             raise _Rejected(exc.message) from None
         install_field_defs(ctx.definitions.values())
-        fields.forget_installed()
+        fielddefs.forget_installed()
     owner = _effective_owner(merged, rec.created_by) if ent.owned else SHARED_OWNER
     if changed and not ctx.sees(owner):
         raise _Rejected("Owner must be you or a member of your team.")
@@ -294,7 +295,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
     results: list[EntryResult | None] = [None] * len(entries)
     with write_tx(engine) as conn:
         base = version = _lock_counter(conn)
-        fields.ensure_installed(conn)  # the custom fields of the moment (server.fields)
+        fielddefs.ensure_installed(conn)  # the custom fields of the moment (server.fields)
         ctx = _Ctx(conn, p)
         mine = [i for i, e in enumerate(entries) if e.device_id == p.device_id and e.seq <= MAX_SEQ]
         prior = {int(row[0]): row for row in _select_keys(
