@@ -32,9 +32,13 @@ def definitions(conn: sqlite3.Connection, *, include_deleted: bool = False) -> l
 
 def install(store: Store) -> bool:
     """Install this store's definitions into the schema and add the columns they need.
-    Returns whether the schema changed."""
+    Inside a write transaction, before its commit: the listeners that hear the commit
+    (the app's views) then already see the new fields. Returns whether the schema changed."""
     changed = install_field_defs(definitions(store.conn))
-    ensure_columns(store)
+    if store.in_write:
+        add_columns(store)
+    else:
+        ensure_columns(store)  # a write only when columns are missing (not at every open)
     return changed
 
 
@@ -98,8 +102,9 @@ def add_definition(store: Store, values: dict[str, Any]) -> dict[str, Any]:
             "section": values.get("section") or None, "position": position,
             "stages": list(values.get("stages") or ()) or None, "retired": False}
     check_field_def({**defn, "id": record_id}, held)
-    rec = store.repo(ENTITY).create(defn, record_id=record_id)
-    install(store)
+    with store.write():
+        rec = store.repo(ENTITY).create(defn, record_id=record_id)
+        install(store)
     return rec
 
 
@@ -112,8 +117,9 @@ def update_definition(store: Store, record_id: str, changes: dict[str, Any]) -> 
     before = repo.get(record_id)
     held = [d for d in definitions(store.conn) if d["id"] != record_id]
     check_field_def({**before, **changes}, held, before)
-    rec = repo.update(record_id, changes)
-    install(store)
+    with store.write():
+        rec = repo.update(record_id, changes)
+        install(store)
     return rec
 
 

@@ -88,12 +88,7 @@ def apply_remote(
         rest.applied += first.applied
         rest.skipped[:0] = first.skipped
         return rest
-    result = _apply_merged(store, merged, cursor)
-    if defs:
-        from desktop.store.fielddefs import install
-
-        install(store)
-    return result
+    return _apply_merged(store, merged, cursor)
 
 
 def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
@@ -124,6 +119,10 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
                                [(k,) for k in mine.lost_keys])
         if cursor is not None:
             store.meta_set(CURSOR_KEY, str(cursor), conn=w.conn)
+        if any(k[0] == FIELD_DEF_ENTITY for k in merged):
+            from desktop.store.fielddefs import install
+
+            install(store)  # before the commit: its listeners see the new fields
     return result
 
 

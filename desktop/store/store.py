@@ -230,6 +230,11 @@ class Store:
         return self.meta_get("device_id") or device
 
     # ------------------------------------------------------------ transactions
+    @property
+    def in_write(self) -> bool:
+        """Is a write transaction of this store open (on this thread's connection)?"""
+        return self._tx is not None
+
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
         """A write transaction; nested calls join the outer one. On success, listeners
