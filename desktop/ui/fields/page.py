@@ -4,6 +4,7 @@ desktop.store.fielddefs on the store worker; the server checks it again on push.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -27,7 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, ENTITIES, Role
+from desktop.schema import (
+    CUSTOM_FIELD_ENTITIES,
+    CUSTOM_FIELD_TYPES,
+    ENTITIES,
+    FieldDefError,
+    Role,
+)
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
 
@@ -50,6 +57,18 @@ register_catalog({
     "以 {user}（管理员）身份登录：新字段会在各设备下次同步时送达；添加字段不会改动已有记录。",
     "Text": "文本", "Number": "数字", "Date": "日期", "Choice": "单选", "List": "多值",
 })
+# The reasons desktop.schema.check_field_def gives, in Chinese (by pattern: they name fields)
+ZH_REASONS = (
+    (re.compile(r"^(\w+) already has a field named '(.+)'\.$"), "已有名为“{1}”的字段。"),
+    (re.compile(r"^'(.*)' is a reserved name"), "“{0}”是保留名称，请换一个。"),
+    (re.compile(r"^'(.*)' is not a valid field name"),
+     "“{0}”不是有效的字段名：以 cf_ 开头，随后是小写字母，再接最多 39 个小写字母、数字或下划线。"),
+    (re.compile(r"^A choice field needs at least one choice"), "单选字段至少需要一个选项。"),
+    (re.compile(r"^The choices repeat a value"), "选项有重复：每个选项都必须不同。"),
+    (re.compile(r"^Choice '(.*)' may be in use"),
+     "选项“{0}”可能正在使用，不能删除；请添加新选项。"),
+    (re.compile(r"^(\w+) already has (\d+) custom fields"), "自定义字段已达上限（{1} 个）。"),
+)
 TYPE_NAMES = {"text": "Text", "number": "Number", "date": "Date", "choice": "Choice",
               "list": "List"}
 COLUMNS = ("Record type", "Label", "Name", "Type", "Choices", "Status")
@@ -76,6 +95,7 @@ class FieldForm(QDialog):
         tr = ctx.tr
         self.setObjectName("field_form")
         self.setWindowTitle(tr("Edit custom field" if defn else "New custom field"))
+        self.setMinimumWidth(460)
         self.entity = QComboBox()
         for e in CUSTOM_FIELD_ENTITIES:
             self.entity.addItem(ENTITIES[e].label(ctx.lang), e)
@@ -150,8 +170,21 @@ class FieldForm(QDialog):
         self.ctx.run(op, on_done=lambda _rec: self.accept(), on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        self.message.setText(self.ctx.error_text(exc))
+        self.message.setText(reason_text(exc, self.ctx) or self.ctx.error_text(exc))
         self.message.show()
+
+
+def reason_text(exc: BaseException, ctx: AppContext) -> str | None:
+    """A definition's refusal in the UI language (None: not one of those)."""
+    if not isinstance(exc, FieldDefError):
+        return None
+    if ctx.lang != "zh":
+        return exc.message
+    for pattern, zh in ZH_REASONS:
+        m = pattern.match(exc.message)
+        if m:
+            return zh.format(*m.groups())
+    return None
 
 
 class FieldsPage(QWidget):

@@ -119,7 +119,8 @@ def test_the_fields_page_lets_an_admin_add_and_retire(
     again.name.setText("Lost reason")
     again.save()
     qtbot.waitUntil(lambda: not again.message.isHidden(), timeout=5000)
-    assert "cf_lost_reason" in again.message.text()
+    assert again.message.text() == ("已有名为“cf_lost_reason”的字段。" if lang == "zh" else
+                                    "deal already has a field named 'cf_lost_reason'.")
     shot(again, f"fields_form_duplicate_{lang}")
     again.reject()
     form = page.add()
