@@ -77,6 +77,7 @@ class Field:
     position: int = 0  # its order on the form and in the list's columns
     form_required: bool = False  # the form asks for it (never enforced on sync)
     stages: tuple[str, ...] = ()  # deals: the stages in which the form shows it (() = all)
+    type_change: str = ""  # its last type change (JSON), "" if none: see coerce_value
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang.startswith("zh") else self.label_en
@@ -828,7 +829,8 @@ def field_from_def(defn: Mapping[str, Any]) -> Field:
                  retired=bool(defn.get("retired")), section=str(defn.get("section") or ""),
                  position=int(defn.get("position") or 0),
                  form_required=bool(defn.get("required")),
-                 stages=tuple(defn.get("stages") or ()))
+                 stages=tuple(defn.get("stages") or ()),
+                 type_change=str(defn.get("type_change") or ""))
 
 
 def _usable(defn: Mapping[str, Any]) -> bool:
@@ -896,3 +898,63 @@ def schema_generation() -> int:
 def visible_fields(ent: Entity) -> tuple[Field, ...]:
     """The fields the app shows: all but retired custom fields."""
     return tuple(f for f in ent.fields if not f.retired)
+
+
+# ---------------------------------------------------------------- type changes
+# A custom field's type is changed by one operation on the server (server.fields.change_type,
+# after `preview-type-change`): the definition records it (`type_change`) and every replica
+# converts its own values with `coerce_value`, the same function everywhere, so all agree.
+# A value that does not convert is never dropped: it is kept aside with the reason (the
+# field becomes empty) and stays readable, listed and exportable (KEPT).
+KEPT = "_kept"  # in a server record's field map: the values kept aside, [{field, value, ...}]
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
+def coerce_value(f: Field, value: Any) -> tuple[bool, Any, str]:
+    """Convert any stored value to field `f`'s type: (converted?, new value, reason when
+    not). Idempotent: a value already of the type comes back unchanged."""
+    if value is None or value == "" or value == []:
+        return True, None, ""
+    try:
+        return True, validate_value_for(f, value), ""
+    except ValidationError:
+        pass
+    t = f.type
+    text = _as_text(value).strip()
+    if t is T.TEXT:
+        if len(text) > f.max_length:
+            return False, None, f"longer than {f.max_length} characters"
+        return True, text, ""
+    if t is T.NUMBER:
+        try:
+            return True, validate_value_for(f, float(text.replace(",", "").replace("，", ""))), ""
+        except (ValueError, ValidationError):
+            return False, None, f"'{text[:60]}' is not a number"
+    if t is T.DATE:
+        for fmt in _DATE_FORMATS:
+            try:
+                return True, dt.datetime.strptime(text, fmt).date().isoformat(), ""
+            except ValueError:
+                continue
+        return False, None, f"'{text[:60]}' is not a date (YYYY-MM-DD)"
+    if t is T.CHOICE:
+        if text in f.choices:
+            return True, text, ""
+        return False, None, f"'{text[:60]}' is not one of the choices"
+    if t is T.LIST:
+        items = value if isinstance(value, list) else _LIST_SEPARATORS.split(text)
+        return True, [s for s in dict.fromkeys(str(i).strip() for i in items) if s] or None, ""
+    return False, None, f"cannot convert to {t}"
+
+
+def validate_value_for(f: Field, value: Any) -> Any:
+    """validate_value for a Field that may not be installed (a type change's target)."""
+    return _field_checker(f)(value)

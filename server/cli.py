@@ -7,7 +7,8 @@
     fieldcrm-server device list [--user NAME] [--json]
     fieldcrm-server device revoke ID
     fieldcrm-server team add NAME
-    fieldcrm-server fields add|update|retire|list ... [--json]   (server.fields)
+    fieldcrm-server fields add|update|retire|list|preview-type-change|change-type|kept
+                    ... [--json]   (server.fields)
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -27,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
-from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES
+from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, normalize_field_name
 from server import admin, config
 from server.config import Settings
 from server.db import open_database
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _field_commands(sub: Any) -> None:
-    """`fields add|update|retire|list` (server.fields)."""
+    """`fields add|update|retire|list|preview-type-change|change-type|kept` (server.fields)."""
     fields = sub.add_parser("fields", help="custom fields (definitions every device receives)")
     fsub = fields.add_subparsers(dest="action", required=True)
 
@@ -121,6 +122,19 @@ def _field_commands(sub: Any) -> None:
     r.add_argument("--restore", action="store_true", help="show a retired field again")
     ls = cmd("list", "list the custom field definitions")
     ls.add_argument("--entity", choices=CUSTOM_FIELD_ENTITIES)
+    for verb, text in (("preview-type-change", "how many values would convert, with examples "
+                        "(nothing is changed)"),
+                       ("change-type", "change the type: values convert or are kept aside, "
+                        "never lost")):
+        tc = cmd(verb, text)
+        tc.add_argument("entity", choices=CUSTOM_FIELD_ENTITIES)
+        tc.add_argument("name")
+        tc.add_argument("--to", required=True, choices=CUSTOM_FIELD_TYPES)
+        tc.add_argument("--choice", action="append", default=[],
+                        help="choices of the new type (repeatable)")
+    kept = cmd("kept", "values a type change kept aside (readable, exportable)")
+    kept.add_argument("--entity", choices=CUSTOM_FIELD_ENTITIES)
+    kept.add_argument("--name")
 
 
 def _field_changes(args: argparse.Namespace) -> dict[str, Any]:
@@ -140,6 +154,27 @@ def _fields(args: argparse.Namespace, engine: sa.Engine) -> int:
                     for r in rows]
         _print_table(rows, ("entity", "name", "type", "label_en", "label_zh", "choices",
                             "retired"), args.json)
+        return 0
+    if args.action == "kept":
+        rows = fields.kept_values(engine, args.entity,
+                                  normalize_field_name(args.name) if args.name else None)
+        if not args.json:
+            rows = [{**r, "value": json.dumps(r["value"], ensure_ascii=False)} for r in rows]
+        _print_table(rows, ("entity", "record_id", "field", "value", "to", "reason"), args.json)
+        return 0
+    if args.action in ("preview-type-change", "change-type"):
+        act = (fields.preview_type_change if args.action == "preview-type-change"
+               else fields.change_type)
+        out = act(engine, args.entity, args.name, args.to, args.choice)
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False))
+        else:
+            left = out.get("unconvertible", out.get("kept_aside"))
+            verb = "would convert" if args.action == "preview-type-change" else "converted"
+            print(f"{out['entity']}.{out['name']} {out['from']} -> {out['to']}: {out['values']} "
+                  f"values, {out['convert']} {verb}, {left} kept aside (not lost)")
+            for ex in out.get("examples_unconvertible", []):
+                print(f"  {ex['record_id']}: {ex['value']!r}: {ex['reason']}")
         return 0
     if args.action == "add":
         c = _field_changes(args)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -21,12 +21,17 @@ import sqlalchemy as sa
 from desktop.errors import FieldCRMError
 from desktop.schema import (
     CUSTOM_FIELD_ENTITIES,
+    CUSTOM_FIELD_TYPES,
     DELETED,
     ENTITIES,
+    KEPT,
     RESERVED_FIELD_NAMES,
+    Field,
     FieldDefError,
     check_field_def,
+    coerce_value,
     field_def_id,
+    field_from_def,
     install_field_defs,
     normalize_field_name,
     validate_value,
@@ -82,13 +87,18 @@ def forget_installed() -> None:
 
 
 def check_push(defs: dict[str, dict[str, Any]], record_id: str, before: FieldMap | None,
-               merged: FieldMap) -> None:
+               merged: FieldMap, *, from_device: bool = True) -> None:
     """Raise FieldDefError when a pushed change of a definition cannot be accepted;
     `defs` (all definitions) is updated with the accepted one."""
     new = {**values_of(merged), "id": record_id}
     if new.get(DELETED):
         raise FieldDefError("A custom field is retired, never deleted: its values are kept.")
     old = None if before is None else {**values_of(before), "id": record_id}
+    if from_device and old is not None and (old.get("type") != new.get("type")
+                                            or old.get("type_change") != new.get("type_change")):
+        raise FieldDefError("A type is changed on the server, after a preview "
+                            "(fieldcrm-server fields preview-type-change, change-type).",
+                            field="type")
     check_field_def(new, [d for i, d in defs.items() if i != record_id], old)
     defs[record_id] = new
 
@@ -140,7 +150,7 @@ def _write(engine: sa.Engine, entity_name: str, name: str, changes: Mapping[str,
         writes = {k: (v, stamp, current.get(k, {}).get("hlc")) for k, v in clean.items()
                   if k not in current or current[k].get("value") != v}
         merged, changed, _ = merge_fields(current, writes)
-        check_push(defs, record_id, before, merged)
+        check_push(defs, record_id, before, merged, from_device=False)
         if changed:
             version += 1
             now = now_iso()
@@ -222,3 +232,164 @@ def list_fields(engine: sa.Engine, entity_name: str | None = None) -> list[dict[
         defs = load(conn).values()
     rows = [describe(d) for d in defs if entity_name in (None, d.get("entity"))]
     return sorted(rows, key=lambda d: (d["entity"] or "", d["position"], d["name"] or ""))
+
+
+# ---------------------------------------------------------------- type changes
+def with_kept(fields: FieldMap, kept: list[dict[str, Any]]) -> FieldMap:
+    """The field map with `kept` added to its KEPT list (values a type change could not
+    convert; desktop.schema.coerce_value). Its stamp is the newest kept stamp, so a pull
+    merging two copies keeps the longer list."""
+    have = list((fields.get(KEPT) or {}).get("value") or [])
+    seen = {(k.get("field"), k.get("hlc")) for k in have}
+    have += [k for k in kept if (k["field"], k["hlc"]) not in seen]
+    return {**fields, KEPT: {"value": have, "hlc": max(str(k.get("hlc")) for k in have)}}
+
+
+def _target(entity_name: str, name: str, to_type: str, choices: Sequence[str],
+            defs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], Field]:
+    name = normalize_field_name(name)
+    d = defs.get(field_def_id(entity_name, name))
+    if d is None:
+        raise FieldAdminError(f"{entity_name} has no custom field '{name}'.")
+    if to_type not in CUSTOM_FIELD_TYPES:
+        raise FieldDefError(f"Type '{to_type}' is not one of {', '.join(CUSTOM_FIELD_TYPES)}.",
+                            field="type")
+    if to_type == d.get("type"):
+        raise FieldDefError(f"{name} is already of type {to_type}.", field="type")
+    keep = list(d.get("choices") or []) if to_type in ("choice", "list") else []
+    new_choices = list(dict.fromkeys([*keep, *choices]))
+    if to_type == "choice" and not new_choices:
+        raise FieldDefError("A choice field needs at least one choice (--choice).",
+                            field="choices")
+    target = {**d, "type": to_type, "choices": new_choices or None}
+    return target, field_from_def(target)
+
+
+def _scan(conn: sa.Connection, entity_name: str, f: Field) -> Iterator[
+        tuple[str, FieldMap, Any, bool, Any, str]]:
+    """(record id, field map, old value, converted?, new value, reason) of every record of
+    the entity holding a value of the field."""
+    q = "SELECT record_id, fields FROM records WHERE entity = " + (
+        "?" if is_sqlite(conn.engine) else "%s")
+    probe = f'"{f.name}"'
+    for rid, doc in conn.exec_driver_sql(q, (entity_name,)):
+        if probe not in doc:  # most records of a big book never had the field
+            continue
+        fields = orjson.loads(doc)
+        w = fields.get(f.name)
+        if not w or w.get("value") is None:
+            continue
+        ok, value, reason = coerce_value(f, w["value"])
+        yield rid, fields, w["value"], ok, value, reason
+
+
+def preview_type_change(engine: sa.Engine, entity_name: str, name: str, to_type: str,
+                        choices: Sequence[str] = (), examples: int = 20) -> dict[str, Any]:
+    """What changing the type would do, computed on the server's data: how many values
+    convert, how many do not (they would be kept aside), with examples of both."""
+    with engine.connect() as conn:
+        defs = load(conn)
+        target, f = _target(entity_name, name, to_type, choices, defs)
+        old_type = defs[target["id"]].get("type")
+        total = converted = 0
+        fails: list[dict[str, Any]] = []
+        samples: list[dict[str, Any]] = []
+        for rid, _fields, old, ok, value, reason in _scan(conn, entity_name, f):
+            total += 1
+            if ok:
+                converted += 1
+                if len(samples) < examples and old != value:
+                    samples.append({"record_id": rid, "value": old, "becomes": value})
+            elif len(fails) < examples:
+                fails.append({"record_id": rid, "value": old, "reason": reason})
+    return {"entity": entity_name, "name": f.name, "from": old_type, "to": to_type,
+            "values": total,
+            "convert": converted, "unconvertible": total - converted,
+            "examples_converted": samples, "examples_unconvertible": fails}
+
+
+def change_type(engine: sa.Engine, entity_name: str, name: str, to_type: str,
+                choices: Sequence[str] = ()) -> dict[str, Any]:
+    """Change a custom field's type in one transaction: every stored value is converted
+    in place, keeping its stamp (each device converts its own copy the same way when the
+    definition reaches it, so no record is sent again); a value that does not convert is
+    kept aside in the record (KEPT) with the reason, and the field becomes empty. The
+    definition records the change (`type_change`) under a new version."""
+    from server.push import _lock_counter
+
+    with write_tx(engine) as conn:
+        version = _lock_counter(conn)
+        defs = load(conn)
+        target, f = _target(entity_name, name, to_type, choices, defs)
+        old_type = defs[target["id"]].get("type")
+        now = now_iso()
+        updates: list[tuple[str, str]] = []
+        total = kept_n = 0
+        for rid, fields, old, ok, value, reason in _scan(conn, entity_name, f):
+            total += 1
+            w = fields[f.name]
+            if ok:
+                if value == old:
+                    continue
+                fields[f.name] = {**w, "value": value}
+            else:
+                kept_n += 1
+                fields[f.name] = {**w, "value": None}
+                fields = with_kept(fields, [{"field": f.name, "value": old, "hlc": w["hlc"],
+                                             "to": to_type, "reason": reason, "at": now}])
+            updates.append((orjson.dumps(fields).decode(), rid))
+        _update_fields(conn, entity_name, updates)
+        row = conn.exec_driver_sql(
+            "SELECT fields FROM records WHERE entity = 'field_def' AND record_id = "
+            + ("?" if is_sqlite(engine) else "%s"), (target["id"],)).one()
+        current: FieldMap = orjson.loads(row[0])
+        stamp = _stamp_above(current)
+        change = orjson.dumps({"from": old_type, "to": to_type, "at": stamp}).decode()
+        writes: dict[str, tuple[Any, str, str | None]] = {
+            k: (v, stamp, current.get(k, {}).get("hlc"))
+            for k, v in (("type", to_type), ("type_change", change),
+                         ("choices", target["choices"]))}
+        merged, _, _ = merge_fields(current, writes)
+        version += 1
+        conn.execute(t.records.update().where(
+            t.records.c.entity == ENTITY, t.records.c.record_id == target["id"]).values(
+            fields=orjson.dumps(merged).decode(), version=version, origin_device=None,
+            updated_at=now))
+        conn.execute(t.counter.update().where(t.counter.c.id == 1).values(version=version))
+        if not is_sqlite(engine):
+            conn.execute(sa.text("SELECT pg_notify(:ch, :v)"),
+                         {"ch": NOTIFY_CHANNEL, "v": str(version)})
+    forget_installed()
+    return {"entity": entity_name, "name": f.name, "from": old_type, "to": to_type,
+            "values": total, "convert": total - kept_n, "kept_aside": kept_n}
+
+
+def _update_fields(conn: sa.Connection, entity_name: str, updates: list[tuple[str, str]]) -> None:
+    if not updates:
+        return
+    if is_sqlite(conn.engine):
+        conn.exec_driver_sql("UPDATE records SET fields = ? WHERE entity = '"
+                             + entity_name + "' AND record_id = ?", updates)
+        return
+    for i in range(0, len(updates), 50_000):
+        part = updates[i:i + 50_000]
+        conn.exec_driver_sql(
+            "UPDATE records AS r SET fields = v.fields FROM unnest(%b::text[], %b::text[]) "
+            "AS v(fields, record_id) WHERE r.entity = %s AND r.record_id = v.record_id",
+            ([u[0] for u in part], [u[1] for u in part], entity_name))
+
+
+def kept_values(engine: sa.Engine, entity_name: str | None = None,
+                name: str | None = None) -> list[dict[str, Any]]:
+    """Every value kept aside by a type change (readable, listed, exportable)."""
+    q = "SELECT entity, record_id, fields FROM records WHERE fields LIKE " + (
+        "?" if is_sqlite(engine) else "%s")
+    out: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        for ent_name, rid, doc in conn.exec_driver_sql(q, (f'%"{KEPT}"%',)):
+            if entity_name not in (None, ent_name):
+                continue
+            for k in (orjson.loads(doc).get(KEPT) or {}).get("value") or []:
+                if name in (None, k.get("field")):
+                    out.append({"entity": ent_name, "record_id": rid, **k})
+    return sorted(out, key=lambda k: (k["entity"], k["field"], k["record_id"], k["hlc"]))

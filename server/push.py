@@ -32,6 +32,7 @@ from desktop.schema import (
     ENTITIES,
     SHARED_OWNER,
     Role,
+    coerce_value,
     install_field_defs,
     is_hlc,
     may_write,
@@ -218,6 +219,7 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
     if rec is not None and not ctx.sees(rec.owner):
         raise _Rejected(NO_ACCESS)
     writes: dict[str, tuple[Any, str, str | None]] = {}
+    kept: list[dict[str, Any]] = []
     for name, (raw, stamp, base) in e.fields.items():
         if not is_hlc(stamp) or not (base is None or is_hlc(base)):
             raise _Rejected(f"The change to '{name[:40]}' has no valid clock stamp.")
@@ -231,7 +233,14 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
         try:
             value = validate_value(ent, name, raw)
         except ValidationError as exc:
-            raise _Rejected(exc.message) from None
+            if f is None or not f.type_change:
+                raise _Rejected(exc.message) from None
+            # A custom field whose type changed: a value of its old type (from a device
+            # that was offline) is converted, or kept aside with the reason, never lost.
+            ok, value, reason = coerce_value(f, raw)
+            if not ok:
+                kept.append({"field": name, "value": raw, "hlc": stamp, "to": f.type.value,
+                             "reason": reason, "at": now_iso()})
         if name == "owner" and value is not None and not (
                 ctx.user_exists(value) and ctx.sees(value)):
             raise _Rejected("Owner must be you or a member of your team.")
@@ -242,6 +251,9 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
             initial["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
         rec = _Rec(initial, ctx.p.username, ctx.p.username, 0, None, exists=False)
     merged, changed, superseded = merge_fields(rec.fields, writes)
+    if kept:
+        merged = fielddefs.with_kept(merged, kept)
+        changed = True
     if changed and e.entity == fielddefs.ENTITY:  # a custom field definition (server.fields)
         try:
             fielddefs.check_push(ctx.definitions, e.record_id, rec.fields or None, merged)

@@ -236,3 +236,10 @@ def m008_field_defs(db: Database) -> None:
     # columns of the fields they describe are added by `add_missing_columns` (no row is
     # rewritten: SQLite's ADD COLUMN changes only the table's declaration).
     create_entity_table(db, ENTITIES["field_def"])
+    # Values a custom field's type change could not convert (desktop.schema.coerce_value):
+    # kept here, readable and listed, never dropped. One per (record, field, stamp), the
+    # same on every device (converted locally, or received from the server's copy).
+    db.execute("""CREATE TABLE IF NOT EXISTS kept_value (
+        entity TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL,
+        hlc TEXT NOT NULL, value TEXT, to_type TEXT NOT NULL, reason TEXT NOT NULL,
+        kept_at TEXT NOT NULL, PRIMARY KEY (entity, record_id, field, hlc))""")

@@ -23,6 +23,7 @@ from desktop.errors import ValidationError
 from desktop.schema import (
     DELETED,
     ENTITIES,
+    KEPT,
     OVERWROTE,
     Check,
     Entity,
@@ -104,6 +105,11 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
             redirected += late
             result, prepared, top = _prepare_batch(store, merged)
         mine = _pending_stamps(store, w.conn, merged)
+        for (ename, record_id), fields in merged.items():
+            if KEPT in fields:  # values a type change kept aside (desktop.schema.coerce_value)
+                from desktop.store.fielddefs import save_kept
+
+                save_kept(w.conn, ename, record_id, fields[KEPT].get("value"))
         for prep in prepared:
             _apply_entity(store, w, prep, mine, result)
         if top:
@@ -234,6 +240,16 @@ def _validator(ent: Entity, fname: str) -> Any:
     if fname == DELETED or not ent.has_field(fname):
         return slow
     f = ent.field(fname)
+    if f.from_def:
+        # A custom field whose type may have changed on the server before this device
+        # heard of it: a value of the other type is kept as it came (the column has no
+        # type), and converted when the definition arrives (fielddefs.convert_local).
+        def custom(v: Any) -> Any:
+            try:
+                return slow(v)
+            except ValidationError:
+                return v
+        return custom
     t = f.type
     if f.check is Check.PHONE:
         def phone(v: Any) -> Any:

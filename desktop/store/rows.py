@@ -32,7 +32,10 @@ def from_row(ent: Entity, row: sqlite3.Row) -> dict[str, Any]:
             v = None
         if v is not None:
             if f.type is FieldType.LIST:
-                v = orjson.loads(v)
+                try:  # noqa: SIM105  (hot path: cheaper than contextlib.suppress)
+                    v = orjson.loads(v)
+                except orjson.JSONDecodeError:  # a custom field's value before its type change
+                    pass
             elif f.type is FieldType.BOOL:
                 v = bool(v)
             elif (f.type is FieldType.NUMBER and isinstance(v, float) and v.is_integer()

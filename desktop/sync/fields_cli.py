@@ -1,5 +1,6 @@
-"""`fieldcrm fields list [--entity E] [--json]`: the custom field definitions this device
-holds (received from the sync server; desktop.store.fielddefs).
+"""`fieldcrm fields list|kept [--entity E] [--json]`: the custom field definitions this
+device holds (received from the sync server; desktop.store.fielddefs), and the values a
+type change kept aside here.
 
     from desktop.sync.fields_cli import add_subcommands
     add_subcommands(subparsers)
@@ -13,7 +14,7 @@ from typing import Any
 
 from desktop.schema import CUSTOM_FIELD_ENTITIES
 from desktop.store import Store
-from desktop.store.fielddefs import definitions
+from desktop.store.fielddefs import definitions, kept_values
 
 COLUMNS = ("entity", "name", "type", "label_en", "label_zh", "choices", "retired")
 
@@ -26,6 +27,24 @@ def add_subcommands(subparsers: Any) -> None:
     ls.add_argument("--entity", choices=CUSTOM_FIELD_ENTITIES)
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.set_defaults(func=cmd_list)
+    kept = fsub.add_parser("kept", help="values a type change kept aside on this device")
+    kept.add_argument("--entity", choices=CUSTOM_FIELD_ENTITIES)
+    kept.add_argument("--json", action="store_true", help="print JSON")
+    kept.set_defaults(func=cmd_kept)
+
+
+def cmd_kept(args: argparse.Namespace) -> int:
+    with Store.open(args.profile) as store:
+        rows = kept_values(store.conn, args.entity)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(f"{r['entity']}/{r['record_id']} {r['field']}: "
+              f"{json.dumps(r['value'], ensure_ascii=False)} ({r['reason']})")
+    if not rows:
+        print("No values kept aside.")
+    return 0
 
 
 def field_rows(store: Store, entity: str | None = None) -> list[dict[str, Any]]:
