@@ -908,6 +908,7 @@ def visible_fields(ent: Entity) -> tuple[Field, ...]:
 # field becomes empty) and stays readable, listed and exportable (KEPT).
 KEPT = "_kept"  # in a server record's field map: the values kept aside, [{field, value, ...}]
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
 def _as_text(value: Any) -> str:
@@ -921,13 +922,26 @@ def _as_text(value: Any) -> str:
 def coerce_value(f: Field, value: Any) -> tuple[bool, Any, str]:
     """Convert any stored value to field `f`'s type: (converted?, new value, reason when
     not). Idempotent: a value already of the type comes back unchanged."""
+    ok, new, reason = _coerce(f, value)
+    return (ok, None if new == "" or new == [] else new, reason)
+
+
+def _coerce(f: Field, value: Any) -> tuple[bool, Any, str]:
     if value is None or value == "" or value == []:
         return True, None, ""
-    try:
-        return True, validate_value_for(f, value), ""
-    except ValidationError:
-        pass
     t = f.type
+    if t is T.DATE and type(value) is str:  # the common case, without exceptions
+        m = _DATE_RE.match(value.strip())
+        if m is not None:
+            try:
+                return True, dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat(), ""
+            except ValueError:
+                return False, None, f"'{value.strip()[:60]}' is not a date (YYYY-MM-DD)"
+    else:
+        try:
+            return True, validate_value_for(f, value), ""
+        except ValidationError:
+            pass
     text = _as_text(value).strip()
     if t is T.TEXT:
         if len(text) > f.max_length:
@@ -957,4 +971,9 @@ def coerce_value(f: Field, value: Any) -> tuple[bool, Any, str]:
 
 def validate_value_for(f: Field, value: Any) -> Any:
     """validate_value for a Field that may not be installed (a type change's target)."""
-    return _field_checker(f)(value)
+    return _checker_of(f)(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _checker_of(f: Field) -> Checker:
+    return _field_checker(f)

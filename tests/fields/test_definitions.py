@@ -91,3 +91,27 @@ def test_installing_adds_fields_and_keeps_a_vanished_one_retired() -> None:
     bad = d("owner") | {"name": "owner"}  # never installed, whatever arrives
     install_field_defs([bad])
     assert acc.field("owner").from_def is False
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from desktop.schema import Field, FieldType, coerce_value  # noqa: E402
+
+TARGETS = [Field("cf_t", FieldType(t), "T", "T", custom=True, from_def=True,
+                 choices=("A", "B") if t in ("choice", "list") else ())
+           for t in ("text", "number", "date", "choice", "list")]
+VALUES = st.one_of(st.none(), st.text(max_size=30), st.integers(-10**9, 10**9),
+                   st.floats(allow_nan=False, allow_infinity=False),
+                   st.lists(st.text(max_size=8), max_size=4),
+                   st.dates().map(lambda d: d.strftime("%Y/%m/%d")), st.sampled_from(["A", "B"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=VALUES, target=st.sampled_from(TARGETS))
+def test_a_conversion_is_idempotent_and_says_why_when_it_fails(value: Any, target: Any) -> None:
+    ok, new, reason = coerce_value(target, value)
+    if ok:
+        assert coerce_value(target, new) == (True, new, "")  # every replica, any order
+    else:
+        assert new is None and reason
