@@ -25,6 +25,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.sync.cli_commands", "add_subcommands", None),
     ("desktop.followup.cli_commands", "add_subcommands", None),
     ("desktop.dedupe.cli_commands", "add_subcommands", None),
+    ("desktop.sync.fields_cli", "add_subcommands", None),
 )
 
 

@@ -8,6 +8,8 @@
     fieldcrm-server device revoke ID
     fieldcrm-server team add NAME
     fieldcrm-server duplicates list [--entity account|contact] [--limit N] [--json]
+    fieldcrm-server fields add|update|retire|list|preview-type-change|change-type|kept
+                    ... [--json]   (server.fields)
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -27,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
+from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, normalize_field_name
 from server import admin, config, duplicates
 from server.config import Settings
 from server.db import open_database
@@ -86,7 +89,118 @@ def build_parser() -> argparse.ArgumentParser:
     dupl.add_argument("--entity", choices=["account", "contact"], default="account")
     dupl.add_argument("--limit", type=int, default=1000)
     dupl.add_argument("--json", action="store_true")
+    _field_commands(sub)
     return ap
+
+
+def _field_commands(sub: Any) -> None:
+    """`fields add|update|retire|list|preview-type-change|change-type|kept` (server.fields)."""
+    fields = sub.add_parser("fields", help="custom fields (definitions every device receives)")
+    fsub = fields.add_subparsers(dest="action", required=True)
+
+    def cmd(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = fsub.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    def shape(p: argparse.ArgumentParser, *, adding: bool) -> None:
+        p.add_argument("entity", choices=CUSTOM_FIELD_ENTITIES)
+        p.add_argument("name", help="field name (cf_ is added when missing)")
+        if adding:
+            p.add_argument("--type", required=True, choices=CUSTOM_FIELD_TYPES)
+        p.add_argument("--label-en")
+        p.add_argument("--label-zh")
+        p.add_argument("--choice", action="append", help="a choice (repeatable; on update: "
+                       "the full list, which must keep every existing choice)")
+        p.add_argument("--required", action=argparse.BooleanOptionalAction, default=None,
+                       help="the form asks for it")
+        p.add_argument("--searchable", action=argparse.BooleanOptionalAction, default=None)
+        p.add_argument("--section", help="form section")
+        p.add_argument("--position", type=int, help="order on the form and in lists")
+        p.add_argument("--stage", action="append", help="deals: show only in this stage "
+                       "(repeatable)")
+
+    shape(cmd("add", "add a custom field (no existing record is rewritten)"), adding=True)
+    shape(cmd("update", "change a custom field's labels, choices, order, section"),
+          adding=False)
+    r = cmd("retire", "hide a custom field everywhere; its values are kept")
+    r.add_argument("entity", choices=CUSTOM_FIELD_ENTITIES)
+    r.add_argument("name")
+    r.add_argument("--restore", action="store_true", help="show a retired field again")
+    ls = cmd("list", "list the custom field definitions")
+    ls.add_argument("--entity", choices=CUSTOM_FIELD_ENTITIES)
+    for verb, text in (("preview-type-change", "how many values would convert, with examples "
+                        "(nothing is changed)"),
+                       ("change-type", "change the type: values convert or are kept aside, "
+                        "never lost")):
+        tc = cmd(verb, text)
+        tc.add_argument("entity", choices=CUSTOM_FIELD_ENTITIES)
+        tc.add_argument("name")
+        tc.add_argument("--to", required=True, choices=CUSTOM_FIELD_TYPES)
+        tc.add_argument("--choice", action="append", default=[],
+                        help="choices of the new type (repeatable)")
+    kept = cmd("kept", "values a type change kept aside (readable, exportable)")
+    kept.add_argument("--entity", choices=CUSTOM_FIELD_ENTITIES)
+    kept.add_argument("--name")
+
+
+def _field_changes(args: argparse.Namespace) -> dict[str, Any]:
+    pairs = {"label_en": args.label_en, "label_zh": args.label_zh, "choices": args.choice,
+             "required": args.required, "searchable": args.searchable, "section": args.section,
+             "position": args.position, "stages": args.stage}
+    return {k: v for k, v in pairs.items() if v is not None}
+
+
+def _fields(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import fields
+
+    if args.action == "list":
+        rows = fields.list_fields(engine, args.entity)
+        if not args.json:
+            rows = [{**r, "choices": ",".join(r["choices"]), "retired": r["retired"] or ""}
+                    for r in rows]
+        _print_table(rows, ("entity", "name", "type", "label_en", "label_zh", "choices",
+                            "retired"), args.json)
+        return 0
+    if args.action == "kept":
+        rows = fields.kept_values(engine, args.entity,
+                                  normalize_field_name(args.name) if args.name else None)
+        if not args.json:
+            rows = [{**r, "value": json.dumps(r["value"], ensure_ascii=False)} for r in rows]
+        _print_table(rows, ("entity", "record_id", "field", "value", "to", "reason"), args.json)
+        return 0
+    if args.action in ("preview-type-change", "change-type"):
+        act = (fields.preview_type_change if args.action == "preview-type-change"
+               else fields.change_type)
+        out = act(engine, args.entity, args.name, args.to, args.choice)
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False))
+        else:
+            left = out.get("unconvertible", out.get("kept_aside"))
+            verb = "would convert" if args.action == "preview-type-change" else "converted"
+            print(f"{out['entity']}.{out['name']} {out['from']} -> {out['to']}: {out['values']} "
+                  f"values, {out['convert']} {verb}, {left} kept aside (not lost)")
+            for ex in out.get("examples_unconvertible", []):
+                print(f"  {ex['record_id']}: {ex['value']!r}: {ex['reason']}")
+        return 0
+    if args.action == "add":
+        c = _field_changes(args)
+        out = fields.add_field(
+            engine, args.entity, args.name, args.type, label_en=c.get("label_en"),
+            label_zh=c.get("label_zh"), choices=c.get("choices", ()),
+            required=bool(c.get("required")), searchable=bool(c.get("searchable")),
+            section=c.get("section", ""), position=c.get("position"), stages=c.get("stages", ()))
+        text = f"field {out['entity']}.{out['name']} added ({out['type']})"
+    elif args.action == "update":
+        out = fields.update_field(engine, args.entity, args.name, _field_changes(args))
+        text = f"field {out['entity']}.{out['name']} updated"
+    else:
+        out = fields.retire_field(engine, args.entity, args.name, restore=args.restore)
+        text = (f"field {out['entity']}.{out['name']} "
+                + ("restored" if args.restore else "retired (values kept)"))
+    print(json.dumps(out, ensure_ascii=False) if args.json else text)
+    return 0
 
 
 def _print_table(rows: list[dict[str, Any]], cols: Sequence[str], as_json: bool) -> None:
@@ -155,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             engine.dispose()
     except FieldCRMError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": exc.message, "field": getattr(exc, "field", None)},
+                             ensure_ascii=False))
         print(f"fieldcrm-server: {exc.message}", file=sys.stderr)
         return 1
 
@@ -177,6 +294,8 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
     elif args.cmd == "device" and args.action == "revoke":
         admin.revoke_device(engine, args.id)
         print(f"device {args.id} revoked")
+    elif args.cmd == "fields":
+        return _fields(args, engine)
     elif args.cmd == "team" and args.action == "add":
         admin.add_team(engine, args.name)
         print(f"team {args.name} added")

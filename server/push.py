@@ -27,8 +27,19 @@ import orjson
 import sqlalchemy as sa
 
 from desktop.errors import ValidationError
-from desktop.schema import DELETED, ENTITIES, SHARED_OWNER, Role, is_hlc, may_write, validate_value
+from desktop.schema import (
+    DELETED,
+    ENTITIES,
+    SHARED_OWNER,
+    Role,
+    coerce_value,
+    install_field_defs,
+    is_hlc,
+    may_write,
+    validate_value,
+)
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
+from server import fields as fielddefs
 from server import redirect
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
@@ -129,6 +140,7 @@ class _Ctx:
     _visible: frozenset[str] | None = None
     _visible_loaded: bool = False
     _users: dict[str, bool] = field(default_factory=dict)
+    _defs: dict[str, dict[str, Any]] | None = None
 
     @property
     def visible(self) -> frozenset[str] | None:
@@ -140,6 +152,13 @@ class _Ctx:
     def sees(self, owner: str) -> bool:
         v = self.visible
         return v is None or owner == SHARED_OWNER or owner in v
+
+    @property
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        """The custom field definitions (server.fields), read once per push."""
+        if self._defs is None:
+            self._defs = fielddefs.load(self.conn)
+        return self._defs
 
     def user_exists(self, name: str) -> bool:
         if name not in self._users:
@@ -200,6 +219,7 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
     if rec is not None and not ctx.sees(rec.owner):
         raise _Rejected(NO_ACCESS)
     writes: dict[str, tuple[Any, str, str | None]] = {}
+    kept: list[dict[str, Any]] = []
     for name, (raw, stamp, base) in e.fields.items():
         if not is_hlc(stamp) or not (base is None or is_hlc(base)):
             raise _Rejected(f"The change to '{name[:40]}' has no valid clock stamp.")
@@ -213,7 +233,14 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
         try:
             value = validate_value(ent, name, raw)
         except ValidationError as exc:
-            raise _Rejected(exc.message) from None
+            if f is None or not f.type_change:
+                raise _Rejected(exc.message) from None
+            # A custom field whose type changed: a value of its old type (from a device
+            # that was offline) is converted, or kept aside with the reason, never lost.
+            ok, value, reason = coerce_value(f, raw)
+            if not ok:
+                kept.append({"field": name, "value": raw, "hlc": stamp, "to": f.type.value,
+                             "reason": reason, "at": now_iso()})
         if name == "owner" and value is not None and not (
                 ctx.user_exists(value) and ctx.sees(value)):
             raise _Rejected("Owner must be you or a member of your team.")
@@ -224,6 +251,16 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
             initial["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
         rec = _Rec(initial, ctx.p.username, ctx.p.username, 0, None, exists=False)
     merged, changed, superseded = merge_fields(rec.fields, writes)
+    if kept:
+        merged = fielddefs.with_kept(merged, kept)
+        changed = True
+    if changed and e.entity == fielddefs.ENTITY:  # a custom field definition (server.fields)
+        try:
+            fielddefs.check_push(ctx.definitions, e.record_id, rec.fields or None, merged)
+        except ValidationError as exc:
+            raise _Rejected(exc.message) from None
+        install_field_defs(ctx.definitions.values())
+        fielddefs.forget_installed()
     owner = _effective_owner(merged, rec.created_by) if ent.owned else SHARED_OWNER
     if changed and not ctx.sees(owner):
         raise _Rejected("Owner must be you or a member of your team.")
@@ -270,6 +307,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
     results: list[EntryResult | None] = [None] * len(entries)
     with write_tx(engine) as conn:
         base = version = _lock_counter(conn)
+        fielddefs.ensure_installed(conn)  # the custom fields of the moment (server.fields)
         ctx = _Ctx(conn, p)
         mine = [i for i, e in enumerate(entries) if e.device_id == p.device_id and e.seq <= MAX_SEQ]
         prior = {int(row[0]): row for row in _select_keys(

@@ -63,7 +63,9 @@ INDEXES = {
 
 
 def column_sql(f: Field) -> str:
-    return f'"{f.name}" {SQL_TYPES[f.type]}'
+    # A field made from a definition has no column type (no affinity): its type may be
+    # changed later, and a REAL column would turn the text '12' into 12.0.
+    return f'"{f.name}"' if f.from_def else f'"{f.name}" {SQL_TYPES[f.type]}'
 
 
 def create_entity_table(db: Database, ent: Entity) -> None:
@@ -172,7 +174,6 @@ def m005_drop_unused_account_indexes(db: Database) -> None:
     db.execute('DROP INDEX IF EXISTS "account_ix2"')
 
 
-
 @step
 def m006_followup_tables(db: Database) -> None:
     # Reminder delivery state and the rule indexes (desktop.store.followup_tables). Until
@@ -225,6 +226,21 @@ def m007_dedupe_keys(db: Database) -> None:
             db.execute(f'ALTER TABLE "{name}" ADD COLUMN "merged_into" TEXT')
         db.execute(f'CREATE INDEX IF NOT EXISTS "{name}_merged" ON "{name}" (id, merged_into) '
                    "WHERE merged_into IS NOT NULL")
+
+
+@step
+def m008_field_defs(db: Database) -> None:
+    # Custom field definitions an admin makes (desktop.schema.FIELD_DEF, issue 24); the
+    # columns of the fields they describe are added by `add_missing_columns` (no row is
+    # rewritten: SQLite's ADD COLUMN changes only the table's declaration).
+    create_entity_table(db, ENTITIES["field_def"])
+    # Values a custom field's type change could not convert (desktop.schema.coerce_value):
+    # kept here, readable and listed, never dropped. One per (record, field, stamp), the
+    # same on every device (converted locally, or received from the server's copy).
+    db.execute("""CREATE TABLE IF NOT EXISTS kept_value (
+        entity TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL,
+        hlc TEXT NOT NULL, value TEXT, to_type TEXT NOT NULL, reason TEXT NOT NULL,
+        kept_at TEXT NOT NULL, PRIMARY KEY (entity, record_id, field, hlc))""")
 
 
 @step

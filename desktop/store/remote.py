@@ -23,6 +23,7 @@ from desktop.errors import ValidationError
 from desktop.schema import (
     DELETED,
     ENTITIES,
+    KEPT,
     OVERWROTE,
     Check,
     Entity,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from desktop.store.store import Store
 
 CURSOR_KEY = "sync_cursor"
+FIELD_DEF_ENTITY = "field_def"
 DEFER_INDEX_MIN = 500  # new records in one batch from which search indexing is deferred
 
 
@@ -75,6 +77,23 @@ def apply_remote(
     the outcome does not depend on their order.
     """
     merged = _merge_batch(changes)
+    defs = {k: v for k, v in merged.items() if k[0] == FIELD_DEF_ENTITY}
+    if defs and len(defs) < len(merged):
+        # Definitions first, on their own: the fields they add must be installed (and
+        # have columns) before the values of those fields in this batch are checked.
+        first = apply_remote(store, [{"entity": e, "record_id": r, "fields": f}
+                                     for (e, r), f in defs.items()])
+        for k in defs:
+            del merged[k]
+        rest = _apply_merged(store, merged, cursor)
+        rest.applied += first.applied
+        rest.skipped[:0] = first.skipped
+        return rest
+    return _apply_merged(store, merged, cursor)
+
+
+def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
+                  cursor: int | None) -> ApplyResult:
     # Writes to merged-away records (and references to them) go to their survivors
     # (desktop.store.merged) before the rows are prepared; again under the lock, for a
     # merge committed meanwhile by another connection (then the rows are prepared anew).
@@ -86,6 +105,11 @@ def apply_remote(
             redirected += late
             result, prepared, top = _prepare_batch(store, merged)
         mine = _pending_stamps(store, w.conn, merged)
+        for (ename, record_id), fields in merged.items():
+            if KEPT in fields:  # values a type change kept aside (desktop.schema.coerce_value)
+                from desktop.store.fielddefs import save_kept
+
+                save_kept(w.conn, ename, record_id, fields[KEPT].get("value"))
         for prep in prepared:
             _apply_entity(store, w, prep, mine, result)
         if top:
@@ -101,6 +125,10 @@ def apply_remote(
                                [(k,) for k in mine.lost_keys])
         if cursor is not None:
             store.meta_set(CURSOR_KEY, str(cursor), conn=w.conn)
+        if any(k[0] == FIELD_DEF_ENTITY for k in merged):
+            from desktop.store.fielddefs import install
+
+            install(store)  # before the commit: its listeners see the new fields
     return result
 
 
@@ -212,6 +240,16 @@ def _validator(ent: Entity, fname: str) -> Any:
     if fname == DELETED or not ent.has_field(fname):
         return slow
     f = ent.field(fname)
+    if f.from_def:
+        # A custom field whose type may have changed on the server before this device
+        # heard of it: a value of the other type is kept as it came (the column has no
+        # type), and converted when the definition arrives (fielddefs.convert_local).
+        def custom(v: Any) -> Any:
+            try:
+                return slow(v)
+            except ValidationError:
+                return v
+        return custom
     t = f.type
     if f.check is Check.PHONE:
         def phone(v: Any) -> Any:

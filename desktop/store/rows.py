@@ -26,10 +26,16 @@ def from_row(ent: Entity, row: sqlite3.Row) -> dict[str, Any]:
     """A record dict: id, every field, deleted, created_at, updated_at."""
     rec: dict[str, Any] = {"id": row["id"]}
     for f in ent.fields:
-        v = row[f.name]
+        try:
+            v = row[f.name]
+        except IndexError:  # a custom field installed after this row was read
+            v = None
         if v is not None:
             if f.type is FieldType.LIST:
-                v = orjson.loads(v)
+                try:  # noqa: SIM105  (hot path: cheaper than contextlib.suppress)
+                    v = orjson.loads(v)
+                except orjson.JSONDecodeError:  # a custom field's value before its type change
+                    pass
             elif f.type is FieldType.BOOL:
                 v = bool(v)
             elif (f.type is FieldType.NUMBER and isinstance(v, float) and v.is_integer()
@@ -60,8 +66,15 @@ def clocks_of(ent: Entity, row: sqlite3.Row) -> dict[str, str]:
     an import writes.)"""
     clocks = orjson.loads(row["_clocks"])
     if isinstance(clocks, str):
-        return {f.name: clocks for f in ent.fields if row[f.name] is not None}
+        return {f.name: clocks for f in ent.fields if _column_of(row, f.name) is not None}
     return cast(dict[str, str], clocks)
+
+
+def _column_of(row: sqlite3.Row, name: str) -> Any:
+    try:
+        return row[name]
+    except IndexError:  # a custom field installed after this row was read
+        return None
 
 
 def field_type(ent: Entity, name: str) -> FieldType | None:

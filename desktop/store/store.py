@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.errors import StoreError
-from desktop.schema import ENTITIES
+from desktop.schema import ENTITIES, schema_generation
 from desktop.store.blobs import BlobStore
 from desktop.store.database import integrity_problems, open_database, translate
 from desktop.store.hlc import HybridClock
@@ -67,18 +67,25 @@ class Store:
     def __init__(self, profile: Path) -> None:
         self.profile = profile
         self.path = profile / DB_NAME
+        gen = schema_generation()
         self.db = open_database(self.path)
         self.conn = self.db.conn
         self.conn.row_factory = sqlite3.Row
         self.blobs = BlobStore(profile / "blobs")
         self._listeners: list[Listener] = []
         self._tx: WriteTx | None = None
+        # The schema generation whose columns this file has (desktop.store.fielddefs):
+        # custom fields installed later get their columns at the next write.
+        self.schema_seen = gen  # open_database added the columns of this generation
         self.device_id = self.meta_get("device_id") or self._init_device()
         self.clock = HybridClock(self.device_id, self.meta_get("hlc_last"))
         self.user = self.meta_get("user") or ""
         self.journal = Journal(self)
         self._repos = {name: Repository(self, ent, i + 1)
                        for i, (name, ent) in enumerate(ENTITIES.items())}
+        from desktop.store.fielddefs import install
+
+        install(self)
 
     @classmethod
     def open(cls, profile: Path, *, refetchable: bool = False) -> Store:
@@ -223,6 +230,11 @@ class Store:
         return self.meta_get("device_id") or device
 
     # ------------------------------------------------------------ transactions
+    @property
+    def in_write(self) -> bool:
+        """Is a write transaction of this store open (on this thread's connection)?"""
+        return self._tx is not None
+
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
         """A write transaction; nested calls join the outer one. On success, listeners
@@ -240,6 +252,10 @@ class Store:
                     "SELECT value FROM meta WHERE key = 'hlc_last'").fetchone()
                 if on_disk and on_disk[0]:
                     self.clock.observe(on_disk[0])
+                if self.schema_seen != schema_generation():
+                    from desktop.store.fielddefs import add_columns
+
+                    add_columns(self)
                 yield tx
                 if tx._stamp is not None:
                     self.conn.execute(

@@ -18,6 +18,7 @@ LANGUAGES = ("auto", "en", "zh")
 class Settings:
     language: str = "auto"  # "auto" follows the system locale
     voice_model: str = ""  # folder of the Vosk model for voice notes; "" = the first found
+    hidden_columns: str = ""  # list columns of custom fields hidden: "account.cf_x,deal.cf_y"
 
     @classmethod
     def load(cls, profile: Path) -> Settings:

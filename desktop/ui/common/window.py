@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.capture_ui: QObject | None = None
         self.sync_ui: QObject | None = None
         self.followup_ui: QObject | None = None
+        self.fields_ui: QObject | None = None
         self.stage_checks: list[StageCheck] = []  # the deal board's pipeline checks
         self.actions_by_name: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}

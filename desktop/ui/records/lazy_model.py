@@ -90,6 +90,7 @@ class RecordTableModel(QAbstractTableModel):
 
     loaded = Signal()  # after each page (and after a reload)
     reloaded = Signal()  # after a reset caused by a change
+    columns_changed = Signal()  # custom fields added, retired or restored
 
     def __init__(self, ctx: AppContext, entity: str, *, where: str = "",
                  params: Sequence[Any] = (), columns: Sequence[Column] | None = None,
@@ -100,7 +101,9 @@ class RecordTableModel(QAbstractTableModel):
         self.entity: Entity = ENTITIES[entity]
         self.where = where
         self.params = tuple(params)
-        self.columns = tuple(columns or COLUMNS[entity])
+        self._auto_columns = columns is None  # the default set grows with custom fields
+        self._fixed = tuple(columns or COLUMNS[entity])
+        self.columns = self._fixed + self._custom_columns()
         self.page_size = page_size
         self.rows: list[dict[str, Any]] = []
         self.exhausted = False
@@ -232,7 +235,20 @@ class RecordTableModel(QAbstractTableModel):
             self.exhausted = True  # do not hammer a failing store; F5 retries
         self.ctx.show_error(exc)
 
+    def _custom_columns(self) -> tuple[Column, ...]:
+        """A column per custom field made by an admin (retired ones left out; the list's
+        column chooser hides the others it is told to)."""
+        if not self._auto_columns:
+            return ()
+        return tuple(Column(f.name) for f in self.entity.fields if f.from_def and not f.retired)
+
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
+        columns = self._fixed + self._custom_columns()
+        if columns != self.columns:  # field definitions changed (desktop.store.fielddefs)
+            self.beginResetModel()
+            self.columns = columns
+            self.endResetModel()
+            self.columns_changed.emit()
         watched = [self.entity_name, *(["account"] if self.entity.has_field("account_id") else [])]
         touched = touches(changes, watched)
         if touched and self.started:

@@ -57,7 +57,7 @@ PICK_DELAY_MS = 150
 def editable_fields(ent: Entity) -> list[Field]:
     """The fields a rep edits in the dialog (hashes and system-kept fields left out)."""
     return [f for f in ent.fields
-            if f.name not in HIDDEN_FIELDS and f.check is not Check.SHA256]
+            if f.name not in HIDDEN_FIELDS and f.check is not Check.SHA256 and not f.retired]
 
 
 def ref_lookup(ref: str, text: str) -> Callable[[Store], list[tuple[str, str]]]:
@@ -238,7 +238,10 @@ class FieldEditor:
             except ValueError:
                 raise ValidationError(f"{f.label_en}: not a date and time (YYYY-MM-DD HH:MM)",
                                       field=f.name) from None
-        return validate_value(ent, f.name, raw)
+        value = validate_value(ent, f.name, raw)
+        if value is None and f.form_required:  # a custom field the admin made required
+            raise ValidationError(f"{f.label_en} is required", field=f.name)
+        return value
 
     def show_error(self, message: str | None) -> None:
         if message:
@@ -285,7 +288,7 @@ class RecordDialog(QDialog):
             box.setSpacing(2)
             box.addWidget(ed.widget)
             box.addWidget(ed.error)
-            label = f.label(ctx.lang) + (" *" if f.required else "")
+            label = f.label(ctx.lang) + (" *" if f.required or f.form_required else "")
             form.addRow(label, cell)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

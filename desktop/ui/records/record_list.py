@@ -100,6 +100,12 @@ class RecordListView(QWidget):
         self.model.loaded.connect(self._update_state)
         self.model.modelAboutToBeReset.connect(self._remember_place)
         self.model.reloaded.connect(self._restore_place)
+        # The column chooser: right-click the header to show or hide custom fields' columns.
+        header = self.table.horizontalHeader()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        self.model.columns_changed.connect(self._apply_hidden)
+        self._apply_hidden()
 
     # ------------------------------------------------------------ state
     def showEvent(self, event: QShowEvent) -> None:
@@ -159,6 +165,42 @@ class RecordListView(QWidget):
         menu.addAction(self.ctx.tr("Edit…"), lambda: self.edit_requested.emit(rec))
         menu.addAction(self.ctx.tr("Delete"), lambda: self.delete_requested.emit(rec))
         menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    # ------------------------------------------------------------ column chooser
+    def _hidden(self) -> set[str]:
+        return {k for k in self.ctx.settings.hidden_columns.split(",") if k}
+
+    def _apply_hidden(self) -> None:
+        hidden = self._hidden()
+        for i, col in enumerate(self.model.columns):
+            self.table.setColumnHidden(i, f"{self.entity}.{col.key}" in hidden)
+
+    def column_choices(self) -> list[tuple[str, str, bool]]:
+        """(field name, label, shown) of every custom field's column."""
+        hidden = self._hidden()
+        ent = self.model.entity
+        return [(c.key, ent.field(c.key).label(self.ctx.lang),
+                 f"{self.entity}.{c.key}" not in hidden)
+                for c in self.model.columns if ent.has_field(c.key) and ent.field(c.key).from_def]
+
+    def set_column_shown(self, name: str, shown: bool) -> None:
+        hidden = self._hidden()
+        (hidden.discard if shown else hidden.add)(f"{self.entity}.{name}")
+        self.ctx.settings.hidden_columns = ",".join(sorted(hidden))
+        self.ctx.settings.save(self.ctx.profile)
+        self._apply_hidden()
+
+    def _column_menu(self, pos: QPoint) -> None:
+        choices = self.column_choices()
+        if not choices:
+            return
+        menu = QMenu(self)
+        for name, label, shown in choices:
+            act = menu.addAction(label)
+            act.setCheckable(True)
+            act.setChecked(shown)
+            act.toggled.connect(lambda on, n=name: self.set_column_shown(n, on))
+        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
 
     def record_id_at(self, row: int) -> str:
         return str(self.model.data(self.model.index(row, 0), IdRole))

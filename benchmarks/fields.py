@@ -1,0 +1,125 @@
+"""Custom field benchmark (issue 24).
+
+    python -m benchmarks.fields --json [--accounts N] [--values N] [--dir DIR]
+
+- add_field_ms: an admin's new field reaching a laptop store of N accounts (default 1M):
+  the definition written and installed, its column added (no row rewritten); median of 5
+  fields. Also add_field_wal_frames: pages the addition wrote (a rewrite would be ~all).
+- type_change_s: `change_type` text -> date on the server (SQLite) over `--values` stored
+  values (default 1M), 3% of them not dates (kept aside); with the preview's time.
+- pull_rules_ratio: not measured: field visibility rules are not built yet (null).
+
+The store of N accounts is built once through the real import path and kept in DIR.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from benchmarks._util import emit, log, peak_rss_mb
+from desktop.schema import reset_field_defs
+from desktop.store import Store
+from desktop.store.fielddefs import add_definition
+
+
+def build_store(profile: Path, n: int) -> None:
+    if (profile / "store.db").exists():
+        return
+    log(f"importing {n} accounts into {profile}")
+    store = Store.open(profile)
+    store.repo("account").import_many(
+        ({"name": f"上海客户{i:07d}有限公司", "region": "上海", "industry": "制造"}
+         for i in range(n)), index=False,
+        progress=lambda k: k % 200_000 == 0 and log(f"  {k}"))
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+
+
+def add_field_ms(profile: Path, runs: int = 5) -> dict[str, Any]:
+    reset_field_defs()
+    store = Store.open(profile)
+    times: list[float] = []
+    frames: list[int] = []
+    stamp = int(time.time())
+    for i in range(runs):
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        t = time.perf_counter()
+        add_definition(store, {"entity": "account", "name": f"bench_{stamp}_{i}", "type": "text",
+                               "label_zh": f"测试字段{i}"})
+        times.append((time.perf_counter() - t) * 1000)
+        frames.append(int(store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]))
+    rows = int(store.conn.execute("SELECT count(*) FROM account").fetchone()[0])
+    store.close()
+    reset_field_defs()
+    return {"add_field_ms": statistics.median(times), "add_field_max_ms": max(times),
+            "add_field_wal_frames": max(frames), "store_accounts": rows}
+
+
+def type_change_s(root: Path, n: int) -> dict[str, Any]:
+    from server import fields
+    from server.db import open_database
+
+    engine = open_database(f"sqlite:///{root / 'server.db'}")
+    fields.add_field(engine, "account", "visit", "text")
+    log(f"writing {n} server records with a text value")
+    stamp = "1790000000000-0000-benchdevice"
+    with engine.begin() as conn:
+        rows = []
+        for i in range(n):
+            value = f"下周{i}" if i % 33 == 0 else f"2026/{1 + i % 12}/{1 + i % 28}"
+            doc = {"name": {"value": f"客户{i}", "hlc": stamp}, "owner": {"value": "rita",
+                   "hlc": stamp}, "cf_visit": {"value": value, "hlc": stamp}}
+            rows.append(("account", f"{i:036d}", "rita", "rita", orjson.dumps(doc).decode(),
+                         i + 10, "benchdevice", "2026-01-01T00:00:00Z"))
+            if len(rows) == 100_000:
+                conn.exec_driver_sql("INSERT INTO records (entity, record_id, owner, created_by, "
+                                     "fields, version, origin_device, updated_at) VALUES "
+                                     "(?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                rows = []
+        if rows:
+            conn.exec_driver_sql("INSERT INTO records (entity, record_id, owner, created_by, "
+                                 "fields, version, origin_device, updated_at) VALUES "
+                                 "(?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    t = time.perf_counter()
+    preview = fields.preview_type_change(engine, "account", "visit", "date")
+    preview_s = time.perf_counter() - t
+    t = time.perf_counter()
+    done = fields.change_type(engine, "account", "visit", "date")
+    change_s = time.perf_counter() - t
+    assert done["values"] == n and done["kept_aside"] == preview["unconvertible"]
+    engine.dispose()
+    reset_field_defs()
+    return {"type_change_s": change_s, "type_change_preview_s": preview_s,
+            "type_change_values": n, "type_change_kept_aside": done["kept_aside"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--accounts", type=int, default=1_000_000)
+    ap.add_argument("--values", type=int, default=1_000_000)
+    ap.add_argument("--dir", type=Path, default=None)
+    args = ap.parse_args()
+    root = args.dir or Path(tempfile.mkdtemp(prefix="fieldcrm-bench-fields-"))
+    root.mkdir(parents=True, exist_ok=True)
+    profile = root / f"store-{args.accounts}"
+    build_store(profile, args.accounts)
+    metrics: dict[str, Any] = {}
+    metrics.update(add_field_ms(profile))
+    with tempfile.TemporaryDirectory(dir=root) as srv:
+        metrics.update(type_change_s(Path(srv), args.values))
+    metrics["pull_rules_ratio"] = None  # visibility rules not built (issue 24, part 3)
+    metrics["peak_rss_mb"] = peak_rss_mb()
+    emit(metrics, args.json)
+
+
+if __name__ == "__main__":
+    main()
