@@ -52,6 +52,7 @@ def _project(path: Path, table: str, cols: list[str]) -> list[tuple[Any, ...]]:
 def test_there_is_a_fixture_for_the_release_before_the_newest_step() -> None:
     names = {p.stem for p in FIXTURES}
     assert "m005_drop_unused_account_indexes" in names
+    assert "m007_dedupe_keys" in names  # the store before m009_exchange (export log, rights)
     assert all(n in mig.known_names() for n in names), "a fixture from an unknown store generation"
 
 
