@@ -226,3 +226,10 @@ def m007_dedupe_keys(db: Database) -> None:
         db.execute(f'CREATE INDEX IF NOT EXISTS "{name}_merged" ON "{name}" (id, merged_into) '
                    "WHERE merged_into IS NOT NULL")
 
+
+@step
+def m009_exchange(db: Database) -> None:
+    # Import and export (desktop.exchange): the export audit entries and the admin's
+    # export rights, both synced entities.
+    create_entity_table(db, ENTITIES["export_log"])
+    create_entity_table(db, ENTITIES["export_setting"])
