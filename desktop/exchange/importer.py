@@ -223,7 +223,7 @@ class _Importer:
             return _Row("invalid", reason=str(exc))
         if record_id and self._exists(self.ent.name, record_id):
             return _Row("duplicate", clean, record_id, {"id": record_id, "reasons": ["id"]})
-        if self.rule is not None:
+        if self.rule is not None and (self.on_duplicate != "create" or self.dry_run):
             from desktop.dedupe.service import check
 
             found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
@@ -356,12 +356,10 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
         state = json.loads(store.meta_get(key) or "{}")
     done = int(state.get("rows", 0))
     result.already_imported = done
-    for name in ("created", "updated", "skipped_duplicates", "invalid"):
-        setattr(result, name, int(state.get(name, 0)))
+    counted = ("created", "updated", "skipped_duplicates", "invalid")
+    before = {name: int(state.get(name, 0)) for name in counted}  # by the earlier runs
     if state.get("complete"):
         result.errors_file = state.get("errors_file")
-        for name in ("created", "updated", "skipped_duplicates", "invalid"):
-            setattr(result, name, 0)
         return result
     errors = _ErrorFile(Path(errors_out) if errors_out else default_errors_path(path),
                         sheet.header, state.get("errors_bytes") if done else None)
@@ -390,10 +388,9 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
                     if changes:
                         imp.repo.update(record_id, changes)
                 store.meta_set(key, json.dumps({
-                    "rows": position, "created": result.created, "updated": result.updated,
-                    "skipped_duplicates": result.skipped_duplicates, "invalid": result.invalid,
-                    "errors_bytes": errors.offset(), "complete": last,
-                    "errors_file": result.errors_file}), conn=w.conn)
+                    "rows": position, "errors_bytes": errors.offset(), "complete": last,
+                    "errors_file": result.errors_file,
+                    **{n: before[n] + getattr(result, n) for n in counted}}), conn=w.conn)
             if creates and imp.repo.searchable:
                 from desktop.store.indexer import build_in_background
 
@@ -403,38 +400,40 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
         if progress is not None:
             progress(position, max(total, position))
 
-    for line, cells in sheet.rows():
-        position += 1
-        if position <= done:
-            continue
-        result.rows += 1
-        row = imp.row(cells)
-        if row.kind == "invalid":
-            result.invalid += 1
-            bad.append([*cells, row.reason])
-            if len(result.errors) < SAMPLES:
-                result.errors.append({"line": line, "reason": row.reason})
-        elif row.kind == "duplicate" and on_duplicate != "create":
-            if on_duplicate in ("update", "overwrite") and row.existing:
-                result.updated += 1
-                if not dry_run:
-                    updates.append((row.existing, imp.changes_for(row.existing, row.clean)))
+    try:
+        for line, cells in sheet.rows():
+            position += 1
+            if position <= done:
+                continue
+            result.rows += 1
+            row = imp.row(cells)
+            if row.kind == "invalid":
+                result.invalid += 1
+                bad.append([*cells, row.reason])
+                if len(result.errors) < SAMPLES:
+                    result.errors.append({"line": line, "reason": row.reason})
+            elif row.kind == "duplicate" and on_duplicate != "create":
+                if on_duplicate in ("update", "overwrite") and row.existing:
+                    result.updated += 1
+                    if not dry_run:
+                        updates.append((row.existing, imp.changes_for(row.existing, row.clean)))
+                else:
+                    result.skipped_duplicates += 1
+                if len(result.duplicates) < SAMPLES:
+                    result.duplicates.append({"line": line, **row.candidate})
             else:
-                result.skipped_duplicates += 1
-            if len(result.duplicates) < SAMPLES:
-                result.duplicates.append({"line": line, **row.candidate})
+                result.created += 1
+                if not dry_run:
+                    creates.append(imp.for_create(row.clean))
+            if position % chunk == 0:
+                flush()
+                if cancelled is not None and cancelled():
+                    result.cancelled = True
+                    break
         else:
-            result.created += 1
-            if not dry_run:
-                creates.append(imp.for_create(row.clean))
-        if position % chunk == 0:
-            flush()
-            if cancelled is not None and cancelled():
-                result.cancelled = True
-                break
-    else:
-        flush(last=True)
-    errors.finish()
+            flush(last=True)
+    finally:
+        errors.finish()
     if not dry_run and wait_index and result.created:
         from desktop.store.indexer import build_in_background
 
