@@ -78,7 +78,7 @@ def columns(ent: Entity, lang: str = "en", *, guard: bool = True) -> list[tuple[
             expr = f"CASE {col} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
         else:
             expr = col
-        out.append((f.label(lang), expr))
+        out.append((target_label(ent, f.name, lang), expr))
         if f.name == "account_id" and ent.name != "account":
             out.append((target_label(ent, ACCOUNT_NAME, lang),
                         g("(SELECT a.name FROM account a WHERE a.id = t.account_id)")))

@@ -291,7 +291,9 @@ class _Importer:
         conn = self.store.conn
         code = text.strip().upper()
         row = None
-        if is_valid_uscc(code):
+        if self._exists("account", text.strip()):
+            row = (text.strip(),)
+        elif is_valid_uscc(code):
             row = conn.execute("SELECT id FROM account WHERE uscc = ? AND deleted = 0 "
                                "ORDER BY rid LIMIT 1", (code,)).fetchone()
         if row is None:

@@ -61,7 +61,10 @@ def target_label(ent: Entity, target: str, lang: str) -> str:
     if target in LINK_LABELS:
         en, zh = LINK_LABELS[target]
         return zh if lang.startswith("zh") else en
-    return ent.field(target).label(lang)
+    f = ent.field(target)
+    if f.ref:
+        return f.label(lang) + (" ID" if lang.startswith("en") else "ID")
+    return f.label(lang)
 
 
 def _norm(text: str) -> str:
@@ -87,8 +90,10 @@ def auto_mapping(ent: Entity, header: list[str]) -> dict[str, str]:
         if t in (ID, ACCOUNT_NAME):
             continue
         f = ent.field(t)
-        if f.ref == "account" and link:
-            continue  # "客户" names the account; its id column is named by field name
+        if f.ref:  # "Account ID": the id; "客户" alone names the account (the link)
+            names[_norm(f.label_en + " ID")] = names[_norm(f.label_zh + "ID")] = t
+            if f.ref == "account" and link:
+                continue
         for key in (f.label_en, f.label_zh):
             names[_norm(key)] = t
     for t in targets(ent):
