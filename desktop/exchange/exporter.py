@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,7 +86,7 @@ def columns(ent: Entity, lang: str = "en", *, guard: bool = True) -> list[tuple[
 
 
 def _rows(store: Store, ent: Entity, flt: ListFilter, guard: bool,
-          lang: str) -> tuple[list[str], int, Iterator[list[tuple[Any, ...]]]]:
+          lang: str) -> tuple[list[str], int, Generator[list[tuple[Any, ...]], None, None]]:
     cond, params = where(store, ent, flt)
     cols = columns(ent, lang, guard=guard)
     sql_where = "t.deleted = 0" + (f" AND ({cond})" if cond else "")
@@ -94,7 +94,7 @@ def _rows(store: Store, ent: Entity, flt: ListFilter, guard: bool,
         f'SELECT count(*) FROM "{ent.name}" t WHERE {sql_where}', params).fetchone()[0])
     select = ", ".join(e for _, e in cols)
 
-    def batches() -> Iterator[list[tuple[Any, ...]]]:
+    def batches() -> Generator[list[tuple[Any, ...]], None, None]:
         cur = store.conn.cursor()
         cur.row_factory = None
         cur.execute(f'SELECT {select} FROM "{ent.name}" t WHERE {sql_where} ORDER BY t.rid',
@@ -157,6 +157,7 @@ def export(store: Store, entity: str, out: Path, *, fmt: str | None = None,
     except OSError as exc:
         raise ValidationError(f"{out} cannot be written ({exc.strerror}).") from exc
     finally:
+        batches.close()  # its cursor, here on the thread that made it (also on a cancel)
         if part.exists():
             part.unlink()
     rights.log_export(store, entity, fmt, flt.as_json(), done, out.name)

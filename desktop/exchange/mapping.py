@@ -28,7 +28,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("company", "companyname", "accountname", "公司", "公司名称", "企业名称",
                  "客户名称", "单位名称"),
         "uscc": ("uscc", "creditcode", "信用代码", "统一信用代码", "社会信用代码"),
-        "phone": ("tel", "telephone", "电话号码", "联系电话", "座机"),
+        "phone": ("tel", "telephone", "mobile", "电话号码", "联系电话", "座机", "手机", "手机号"),
         "address": ("地址", "公司地址", "详细地址"),
     },
     "contact": {

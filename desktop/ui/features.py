@@ -17,4 +17,5 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.followup",
     "desktop.ui.sync",
     "desktop.ui.dedupe",
+    "desktop.ui.exchange",
 )
