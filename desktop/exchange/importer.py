@@ -195,6 +195,11 @@ class _Importer:
         self.recent: OrderedDict[int, tuple[Any, set[str]]] = OrderedDict()
         self.by_key: dict[str, list[int]] = {}
         self.seq = 0
+        self.matcher: Any = None
+        if self.rule is not None and ent.name == "account":
+            from desktop.exchange.dupes import AccountMatcher
+
+            self.matcher = AccountMatcher(store, self.rule.threshold)
         self.accounts: dict[str, str | None] = {}  # link text -> account id
         self.ids: dict[str, bool] = {}  # referenced ids -> exists
 
@@ -224,25 +229,31 @@ class _Importer:
         if record_id and self._exists(self.ent.name, record_id):
             return _Row("duplicate", clean, record_id, {"id": record_id, "reasons": ["id"]})
         if self.rule is not None and (self.on_duplicate != "create" or self.dry_run):
-            from desktop.dedupe.service import check
+            from desktop.dedupe.index import keys_of
+            from desktop.dedupe.match import probe
 
-            found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
-                          limit=1, refresh_limit=0)
-            if found:
-                return _Row("duplicate", clean, found[0].id, found[0].as_json())
-            if self._in_file(clean):
+            me = probe(self.ent.name, clean)
+            keys = keys_of(me)
+            if self.matcher is not None:
+                candidate = self.matcher.find(me, keys)
+            else:
+                from desktop.dedupe.service import check
+
+                found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
+                              limit=1, refresh_limit=0)
+                candidate = found[0].as_json() if found else None
+            if candidate is not None:
+                return _Row("duplicate", clean, candidate["id"], candidate)
+            if self._in_file(me, keys):
                 return _Row("duplicate", clean, None,
                             {"id": None, "reasons": ["an earlier row of the file"]})
         return _Row("new", clean)
 
-    def _in_file(self, clean: dict[str, Any]) -> bool:
+    def _in_file(self, me: Any, keys: set[str]) -> bool:
         """Is the row a probable duplicate of one of the last RECENT new rows of this
         run (not yet in the book's duplicate index)? Else it joins them."""
-        from desktop.dedupe.index import keys_of
-        from desktop.dedupe.match import compare, probe
+        from desktop.dedupe.match import compare
 
-        me = probe(self.ent.name, clean)
-        keys = keys_of(me)
         for k in keys:
             for seq in self.by_key.get(k, ()):
                 other = self.recent.get(seq)
@@ -436,6 +447,8 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
             flush(last=True)
     finally:
         errors.finish()
+        if imp.matcher is not None:
+            imp.matcher.close()
     if not dry_run and wait_index and result.created:
         from desktop.store.indexer import build_in_background
 
