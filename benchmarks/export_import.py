@@ -19,6 +19,7 @@ process. Then, each in a fresh child process so its memory is its own:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import random
@@ -109,10 +110,8 @@ def _status_mb(field: str) -> float:
 
 def _reset_peak() -> float:
     """The resident memory now, with the peak (VmHWM) reset to it (Linux clear_refs)."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
     return _status_mb("VmRSS")
 
 
