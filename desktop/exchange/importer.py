@@ -38,6 +38,7 @@ from desktop.schema import ENTITIES, Entity, is_valid_uscc, to_utc_iso, validate
 if TYPE_CHECKING:
     from desktop.store.store import Store
 
+REPORT_EVERY = 500  # rows between progress reports inside a chunk
 CHUNK = 2000  # rows per transaction (a cancel or a kill loses at most this much work)
 ON_DUPLICATE = ("skip", "update", "overwrite", "create")  # update: fill empty fields only
 MARKER = "import:"  # meta key prefix: progress of an import, per file content and entity
@@ -47,6 +48,7 @@ DEDUPED = ("account", "contact")
 # New rows of one run are not in the book's duplicate index until the index builder has
 # made their search documents: the last this many are compared in memory.
 RECENT = 20_000
+IN_FILE_PER_KEY = 200  # of them, the latest sharing one key that a row is compared with
 _EMPTY: tuple[Any, ...] = (None, "", [])
 
 Progress = Callable[[int, int], None]
@@ -255,7 +257,7 @@ class _Importer:
         from desktop.dedupe.match import compare
 
         for k in keys:
-            for seq in self.by_key.get(k, ()):
+            for seq in self.by_key.get(k, ())[-IN_FILE_PER_KEY:]:  # as KEY_CANDIDATES
                 other = self.recent.get(seq)
                 if other is not None and compare(me, other[0], self.rule.threshold):
                     return True
@@ -443,6 +445,8 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
                 if cancelled is not None and cancelled():
                     result.cancelled = True
                     break
+            elif progress is not None and position % REPORT_EVERY == 0:
+                progress(position, max(total, position))
         else:
             flush(last=True)
     finally:
