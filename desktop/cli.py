@@ -26,6 +26,8 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.followup.cli_commands", "add_subcommands", None),
     ("desktop.dedupe.cli_commands", "add_subcommands", None),
     ("desktop.sync.fields_cli", "add_subcommands", None),
+    ("desktop.entity_cli", "add_subcommands", None),
+    ("desktop.exchange.cli", "add_subcommands", None),
 )
 
 
@@ -80,8 +82,10 @@ def cmd_account(args: argparse.Namespace) -> int:
             rec = repo.get(args.id)
             _emit(args, rec, lambda: _record_text(rec))
         elif args.action == "list":
-            recs = [{k: v for k, v in r.items() if k != "_key"}
-                    for r in repo.page(limit=args.limit)]
+            from desktop.entity_cli import list_filter, list_records
+
+            ent = ENTITIES["account"]
+            recs = list_records(store, ent, list_filter(args, ent), args.limit)
             _emit(args, recs,
                   lambda: "\n".join(f"{r['id']}  {r['name']}" for r in recs) or "(no accounts)")
     return 0
@@ -196,6 +200,9 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
                          metavar=f.type.upper(),
                          help=f"{f.label_en}"
                          + (" (comma-separated)" if f.type is FieldType.LIST else ""))
+    from desktop.entity_cli import add_list_options
+
+    add_list_options(acc, ENTITIES["account"], limit=False)  # list filters, as every entity
     common(acc)
     acc.set_defaults(func=cmd_account)
 

@@ -334,6 +334,35 @@ FIELD_DEF = Entity(
 BUILTIN_ENTITIES: tuple[Entity, ...] = (ACCOUNT, CONTACT, DEAL, ACTIVITY, ATTACHMENT, CONTRACT,
                                         PIPELINE_RULE, MERGE_LOG, DEDUPE_RULE, FIELD_DEF)
 
+# Import and export (desktop.exchange): one audit entry per export (who, when, which
+# list and filter, how many rows), synced to the server like any owned record; and
+# whether a role may export, an admin setting shared like the pipeline rules.
+EXPORT_LOG = Entity(
+    "export_log", "Export", "导出记录",
+    (
+        F("entity", T.TEXT, "Record type", "记录类型", required=True, max_length=50),
+        F("format", T.CHOICE, "Format", "格式", choices=("csv", "xlsx")),
+        F("filter", T.TEXT, "Filter (JSON)", "筛选条件（JSON）", max_length=2000),
+        F("rows", T.INTEGER, "Rows", "行数"),
+        F("file_name", T.TEXT, "File name", "文件名", max_length=255),
+        F("exported_by", T.TEXT, "Exported by", "导出人", max_length=100),
+        F("exported_at", T.DATETIME, "Exported at", "导出时间"),
+        F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+    ),
+    title_field="entity",
+)
+EXPORT_SETTING = Entity(
+    "export_setting", "Export right", "导出权限",
+    (
+        F("role", T.CHOICE, "Role", "角色", required=True, choices=tuple(Role),
+          writable_by=ADMIN_ONLY),
+        F("allowed", T.BOOL, "May export", "允许导出", writable_by=ADMIN_ONLY),
+    ),
+    title_field="role",
+    owned=False,
+)
+BUILTIN_ENTITIES += (EXPORT_LOG, EXPORT_SETTING)
+
 # Custom fields are declared here (or in a JSON file with the same shape, see
 # `load_custom_fields`) and treated exactly like built-in ones. Their names start
 # with `cf_` so they can never collide with a later built-in field.

@@ -244,6 +244,14 @@ def m008_field_defs(db: Database) -> None:
 
 
 @step
+def m009_exchange(db: Database) -> None:
+    # Import and export (desktop.exchange): the export audit entries and the admin's
+    # export rights, both synced entities.
+    create_entity_table(db, ENTITIES["export_log"])
+    create_entity_table(db, ENTITIES["export_setting"])
+
+
+@step
 def m011_search_index_written_directly(db: Database) -> None:
     # Search documents go into the FTS5 index from the code that writes them
     # (desktop.store.textindex.insert_docs), no longer through an insert trigger: FTS5

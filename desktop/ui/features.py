@@ -18,4 +18,5 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.sync",
     "desktop.ui.dedupe",
     "desktop.ui.fields",
+    "desktop.ui.exchange",
 )

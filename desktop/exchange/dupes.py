@@ -1,0 +1,125 @@
+"""The duplicate check of an import: the matcher of desktop.dedupe (the same keys,
+scores and vetoes as `dedupe.service.check`), arranged for thousands of rows in a row.
+
+A check while typing reads, for each key of the record, the records that share it and
+their parsed names; an import asks the same questions for every row, and rows share
+keys (a brand's first characters, a city's pinyin): here what was read is kept for the
+rest of the import (bounded), raw cursors skip the row objects, and the brands only
+near by their edges are sorted out by one rapidfuzz cdist per row before any name is
+compared in full. Accounts only; contacts use `dedupe.service.check` as it is."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from desktop.dedupe import index
+from desktop.dedupe.match import REASONS, Probe, company_name_score
+from desktop.dedupe.service import KEY_CANDIDATES
+
+if TYPE_CHECKING:
+    from desktop.dedupe.names import NameParts
+    from desktop.store.store import Store
+
+_EXACT_KINDS = {"p": "phone", "u": "uscc", "m": "email"}
+_NAME_KINDS = frozenset("nbety")
+_EDGE_KINDS = frozenset("be")
+_PREFILTER_SLACK = 15  # as dedupe.service: a short brand gains points as a whole name
+CACHE_KEYS = 200_000  # keys remembered (then forgotten all at once)
+CACHE_DOCS = 400_000  # parsed names remembered
+
+
+class AccountMatcher:
+    def __init__(self, store: Store, threshold: float) -> None:
+        self.store = store
+        self.threshold = threshold
+        self.cur = store.conn.cursor()
+        self.cur.row_factory = None
+        self.number = store.repo("account").number
+        self.keys: dict[str, tuple[int, ...]] = {}
+        self.docs: dict[int, tuple[str, NameParts, str | None] | None] = {}
+
+    def _rows_of(self, keys: set[str]) -> dict[str, tuple[int, ...]]:
+        out: dict[str, tuple[int, ...]] = {}
+        missing = []
+        for k in keys:
+            got = self.keys.get(k)
+            if got is None:
+                missing.append(k)
+            else:
+                out[k] = got
+        if len(self.keys) > CACHE_KEYS:
+            self.keys.clear()
+        for k in missing:
+            rows = tuple(r[0] for r in self.cur.execute(
+                "SELECT rowid FROM dedupe_key WHERE key = ? LIMIT ?", (k, KEY_CANDIDATES)))
+            self.keys[k] = out[k] = rows
+        return out
+
+    def _docs(self, rowids: list[int]) -> None:
+        missing = [r for r in rowids if r not in self.docs]
+        if len(self.docs) > CACHE_DOCS:
+            self.docs.clear()
+        for start in range(0, len(missing), 900):
+            part = missing[start:start + 900]
+            for r in part:
+                self.docs[r] = None
+            for row in self.cur.execute(
+                    f"SELECT rowid, {index.DOC_COLUMNS} FROM dedupe_doc "
+                    f"WHERE rowid IN ({','.join('?' * len(part))})", part):
+                doc = row[1:]
+                self.docs[row[0]] = (doc[0], index.parts_of_doc(doc), doc[5])
+
+    def find(self, me: Probe, keys: set[str]) -> dict[str, Any] | None:
+        """The best probable duplicate of `me` in the book, as a candidate
+        ({"id", "name", "score", "reasons"}), or None."""
+        kinds: dict[int, set[str]] = {}
+        for key, rows in self._rows_of(keys).items():
+            kind = key[8]  # "account:<kind>:..."
+            for rowid in rows:
+                kinds.setdefault(rowid, set()).add(kind)
+        if not kinds:
+            return None
+        matches: dict[int, tuple[float, set[str]]] = {}
+        for rowid, k in kinds.items():
+            exact = {_EXACT_KINDS[x] for x in k if x in _EXACT_KINDS}
+            if exact:
+                matches[rowid] = (100.0, exact)
+        named = [r for r, k in kinds.items() if k & _NAME_KINDS]
+        if named and me.parts is not None:
+            self._docs(named)
+            docs = self.docs
+            named = [r for r in named if docs.get(r) is not None]
+            edge_only = [r for r in named if not kinds[r] - _EDGE_KINDS]
+            if edge_only:
+                near = process.cdist(
+                    [me.parts.core], [docs[r][0] for r in edge_only],  # type: ignore[index]
+                    scorer=fuzz.ratio, score_cutoff=self.threshold - _PREFILTER_SLACK,
+                    dtype=np.uint8)[0]
+                dropped = {r for r, s in zip(edge_only, near, strict=True) if not s}
+                named = [r for r in named if r not in dropped]
+            for rowid in named:
+                _core, parts, uscc = docs[rowid]  # type: ignore[misc]
+                codes_differ = bool(me.uscc and uscc and me.uscc != uscc)
+                score = company_name_score(me.parts, parts, codes_differ=codes_differ)
+                if score >= self.threshold:
+                    old = matches.get(rowid, (0.0, set()))
+                    matches[rowid] = (max(old[0], score), old[1] | {"name"})
+        if not matches:
+            return None
+        mask = (1 << index.RID_BITS) - 1
+        ranked = sorted(matches.items(), key=lambda m: (-(100.0 if m[1][1] - {"name"}
+                                                           else m[1][0]), m[0]))
+        for rowid, (score, reasons) in ranked:
+            row = self.cur.execute("SELECT id, name FROM account WHERE rid = ? AND deleted = 0",
+                                   (rowid & mask,)).fetchone()
+            if row is not None:
+                ordered = [r for r in REASONS if r in reasons]
+                return {"id": row[0], "name": row[1] or "", "reasons": ordered,
+                        "score": score if ordered == ["name"] else 100.0}
+        return None
+
+    def close(self) -> None:
+        self.cur.close()
