@@ -17,4 +17,6 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.followup",
     "desktop.ui.sync",
     "desktop.ui.dedupe",
+    "desktop.ui.home",
+    "desktop.ui.quickadd",
 )
