@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from desktop.followup.agenda import mine_sql, day_start
+from desktop.followup.agenda import day_start, mine_sql
 from desktop.followup.clock import iso
 
 if TYPE_CHECKING:

@@ -24,9 +24,10 @@ MATCHES = 8
 class AccountMatch:
     account_id: str
     name: str
-    detail: str  # region, industry, phone; or the contact that matched
+    region: str = ""
+    phone: str = ""
     contact_id: str | None = None
-    contact: str = ""
+    contact: str = ""  # the contact that matched
 
 
 def find_accounts(store: Store, text: str, limit: int = MATCHES) -> list[AccountMatch]:
@@ -43,13 +44,13 @@ def find_accounts(store: Store, text: str, limit: int = MATCHES) -> list[Account
             f"SELECT id, account_id, name FROM contact WHERE id IN ({marks})", contact_ids)}
     account_ids = [h.id for h in hits if h.entity == "account"] + [
         a for a, _n in contacts.values() if a]
-    names: dict[str, tuple[str, str]] = {}
+    names: dict[str, tuple[str, str, str]] = {}
     if account_ids:
         marks = ", ".join("?" * len(account_ids))
         for rid, name, region, phone in store.conn.execute(
                 f"SELECT id, name, region, phone FROM account WHERE deleted = 0 "
                 f"AND id IN ({marks})", account_ids):
-            names[rid] = (name or "", " · ".join(p for p in (region, phone) if p))
+            names[rid] = (name or "", region or "", phone or "")
     for h in hits:
         if h.entity == "account":
             acc_id, contact_id, contact = h.id, None, ""
@@ -59,9 +60,8 @@ def find_accounts(store: Store, text: str, limit: int = MATCHES) -> list[Account
         if not acc_id or acc_id in seen or acc_id not in names:
             continue
         seen.add(acc_id)
-        name, detail = names[acc_id]
-        out.append(AccountMatch(acc_id, name, detail if contact_id is None else
-                                f"{contact} · {h.subtitle}".strip(" ·"), contact_id, contact))
+        name, region, phone = names[acc_id]
+        out.append(AccountMatch(acc_id, name, region, phone, contact_id, contact or ""))
         if len(out) >= limit:
             break
     return out
@@ -82,6 +82,7 @@ class QuickEntry:
     amount: float | None = None  # deal
     currency: str = "CNY"
     close_date: dt.date | None = None
+    lang: str = "en"  # of a subject made up from the outcome
 
 
 def parse_amount(text: str) -> float | None:
@@ -114,7 +115,7 @@ def add(store: Store, entry: QuickEntry, now: dt.datetime) -> dict[str, Any]:
                           subject=entry.subject, contact_id=entry.contact_id,
                           next_step=entry.next_step, next_due=entry.next_due,
                           at=entry.when, place=entry.place if entry.kind == "visit" else "",
-                          body=entry.body)
+                          body=entry.body, lang=entry.lang)
         return {"entity": "activity", "id": ids[0], "ids": ids}
     if entry.kind == "deal":
         if not entry.account_id:

@@ -181,7 +181,7 @@ def log_contact(store: Store, kind: str, account_id: str | None, outcome: str,
                 now: dt.datetime, *, subject: str = "", contact_id: str | None = None,
                 deal_id: str | None = None, next_step: str = "",
                 next_due: dt.datetime | None = None, at: dt.datetime | None = None,
-                place: str = "", body: str = "") -> list[str]:
+                place: str = "", body: str = "", lang: str = "en") -> list[str]:
     """Log a call or visit that took place (done at `at`, default now) with its outcome,
     a visit's check-in place, and a next step as a new task. Returns the ids written."""
     if kind not in ("call", "visit"):
@@ -190,7 +190,7 @@ def log_contact(store: Store, kind: str, account_id: str | None, outcome: str,
     when = at or now
     lines = [line for line in (PLACE_PREFIX + place.strip() if place.strip() else "",
                                body.strip()) if line]
-    values = {"kind": kind, "subject": subject.strip() or default_subject(kind, clean),
+    values = {"kind": kind, "subject": subject.strip() or default_subject(kind, clean, lang),
               "done_at": iso(when), "due_at": iso(when), "outcome": clean,
               "account_id": account_id, "contact_id": contact_id, "deal_id": deal_id,
               "body": "\n".join(lines) or None}
@@ -200,9 +200,13 @@ def log_contact(store: Store, kind: str, account_id: str | None, outcome: str,
     return [act["id"]] + ([nxt["id"]] if nxt else [])
 
 
-def default_subject(kind: str, outcome: str | None) -> str:
-    head = {"call": "Call", "visit": "Visit"}.get(kind, kind.title())
-    return f"{head}: {outcome}"[:300] if outcome else head
+def default_subject(kind: str, outcome: str | None, lang: str = "en") -> str:
+    """"Call: agreed to a trial" / "电话：同意试单" when no subject was typed."""
+    zh = lang.startswith("zh")
+    head = ({"call": "电话", "visit": "拜访"} if zh else
+            {"call": "Call", "visit": "Visit"}).get(kind, kind.title())
+    colon = "：" if zh else ": "
+    return f"{head}{colon}{outcome}"[:300] if outcome else head
 
 
 def reschedule(store: Store, activity_id: str, days: int = 1) -> dict[str, Any]:

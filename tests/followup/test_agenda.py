@@ -88,10 +88,11 @@ def test_a_visit_is_logged_with_check_in_time_place_and_next_step(store: Any,
                                                                  book: Any) -> None:
     at = NOW - dt.timedelta(hours=2)
     ids = agenda.log_contact(store, "visit", book["acc"]["id"], "样品测试通过", NOW,
-                             at=at, place="南山区科技园 A 栋", next_step="发送报价")
+                             at=at, place="南山区科技园 A 栋", next_step="发送报价", lang="zh")
     visit = store.repo("activity").get(ids[0])
     assert parse_iso(visit["done_at"]) == at and visit["body"] == "📍 南山区科技园 A 栋"
-    assert visit["subject"] == "Visit: 样品测试通过"
+    assert visit["subject"] == "拜访：样品测试通过"
+    assert agenda.default_subject("call", "no answer") == "Call: no answer"
     assert store.repo("activity").get(ids[1])["kind"] == "task"
     with pytest.raises(ValidationError):
         agenda.log_contact(store, "task", None, "", NOW)

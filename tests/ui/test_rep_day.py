@@ -50,7 +50,7 @@ class UrlCatcher(QObject):
 
 def save(widget: Any, name: str) -> None:
     path = shot(widget, f"repday_{name}")
-    if EXTRA_SHOTS.parent.is_dir():
+    if EXTRA_SHOTS.parents[1].is_dir():  # /work/helpers: the lead looks there too
         EXTRA_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, EXTRA_SHOTS / path.name)
 

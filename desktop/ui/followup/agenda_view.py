@@ -14,7 +14,7 @@ It takes the place of Today's plain due list (the `today_slot` property).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QDateTime, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDropEvent, QKeyEvent, QShowEvent
@@ -92,6 +92,7 @@ ROLE = Qt.ItemDataRole.UserRole
 WATCHED = ("activity", "account", "contact")
 TITLES = {"overdue": "Overdue ({n})", "today": "Today ({n})",
           "upcoming": "Upcoming 7 days ({n})"}
+DATETIME_FORMAT = "yyyy-MM-dd HH:mm"
 GROUP_COLOURS = {"overdue": "#b3261e", "today": "#1f6feb", "upcoming": "#57606a"}
 
 
@@ -103,15 +104,22 @@ def when_text(item: AgendaItem, zone: dt.tzinfo) -> str:
     return local.strftime("%H:%M") if item.group == "today" else local.strftime("%m-%d %H:%M")
 
 
+def _aware(value: object) -> dt.datetime:
+    """A QDateTimeEdit's value (naive local time) as an aware datetime."""
+    assert isinstance(value, dt.datetime)
+    return value.astimezone()
+
+
 class AgendaTree(QTreeWidget):
     """The agenda's tree: keys act on the selected row; rows drop onto a group."""
 
     key_action = Signal(str)  # "done", "call", "visit", "later", "open"
     dropped = Signal(str, str)  # activity id, group
 
-    KEYS = {Qt.Key.Key_D: "done", Qt.Key.Key_C: "call", Qt.Key.Key_V: "visit",
-            Qt.Key.Key_Plus: "later", Qt.Key.Key_Equal: "later",
-            Qt.Key.Key_Return: "open", Qt.Key.Key_Enter: "open"}
+    KEYS: ClassVar[dict[Qt.Key, str]] = {
+        Qt.Key.Key_D: "done", Qt.Key.Key_C: "call", Qt.Key.Key_V: "visit",
+        Qt.Key.Key_Plus: "later", Qt.Key.Key_Equal: "later",
+        Qt.Key.Key_Return: "open", Qt.Key.Key_Enter: "open"}
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         action = self.KEYS.get(Qt.Key(event.key()))
@@ -154,6 +162,7 @@ class OutcomeDialog(QDialog):
         self.subject = QLineEdit(subject)
         self.at = QDateTimeEdit(QDateTime(now.replace(second=0, microsecond=0)))
         self.at.setCalendarPopup(True)
+        self.at.setDisplayFormat(DATETIME_FORMAT)
         self.place = QLineEdit()
         self.place.setPlaceholderText(tr("Where you checked in"))
         self.outcome = QLineEdit()
@@ -162,6 +171,7 @@ class OutcomeDialog(QDialog):
         self.next_step.setPlaceholderText(tr("Optional: becomes a task, e.g. send the quote"))
         self.next_due = QDateTimeEdit(QDateTime(next_step_due(now, now.tzinfo or dt.UTC)))
         self.next_due.setCalendarPopup(True)
+        self.next_due.setDisplayFormat(DATETIME_FORMAT)
         if mode != "done":
             form.addRow(tr("Subject"), self.subject)
         if mode == "visit":
@@ -176,6 +186,9 @@ class OutcomeDialog(QDialog):
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
+        for which, text in ((QDialogButtonBox.StandardButton.Ok, "OK"),
+                            (QDialogButtonBox.StandardButton.Cancel, "Cancel")):
+            buttons.button(which).setText(tr(text))
         buttons.accepted.connect(self._submit)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -188,9 +201,8 @@ class OutcomeDialog(QDialog):
     def values(self) -> dict[str, Any]:
         return {"subject": self.subject.text(), "outcome": self.outcome.text(),
                 "next_step": self.next_step.text(),
-                "next_due": self.next_due.dateTime().toPython().astimezone(),
-                "at": self.at.dateTime().toPython().astimezone() if self.mode == "visit"
-                else None,
+                "next_due": _aware(self.next_due.dateTime().toPython()),
+                "at": _aware(self.at.dateTime().toPython()) if self.mode == "visit" else None,
                 "place": self.place.text()}
 
     def _submit(self) -> None:
@@ -341,9 +353,7 @@ class AgendaView(QGroupBox):
             head.setExpanded(True)
         self.empty.setVisible(not agenda.items())
         if select is None:
-            first = next((tree.topLevelItem(i).child(0) for i in range(tree.topLevelItemCount())
-                          if tree.topLevelItem(i).childCount()), None)
-            select = first
+            select = next((row for row in self._rows()), None)
         if select is not None:
             tree.setCurrentItem(select)
         self._enable()
@@ -353,15 +363,20 @@ class AgendaView(QGroupBox):
         data = item.data(0, ROLE) if item is not None else None
         return data if isinstance(data, AgendaItem) else None
 
+    def _rows(self) -> list[QTreeWidgetItem]:
+        out: list[QTreeWidgetItem] = []
+        for i in range(self.tree.topLevelItemCount()):
+            head = self.tree.topLevelItem(i)
+            if head is not None:
+                out += [c for j in range(head.childCount()) if (c := head.child(j)) is not None]
+        return out
+
     def select(self, activity_id: str) -> bool:
-        tree = self.tree
-        for i in range(tree.topLevelItemCount()):
-            head = tree.topLevelItem(i)
-            for j in range(head.childCount()):
-                data = head.child(j).data(0, ROLE)
-                if isinstance(data, AgendaItem) and data.id == activity_id:
-                    tree.setCurrentItem(head.child(j))
-                    return True
+        for row in self._rows():
+            data = row.data(0, ROLE)
+            if isinstance(data, AgendaItem) and data.id == activity_id:
+                self.tree.setCurrentItem(row)
+                return True
         return False
 
     def _enable(self) -> None:
@@ -422,6 +437,7 @@ class AgendaView(QGroupBox):
     def _submit(self, dlg: OutcomeDialog, mode: str, cur: AgendaItem,
                 values: dict[str, Any]) -> None:
         now = dt.datetime.now(dt.UTC)
+        lang = self.ctx.lang
 
         def op(store: Store) -> list[str]:
             if mode == "done":
@@ -431,7 +447,7 @@ class AgendaView(QGroupBox):
                                subject=values["subject"], contact_id=cur.contact_id,
                                deal_id=cur.deal_id, next_step=values["next_step"],
                                next_due=values["next_due"], at=values["at"],
-                               place=values["place"])
+                               place=values["place"], lang=lang)
 
         def done(_ids: list[str]) -> None:
             dlg.accept()

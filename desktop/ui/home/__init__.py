@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QAction, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -47,14 +47,14 @@ if TYPE_CHECKING:
 register_catalog({
     "Home": "首页", "Hello, {name}": "{name}，你好", "Hello": "你好",
     "Overdue": "逾期", "Due today": "今日到期", "Deals closing in 14 days": "14 天内预计成交",
-    "This week's calls, visits and notes": "本周电话、拜访和备注",
+    "This week's calls, visits and notes": "本周电话、拜访和笔记",
     "Leads waiting": "待跟进线索",
     "Not available: this version has no leads inbox.": "暂不可用：此版本没有线索收件箱。",
     "open activities past their time": "已过时间的未完成事项",
     "open activities due before midnight": "今天午夜前到期的事项",
     "{n} deals": "{n} 个商机", "no amount": "无金额",
     "{done} of {target}": "{done} / {target}",
-    "calls {call} · visits {visit} · notes {note}": "电话 {call} · 拜访 {visit} · 备注 {note}",
+    "calls {call} · visits {visit} · notes {note}": "电话 {call} · 拜访 {visit} · 笔记 {note}",
     "Weekly target": "每周目标", "Open Today": "打开今天", "Open deals": "打开商机",
     "Your name…": "您的姓名…", "Your name": "您的姓名",
     "Your name on this computer. It is the owner of the accounts, deals and activities you "
@@ -261,10 +261,11 @@ class UserNameDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
         later = buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        if first and later is not None:
-            later.setText(tr("Later"))
+        if later is not None:
+            later.setText(tr("Later") if first else tr("Cancel"))
         save = buttons.button(QDialogButtonBox.StandardButton.Save)
         if save is not None:
+            save.setText(tr("Save"))
             save.setEnabled(not locked)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self._later)
@@ -322,17 +323,18 @@ class HomeUi(QObject):
         w.stack.addWidget(self.page)
         home = w.make_action("home", "Home", self.show, "Ctrl+0")
         home.setIcon(icon("home"))
-        w.menu("&View").insertAction(
-            w.menu("&View").actions()[0] if w.menu("&View").actions() else None, home)
+        _insert_first(w.menu("&View"), home)
         name = w.make_action("user_name", "Your name…", self.ask_name)
         name.setIcon(icon("user"))
         file = w.menu("&File")
         actions = file.actions()
         settings = next((a for a in actions if a.objectName() == "settings"), None)
-        file.insertAction(settings, name)
+        if settings is not None:
+            file.insertAction(settings, name)
+        else:
+            file.addAction(name)
         if w.main_toolbar is not None:
-            first = w.main_toolbar.actions()[0] if w.main_toolbar.actions() else None
-            w.main_toolbar.insertAction(first, home)
+            _insert_first(w.main_toolbar, home)
 
     def show(self) -> HomePage:
         assert self.page is not None
@@ -343,13 +345,13 @@ class HomeUi(QObject):
         def op(store: Store) -> bool:
             return needs_user_name(store)
 
-        self.ctx.run(op, on_done=lambda need: need and self.ask_name(first=True))
+        self.ctx.run(op, on_done=lambda need: self.ask_name(first=True) if need else None)
 
     def ask_name(self, first: bool = False) -> None:
         def op(store: Store) -> tuple[str, bool]:
             return store.user, signed_in(store)
 
-        self.ctx.run(op, on_done=lambda r: self._open_name(*r, first=first))
+        self.ctx.run(op, on_done=lambda r: self._open_name(r[0], r[1], first))
 
     def _open_name(self, current: str, locked: bool, first: bool = False) -> None:
         if not shiboken6.isValid(self.window):
@@ -358,6 +360,14 @@ class HomeUi(QObject):
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.name_dialog = dlg
         dlg.open()
+
+
+def _insert_first(widget: QWidget, action: QAction) -> None:
+    actions = widget.actions()
+    if actions:
+        widget.insertAction(actions[0], action)
+    else:
+        widget.addAction(action)
 
 
 def install(window: MainWindow) -> HomeUi:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from desktop.quickadd import KINDS, AccountMatch, QuickEntry, add, find_accounts, parse_amount
 from desktop.schema import CURRENCIES
 from desktop.ui.common.context import AppContext
+from desktop.ui.common.formatting import pretty_phone
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.icons import icon
 from desktop.ui.common.window import MainWindow
@@ -47,7 +48,7 @@ register_catalog({
     "Subject": "主题", "Deal title": "商机标题", "When": "时间", "Check-in time": "签到时间",
     "Due": "截止时间", "Place": "地点", "Where you checked in": "签到地点",
     "Outcome": "结果", "Next step": "下一步", "Optional: becomes a task": "可选，将生成一个任务",
-    "Note": "备注", "Amount": "金额", "e.g. 12.8万 or 128000": "例如 12.8万 或 128000",
+    "Amount": "金额", "e.g. 12.8万 or 128000": "例如 12.8万 或 128000",
     "Expected close": "预计成交日期", "With {contact}": "联系人：{contact}",
     "No account found for “{text}”.": "没有找到与“{text}”匹配的客户。",
     "Added: {subject}": "已添加：{subject}",
@@ -58,6 +59,17 @@ register_catalog({
 SEARCH_DELAY_MS = 150
 KIND_ICONS = {"call": "call", "visit": "visit", "task": "task", "note": "note", "deal": "deal"}
 KIND_TEXT = {"call": "Call", "visit": "Visit", "task": "Task", "note": "Note", "deal": "Deal"}
+
+
+def _aware(value: object) -> dt.datetime:
+    """A QDateTimeEdit's value (naive local time) as an aware datetime."""
+    assert isinstance(value, dt.datetime)
+    return value.astimezone()
+
+
+def _date(value: object) -> dt.date:
+    assert isinstance(value, dt.date)
+    return value
 
 
 class QuickAddDialog(QDialog):
@@ -87,7 +99,7 @@ class QuickAddDialog(QDialog):
             b.setShortcut(QKeySequence(f"Alt+{i + 1}"))
             b.setCheckable(True)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            b.toggled.connect(lambda on, kk=k: on and self.set_kind(kk))
+            b.toggled.connect(lambda on, kk=k: self.set_kind(kk) if on else None)
             group.addButton(b)
             kinds.addWidget(b)
             self.kind_buttons[k] = b
@@ -103,7 +115,6 @@ class QuickAddDialog(QDialog):
         self.matches.setMaximumHeight(150)
         self.matches.itemClicked.connect(self._picked)
         self.matches.itemActivated.connect(self._picked)
-        self.matches.hide()
         self.picked = QLabel()
         self.picked.setObjectName("quick_picked")
         self.picked.setStyleSheet("color: #57606a;")
@@ -128,6 +139,7 @@ class QuickAddDialog(QDialog):
         self.currency.addItems(list(CURRENCIES))
         self.close_date = QDateEdit(QDate.currentDate().addDays(30))
         self.close_date.setCalendarPopup(True)
+        self.close_date.setDisplayFormat("yyyy-MM-dd")
         money = QHBoxLayout()
         money.addWidget(self.amount, 1)
         money.addWidget(self.currency)
@@ -144,6 +156,7 @@ class QuickAddDialog(QDialog):
         self.form.addRow(tr("Note"), self.body)
         self.form.addRow(tr("Amount"), money)
         self.form.addRow(tr("Expected close"), self.close_date)
+        self._show_matches(False)
         self.error = QLabel()
         self.error.setObjectName("quick_error")
         self.error.setStyleSheet("color: #c62828;")
@@ -151,9 +164,12 @@ class QuickAddDialog(QDialog):
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
+        for which, text in ((QDialogButtonBox.StandardButton.Save, "Save"),
+                            (QDialogButtonBox.StandardButton.Cancel, "Cancel")):
+            buttons.button(which).setText(tr(text))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.save)
         lay = QVBoxLayout(self)
         lay.setSpacing(8)
         lay.addLayout(kinds)
@@ -196,11 +212,11 @@ class QuickAddDialog(QDialog):
         if widget is self.amount:
             for row in range(self.form.rowCount()):
                 item = self.form.itemAt(row, QFormLayout.ItemRole.FieldRole)
-                if item is not None and item.layout() is not None and \
-                        item.layout().indexOf(self.amount) >= 0:
+                lay = item.layout() if item is not None else None
+                if lay is not None and lay.indexOf(self.amount) >= 0:
                     return row
-        row, _role = self.form.getWidgetPosition(widget)
-        return row
+        pos: Any = self.form.getWidgetPosition(widget)
+        return int(pos[0])
 
     # ------------------------------------------------------------ the account
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -231,7 +247,7 @@ class QuickAddDialog(QDialog):
         self._asked = text
         if not text:
             self.matches.clear()
-            self.matches.hide()
+            self._show_matches(False)
             return
 
         def op(store: Store) -> list[AccountMatch]:
@@ -245,16 +261,20 @@ class QuickAddDialog(QDialog):
         self.searches += 1
         self.matches.clear()
         for m in found:
-            it = QListWidgetItem(icon("account"), f"{m.name}    {m.detail}".rstrip())
+            it = QListWidgetItem(icon("account"), f"{m.name}    {self._detail(m)}".rstrip())
             it.setData(Qt.ItemDataRole.UserRole, m)
             self.matches.addItem(it)
         if found:
             self.matches.setCurrentRow(0)
-            self.matches.show()
+            self._show_matches(True)
             self.picked.clear()
         else:
-            self.matches.hide()
+            self._show_matches(False)
             self.picked.setText(self.ctx.tr("No account found for “{text}”.", text=text))
+
+    def _show_matches(self, shown: bool) -> None:
+        self.form.setRowVisible(self._row_of(self.matches), shown)
+        self.adjustSize()
 
     def _picked(self, item: QListWidgetItem) -> None:
         m = item.data(Qt.ItemDataRole.UserRole)
@@ -265,9 +285,15 @@ class QuickAddDialog(QDialog):
     def set_match(self, m: AccountMatch) -> None:
         self.match = m
         self.account.setText(m.name)
-        self.matches.hide()
+        self.account.setCursorPosition(0)
+        self._show_matches(False)
         self.picked.setText(self.ctx.tr("With {contact}", contact=m.contact)
-                            if m.contact else m.detail)
+                            if m.contact else self._detail(m))
+
+    @staticmethod
+    def _detail(m: AccountMatch) -> str:
+        return " · ".join(p for p in (m.contact, m.region, pretty_phone(m.phone) if m.phone
+                                      else "") if p)
 
     # ------------------------------------------------------------ saving
     def entry(self) -> QuickEntry:
@@ -277,11 +303,12 @@ class QuickAddDialog(QDialog):
             subject=self.subject.text(),
             contact_id=self.match.contact_id if self.match else None,
             outcome=self.outcome.text(), next_step=self.next_step.text(),
-            when=self.when.dateTime().toPython().astimezone()
+            when=_aware(self.when.dateTime().toPython())
             if self.kind in ("call", "visit", "task") else None,
             place=self.place.text(), body=self.body.toPlainText(), amount=amount,
             currency=self.currency.currentText(),
-            close_date=self.close_date.date().toPython() if self.kind == "deal" else None)
+            close_date=_date(self.close_date.date().toPython()) if self.kind == "deal" else None,
+            lang=self.ctx.lang)
 
     def save(self) -> None:
         tr = self.ctx.tr
@@ -293,8 +320,8 @@ class QuickAddDialog(QDialog):
         if entry.kind in ("call", "visit", "deal") and not entry.account_id:
             self.fail(tr("Choose the account first."))
             return
-        if entry.kind in ("task", "deal") and not entry.subject.strip() or \
-                entry.kind == "note" and not (entry.subject.strip() or entry.body.strip()):
+        if (entry.kind in ("task", "deal") and not entry.subject.strip()) or \
+                (entry.kind == "note" and not (entry.subject.strip() or entry.body.strip())):
             self.fail(tr("Type what it is about."))
             return
         now = dt.datetime.now(dt.UTC)
@@ -330,7 +357,10 @@ class QuickAddUi(QObject):
         action.setIconText(self.ctx.tr("Quick add"))
         file = w.menu("&File")
         actions = file.actions()
-        file.insertAction(actions[0] if actions else None, action)
+        if actions:
+            file.insertAction(actions[0], action)
+        else:
+            file.addAction(action)
         if w.main_toolbar is not None:
             w.main_toolbar.addSeparator()
             w.main_toolbar.addAction(action)

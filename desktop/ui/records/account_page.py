@@ -35,31 +35,11 @@ from desktop.schema import ENTITIES, to_utc_iso
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import amount, display_value, local_time, pretty_phone
-from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.icons import icon
 
 if TYPE_CHECKING:
     from desktop.store import Changes, Store
 
-register_catalog({
-    "Overview": "概览", "Contracts": "合同", "Files": "文件",
-    "Contacts ({n})": "联系人（{n}）", "Deals ({n})": "商机（{n}）",
-    "Activities ({n})": "活动（{n}）", "Contracts ({n})": "合同（{n}）", "Files ({n})": "文件（{n}）",
-    "Summary": "摘要", "Open deals": "进行中的商机", "Next due": "下一个待办",
-    "Last contact": "最近联系", "Open": "打开", "Email": "发邮件", "Dial": "拨打",
-    "Mark done": "标记完成", "Add contact": "添加联系人", "Add deal": "添加商机",
-    "Log activity": "记录活动",
-    "No contracts yet. Capture a contract (Capture menu) to see it here.":
-        "暂无合同。可通过“采集”菜单录入合同。",
-    "No files yet.": "暂无文件。",
-    "Name": "姓名", "Title": "职务", "Phone": "电话", "WeChat": "微信",
-    "Deal": "商机", "Stage": "阶段", "Amount": "金额", "Expected close": "预计成交",
-    "Owner": "负责人", "When": "时间", "Kind": "类型", "Subject": "主题", "Outcome": "结果",
-    "Done": "完成", "Contract No.": "合同编号", "Party A": "甲方", "Party B": "乙方",
-    "Signed": "签订日期", "File name": "文件名", "Type": "类型", "Size": "大小",
-    "No phone number.": "没有电话号码。", "No email address.": "没有邮箱地址。",
-    "This activity is already done.": "这项活动已经完成。",
-})
 
 ACCOUNT_DETAIL_FIELDS = ("uscc", "industry", "region", "address", "lifecycle", "owner",
                          "tags", "phone")
@@ -202,10 +182,10 @@ class AccountPage(QWidget):
         self.summary: dict[str, QLabel] = {}
         for key, label in (("open_deals", "Open deals"), ("next_due", "Next due"),
                            ("last_contact", "Last contact")):
-            lab = QLabel("—")
-            lab.setObjectName(f"summary_{key}")
-            self.summary[key] = lab
-            self.summary_form.addRow(tr(label), lab)
+            value = QLabel("—")
+            value.setObjectName(f"summary_{key}")
+            self.summary[key] = value
+            self.summary_form.addRow(tr(label), value)
         overview = QWidget()
         ov = QHBoxLayout(overview)
         ov.addWidget(self.fields_box, 3)

@@ -58,15 +58,12 @@ from desktop.records_summary import NO_OWNER, StageTotal, deal_owners, owner_whe
 from desktop.schema import STAGES
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
-from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.formatting import amount
 from desktop.ui.records.lazy_model import Column, RecordRole, RecordTableModel
 
 if TYPE_CHECKING:
     from desktop.store import Changes, Store
 
-register_catalog({"All owners": "全部负责人", "No owner": "无负责人", "Owner:": "负责人：",
-                  "no amount": "无金额"})
 
 StageCheck = Callable[["Store", dict[str, Any], str, str], list[str]]
 
@@ -305,7 +302,7 @@ class DealBoard(QWidget):
         bar.addWidget(self.blocked, 1)
         bar.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
         self.blocked_bar.hide()
-        self.owner = None  # the owner filter: None = everyone, NO_OWNER, or a name
+        self.owner: str | None = None  # the owner filter: None = everyone, NO_OWNER, a name
         self.totals: dict[str, StageTotal] = {}
         self.owner_label = QLabel(ctx.tr("Owner:"))
         self.owner_combo = QComboBox()
