@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from desktop.schema import ENTITIES, STAGES
-from desktop.store.rows import from_row
 
 if TYPE_CHECKING:
     from desktop.store import Store
@@ -95,6 +94,8 @@ def account_bundle(store: Store, account_id: str) -> dict[str, Any]:
 
 
 def _by(store: Store, entity: str, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+    from desktop.store.rows import from_row  # (the store is not loaded before it is opened)
+
     ent = ENTITIES[entity]
     rows = store.conn.execute(f'SELECT * FROM "{entity}" WHERE deleted = 0 AND ({where}) '
                               "ORDER BY rid DESC LIMIT ?", (*args, TAB_LIMIT)).fetchall()
