@@ -194,3 +194,37 @@ def test_demo_in_english_is_english(store: Any) -> None:
     assert {d["currency"] for d in store.repo("deal").iter_all()} <= {"USD", "GBP"}
     with pytest.raises(ValueError):
         DemoData(lang="fr")
+
+
+def test_the_cli_scripts_a_reps_day(capsys: pytest.CaptureFixture[str], profile: Any) -> None:
+    import json
+
+    from desktop import cli
+
+    def run(*argv: str) -> Any:
+        assert cli.main(["--profile", str(profile), *argv]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert run("demo", "--accounts", "20", "--lang", "en", "--json")["accounts"] == 20
+    assert run("me", "--name", "Wendy Walker", "--json")["user"] == "Wendy Walker"
+    assert run("me", "--claim", "--json")["claimed"] > 0
+    acc = run("account", "add", "--name", "Brightwater Farms LLC", "--phone",
+              "+1 (512) 555-0199", "--json")
+    out = run("quick-add", "task", "--account", "brightwater", "--subject", "Send quote",
+              "--when", "2030-01-02T09:00", "--json")
+    assert out["account"] == "Brightwater Farms LLC"
+    agenda = run("agenda", "--json")
+    ids = [i["id"] for g in agenda.values() for i in g]
+    later = run("agenda-later", out["id"], "--days", "2", "--json")
+    assert later["due_at"].startswith("2030-01-04")
+    done = run("agenda-done", out["id"], "--outcome", "Sent", "--next-step", "Call back",
+               "--json")
+    assert len(done["ids"]) == 2
+    home_n = run("home", "--json")
+    assert home_n["leads_waiting"] is None and home_n["week_target"] == 20
+    totals = run("deal-totals", "--json")
+    assert sum(t["count"] for t in totals.values()) >= 1
+    assert all(set(t["amounts"]) <= {"USD", "GBP"} for t in totals.values())
+    assert isinstance(ids, list) and acc["name"] == "Brightwater Farms LLC"
+    assert cli.main(["--profile", str(profile), "quick-add", "call", "--account",
+                     "nothing like this", "--json"]) != 0
