@@ -143,7 +143,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from desktop.demo import make_demo
 
     with _open_store(args) as store:
-        counts = make_demo(store, accounts=args.accounts, seed=args.seed, lang=args.data_lang or args.lang or "zh")
+        counts = make_demo(store, accounts=args.accounts, seed=args.seed,
+                           lang=args.data_lang or args.lang or "zh")
         _emit(args, counts, lambda: ", ".join(f"{v} {k}" for k, v in counts.items()) + " created")
     return 0
 
