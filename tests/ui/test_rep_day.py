@@ -367,3 +367,28 @@ def drop_on_group(agenda: Any, group: str) -> None:
     event = QDropEvent(QPointF(rect.center()), Qt.DropAction.MoveAction, mime,
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     tree.dropEvent(event)
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_screens_at_200_percent_keep_chinese_names_whole(tmp_path: Path, lang: str) -> None:
+    """At 200% scaling (a process of its own: Qt fixes the scale when it starts) the
+    account page title and the agenda's account column show an ordinary name whole."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.ui.helpers import SCREENSHOTS
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ui.hidpi_shots", lang, str(tmp_path / "p"),
+         str(SCREENSHOTS)], cwd=root, capture_output=True, text=True, timeout=200,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("today", "home", "account", "deal_board", "quick_add"):
+        path = SCREENSHOTS / f"repday_{lang}_200pct_{name}.png"
+        assert path.stat().st_size > 10_000
+        if EXTRA_SHOTS.parents[1].is_dir():
+            EXTRA_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, EXTRA_SHOTS / path.name)
