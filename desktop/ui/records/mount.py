@@ -352,10 +352,12 @@ class RecordsUi(QObject):
 
     # ------------------------------------------------------------ long work
     def add_demo_data(self, accounts: int = DEMO_ACCOUNTS) -> OpHandle:
+        lang = "zh" if self.ctx.lang.startswith("zh") else "en"  # demo data in the UI's
+
         def op(store: Store, progress: OpProgress) -> dict[str, int]:
             from desktop.demo_op import add_demo
 
-            return add_demo(store, progress, accounts)
+            return add_demo(store, progress, accounts, lang=lang)
 
         def done(counts: dict[str, int]) -> None:
             self.window.show_message(self.ctx.tr("Added {n} demo accounts.",
