@@ -28,6 +28,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.sync.fields_cli", "add_subcommands", None),
     ("desktop.entity_cli", "add_subcommands", None),
     ("desktop.exchange.cli", "add_subcommands", None),
+    ("desktop.rep_cli", "add_subcommands", None),
 )
 
 
@@ -147,7 +148,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from desktop.demo import make_demo
 
     with _open_store(args) as store:
-        counts = make_demo(store, accounts=args.accounts, seed=args.seed)
+        counts = make_demo(store, accounts=args.accounts, seed=args.seed,
+                           lang=args.data_lang or args.lang or "zh")
         _emit(args, counts, lambda: ", ".join(f"{v} {k}" for k, v in counts.items()) + " created")
     return 0
 
@@ -220,6 +222,8 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="fill the profile with realistic demo data")
     d.add_argument("--accounts", type=int, default=200)
     d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--lang", dest="data_lang", choices=["zh", "en"], default=None,
+                   help="zh (default): Chinese companies, people and regions; en: English")
     common(d)
     d.set_defaults(func=cmd_demo)
 

@@ -19,4 +19,6 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.dedupe",
     "desktop.ui.fields",
     "desktop.ui.exchange",
+    "desktop.ui.home",
+    "desktop.ui.quickadd",
 )

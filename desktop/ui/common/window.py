@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.stage_checks: list[StageCheck] = []  # the deal board's pipeline checks
         self.actions_by_name: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}
+        self.main_toolbar: QToolBar | None = None  # features add their icon actions
 
         # status bar widgets live across language switches
         self.progress = QProgressBar()
@@ -106,6 +108,15 @@ class MainWindow(QMainWindow):
         file.addAction(self.make_action("settings", "Settings…", self.open_settings, "Ctrl+,"))
         file.addSeparator()
         file.addAction(self.make_action("quit", "Quit", self.close, QKeySequence.StandardKey.Quit))
+        if self.main_toolbar is not None:
+            self.removeToolBar(self.main_toolbar)
+            self.main_toolbar.deleteLater()
+        self.main_toolbar = QToolBar(tr("Toolbar"))
+        self.main_toolbar.setObjectName("main_toolbar")
+        self.main_toolbar.setMovable(False)
+        self.main_toolbar.setIconSize(QSize(18, 18))
+        self.main_toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(self.main_toolbar)
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("tabs")

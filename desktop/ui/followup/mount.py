@@ -40,6 +40,7 @@ from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.window import MainWindow
+from desktop.ui.followup.agenda_view import AgendaView
 from desktop.ui.followup.centre import NotificationCentre
 from desktop.ui.followup.notify import FollowupNotifier
 from desktop.ui.followup.rules_editor import PipelineRulesEditor
@@ -278,6 +279,8 @@ class FollowupUi(QObject):
         self.panel.record_requested.connect(window.open_record)
         self.panel.counts_changed.connect(self._counts)
         self.section = TodaySection(ctx, self.panel)
+        self.agenda = AgendaView(ctx)  # takes the place of Today's plain due list
+        self.agenda.record_requested.connect(window.open_record)
         self.tray = self._make_tray()
         self.notifier = FollowupNotifier(ctx, self.tray)
         self.notifier.setParent(self)
@@ -299,7 +302,8 @@ class FollowupUi(QObject):
     def mount(self) -> None:
         """Add the panel, the pipeline check and the menu to the window's (new) views."""
         window, tr = self.window, self.ctx.tr
-        window.add_today_section(self.section)  # moves it out of the Today being replaced
+        window.add_today_section(self.agenda)  # (each moves out of the Today being replaced)
+        window.add_today_section(self.section)
         if check_stage_move not in window.stage_checks:
             window.stage_checks.append(check_stage_move)
         menu = window.menuBar().addMenu(tr("F&ollow-up"))

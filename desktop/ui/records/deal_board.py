@@ -40,6 +40,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -53,13 +54,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.records_summary import NO_OWNER, StageTotal, deal_owners, owner_where, stage_totals
 from desktop.schema import STAGES
+from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import amount
 from desktop.ui.records.lazy_model import Column, RecordRole, RecordTableModel
 
 if TYPE_CHECKING:
-    from desktop.store import Store
+    from desktop.store import Changes, Store
+
 
 StageCheck = Callable[["Store", dict[str, Any], str, str], list[str]]
 
@@ -72,11 +76,15 @@ STAGE_COLOURS = {"lead": "#90a4ae", "qualified": "#4fc3f7", "proposal": "#7986cb
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-def stage_filter(stage: str) -> tuple[str, tuple[str, ...]]:
-    """SQL for a stage column; deals without a stage sit with the leads."""
-    if stage == STAGES[0]:
-        return "stage = ? OR stage IS NULL", (stage,)
-    return "stage = ?", (stage,)
+def stage_filter(stage: str, owner: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """SQL for a stage column (and the owner filter); deals without a stage sit with the
+    leads."""
+    where, params = ("(stage = ? OR stage IS NULL)", (stage,)) if stage == STAGES[0] \
+        else ("stage = ?", (stage,))
+    owned, owner_params = owner_where(owner)
+    if owned:
+        return f"{where} AND {owned}", (*params, *owner_params)
+    return where, params
 
 
 class DealCardModel(RecordTableModel):
@@ -237,7 +245,11 @@ class DealBoard(QWidget):
             view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             view.customContextMenuRequested.connect(lambda p, v=view: self._menu(v, p))
             header = QLabel()
-            header.setStyleSheet("font-weight: bold; padding: 6px; "
+            header.setObjectName(f"stage_header_{stage}")
+            header.setWordWrap(True)
+            header.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            header.setMinimumHeight(header.fontMetrics().lineSpacing() * 3 + 16)
+            header.setStyleSheet("padding: 6px; "
                                  f"border-bottom: 3px solid {STAGE_COLOURS[stage]};")
             empty = QLabel(ctx.tr("No deals in this stage.\nDrag a card here to move it."))
             empty.setWordWrap(True)
@@ -290,7 +302,19 @@ class DealBoard(QWidget):
         bar.addWidget(self.blocked, 1)
         bar.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
         self.blocked_bar.hide()
-        layout.addWidget(self.hint)
+        self.owner: str | None = None  # the owner filter: None = everyone, NO_OWNER, a name
+        self.totals: dict[str, StageTotal] = {}
+        self.owner_label = QLabel(ctx.tr("Owner:"))
+        self.owner_combo = QComboBox()
+        self.owner_combo.setObjectName("owner_filter")
+        self.owner_combo.setMinimumWidth(160)
+        self.owner_combo.currentIndexChanged.connect(self._owner_picked)
+        self._set_owner_choices([])
+        top = QHBoxLayout()
+        top.addWidget(self.hint, 1)
+        top.addWidget(self.owner_label)
+        top.addWidget(self.owner_combo)
+        layout.addLayout(top)
         layout.addWidget(self.blocked_bar)
         layout.addWidget(self.empty)
         layout.addWidget(scroll, 1)
@@ -299,16 +323,79 @@ class DealBoard(QWidget):
         super().showEvent(event)
         for model in self.models.values():
             model.start()
+        self.load_totals()
 
     def refresh(self) -> None:
         for model in self.models.values():
             model.reload()
+        self.load_totals()
+
+    # ------------------------------------------------------------ totals, owner filter
+    def load_totals(self) -> None:
+        owner = self.owner
+
+        def op(store: Store) -> tuple[dict[str, StageTotal], list[str]]:
+            return stage_totals(store, owner), deal_owners(store)
+
+        self.ctx.run(op, on_done=lambda r: self._got_totals(owner, *r))
+        if not getattr(self, "_listening", False):
+            self._listening = True
+            self.ctx.operation_did_execute.connect(self._on_changes)
+
+    def _on_changes(self, changes: Changes, _initiator: object) -> None:
+        if self.isVisible() and touches(changes, ("deal",)):
+            self.load_totals()
+
+    def _got_totals(self, owner: str | None, totals: dict[str, StageTotal],
+                    owners: list[str]) -> None:
+        if owner != self.owner:
+            return
+        self.totals = totals
+        self._set_owner_choices(owners)
+        for stage in STAGES:
+            self._update_column(stage)
+
+    def _set_owner_choices(self, owners: list[str]) -> None:
+        combo = self.owner_combo
+        have = [combo.itemData(i) for i in range(combo.count())]
+        want = [None, NO_OWNER, *owners]
+        if self.owner not in want:
+            want.append(self.owner)
+        if have == want:
+            return
+        combo.blockSignals(True)
+        combo.clear()
+        for value in want:
+            text = (self.ctx.tr("All owners") if value is None else
+                    self.ctx.tr("No owner") if value == NO_OWNER else value)
+            combo.addItem(text, value)
+        combo.setCurrentIndex(want.index(self.owner))
+        combo.blockSignals(False)
+
+    def _owner_picked(self, index: int) -> None:
+        self.set_owner(self.owner_combo.itemData(index))
+
+    def set_owner(self, owner: str | None) -> None:
+        """Show only the deals of `owner` (None: everyone; NO_OWNER: deals without one)."""
+        if owner == self.owner:
+            return
+        self.owner = owner
+        for stage, model in self.models.items():
+            model.set_filter(*stage_filter(stage, owner))
+        self.load_totals()
 
     def _update_column(self, stage: str) -> None:
         model = self.models[stage]
         n = model.rowCount()
-        count = f"{n}{'' if model.exhausted else '+'}"
-        self.headers[stage].setText(f"{self.ctx.translator.choice(stage)}  ({count})")
+        total = getattr(self, "totals", {}).get(stage)
+        count = str(total.count) if total is not None else \
+            f"{n}{'' if model.exhausted else '+'}"
+        lines = total.lines() if total is not None else []
+        money = "<br>".join(lines) if lines else (
+            self.ctx.tr("no amount") if total is not None and total.count else "")
+        self.headers[stage].setText(
+            f"<b>{self.ctx.translator.choice(stage)}  ({count})</b>"
+            + (f"<br><span style='color:#2e7d32'>{money}</span>" if money else ""))
         empty = n == 0 and model.exhausted
         self.empty_labels[stage].setVisible(empty)
         if hasattr(self, "empty"):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop.schema import ENTITIES
 from desktop.ui.common.context import AppContext, OpHandle, OpProgress
+from desktop.ui.common.icons import icon
 from desktop.ui.common.window import MainWindow
 from desktop.ui.records.account_page import AccountPage
 from desktop.ui.records.deal_board import DealBoard
@@ -51,6 +52,7 @@ UNDO_SHOW_MS = 15000
 DEMO_ACCOUNTS = 1000
 TAB_ENTITIES = ("activity", "account", "contact", "deal", "activity")  # Ctrl+N per tab
 TAB_TITLES = ("Today", "Accounts", "Contacts", "Deals", "Activities")
+TAB_ICONS = ("today", "account", "contact", "deal", "activity")
 
 
 def register_today_section(factory: SectionFactory) -> None:
@@ -131,9 +133,10 @@ class RecordsUi(QObject):
         today_scroll.setWidgetResizable(True)
         today_scroll.setFrameShape(QFrame.Shape.NoFrame)
         today_scroll.setWidget(self.today)
-        for widget, title in zip((today_scroll, self.accounts, self.contacts, self.board,
-                                  self.activities), TAB_TITLES, strict=True):
-            w.tabs.addTab(widget, tr(title))
+        for widget, title, icon_name in zip((today_scroll, self.accounts, self.contacts,
+                                             self.board, self.activities), TAB_TITLES,
+                                            TAB_ICONS, strict=True):
+            w.tabs.addTab(widget, icon(icon_name), tr(title))
         for lst in (self.accounts, self.contacts, self.activities):
             lst.new_requested.connect(lambda e=lst.entity: self.new_record(e))
             lst.edit_requested.connect(lambda rec, e=lst.entity: self.edit_record(e, rec))
@@ -184,6 +187,16 @@ class RecordsUi(QObject):
         view.addSeparator()
         view.addAction(w.make_action("refresh", "Refresh", self.refresh,
                                      QKeySequence.StandardKey.Refresh))
+        bar = w.main_toolbar
+        if bar is not None:  # the window's toolbar: places, then New and Refresh
+            for i in (0, 1, 3):
+                action = w.actions_by_name[f"tab{i + 1}"]
+                action.setIcon(icon(TAB_ICONS[i]))
+                bar.addAction(action)
+            bar.addSeparator()
+            for name, icon_name in (("new", "add"), ("refresh", "refresh")):
+                w.actions_by_name[name].setIcon(icon(icon_name))
+                bar.addAction(w.actions_by_name[name])
 
     # ------------------------------------------------------------ navigation
     def focus_search(self) -> None:
@@ -339,10 +352,12 @@ class RecordsUi(QObject):
 
     # ------------------------------------------------------------ long work
     def add_demo_data(self, accounts: int = DEMO_ACCOUNTS) -> OpHandle:
+        lang = "zh" if self.ctx.lang.startswith("zh") else "en"  # demo data in the UI's
+
         def op(store: Store, progress: OpProgress) -> dict[str, int]:
             from desktop.demo_op import add_demo
 
-            return add_demo(store, progress, accounts)
+            return add_demo(store, progress, accounts, lang=lang)
 
         def done(counts: dict[str, int]) -> None:
             self.window.show_message(self.ctx.tr("Added {n} demo accounts.",

@@ -92,7 +92,9 @@ class TodayView(QWidget):
         self.empty.setStyleSheet("color: #666; font-size: 15px; padding: 30px;")
         self.empty.hide()
         cols = QHBoxLayout()
-        cols.addWidget(self._box(tr("Due and overdue"), self.due), 2)
+        self.due_box = self._box(tr("Due and overdue"), self.due)
+        self.cols = cols
+        cols.addWidget(self.due_box, 2)
         right = QVBoxLayout()
         right.addWidget(self._box(tr("Done today"), self.done))
         right.addWidget(self._box(tr("Deals expected to close in 14 days"), self.closing))
@@ -104,10 +106,17 @@ class TodayView(QWidget):
         layout.addLayout(cols, 1)
         layout.addLayout(self.sections)
         self.loaded_once = False
+        self.agenda: QWidget | None = None
         ctx.operation_did_execute.connect(self._on_changes)
 
     def add_section(self, widget: QWidget) -> None:
-        """Add another view (e.g. the follow-up agenda) under the built-in lists."""
+        """Add another view under the built-in lists. A widget whose `today_slot`
+        property is "due" (the follow-up agenda) takes the place of the due list."""
+        if widget.property("today_slot") == "due":
+            self.due_box.hide()
+            self.cols.insertWidget(0, widget, 2)
+            self.agenda = widget
+            return
         self.sections.addWidget(widget)
 
     def _list(self, name: str) -> QListWidget:
@@ -147,7 +156,8 @@ class TodayView(QWidget):
                 f"{amount(d.get('amount'), d.get('currency'))}"
                 + (f" — {d['_account']}" if d.get("_account") else ""))
             for d in data["closing"]])
-        self.empty.setVisible(not (data["due"] or data["done"] or data["closing"]))
+        self.empty.setVisible(self.agenda is None
+                              and not (data["due"] or data["done"] or data["closing"]))
 
     def _fill(self, lst: QListWidget, _entity: str,
               items: list[tuple[dict[str, Any], str]]) -> None:

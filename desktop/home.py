@@ -1,0 +1,95 @@
+"""The numbers a rep watches on the home view (Qt-free): open activities overdue and due
+today, deals expected to close in the next 14 days (count and amount per currency), and
+this week's logged calls, visits and notes against a weekly target.
+
+Leads waiting: this build has no leads feature (no lead entity and no lead queue), so
+`leads_waiting` is None and the home view says "not available" rather than show a number
+it cannot know. When a leads feature lands it fills `LEADS_WAITING` with its own counter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from desktop.followup.agenda import day_start, mine_sql
+from desktop.followup.clock import iso
+
+if TYPE_CHECKING:
+    from desktop.store import Store
+
+CLOSING_DAYS = 14
+DEFAULT_WEEK_TARGET = 20  # calls + visits + notes logged per week
+WEEK_TARGET_META = "home_week_target"
+LOGGED_KINDS = ("call", "visit", "note")
+# The hook of the leads feature: a function (store, me) -> how many leads wait for this rep.
+LEADS_WAITING: list[Callable[[Store, str], int]] = []
+
+
+@dataclass
+class HomeNumbers:
+    overdue: int = 0
+    due_today: int = 0
+    closing_count: int = 0
+    closing_amounts: dict[str, float] = field(default_factory=dict)  # currency -> sum
+    week_done: int = 0
+    week_by_kind: dict[str, int] = field(default_factory=dict)
+    week_target: int = DEFAULT_WEEK_TARGET
+    week_start: str = ""  # local date (Monday)
+    leads_waiting: int | None = None  # None: no leads feature in this build
+
+    @property
+    def week_ratio(self) -> float:
+        return self.week_done / self.week_target if self.week_target > 0 else 0.0
+
+
+def week_target(store: Store) -> int:
+    raw = store.meta_get(WEEK_TARGET_META)
+    try:
+        value = int(raw) if raw else DEFAULT_WEEK_TARGET
+    except ValueError:
+        return DEFAULT_WEEK_TARGET
+    return value if value > 0 else DEFAULT_WEEK_TARGET
+
+
+def set_week_target(store: Store, target: int) -> None:
+    from desktop.errors import ValidationError
+
+    if not 1 <= target <= 1000:
+        raise ValidationError("The weekly target is a number from 1 to 1000.", field="target")
+    store.meta_set(WEEK_TARGET_META, str(target))
+
+
+def home_numbers(store: Store, now: dt.datetime, zone: dt.tzinfo, me: str = "") -> HomeNumbers:
+    """Counted in SQL over indexes (activity due_at / kind+done_at, deal close_date)."""
+    local = now.astimezone(zone)
+    today = local.date()
+    tomorrow = day_start(today + dt.timedelta(days=1), zone)
+    monday = today - dt.timedelta(days=today.weekday())
+    mine, mine_args = mine_sql(me)
+    conn = store.conn
+    out = HomeNumbers(week_target=week_target(store), week_start=monday.isoformat())
+    open_sql = ("SELECT count(*) FROM activity WHERE deleted = 0 AND done_at IS NULL "
+                f"AND due_at IS NOT NULL AND {mine} AND due_at >= ? AND due_at < ?")
+    out.overdue = conn.execute(open_sql, (*mine_args, "", iso(now))).fetchone()[0]
+    out.due_today = conn.execute(open_sql, (*mine_args, iso(now), iso(tomorrow))).fetchone()[0]
+    until = (today + dt.timedelta(days=CLOSING_DAYS)).isoformat()
+    for currency, n, total in conn.execute(
+            "SELECT coalesce(currency, ''), count(*), sum(amount) FROM deal WHERE deleted = 0 "
+            "AND close_date >= ? AND close_date <= ? AND (stage IS NULL OR stage NOT IN "
+            f"('won', 'lost')) AND {mine} GROUP BY 1", (today.isoformat(), until, *mine_args)):
+        out.closing_count += n
+        if total is not None:
+            out.closing_amounts[currency] = out.closing_amounts.get(currency, 0.0) + total
+    start = iso(day_start(monday, zone))
+    for kind, n in conn.execute(
+            "SELECT kind, count(*) FROM activity WHERE deleted = 0 AND kind IN "
+            f"({', '.join('?' * len(LOGGED_KINDS))}) AND done_at >= ? AND done_at <= ? "
+            f"AND {mine} GROUP BY kind", (*LOGGED_KINDS, start, iso(now), *mine_args)):
+        out.week_by_kind[kind] = n
+        out.week_done += n
+    if LEADS_WAITING:
+        out.leads_waiting = sum(hook(store, me) for hook in LEADS_WAITING)
+    return out
