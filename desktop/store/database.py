@@ -90,9 +90,17 @@ def open_database(path: Path) -> Database:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        else:
-            with db.atomic():
+        elif mig.missing_columns(db):
+            # BEGIN IMMEDIATE waits for another connection's write (busy_timeout); a
+            # deferred transaction that read first would fail at once with "locked".
+            conn.execute("BEGIN IMMEDIATE")
+            try:
                 mig.add_missing_columns(db)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
         return db
     except sqlite3.Error as exc:
         raise translate(exc, path) from exc

@@ -85,13 +85,19 @@ def create_entity_table(db: Database, ent: Entity) -> None:
                    f"({cols_sql}) WHERE deleted = 0")
 
 
-def add_missing_columns(db: Database) -> None:
-    """Custom fields declared since the store was made become columns (idempotent)."""
+def missing_columns(db: Database) -> list[tuple[str, Field]]:
+    """(table, field) of custom fields declared since the store was made."""
+    out: list[tuple[str, Field]] = []
     for ent in ENTITIES.values():
         have = {c.name for c in db[ent.name].columns}
-        for f in ent.fields:
-            if f.name not in have:
-                db.execute(f'ALTER TABLE "{ent.name}" ADD COLUMN {column_sql(f)}')
+        out += [(ent.name, f) for f in ent.fields if f.name not in have]
+    return out
+
+
+def add_missing_columns(db: Database) -> None:
+    """Custom fields declared since the store was made become columns (idempotent)."""
+    for table, f in missing_columns(db):
+        db.execute(f'ALTER TABLE "{table}" ADD COLUMN {column_sql(f)}')
 
 
 @step
