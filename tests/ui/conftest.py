@@ -11,6 +11,21 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _local_noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every Qt test with the local wall clock near noon: the screens group a rep's
+    day by the local date ("due later today" is tomorrow after 22:00), and a test that
+    seeds "in two hours" must not fail because CI ran late in the evening. The zone is
+    a fixed offset from UTC, a real zone setting as a rep in another country has;
+    tests that need a named zone set TZ themselves."""
+    import datetime as dt
+    import time
+
+    offset = 12 - dt.datetime.now(dt.UTC).hour  # -11 .. +12 hours
+    monkeypatch.setenv("TZ", f"NOON{-offset:+d}")  # POSIX: the sign is west of UTC
+    time.tzset()
+
+
 @pytest.fixture
 def make_ctx(qapp: Any, profile: Path) -> Iterator[Callable[..., Any]]:
     from desktop.ui.common.context import AppContext
