@@ -3,6 +3,7 @@ and emptying the tables between tests (both backends)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -26,7 +27,23 @@ def pg_database(prefix: str) -> Iterator[str]:
 
 
 def reset_db(engine: sa.Engine) -> None:
-    """Empty every table (fast; the schema and the JWT key stay)."""
+    """Empty every table (fast; the schema and the JWT key stay).
+
+    A live server's background threads (the duplicate checker, planner statistics) may
+    hold a table this TRUNCATE needs while waiting for one it already holds; PostgreSQL
+    then aborts one of the two. Ours is simply tried again (seen in CI: a deadlock at
+    the setup of a test right after a push)."""
+    for attempt in range(5):
+        try:
+            _empty(engine)
+            return
+        except sa.exc.OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _empty(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)}"))
