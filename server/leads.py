@@ -68,7 +68,7 @@ DEFAULT_PER_MINUTE = 120  # intakes per source per minute
 TICK_INTERVAL_S = 30.0
 INTAKE_FIELDS = ("name", "company", "phone", "email", "region", "budget", "product", "note")
 CLAIMED_RULE = "claimed from the pool"
-_ISO_LEN = 20  # YYYY-MM-DDTHH:MM:SSZ: due_at compares as text
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # due_at of a lead due at once
 
 
 class LeadError(FieldCRMError):
@@ -130,13 +130,13 @@ def load_setup(conn: sa.Connection) -> Setup:
 
 
 def _candidates(conn: sa.Connection, rule: Rule) -> list[str]:
-    """The rule's reps, or its team's members; never a disabled user."""
+    """The rule's named users, or its team's reps; never a disabled user."""
     q = sa.select(t.users.c.username).where(t.users.c.disabled.is_(False))
     if rule.reps:
         q = q.where(t.users.c.username.in_(rule.reps))
     else:
         q = q.join(t.team_members, t.team_members.c.user_id == t.users.c.id).where(
-            t.team_members.c.team == rule.team, t.users.c.role.in_(("rep", "manager")))
+            t.team_members.c.team == rule.team, t.users.c.role == "rep")
     return sorted(conn.execute(q).scalars().all())
 
 
@@ -288,8 +288,10 @@ class Writer:
 
     def index(self, record_id: str, values: Mapping[str, Any]) -> None:
         """Keep `lead_state` (owner, open, next SLA moment) equal to the lead's values."""
-        due = esc.evaluate(values, self.lead_setup.policy, self.now)
-        due_at = iso(self.now) if due.action != esc.NONE else (
+        # The first moment anything can be due, whatever the clock says now (a pass as of
+        # any moment, a preview included, finds it): the policy read from the beginning.
+        due = esc.evaluate(values, self.lead_setup.policy, EPOCH)
+        due_at = iso(EPOCH) if due.action != esc.NONE else (
             iso(due.next_at) if due.next_at else None)
         is_open = bool(values.get("status") in LEAD_OPEN and values.get("owner")
                        and not values.get(DELETED))
@@ -549,6 +551,12 @@ def tick(engine: sa.Engine, now: dt.datetime | None = None, *,
         due_ids = conn.execute(sa.select(t.lead_state.c.record_id).where(
             t.lead_state.c.due_at <= iso(moment)).order_by(t.lead_state.c.due_at)
             .limit(batch)).scalars().all()
+        # Open leads of a rep disabled since: to the next rep now, not at the SLA's end.
+        orphans = set(conn.execute(sa.select(t.lead_state.c.record_id).join(
+            t.users, t.users.c.username == t.lead_state.c.owner).where(
+            t.lead_state.c.open.is_(True), t.users.c.disabled.is_(True)).limit(batch))
+            .scalars().all())
+        due_ids = list(dict.fromkeys([*due_ids, *sorted(orphans)]))
         counts["due"] = len(due_ids)
         for lead_id in due_ids:
             got = _load(conn, ENTITY, lead_id)
@@ -558,6 +566,8 @@ def tick(engine: sa.Engine, now: dt.datetime | None = None, *,
             fields, _ = got
             lead = values_of(fields)
             due = esc.evaluate(lead, w.lead_setup.policy, moment)
+            if lead_id in orphans and lead.get("status") in LEAD_OPEN:
+                due = esc.Due(esc.REASSIGN, None)
             if due.action == esc.NONE:
                 w.index(lead_id, lead)
                 continue
@@ -648,7 +658,9 @@ def load_rules(engine: sa.Engine, doc: Mapping[str, Any]) -> dict[str, int]:
                     w.write(entity, rec["id"], {DELETED: True},
                             current=got[0] if got else None, created_by="admin")
                     counts["deleted"] += 1
-        for (entity, record_id), values in wanted.items():
+        for (entity, record_id), given in wanted.items():
+            values = {k: [str(x) for x in v] if isinstance(v, list) else v
+                      for k, v in given.items()}  # list fields hold texts
             got = _load(conn, entity, record_id)
             before = w.version
             w.write(entity, record_id, {**values, DELETED: False},
