@@ -7,6 +7,7 @@ running the escalation pass at once."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from typing import Any
@@ -255,3 +256,36 @@ def test_two_server_processes_escalate_each_lead_exactly_once(api: Api, db_url: 
     other.dispose()
     assert sum(r["remind"] for r in results) == len(ids)
     assert all(_lead(api, i)["escalation"] == "reminded" for i in ids)
+
+
+@BOTH
+def test_the_lead_commands_with_json(api: Api, db_url: str, tmp_path: Any,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from server.cli import main
+
+    api.user("ann", "rep", ("north",))
+    common = ["--data", str(tmp_path / "data"), "--database-url", db_url, "--json"]
+
+    def run(*args: str) -> Any:
+        assert main([*args, *common]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps(RULES), encoding="utf-8")
+    assert run("leads", "rules", "load", str(rules)) == {"written": 5, "deleted": 0}
+    shown = run("leads", "rules", "show")
+    assert [r["name"] for r in shown["rules"]] == ["big budgets", "north web"]
+    assert shown["policy"]["retry_min"] == [30]
+    RULES_LESS = {**RULES, "rules": RULES["rules"][1:]}
+    rules.write_text(json.dumps(RULES_LESS), encoding="utf-8")
+    assert run("leads", "rules", "load", str(rules))["deleted"] == 1
+    key = run("apikey", "add", "web")["api_key"]
+    assert _post(api, key, {"external_id": "1", "name": "甲", "email": "a@b.cn"}).status_code == 201
+    added = run("leads", "add", "--name", "乙", "--phone", "13800000000", "--region", "north")
+    assert added["owner"] == "ann"
+    listed = run("leads", "list", "--owner", "ann")
+    assert [r["id"] for r in listed] == [added["id"]]
+    ticked = run("leads", "tick", "--now", "2099-01-01T00:00:00Z")
+    assert ticked["skipped"] is False and ticked["reassign"] + ticked["pool"] >= 1
+    assert "by_status" in run("leads", "stats")
+    assert main(["leads", "rules", "load", str(tmp_path / "missing.json"), *common]) == 1
