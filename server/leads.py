@@ -271,7 +271,10 @@ class Writer:
         self.version += 1
         doc = orjson.dumps(merged).decode()
         owner_value = merged.get("owner", {}).get("value")
-        owner = owner_value or (SHARED_OWNER if entity == ENTITY else created_by)
+        if not ent.owned or (entity == ENTITY and not owner_value):
+            owner = SHARED_OWNER  # shared admin data; a lead in the pool
+        else:
+            owner = owner_value or created_by
         updated = iso(self.now)
         if current is None:
             self.conn.execute(t.records.insert().values(
@@ -322,7 +325,29 @@ class Writer:
         changes.update(owner=who, status="assigned" if who else "pool",
                        assigned_at=iso(self.now) if who else None, assigned_rule=rule,
                        escalation=None, escalated_to=None, attempts=None)
+        if who is None:
+            changes.update(self.hide({**values, **changes}, record_id))
         return self.write(ENTITY, record_id, changes, current=current, created_by=created_by)
+
+    def hide(self, values: Mapping[str, Any], record_id: str) -> dict[str, Any]:
+        """A lead going to the pool: when the policy masks contact details there, keep
+        them aside and return the changes that blank them on the record."""
+        if not self.lead_setup.policy.mask_in_pool or not (
+                values.get("phone") or values.get("email")):
+            return {}
+        self.conn.execute(t.lead_hidden.delete().where(t.lead_hidden.c.record_id == record_id))
+        self.conn.execute(t.lead_hidden.insert().values(
+            record_id=record_id, phone=values.get("phone"), email=values.get("email")))
+        return {"phone": None, "email": None}
+
+    def unhide(self, record_id: str) -> dict[str, Any]:
+        """The contact details kept aside for a pool lead (claimed now), if any."""
+        row = self.conn.execute(sa.select(t.lead_hidden.c.phone, t.lead_hidden.c.email).where(
+            t.lead_hidden.c.record_id == record_id)).first()
+        if row is None:
+            return {}
+        self.conn.execute(t.lead_hidden.delete().where(t.lead_hidden.c.record_id == record_id))
+        return {k: v for k, v in (("phone", row[0]), ("email", row[1])) if v}
 
 
 # ---------------------------------------------------------------- intake
@@ -496,7 +521,7 @@ def _arbitrate(w: Writer, username: str, claim_id: str, claim: FieldMap,
             w.write(ENTITY, lead_id, {"owner": username, "status": "assigned",
                                       "assigned_at": iso(w.now), "assigned_rule": CLAIMED_RULE,
                                       "escalation": None, "escalated_to": None,
-                                      "attempts": None}, current=got[0])
+                                      "attempts": None, **w.unhide(lead_id)}, current=got[0])
             _count_claim(w.conn, username, w.now)
             result = "won"
     w.write(CLAIM, claim_id, {"result": result, "reason": reason or None}, current=claim,
@@ -531,6 +556,7 @@ def _to_pool(w: Writer, lead_id: str, fields: FieldMap, lead: Mapping[str, Any],
                                "escalated_to": None}
     if reclaimed:
         changes["reclaim_count"] = int(lead.get("reclaim_count") or 0) + 1
+    changes.update(w.hide(lead, lead_id))
     w.write(ENTITY, lead_id, changes, current=fields)
 
 

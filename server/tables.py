@@ -195,3 +195,12 @@ lead_claim_days = sa.Table(
     sa.Column("day", sa.String(10), primary_key=True),
     sa.Column("claims", sa.Integer, nullable=False),
 )
+
+# Contact details of pool leads while the policy masks them (lead_policy.mask_in_pool):
+# kept here, off the synced record, until a rep's claim wins.
+lead_hidden = sa.Table(
+    "lead_hidden", metadata,
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("phone", sa.String(64), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+)

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 LEAD, CLAIM = "lead", "lead_claim"
 CLOSED = ("qualified", "disqualified", "converted")
 FIRST_CONTACT_OUTCOMES = LEAD_OUTCOMES
-MASK = "***"
 
 
 def _now() -> str:
@@ -155,9 +154,3 @@ def convert(store: Store, lead_id: str, *, deal_title: str | None = None,
     out.update(account_id=account_id, contact_id=contact_id, deal_id=deal["id"])
     return out
 
-
-def masked(lead: Mapping[str, Any], mask: bool) -> dict[str, Any]:
-    """A pool lead as shown when the policy masks contact details until claimed."""
-    if not mask or lead.get("owner"):
-        return dict(lead)
-    return {**lead, **{k: MASK for k in ("phone", "email") if lead.get(k)}}

@@ -289,3 +289,19 @@ def test_the_lead_commands_with_json(api: Api, db_url: str, tmp_path: Any,
     assert ticked["skipped"] is False and ticked["reassign"] + ticked["pool"] >= 1
     assert "by_status" in run("leads", "stats")
     assert main(["leads", "rules", "load", str(tmp_path / "missing.json"), *common]) == 1
+
+
+@BOTH
+def test_pool_leads_are_masked_until_a_claim_wins_when_the_policy_says_so(api: Api) -> None:
+    s = _setup(api)
+    leads.load_rules(api.engine, {**RULES, "policy": {**RULES["policy"], "mask_in_pool": True}})
+    pooled = leads.add_lead(api.engine, {"name": "公海客户", "phone": "13755556666",
+                                         "email": "p@x.cn", "region": "west"})
+    assert (pooled["status"], pooled.get("phone"), pooled.get("email")) == ("pool", None, None)
+    seen = s["cy"].pull_all()[("lead", pooled["id"])]
+    assert seen["phone"]["value"] is None and seen["email"]["value"] is None
+    ann = s["ann"]
+    ann.push(ann.entry("lead_claim", rid(), {"lead_id": pooled["id"], "action": "claim"}))
+    lead = _lead(api, pooled["id"])
+    assert (lead["owner"], lead["phone"], lead["email"]) == ("ann", "+8613755556666", "p@x.cn")
+    assert ann.pull_all()[("lead", pooled["id"])]["phone"]["value"] == "+8613755556666"

@@ -40,6 +40,7 @@ def test_a_lead_added_offline_reaches_the_rep_the_server_picks(server: Server,
     got = bo.repo("lead").get(lead["id"])
     assert (got["owner"], got["status"], got["assigned_rule"]) == ("bo", "assigned", "north")
     assert [r["id"] for r in service.list_leads(bo.store, view="mine")] == [lead["id"]]
+    assert [r["name"] for r in cy.repo("lead_rule").iter_all()] == ["north"]  # rules travel
     # bo logs a first call; the SLA clock on the server sees it
     service.contact(bo.store, lead["id"], "reached")
     bo.sync()

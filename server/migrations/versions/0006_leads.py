@@ -1,5 +1,6 @@
 """Leads (issue 17, server.leads): intake keys and replays, the round-robin's counts,
-each lead's SLA state, and claims per rep and day.
+each lead's SLA state, claims per rep and day, and the contact details of masked pool
+leads.
 
 Revision ID: 0006
 Revises: 0005
@@ -54,9 +55,16 @@ def upgrade() -> None:
         sa.Column("day", sa.String(10), primary_key=True),
         sa.Column("claims", sa.Integer, nullable=False),
     )
+    op.create_table(
+        "lead_hidden",
+        sa.Column("record_id", sa.String(64), primary_key=True),
+        sa.Column("phone", sa.String(64), nullable=True),
+        sa.Column("email", sa.String(320), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("lead_hidden")
     op.drop_table("lead_claim_days")
     op.drop_index("ix_lead_state_due", "lead_state")
     op.drop_index("ix_lead_state_owner", "lead_state")
