@@ -305,3 +305,43 @@ def test_pool_leads_are_masked_until_a_claim_wins_when_the_policy_says_so(api: A
     lead = _lead(api, pooled["id"])
     assert (lead["owner"], lead["phone"], lead["email"]) == ("ann", "+8613755556666", "p@x.cn")
     assert ann.pull_all()[("lead", pooled["id"])]["phone"]["value"] == "+8613755556666"
+
+
+@BOTH
+def test_a_thousand_leads_over_seven_reps_land_within_one_of_their_weights(api: Api) -> None:
+    weights = {"r1": 1, "r2": 2, "r3": 3, "r4": 1, "r5": 4, "r6": 2, "r7": 1}
+    for name in weights:
+        api.user(name, "rep", ("field",))
+    api.user("boss", "manager", ("field",))  # managers get no leads from a team rule
+    leads.load_rules(api.engine, {"rules": [{"name": "all", "team": "field"}],
+                                  "reps": [{"username": n, "weight": w, "open_limit": 5000}
+                                           for n, w in weights.items()]})
+    got: dict[str, int] = {}
+    for i in range(1000):
+        owner = leads.add_lead(api.engine, {"name": f"客户{i}", "email": f"c{i}@x.cn"},
+                               now=T0)["owner"]
+        got[owner] = got.get(owner, 0) + 1
+    total = sum(weights.values())
+    assert set(got) == set(weights)
+    for name, w in weights.items():
+        assert abs(got[name] - 1000 * w / total) <= 1, (name, got)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_server_runs_the_escalation_pass_by_itself(api: Api, tmp_path: Any) -> None:
+    from conftest import serve
+
+    from server.app import create_app
+    from server.config import Settings
+
+    _setup(api)
+    lead = leads.add_lead(api.engine, {"name": "超时", "email": "late@x.cn", "region": "north"},
+                          now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20))
+    app = create_app(Settings(tmp_path / "ticking", api.engine.url.render_as_string(
+        hide_password=False), leads_interval_s=0.2), engine=api.engine)
+    with serve(app, api.engine):
+        deadline = time.monotonic() + 10
+        while _lead(api, lead["id"]).get("escalation") != "reminded":
+            assert time.monotonic() < deadline, "the background pass did not run"
+            time.sleep(0.1)
+    assert _lead(api, lead["id"])["escalated_to"] == "max"
