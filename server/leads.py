@@ -487,6 +487,11 @@ def after_push(conn: sa.Connection, username: str, touched: list[tuple[str, str,
                 w.write(ENTITY, record_id, {"assigned_at": iso(w.now), "status": "assigned",
                                             "assigned_rule": f"set by {username}"},
                         current=fields)
+            elif values.get("status") == "pool" and values.get("owner"):
+                # "pool" and "assigned" say who owns it, which only the server decides
+                w.write(ENTITY, record_id, {"status": "assigned"}, current=fields)
+            elif values.get("status") == "assigned" and not values.get("owner"):
+                w.write(ENTITY, record_id, {"status": "pool"}, current=fields)
             else:
                 w.index(record_id, values)
         elif not existed and values.get("result") in (None, "pending"):

@@ -214,6 +214,10 @@ def test_two_devices_claiming_one_pool_lead_offline_get_one_owner(api: Api) -> N
     # a rep cannot just write themselves in as owner
     r = ann.push(ann.entry("lead", pooled["id"], {"owner": "ann"}))
     assert r["results"][0]["status"] == "rejected"
+    # nor hide their lead by calling it a pool lead
+    bo.push(bo.entry("lead", pooled["id"], {"status": "pool"}, stamp=fresh(bo)))
+    assert (_lead(api, pooled["id"])["status"], _lead(api, pooled["id"])["owner"]) == (
+        "assigned", "bo")
     # bo returns it; the daily claim limit (1) stops bo claiming it back today
     bo.push(bo.entry("lead_claim", rid(), {"lead_id": pooled["id"], "action": "release"}))
     assert _lead(api, pooled["id"])["status"] == "pool"
