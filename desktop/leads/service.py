@@ -11,7 +11,7 @@ copy.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from desktop.dedupe import rules as dedupe_rules
@@ -154,3 +154,45 @@ def convert(store: Store, lead_id: str, *, deal_title: str | None = None,
     out.update(account_id=account_id, contact_id=contact_id, deal_id=deal["id"])
     return out
 
+
+
+# ---------------------------------------------------------------- rules, by an admin
+RULE = "lead_rule"
+RULE_FIELDS = ("name", "position", "regions", "sources", "products", "min_budget",
+               "max_budget", "team", "reps", "active")
+
+
+def rules(store: Store) -> list[dict[str, Any]]:
+    """The assignment rules this device holds, in the order the server tries them."""
+    return sorted(store.repo(RULE).iter_all(),
+                  key=lambda r: (int(r.get("position") or 0), str(r.get("name") or "")))
+
+
+def save_rules(store: Store, wanted: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An admin's edit of the whole list (in order): rows with an "id" are updated, new
+    rows created, rules left out deleted; one transaction. The server uses them once
+    the admin's device has synced (a rep's device cannot: the fields are admin-only)."""
+    names = [str(r.get("name") or "").strip() for r in wanted]
+    if any(not n for n in names):
+        raise ValidationError("Every rule needs a name.", field="name")
+    if len(set(names)) != len(names):
+        raise ValidationError("Two rules have the same name.", field="name")
+    for r in wanted:
+        if not r.get("team") and not r.get("reps"):
+            raise ValidationError(f"Rule '{r.get('name')}' names no team and no reps.",
+                                  field="team")
+    repo = store.repo(RULE)
+    with store.write():
+        keep = set()
+        for position, r in enumerate(wanted):
+            values = {k: r.get(k) for k in RULE_FIELDS if k in r}
+            values["position"] = position
+            if r.get("id"):
+                repo.update(str(r["id"]), values)
+                keep.add(str(r["id"]))
+            else:
+                keep.add(repo.create(values)["id"])
+        for old in repo.iter_all():
+            if old["id"] not in keep:
+                repo.delete(old["id"])
+    return rules(store)

@@ -53,3 +53,23 @@ def test_lead_commands_offline(capsys: pytest.CaptureFixture[str], profile: Path
         calls = store.repo("activity").find(kind="call")
         assert [c["outcome"] for c in calls] == ["no_answer", "reached"]
         assert store.repo("deal").get(conv["deal_id"])["amount"] == 50000
+
+
+def test_an_admin_edits_the_assignment_rules_on_the_device(store: Store) -> None:
+    from desktop.errors import ValidationError
+    from desktop.leads import service
+
+    made = service.save_rules(store, [
+        {"name": "north", "regions": ["north"], "team": "north"},
+        {"name": "big", "min_budget": 1e6, "reps": ["cy"]}])
+    assert [(r["name"], r["position"]) for r in made] == [("north", 0), ("big", 1)]
+    big = made[1]
+    again = service.save_rules(store, [{**big, "max_budget": 5e6}])  # reorder, drop north
+    assert [(r["id"], r["position"], r["max_budget"]) for r in again] == [(big["id"], 0, 5e6)]
+    assert store.repo("lead_rule").count() == 1
+    for bad in ([{"name": ""}], [{"name": "x", "team": "t"}, {"name": "x", "team": "t"}],
+                [{"name": "nobody"}]):
+        with pytest.raises(ValidationError):
+            service.save_rules(store, bad)
+    pending = {e.entity for e in store.journal.pending(limit=100)}
+    assert "lead_rule" in pending  # it travels to the server like any admin record

@@ -88,3 +88,26 @@ def test_convert_links_the_existing_account_in_one_step(server: Server, devices:
     assert report.parked == 0
     on_server = next(r for r in leads.list_leads(server.engine) if r["id"] == lead["id"])
     assert (on_server["status"], on_server["deal_id"]) == ("converted", out["deal_id"])
+
+
+def test_rules_an_admin_edits_in_the_app_decide_on_the_server(server: Server,
+                                                              devices: Any) -> None:
+    ann, bo, cy = _team(server, devices)
+    server.user("root", "admin")
+    admin = devices("root")
+    admin.login("root")
+    admin.sync()
+    current = service.rules(admin.store)
+    assert [r["name"] for r in current] == ["north"]
+    service.save_rules(admin.store, [{"name": "south first", "regions": ["north"],
+                                      "reps": ["cy"]}, *current])
+    assert admin.sync().parked == 0
+    got = leads.add_lead(server.engine, {"name": "北方客户", "email": "n@x.cn",
+                                         "region": "north"})
+    assert (got["owner"], got["assigned_rule"]) == ("cy", "south first")
+    # a rep's device cannot change the rules: the server refuses and says why
+    ann.sync()
+    service.save_rules(ann.store, [])
+    report = ann.sync()
+    assert report.parked == 2
+    assert "Only an admin" in str(ann.store.journal.parked()[0].reason)

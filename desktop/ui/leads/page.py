@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.errors import ValidationError
 from desktop.schema import ENTITIES, LEAD_OUTCOMES
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import local_time
@@ -47,6 +48,11 @@ register_catalog({
     "Reached": "已接通", "No answer": "无人接听", "Busy": "占线", "Wrong number": "号码错误",
     "Not interested": "无意向", "reminded": "已提醒", "retry 1": "待第 1 次重拨",
     "retry 2": "待第 2 次重拨", "retry 3": "待第 3 次重拨",
+    "Assignment rules…": "分配规则…", "Assignment rules": "线索分配规则", "Add rule": "添加规则",
+    "Remove rule": "删除规则",
+    "Rules are tried from the top; the first that fits a lead decides. Lists: separate "
+    "with commas. They reach the server at the next sync.":
+    "规则自上而下匹配，第一条符合的规则决定分配。列表项用逗号分隔。下次同步时送达服务器。",
 }, context=CONTEXT)
 register_catalog({"Leads": "线索"})
 # The reasons server.leads gives for a refused claim, in Chinese (by pattern: they name people)
@@ -61,6 +67,11 @@ ZH_REASONS = (
      "您已有 {0} 条在跟线索，已达上限。"),
     (re.compile(r"^You have claimed (\d+) leads today, the daily limit\.$"),
      "您今天已领取 {0} 条线索，已达每日上限。"),
+    # desktop.leads.service.save_rules
+    (re.compile(r"^Every rule needs a name\.$"), "每条规则都需要名称。"),
+    (re.compile(r"^Two rules have the same name\.$"), "有两条规则同名。"),
+    (re.compile(r"^Rule '(.*)' names no team and no reps\.$"),
+     "规则“{0}”既没有指定团队，也没有指定销售。"),
 )
 COLUMNS = ("name", "company", "status", "owner", "phone", "assigned_at", "last_outcome",
            "escalation")
@@ -115,6 +126,125 @@ class AddLeadDialog(QDialog):
         self.message.show()
 
 
+RULE_COLUMNS = ("name", "regions", "sources", "products", "min_budget", "max_budget", "team",
+                "reps", "active")
+LIST_FIELDS = ("regions", "sources", "products", "reps")
+
+
+class RulesDialog(QDialog):
+    """An admin edits the assignment rules: one row per rule, in the order tried."""
+
+    def __init__(self, ctx: AppContext, rules: list[dict[str, Any]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("lead_rules")
+        self.setWindowTitle(self._t("Assignment rules"))
+        self.resize(980, 360)
+        self.ids: list[str | None] = []
+        ent = ENTITIES["lead_rule"]
+        self.table = QTableWidget(0, len(RULE_COLUMNS))
+        self.table.setObjectName("lead_rules_table")
+        self.table.setHorizontalHeaderLabels([ent.field(c).label(ctx.lang) for c in RULE_COLUMNS])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for rule in rules:
+            self.add_row(rule)
+        add, remove = QPushButton(self._t("Add rule")), QPushButton(self._t("Remove rule"))
+        add.setObjectName("lead_rule_add")
+        remove.setObjectName("lead_rule_remove")
+        add.clicked.connect(lambda _c=False: self.add_row({"active": True}))
+        remove.clicked.connect(lambda _c=False: self.remove_row())
+        hint = QLabel(self._t("Rules are tried from the top; the first that fits a lead "
+                              "decides. Lists: separate with commas. They reach the server "
+                              "at the next sync."))
+        hint.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setObjectName("lead_rules_message")
+        self.message.setStyleSheet("color: #c62828;")
+        self.message.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self._t("Save"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self._t("Cancel"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(hint)
+        lay.addWidget(self.table, 1)
+        lay.addLayout(row)
+        lay.addWidget(self.message)
+        lay.addWidget(buttons)
+
+    def _t(self, text: str) -> str:
+        return self.ctx.translator.translate(CONTEXT, text)
+
+    def add_row(self, rule: dict[str, Any]) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        self.ids.append(rule.get("id"))
+        for c, key in enumerate(RULE_COLUMNS):
+            value = rule.get(key)
+            if key == "active":
+                item = QTableWidgetItem()
+                item.setCheckState(Qt.CheckState.Checked if value is not False
+                                   else Qt.CheckState.Unchecked)
+            else:
+                text = ", ".join(value or ()) if key in LIST_FIELDS else (
+                    "" if value is None else f"{value:g}" if isinstance(value, float)
+                    else str(value))
+                item = QTableWidgetItem(text)
+            self.table.setItem(r, c, item)
+
+    def remove_row(self) -> None:
+        r = self.table.currentRow()
+        if 0 <= r < self.table.rowCount():
+            self.table.removeRow(r)
+            del self.ids[r]
+
+    def values(self) -> list[dict[str, Any]]:
+        out = []
+        for r in range(self.table.rowCount()):
+            rule: dict[str, Any] = {"id": self.ids[r]}
+            for c, key in enumerate(RULE_COLUMNS):
+                item = self.table.item(r, c)
+                if key == "active":
+                    rule[key] = item is not None and item.checkState() == Qt.CheckState.Checked
+                    continue
+                text = item.text().strip() if item is not None else ""
+                if key in LIST_FIELDS:
+                    rule[key] = [p.strip() for p in text.replace("，", ",").split(",")
+                                 if p.strip()] or None
+                else:
+                    rule[key] = text or None
+            out.append(rule)
+        return out
+
+    def save(self) -> None:
+        from desktop.leads import service
+
+        rows = self.values()
+        self.ctx.run(lambda store: service.save_rules(store, rows),
+                     on_done=lambda _r: self.accept(), on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message.setText(reason_text(self.ctx, str(exc)) if isinstance(
+            exc, ValidationError) else self.ctx.error_text(exc))
+
+
+def reason_text(ctx: AppContext, text: str) -> str:
+    """A refusal (the server's, or a rule check's) in the UI language."""
+    if ctx.lang == "zh":
+        for pattern, zh in ZH_REASONS:
+            m = pattern.match(text)
+            if m:
+                return zh.format(*m.groups())
+    return text
+
+
 class LeadsPage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,6 +272,14 @@ class LeadsPage(QWidget):
             b.clicked.connect(lambda _c=False, s=slot: s())
             self.buttons[key] = b
             top.addWidget(b)
+        rules = QPushButton(t("Assignment rules…"))
+        rules.setObjectName("lead_rules_button")
+        rules.clicked.connect(lambda _c=False: self.edit_rules())
+        rules.hide()  # admins only (see _show)
+        self.buttons["rules"] = rules
+        top.addWidget(rules)
+        self.rules_dialog: RulesDialog | None = None
+        self.role = ""
         self.outcome = QComboBox()
         self.outcome.setObjectName("lead_outcome")
         for o in LEAD_OUTCOMES:
@@ -185,17 +323,30 @@ class LeadsPage(QWidget):
 
         view = self.view.currentData() or "mine"
 
-        def load(store: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        def load(store: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+            from desktop.sync.auth import load_account
+
             rows = service.list_leads(store, view=view, limit=500)
             lost = [{**c, "name": store.repo("lead").get(c["lead_id"])["name"]}
                     for c in store.repo("lead_claim").find(result="lost")
                     if c.get("owner") == store.user]
-            return rows, lost
+            account = load_account(store)
+            return rows, lost, account.role if account is not None else ""
 
         self.ctx.run(load, on_done=self._show)
 
-    def _show(self, got: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
-        rows, lost = got
+    def edit_rules(self) -> None:
+        from desktop.leads import service
+
+        def opened(rules: list[dict[str, Any]]) -> None:
+            self.rules_dialog = RulesDialog(self.ctx, rules, self)
+            self.rules_dialog.open()
+
+        self.ctx.run(service.rules, on_done=opened)
+
+    def _show(self, got: tuple[list[dict[str, Any]], list[dict[str, Any]], str]) -> None:
+        rows, lost, self.role = got
+        self.buttons["rules"].setVisible(self.role == "admin")
         self.rows = rows
         self.table.setRowCount(len(rows))
         for r, rec in enumerate(rows):
@@ -210,13 +361,7 @@ class LeadsPage(QWidget):
                                            for c in fresh))
 
     def reason(self, text: str) -> str:
-        """A refusal from the server in the UI language."""
-        if self.ctx.lang == "zh":
-            for pattern, zh in ZH_REASONS:
-                m = pattern.match(text)
-                if m:
-                    return zh.format(*m.groups())
-        return text
+        return reason_text(self.ctx, text)
 
     def _cell(self, rec: dict[str, Any], key: str) -> str:
         value = rec.get(key)

@@ -99,3 +99,55 @@ def test_every_leads_text_has_chinese() -> None:
     zh = Translator("zh")
     missing = sorted(t for t in texts if zh.translate(leads_page.CONTEXT, t) == t)
     assert len(texts) > 10 and missing == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_admin_edits_the_assignment_rules_in_the_app(qtbot: Any,
+                                                        make_window: Callable[..., Any],
+                                                        profile: Path, lang: str) -> None:
+    from desktop.leads import service
+    from desktop.sync.auth import Account, save_account
+
+    with Store.open(profile) as store:
+        save_account(store, Account("http://127.0.0.1:1", "root", store.device_id, "admin"))
+        service.save_rules(store, [{"name": "华北网站线索", "regions": ["华北"],
+                                    "sources": ["web"], "team": "north"}])
+    window = make_window(lang, features=("desktop.ui.records", "desktop.ui.leads"))
+    page = window.leads_ui.page
+    window.tabs.setCurrentWidget(page)
+    settle(qtbot, window.ctx)
+    button = page.buttons["rules"]
+    assert not button.isHidden()  # an admin sees it
+    button.click()
+    settle(qtbot, window.ctx)
+    dialog = page.rules_dialog
+    assert dialog is not None and dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 1).text() == "华北"
+    dialog.add_row({"active": True})
+    for col, text in ((0, "大客户"), (4, "1000000"), (7, "cy, dan")):
+        dialog.table.item(1, col).setText(text)
+    shot(dialog, f"leads_rules_{lang}")
+    dialog.save()
+    settle(qtbot, window.ctx)
+    with Store.open(profile) as store:
+        got = service.rules(store)
+    assert [(r["name"], r.get("reps"), r.get("min_budget")) for r in got] == [
+        ("华北网站线索", None, None), ("大客户", ["cy", "dan"], 1_000_000)]
+    # a rule naming nobody is refused in the dialog, nothing saved
+    button.click()
+    settle(qtbot, window.ctx)
+    dialog = page.rules_dialog
+    dialog.add_row({"active": True})
+    dialog.table.item(2, 0).setText("空规则")
+    dialog.save()
+    settle(qtbot, window.ctx)
+    assert ("既没有指定团队" if lang == "zh" else "names no team and no reps") in (
+        dialog.message.text())
+
+
+def test_a_rep_does_not_see_the_rules_button(qtbot: Any, make_window: Callable[..., Any],
+                                             profile: Path) -> None:
+    _seed(profile)
+    window = make_window("en", features=("desktop.ui.records", "desktop.ui.leads"))
+    settle(qtbot, window.ctx)
+    assert window.leads_ui.page.buttons["rules"].isHidden()
