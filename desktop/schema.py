@@ -391,6 +391,8 @@ LEAD = Entity(
         F("assigned_at", T.DATETIME, "Assigned at", "分配时间", writable_by=SERVER_DECIDES),
         F("assigned_rule", T.TEXT, "Assigned by rule", "分配规则", max_length=200,
           writable_by=SERVER_DECIDES),
+        # every assignment, newest last: "<UTC time> <owner or pool> (<rule or why>)"
+        F("assignments", T.LIST, "Assignment history", "分配记录", writable_by=SERVER_DECIDES),
         F("first_contact_at", T.DATETIME, "First contact", "首次联系时间"),
         F("last_contact_at", T.DATETIME, "Last contact", "最近联系时间"),
         F("last_outcome", T.CHOICE, "Last outcome", "最近联系结果", choices=LEAD_OUTCOMES),

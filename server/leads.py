@@ -325,6 +325,7 @@ class Writer:
         changes.update(owner=who, status="assigned" if who else "pool",
                        assigned_at=iso(self.now) if who else None, assigned_rule=rule,
                        escalation=None, escalated_to=None, attempts=None)
+        changes["assignments"] = history(values, self.now, who, rule)
         if who is None:
             changes.update(self.hide({**values, **changes}, record_id))
         return self.write(ENTITY, record_id, changes, current=current, created_by=created_by)
@@ -348,6 +349,16 @@ class Writer:
             return {}
         self.conn.execute(t.lead_hidden.delete().where(t.lead_hidden.c.record_id == record_id))
         return {k: v for k, v in (("phone", row[0]), ("email", row[1])) if v}
+
+
+MAX_HISTORY = 20
+
+
+def history(lead: Mapping[str, Any], now: dt.datetime, owner: str | None,
+            why: str) -> list[str]:
+    """The lead's assignment history with one more entry (the last MAX_HISTORY kept)."""
+    have = [str(x) for x in lead.get("assignments") or ()]
+    return [*have, f"{iso(now)} {owner or 'pool'} ({why})"][-MAX_HISTORY:]
 
 
 # ---------------------------------------------------------------- intake
@@ -512,7 +523,7 @@ def _arbitrate(w: Writer, username: str, claim_id: str, claim: FieldMap,
         if lead.get("owner") != username:
             reason = "Only the lead's owner can return it to the pool."
         else:
-            _to_pool(w, lead_id, got[0], lead, reclaimed=False)
+            _to_pool(w, lead_id, got[0], lead, reclaimed=False, why=f"returned by {username}")
             result = "won"
     elif lead.get("owner") == username:
         result = "won"
@@ -526,7 +537,9 @@ def _arbitrate(w: Writer, username: str, claim_id: str, claim: FieldMap,
             w.write(ENTITY, lead_id, {"owner": username, "status": "assigned",
                                       "assigned_at": iso(w.now), "assigned_rule": CLAIMED_RULE,
                                       "escalation": None, "escalated_to": None,
-                                      "attempts": None, **w.unhide(lead_id)}, current=got[0])
+                                      "attempts": None, **w.unhide(lead_id),
+                                      "assignments": history(lead, w.now, username,
+                                                             CLAIMED_RULE)}, current=got[0])
             _count_claim(w.conn, username, w.now)
             result = "won"
     w.write(CLAIM, claim_id, {"result": result, "reason": reason or None}, current=claim,
@@ -556,11 +569,12 @@ def _count_claim(conn: sa.Connection, username: str, now: dt.datetime) -> None:
 
 
 def _to_pool(w: Writer, lead_id: str, fields: FieldMap, lead: Mapping[str, Any], *,
-             reclaimed: bool) -> None:
+             reclaimed: bool, why: str) -> None:
     changes: dict[str, Any] = {"owner": None, "status": "pool", "escalation": None,
                                "escalated_to": None}
     if reclaimed:
         changes["reclaim_count"] = int(lead.get("reclaim_count") or 0) + 1
+    changes["assignments"] = history(lead, w.now, None, why)
     changes.update(w.hide(lead, lead_id))
     w.write(ENTITY, lead_id, changes, current=fields)
 
@@ -620,7 +634,9 @@ def _escalate(w: Writer, lead_id: str, fields: FieldMap, lead: Mapping[str, Any]
         extra = {"reassign_count": int(lead.get("reassign_count") or 0) + 1}
         w.assign_new(lead_id, fields, lead, exclude=[owner], extra=extra)
     else:
-        _to_pool(w, lead_id, fields, lead, reclaimed=due.action == esc.RECLAIM)
+        reclaimed = due.action == esc.RECLAIM
+        _to_pool(w, lead_id, fields, lead, reclaimed=reclaimed,
+                 why="reclaimed: no follow-up" if reclaimed else f"SLA: {owner} did not reach it")
 
 
 class Ticker:

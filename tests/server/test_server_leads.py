@@ -173,6 +173,10 @@ def test_escalation_timeline_remind_reassign_pool(api: Api) -> None:
     assert leads.tick(api.engine, at(121))["pool"] == 1  # the retry schedule is spent
     lead = _lead(api, one["id"])
     assert (lead["owner"], lead["status"]) == (None, "pool")
+    assert lead["assignments"] == [
+        f"2026-12-05T01:00:00Z {first} (north web)",
+        f"2026-12-05T02:00:00Z {second} (north web)",
+        f"2026-12-05T03:01:00Z pool (SLA: {second} did not reach it)"]
     # every rep now sees it in the pool
     assert ("lead", one["id"]) in s["cy"].pull_all()
     stats = leads.stats(api.engine, at(121))

@@ -351,7 +351,10 @@ class LeadsPage(QWidget):
         self.table.setRowCount(len(rows))
         for r, rec in enumerate(rows):
             for c, key in enumerate(COLUMNS):
-                self.table.setItem(r, c, QTableWidgetItem(self._cell(rec, key)))
+                item = QTableWidgetItem(self._cell(rec, key))
+                if key == "owner":  # who had it, which rule, when
+                    item.setToolTip("\n".join(rec.get("assignments") or ()))
+                self.table.setItem(r, c, item)
         fresh = [c for c in lost if c["id"] not in self.told]
         if fresh:
             self.told.update(c["id"] for c in fresh)
