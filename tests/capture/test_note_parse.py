@@ -173,14 +173,16 @@ def test_cli_note_prints_exactly_the_promised_json(capsys: pytest.CaptureFixture
                              "--now", NOW, "--json"], capsys)
     assert code == 0
     data = json.loads(out)
-    assert list(data) == ["due", "amount", "currency", "task", "mentions", "note"]
+    assert list(data) == ["due", "amount", "amount_max", "currency", "currency_said", "task",
+                          "mentions", "note"]
     assert data["due"] == "2026-03-17" and data["amount"] == 50000 and data["currency"] == "USD"
     assert data["task"]["action"] == "meeting" and data["mentions"] == []
     code, out, _ = _run_cli(["capture", "note", "March 24 at 2:30 pm call the buyer",
                              "--now", "2026-03-11T10:00-05:00", "--json"], capsys)
     assert json.loads(out)["due"] == "2026-03-24T14:30"
     code, out, _ = _run_cli(["capture", "note", "hello", "--now", NOW, "--json"], capsys)
-    assert json.loads(out) == {"due": None, "amount": None, "currency": None, "task": None,
+    assert json.loads(out) == {"due": None, "amount": None, "amount_max": None,
+                               "currency": None, "currency_said": False, "task": None,
                                "mentions": [], "note": "hello"}
 
 
