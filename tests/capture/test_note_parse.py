@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import re
 import time
@@ -233,3 +234,15 @@ def test_everyday_words_and_trade_words_are_not_taken_for_names() -> None:
     # "科技" alone is any tech company, not 上海科技有限公司; "华为" is that account.
     p = parse_note("这家科技公司和华为都要报价", NOW_DT, cands)
     assert [m.id for m in p.mentions] == ["hw"]
+
+
+def test_cli_note_reads_many_notes_from_stdin(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("预算50–60万\n\nbudget 80k USD\n"))
+    code, out, _ = _run_cli(["capture", "note", "--now", NOW, "--json"], capsys)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 2  # the blank line is no note
+    assert (lines[0]["amount"], lines[0]["amount_max"], lines[0]["currency"]) == (
+        500_000, 600_000, "CNY")
+    assert (lines[1]["amount"], lines[1]["currency"], lines[1]["currency_said"]) == (
+        80_000, "USD", True)
