@@ -275,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop.ui.app import run_app
 
             return run_app(args.profile, sys.argv, args.lang)
-        _install_audio_decoder()
+        if getattr(args, "capture_command", None) == "voice":
+            _install_audio_decoder()  # Qt Multimedia: only for a voice file
         return int(args.func(args))
     except ValidationError as exc:
         print(f"fieldcrm: {exc}", file=sys.stderr)

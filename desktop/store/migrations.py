@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from desktop.schema import ENTITIES, Entity, Field, FieldType
 from desktop.store.followup_tables import FOLLOWUP_SCHEMA_SQL
+from desktop.store.sqlite_utils_lite import Database, Migrations
 
 migrations = Migrations("fieldcrm")
 _STEPS: list[str] = []  # the names in order (sqlite-utils keeps its list private)
