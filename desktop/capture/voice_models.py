@@ -90,8 +90,9 @@ def _models_in(folder: Path, source: str) -> list[VoiceModel]:
         children = sorted(p for p in folder.iterdir() if p.is_dir())
     except OSError:
         return []
+    # (".install-*" and ".downloads" are a model being installed: not one yet)
     return [VoiceModel(p, p.name, guess_language(p.name), source)
-            for p in children if looks_like_model(p)]
+            for p in children if looks_like_model(p) and not p.name.startswith(".")]
 
 
 def package_models() -> list[VoiceModel]:
