@@ -18,9 +18,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.common.context import AppContext
-from desktop.ui.common.i18n import register_catalog
-
-register_catalog({"General": "常规"})
 
 PageFactory = Callable[[AppContext, QWidget], QWidget]
 # key -> (title in English, translated by ctx.tr; factory), in the order registered

@@ -218,7 +218,10 @@ class SpeechModelsPage(QWidget):
             from desktop.capture.model_catalog import model_in_use
             from desktop.capture.voice_models import discover_models
 
-            return discover_models(profile), model_in_use(profile, lang)
+            models, in_use = discover_models(profile), model_in_use(profile, lang)
+            if in_use is not None and all(m.path != in_use.path for m in models):
+                models.append(in_use)  # a folder chosen elsewhere on the disk
+            return models, in_use
 
         self.ctx.run_task(work, on_done=self._found, on_error=self._failed,
                           name="speech-models")
@@ -427,7 +430,6 @@ class SpeechModelsPage(QWidget):
             self.progress_label.setText(self.ctx.tr("Stopping…"))
 
     def _set_busy(self, on: bool) -> None:
-        self.progress.setVisible(on)
         self.cancel_button.setVisible(on)
         self.cancel_button.setEnabled(on)
         self.progress.setValue(0)
