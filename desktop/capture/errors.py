@@ -50,10 +50,10 @@ class NoSpeechError(CaptureError):
 
 
 class VoiceModelMissingError(CaptureError):
-    """No speech model is installed. Download a Vosk model (for example
-    vosk-model-small-cn-0.22 for Chinese or vosk-model-small-en-us-0.15 for English from
-    alphacephei.com/vosk/models) on any computer, unzip it into the "models" folder of
-    your FieldCRM profile or a folder named in FIELDCRM_VOSK_MODELS, and try again."""
+    """No speech model is installed. Download one in Settings, Speech models (for example
+    vosk-model-small-cn-0.22 for Chinese or vosk-model-small-en-us-0.15 for English), or
+    unzip a Vosk model from alphacephei.com/vosk/models into the "models" folder of your
+    FieldCRM profile or a folder named in FIELDCRM_VOSK_MODELS, and try again."""
 
 
 class VoiceModelBrokenError(CaptureError):

@@ -39,8 +39,8 @@ ZH_BY_KIND: dict[str, str] = {
     "NoSpeechError":
         "录音中没有识别到语音（只有噪音）。请靠近麦克风重录，或直接输入笔记。录音已保留。",
     "VoiceModelMissingError":
-        "没有安装语音模型。请下载 Vosk 模型（如中文 vosk-model-small-cn-0.22），解压到个人资料的 "
-        "models 文件夹或 FIELDCRM_VOSK_MODELS 指定的文件夹后重试。",
+        "没有安装语音模型。请在 设置 ▸ 语音模型 中下载（如中文 vosk-model-small-cn-0.22），或把 "
+        "Vosk 模型解压到个人资料的 models 文件夹或 FIELDCRM_VOSK_MODELS 指定的文件夹后重试。",
     "VoiceModelBrokenError": "语音模型文件夹不完整或已损坏。请换一份完整解压的 Vosk 模型后重试。",
     "ModelCatalogError":
         "无法读取语音模型列表。请检查其地址（设置 ▸ 语音模型，或 FIELDCRM_MODEL_CATALOG）"
