@@ -156,3 +156,29 @@ def test_settings_tab_chooses_a_folder_and_refuses_a_broken_one(
     assert page.message.text().startswith("无法读取语音模型列表" if zh else
                                           "The list of speech models at")
     dlg.close()
+
+
+def test_closing_settings_stops_a_download_and_keeps_what_came(
+        qtbot: Any, make_window: Any, tmp_path: Path) -> None:
+    archive, digest = korean_model_zip()
+    window = make_window("en")
+    install(window)
+    with serve({f"{KO_NAME}.zip": archive}) as served:
+        catalog = tmp_path / "list.json"
+        catalog.write_text(json.dumps({"models": [
+            {"name": KO_NAME, "url": served.address(f"{KO_NAME}.zip"), "sha256": digest}]}))
+        dlg = window.open_settings(page=SETTINGS_PAGE)
+        page = dlg.pages[SETTINGS_PAGE]
+        page.catalog_edit.setText(str(catalog))
+        page.reload_button.click()
+        qtbot.waitUntil(lambda: page.tree.topLevelItemCount() == 1, timeout=10000)
+        served.bytes_per_second = 20e6
+        job = page.download()
+        assert job is not None
+        qtbot.waitUntil(lambda: page.progress.value() > 20, timeout=DOWNLOAD_TIMEOUT_MS)
+        dlg.close()
+        qtbot.waitUntil(lambda: not BackgroundTask.busy(), timeout=DOWNLOAD_TIMEOUT_MS)
+    models = models_dir(window.ctx.profile)
+    part = models / ".downloads" / f"{KO_NAME}.zip.part"
+    assert 0 < part.stat().st_size < archive.stat().st_size
+    assert not (models / KO_NAME).exists() and window.ctx.settings.voice_model == ""

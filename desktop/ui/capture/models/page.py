@@ -10,7 +10,7 @@ dialog of its own, opened from the voice note window (`SpeechModelsDialog`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -200,6 +200,8 @@ class SpeechModelsPage(QWidget):
         layout.addWidget(download_box, 1)
         layout.addWidget(self.message)
         self._set_busy(False)
+        if isinstance(parent, QDialog):  # Settings or our dialog: closing it stops a download
+            parent.finished.connect(lambda _result: self.stop())
         self.refresh()
         self.load_catalog()
 
@@ -450,7 +452,8 @@ class SpeechModelsPage(QWidget):
         self.message.setText(text)
 
     def stop(self) -> None:
-        """Cancel a download that runs (the page is closing)."""
+        """Cancel a download that runs (the page is closing); what was downloaded is kept
+        and the next download resumes from there."""
         if self.job is not None:
             self.job.cancel()
 
@@ -470,7 +473,3 @@ class SpeechModelsDialog(QDialog):
         layout.addWidget(self.page, 1)
         layout.addWidget(buttons)
         self.resize(720, 560)
-
-    def done(self, result: Any) -> None:
-        self.page.stop()
-        super().done(result)
