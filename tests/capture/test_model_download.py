@@ -7,6 +7,7 @@ reaches the internet."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import itertools
 import json
 import zipfile
@@ -44,9 +45,11 @@ from desktop.capture.voice_asr import Transcriber
 from desktop.capture.voice_audio import decode_audio
 from desktop.capture.voice_decoder import register_decoder
 from desktop.capture.voice_models import check_model, discover_models
+from desktop.capture.voice_pipeline import transcribe_note
 from desktop.errors import Cancelled
 from tests.audio_fixtures import espeak
-from tests.model_server import KO_NAME, Served, korean_model_zip, serve
+from tests.capture.phrases import NOW
+from tests.model_server import KO_NAME, Served, korean_model_dir, korean_model_zip, serve
 
 MB = 1_000_000
 
@@ -377,3 +380,17 @@ def test_use_a_folder_anywhere_and_refuse_a_broken_one(
     assert "incomplete or damaged" in capsys.readouterr().err
     in_use = model_in_use(profile)
     assert in_use is None or in_use.path != folder.resolve()
+
+
+def test_capture_voice_uses_the_chosen_model(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    # a model in the profile's folder is found first; the rep chose the Korean one
+    decoy = models_dir(profile) / "vosk-model-small-cn-0.22"
+    for rel in ("am/final.mdl", "conf/mfcc.conf", "graph/HCLG.fst"):
+        (decoy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (decoy / rel).write_bytes(b"x")
+    assert discover_models(profile, env="")[0].path == decoy
+    chosen = use_model(profile, korean_model_dir()).path
+    wav = espeak(tmp_path / "short.wav", "안녕하세요 방문", speed=None)
+    result = transcribe_note(wav, dt.datetime.fromisoformat(NOW), profile=profile)
+    assert result.model_path == chosen and result.transcript.text.strip()
