@@ -15,7 +15,7 @@ import pytest
 from desktop.capture import voice_models
 from desktop.capture.model_catalog import models_dir
 from desktop.capture.model_download import part_path
-from desktop.ui.capture.mount import SETTINGS_PAGE, install
+from desktop.ui.capture.mount import SETTINGS_PAGE, install, open_voice_note
 from desktop.ui.common.jobs import BackgroundTask
 from tests.model_server import KO_NAME, korean_model_zip, serve
 from tests.ui.helpers import shot
@@ -148,6 +148,13 @@ def test_settings_tab_chooses_a_folder_and_refuses_a_broken_one(
     assert page.installed_combo.currentData() == str(good.resolve())  # listed, chosen
     qtbot.wait(50)  # (the label grew a line: let the layout catch up)
     shot(dlg, f"speech_models_chosen_{lang}")
+    # the voice window lists that folder (outside the places searched) and uses it
+    voice = open_voice_note(window)
+    qtbot.waitUntil(lambda: voice.model_combo.isEnabled(), timeout=10000)
+    assert voice.current_model() == good.resolve()
+    assert voice.model_status.text() == (f"正在使用：{good.name}，位于 {good.parent}" if zh else
+                                         f"In use: {good.name}, in {good.parent}")
+    voice.close()
 
     # a list that cannot be read says so
     page.catalog_edit.setText(str(tmp_path / "no-such-list.json"))
