@@ -9,6 +9,7 @@ import atexit
 import functools
 import hashlib
 import shutil
+import socket
 import tempfile
 import threading
 import zipfile
@@ -17,6 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 # (bound at import: a test that hides the packaged models from the app still finds it)
 from desktop.capture.voice_models import package_models
@@ -146,3 +150,25 @@ def serve(files: dict[str, Path]) -> Iterator[Served]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@pytest.fixture
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Refuse every name lookup but loopback's, and fail the test if anything tried
+    (the shipped model list names real addresses: a test must never reach them)."""
+    tried: list[str] = []
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in LOOPBACK:
+            tried.append(name)
+            raise OSError(f"the tests never reach the internet (asked for {name})")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    yield tried
+    assert tried == [], f"a test tried to reach {tried}"

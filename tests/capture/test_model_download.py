@@ -49,9 +49,19 @@ from desktop.capture.voice_pipeline import transcribe_note
 from desktop.errors import Cancelled
 from tests.audio_fixtures import espeak
 from tests.capture.phrases import NOW
-from tests.model_server import KO_NAME, Served, korean_model_dir, korean_model_zip, serve
+from tests.model_server import (  # noqa: F401 (no_internet: a fixture)
+    KO_NAME,
+    Served,
+    korean_model_dir,
+    korean_model_zip,
+    no_internet,
+    serve,
+)
 
 MB = 1_000_000
+
+
+pytestmark = pytest.mark.usefixtures("no_internet")
 
 
 @pytest.fixture(autouse=True)

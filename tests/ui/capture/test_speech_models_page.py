@@ -17,10 +17,13 @@ from desktop.capture.model_catalog import models_dir
 from desktop.capture.model_download import part_path
 from desktop.ui.capture.mount import SETTINGS_PAGE, install, open_voice_note
 from desktop.ui.common.jobs import BackgroundTask
-from tests.model_server import KO_NAME, korean_model_zip, serve
+from tests.model_server import KO_NAME, korean_model_zip, no_internet, serve  # noqa: F401
 from tests.ui.helpers import shot
 
 DOWNLOAD_TIMEOUT_MS = 90_000
+
+
+pytestmark = pytest.mark.usefixtures("no_internet")
 
 
 @pytest.fixture(autouse=True)

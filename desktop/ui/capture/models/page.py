@@ -9,6 +9,7 @@ dialog of its own, opened from the voice note window (`SpeechModelsDialog`).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -118,6 +119,7 @@ class SpeechModelsPage(QWidget):
         self.job: BackgroundTask | None = None
         self.last_result: InstallResult | None = None
         self._busy_name = ""
+        self._asked = {"found": 0, "catalog": 0}  # only the newest answer of each is shown
         tr = ctx.tr
 
         intro = QLabel(tr("Voice notes are turned into text on this computer by a Vosk "
@@ -215,6 +217,8 @@ class SpeechModelsPage(QWidget):
     def refresh(self) -> None:
         """Find the installed models and the one in use (in the background)."""
         profile, lang = self.ctx.profile, self.ctx.lang
+        self._asked["found"] += 1
+        asked = self._asked["found"]
 
         def work(_task: BackgroundTask) -> tuple[list[VoiceModel], VoiceModel | None]:
             from desktop.capture.model_catalog import model_in_use
@@ -225,10 +229,13 @@ class SpeechModelsPage(QWidget):
                 models.append(in_use)  # a folder chosen elsewhere on the disk
             return models, in_use
 
-        self.ctx.run_task(work, on_done=self._found, on_error=self._failed,
-                          name="speech-models")
+        # (partials of methods: ctx.run_task drops results for a page already closed)
+        self.ctx.run_task(work, on_done=partial(self._found, asked=asked),
+                          on_error=self._failed, name="speech-models")
 
-    def _found(self, out: tuple[list[VoiceModel], VoiceModel | None]) -> None:
+    def _found(self, out: tuple[list[VoiceModel], VoiceModel | None], asked: int) -> None:
+        if asked != self._asked["found"]:
+            return  # a later look is under way
         self.installed, self.in_use = out
         tr = self.ctx.tr
         combo = self.installed_combo
@@ -303,17 +310,23 @@ class SpeechModelsPage(QWidget):
             self.ctx.settings.save(self.ctx.profile)
         profile = self.ctx.profile
         self.tree.clear()
+        self.entries = []
         self.progress_label.setText(self.ctx.tr("Reading the model list…"))
+        self._asked["catalog"] += 1
+        asked = self._asked["catalog"]
 
         def work(_task: BackgroundTask) -> list[CatalogEntry]:
             from desktop.capture.model_catalog import load_catalog
 
             return load_catalog(address or None, profile=profile)
 
-        self.ctx.run_task(work, on_done=self._catalog_loaded, on_error=self._catalog_failed,
+        self.ctx.run_task(work, on_done=partial(self._catalog_loaded, asked=asked),
+                          on_error=partial(self._catalog_failed, asked=asked),
                           name="speech-catalog")
 
-    def _catalog_loaded(self, entries: list[CatalogEntry]) -> None:
+    def _catalog_loaded(self, entries: list[CatalogEntry], asked: int) -> None:
+        if asked != self._asked["catalog"]:
+            return  # the list of an address since replaced
         self.entries = list(entries)
         self.progress_label.clear()
         self.tree.clear()
@@ -332,7 +345,9 @@ class SpeechModelsPage(QWidget):
             self.tree.resizeColumnToContents(col)
         self._mark_installed()
 
-    def _catalog_failed(self, exc: BaseException) -> None:
+    def _catalog_failed(self, exc: BaseException, asked: int) -> None:
+        if asked != self._asked["catalog"]:
+            return
         self.progress_label.clear()
         self._failed(exc)
 
