@@ -30,7 +30,7 @@ import stat
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -141,24 +141,74 @@ def install_model(entry: CatalogEntry, models: Path, *,
     have = part.stat().st_size if part.exists() else 0
     if entry.size:  # before anything is fetched
         check_disk_space(models, UNPACK_FACTOR * entry.size - have, reserve, entry.name)
-    own_client = client is None
-    if client is None:
-        import httpx
+    with download_lock(part, entry):
+        own_client = client is None
+        if client is None:
+            import httpx
 
-        client = httpx.Client(follow_redirects=True, timeout=httpx.Timeout(
-            READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
-    try:
-        size = download(entry, part, client=client, on_progress=progress, cancelled=stop,
-                        retries=retries, retry_wait=retry_wait, reserve=reserve)
-    finally:
-        if own_client:
-            client.close()
-    digest = verify(entry, part, progress, stop)
-    path = unpack(part, models, entry.name, on_progress=progress, cancelled=stop,
-                  reserve=reserve, replace=replace)
-    discard_download(part)
+            client = httpx.Client(follow_redirects=True, timeout=httpx.Timeout(
+                READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
+        try:
+            size = download(entry, part, client=client, on_progress=progress,
+                            cancelled=stop, retries=retries, retry_wait=retry_wait,
+                            reserve=reserve)
+        finally:
+            if own_client:
+                client.close()
+        digest = verify(entry, part, progress, stop)
+        path = unpack(part, models, entry.name, on_progress=progress, cancelled=stop,
+                      reserve=reserve, replace=replace)
+        discard_download(part)
     return InstallResult(entry.name, path, entry.language, digest, bool(entry.sha256), size,
                          have)
+
+
+@contextlib.contextmanager
+def download_lock(part: Path, entry: CatalogEntry) -> Iterator[None]:
+    """Hold `<part>.lock` for one download: the app and a `fieldcrm capture models
+    download` of the same model must not write the same .part file. The operating system
+    lets go of the lock when the process ends, so a crash leaves nothing stuck. Raises
+    ModelDownloadError while another process holds it."""
+    lock = part.with_name(part.name + ".lock")
+    f = lock.open("a+b")
+    try:
+        _lock_file(f)
+    except OSError as exc:
+        f.close()  # (the other holder's lock file stays)
+        raise ModelDownloadError(
+            f"{entry.name} is being downloaded already (by another FieldCRM window or "
+            "command). Wait for it to finish, or stop it, and try again.") from exc
+    try:
+        yield
+    finally:
+        _unlock_file(f)
+        f.close()
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
+def _lock_file(f: Any) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock_file(f: Any) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        f.seek(0)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+    else:
+        import fcntl
+
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def discard_download(part: Path) -> None:

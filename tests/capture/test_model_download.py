@@ -404,3 +404,24 @@ def test_capture_voice_uses_the_chosen_model(tmp_path: Path) -> None:
     wav = espeak(tmp_path / "short.wav", "안녕하세요 방문", speed=None)
     result = transcribe_note(wav, dt.datetime.fromisoformat(NOW), profile=profile)
     assert result.model_path == chosen and result.transcript.text.strip()
+
+
+def test_one_download_of_a_model_at_a_time(tmp_path: Path) -> None:
+    from desktop.capture.model_download import download_lock
+
+    flat = tmp_path / "flat.zip"
+    with zipfile.ZipFile(flat, "w") as zf:
+        for name in ("am/final.mdl", "conf/mfcc.conf", "graph/HCLG.fst"):
+            zf.writestr(name, b"x" * 100)
+    with serve({"flat.zip": flat}) as served:
+        models = tmp_path / "models"
+        entry = entry_for_url("flat-model", served.address("flat.zip"))
+        part = part_path(models, entry)
+        part.parent.mkdir(parents=True)
+        with download_lock(part, entry):  # as another process downloading it would
+            with pytest.raises(ModelDownloadError, match="being downloaded already"):
+                install_model(entry, models)
+            assert served.ranges == []
+        install_model(entry, models)  # once it let go
+    check_model(models / "flat-model")
+    assert list(part.parent.iterdir()) == []
