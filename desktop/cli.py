@@ -30,6 +30,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.exchange.cli", "add_subcommands", None),
     ("desktop.rep_cli", "add_subcommands", None),
     ("desktop.leads.cli", "add_subcommands", None),
+    ("desktop.capture.models_cli", "add_subcommands", "capture"),
 )
 
 

@@ -189,4 +189,5 @@ ZH: dict[str, str] = {
     "Owner:": "负责人：",
     "no amount": "无金额",
     "Toolbar": "工具栏",
+    "General": "常规",
 }

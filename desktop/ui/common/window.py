@@ -222,8 +222,9 @@ class MainWindow(QMainWindow):
         label.setStyleSheet("font-size: 16px; color: #c62828; padding: 40px;")
         self.setCentralWidget(label)
 
-    def open_settings(self) -> SettingsDialog:
-        dlg = SettingsDialog(self.ctx, self)
+    def open_settings(self, page: str | None = None) -> SettingsDialog:
+        """Settings, on the tab of `page` (a key of register_settings_page) if given."""
+        dlg = SettingsDialog(self.ctx, self, page=page)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dlg
         dlg.open()
