@@ -29,6 +29,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.entity_cli", "add_subcommands", None),
     ("desktop.exchange.cli", "add_subcommands", None),
     ("desktop.rep_cli", "add_subcommands", None),
+    ("desktop.security.cli", "add_subcommands", None),
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from desktop.errors import StoreError
 from desktop.schema import ENTITIES, schema_generation
+from desktop.store import cipher
 from desktop.store.blobs import BlobStore
 from desktop.store.database import integrity_problems, open_database, translate
 from desktop.store.hlc import HybridClock
@@ -70,7 +71,7 @@ class Store:
         gen = schema_generation()
         self.db = open_database(self.path)
         self.conn = self.db.conn
-        self.conn.row_factory = sqlite3.Row
+        self.conn.row_factory = cipher.row_factory(self.conn)
         self.blobs = BlobStore(profile / "blobs")
         self._listeners: list[Listener] = []
         self._tx: WriteTx | None = None
@@ -269,7 +270,7 @@ class Store:
                     # The stamp was never committed; restart from what is on disk.
                     self.clock = HybridClock(self.device_id, self.meta_get("hlc_last"))
                 raise
-        except sqlite3.Error as exc:
+        except cipher.ERRORS as exc:
             raise translate(exc, self.path) from exc
         finally:
             self._tx = None
