@@ -363,6 +363,45 @@ EXPORT_SETTING = Entity(
 )
 BUILTIN_ENTITIES += (EXPORT_LOG, EXPORT_SETTING)
 
+# A person's erasure (PIPL / GDPR, desktop.store.erasure): its record id is the erased
+# contact's id, and it holds no personal data. An admin writes it with the edits that
+# blank the person's fields; every device that pulls it purges its local traces, and
+# the server refuses later writes of personal values to that contact.
+ERASURE = Entity(
+    "erasure", "Erasure of a person", "个人信息删除",
+    (
+        F("entity", T.CHOICE, "Record type", "记录类型", required=True, choices=("contact",),
+          writable_by=ADMIN_ONLY),
+        F("erased_by", T.TEXT, "Erased by", "删除人", max_length=100, writable_by=ADMIN_ONLY),
+        F("erased_at", T.DATETIME, "Erased at", "删除时间", writable_by=ADMIN_ONLY),
+    ),
+    title_field="entity",
+    owned=False,
+)
+BUILTIN_ENTITIES += (ERASURE,)
+ERASED_TEXT = "(erased)"
+_ERASED_CONTACT_FIELDS = ("title", "phones", "email", "wechat")
+_ERASED_ACTIVITY_VALUES = {"subject": ERASED_TEXT, "body": None, "outcome": None,
+                           "attachments": None}
+
+
+def erasure_blanks(entity_name: str) -> dict[str, Any]:
+    """What an erasure writes over a person's values: a contact's identifying fields
+    (its name, title, phones, email, WeChat and custom text and list fields) and the text
+    of an activity linked to the person. Amounts, dates and links are kept."""
+    if entity_name == "activity":
+        return dict(_ERASED_ACTIVITY_VALUES)
+    values: dict[str, Any] = {"name": ERASED_TEXT}
+    for f in ENTITIES["contact"].fields:
+        if f.name in _ERASED_CONTACT_FIELDS or (
+                f.custom and f.type in (FieldType.TEXT, FieldType.LIST)):
+            values[f.name] = None
+    return values
+
+
+def is_erased_value(value: Any, blank: Any) -> bool:
+    return value == blank or (blank is None and value in (None, "", []))
+
 # Custom fields are declared here (or in a JSON file with the same shape, see
 # `load_custom_fields`) and treated exactly like built-in ones. Their names start
 # with `cf_` so they can never collide with a later built-in field.

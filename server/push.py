@@ -33,7 +33,9 @@ from desktop.schema import (
     SHARED_OWNER,
     Role,
     coerce_value,
+    erasure_blanks,
     install_field_defs,
+    is_erased_value,
     is_hlc,
     may_write,
     validate_value,
@@ -51,6 +53,8 @@ from server.merge import SERVER_STAMP, FieldMap, merge_fields
 RECORD_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_SEQ = 2**63 - 1
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+ERASURE = "erasure"
+ERASED_REASON = "This person's data was erased on request; it cannot be written again."
 NOTIFY_CHANNEL = "fieldcrm_version"
 
 
@@ -291,6 +295,16 @@ def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str
     return version
 
 
+def _writes_erased(e: Entry, recs: dict[tuple[str, str], _Rec]) -> bool:
+    """Whether `e` writes a personal value to a contact whose person was erased (an
+    `erasure` record with its id exists): such writes are refused for good."""
+    if e.entity != "contact" or (ERASURE, e.record_id) not in recs:
+        return False
+    blanks = erasure_blanks("contact")
+    return any(name in blanks and not is_erased_value(value, blanks[name])
+               for name, (value, _, _) in e.fields.items())
+
+
 def _lock_counter(conn: sa.Connection) -> int:
     if is_sqlite(conn.engine):
         return int(conn.execute(
@@ -317,6 +331,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         for i in mine:
             if entries[i].entity in ENTITIES and RECORD_ID_RE.match(entries[i].record_id):
                 by_entity.setdefault(entries[i].entity, set()).add(entries[i].record_id)
+                if entries[i].entity == "contact":  # an erased person? (_writes_erased)
+                    by_entity.setdefault(ERASURE, set()).add(entries[i].record_id)
         # Merged-away records written to or referred to: their survivors (server.redirect)
         merged = redirect.load(conn, [entries[i] for i in mine])
         for (entity, _), into in merged.items():
@@ -354,6 +370,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             if merged:
                 redirect.rewrite_references(e, merged)
             try:
+                if _writes_erased(e, recs):
+                    raise _Rejected(ERASED_REASON)
                 rec, changed, superseded = _apply(ctx, e, recs.get(key))
             except _Rejected as rej:
                 res = EntryResult(seq=e.seq, status="rejected", reason=_printable(str(rej)))

@@ -2,6 +2,8 @@
 
     fieldcrm store status [--json]        is the store encrypted, is its key at hand
     fieldcrm store encrypt [--json]       encrypt the plain store in place (crash-safe)
+    fieldcrm person export CONTACT_ID --out FILE [--json]   everything held about a person
+    fieldcrm person erase CONTACT_ID [--json]               erase a person (admin; synced)
 """
 
 from __future__ import annotations
@@ -21,6 +23,45 @@ def add_subcommands(sub: Any) -> None:
     st.add_argument("action", choices=["status", "encrypt"])
     st.add_argument("--json", action="store_true", help="machine-readable output")
     st.set_defaults(func=run_store)
+    pe = sub.add_parser("person", help="a person's data (PIPL / GDPR): export or erase it")
+    pe.add_argument("action", choices=["export", "erase"])
+    pe.add_argument("contact_id")
+    pe.add_argument("--out", help="export: the JSON file to write")
+    pe.add_argument("--json", action="store_true", help="machine-readable output")
+    pe.set_defaults(func=run_person)
+
+
+def run_person(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from desktop.errors import ValidationError
+    from desktop.store import Store
+    from desktop.store.erasure import erase_person, export_person
+
+    with Store.open(args.profile) as store:
+        if args.action == "export":
+            if not args.out:
+                raise ValidationError("person export needs --out FILE.", field="out")
+            data = export_person(store, args.contact_id)
+            out = Path(args.out)
+            out.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str),
+                           encoding="utf-8")
+            summary = {"contact_id": args.contact_id, "out": str(out),
+                       "contacts": len(data["contacts"]),
+                       "activities": len(data["activities"]), "files": len(data["files"])}
+            _emit(args, summary, f"exported {summary['contacts']} contact(s) and "
+                                 f"{summary['activities']} activities to {out}")
+            return 0
+        from desktop.sync.auth import META_ROLE
+
+        if (store.meta_get(META_ROLE) or "admin") != "admin":
+            raise ValidationError("Only an admin may erase a person; the server would "
+                                  "refuse the erasure of a rep.")
+        result = erase_person(store, args.contact_id, by=store.user or "admin")
+    _emit(args, result, f"person {args.contact_id} erased: {result['contacts']} contact(s), "
+                        f"{result['activities']} activities, {result['files']} file(s); "
+                        "the next sync erases it on the server and every device")
+    return 0
 
 
 def run_store(args: argparse.Namespace) -> int:

@@ -265,3 +265,8 @@ def m011_search_index_written_directly(db: Database) -> None:
     # document cost about three times as much (issue 26). Deletes keep their trigger.
     db.execute("DROP TRIGGER IF EXISTS search_doc_ai")
 
+
+@step
+def m014_erasure(db: Database) -> None:
+    # Erasures of a person (desktop.schema.ERASURE, desktop.store.erasure), synced.
+    create_entity_table(db, ENTITIES["erasure"])
