@@ -36,7 +36,7 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import config, duplicates
+from server import audit, config, duplicates
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -149,9 +149,13 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         except HTTPException as exc:
             if isinstance(exc.detail, dict) and exc.detail.get("code") == "invalid_credentials":
                 throttle.failed(req.username, address)
+                audit.record_now(engine, "login_failed", actor=req.username,
+                                 target=f"device:{req.device_id}", address=address)
             raise
         if failures:
             throttle.succeeded(req.username, address)
+        audit.record_now(engine, "login", actor=tokens.username,
+                         target=f"device:{req.device_id}", address=address)
         return tokens
 
     @app.post("/v1/auth/refresh", response_model=TokenPair)
@@ -161,6 +165,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     @app.post("/v1/auth/logout")
     def logout(p: Current) -> dict[str, Any]:
         auth.logout(p)
+        audit.record_now(engine, "logout", actor=p.username, target=f"device:{p.device_id}")
         return {}
 
     @app.get("/v1/me", response_model=Me)

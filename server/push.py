@@ -41,8 +41,8 @@ from desktop.schema import (
     validate_value,
 )
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
+from server import audit, redirect
 from server import fields as fielddefs
-from server import redirect
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
 from server.auth import Principal
@@ -384,6 +384,9 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                     rec.dirty = True
                     recs[key] = rec
                 res = EntryResult(seq=e.seq, status="applied", superseded=superseded)
+                if changed and e.entity == ERASURE:
+                    audit.record(conn, "person_erased", actor=p.username,
+                                 target=f"contact:{e.record_id}", detail={"device": p.device_id})
                 entry_version = version if changed else None
                 row = redirect.note(e, merged)
                 if row is not None:

@@ -149,3 +149,18 @@ dedupe_pairs = sa.Table(
     sa.Column("found_at", sa.String(32), nullable=False),
     sa.Index("ix_dedupe_pairs_b", "entity", "b"),
 )
+
+# Sensitive actions, append-only (server.audit; a trigger refuses UPDATE, and DELETE on
+# PostgreSQL). No personal data of customers: targets are ids.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_actor", "actor", "at"),
+)
