@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -48,6 +49,8 @@ from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
 from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
 from server.throttle import LoginThrottle
+
+STREAM_RECHECK_S = 0.5  # a live stream of a revoked device ends within about this
 
 log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
@@ -215,6 +218,19 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                 body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit, count)
         return Response(body, media_type="application/json")
 
+    # Open live streams per device, and which of them may no longer listen: one query
+    # for all of them at most every STREAM_RECHECK_S / 2 (server.auth.ended_devices).
+    listening: dict[str, int] = {}
+    ended_cache: dict[str, Any] = {"at": 0.0, "ended": frozenset()}
+
+    async def ended_devices() -> frozenset[str]:
+        now = time.monotonic()
+        if now - ended_cache["at"] >= STREAM_RECHECK_S / 2:
+            ended_cache["at"] = now
+            ended_cache["ended"] = await run_in_threadpool(auth.ended_devices, list(listening))
+        ended: frozenset[str] = ended_cache["ended"]
+        return ended
+
     @app.get("/v1/events", response_class=EventSourceResponse,
              responses={200: {"content": {"text/event-stream": {}},
                               "description": 'SSE: `data: {"version": N}` '
@@ -226,17 +242,30 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
 
         async def stream() -> AsyncIterator[dict[str, str]]:
             last = cursor
+            checked = time.monotonic()
             notifier.publish(await run_in_threadpool(current_version, engine))
-            while True:
-                newest = await notifier.wait_newer(last, ping)
-                if newest > last:
-                    yield {"data": json.dumps({"version": newest})}
-                    last = newest
-                    continue
-                try:  # quiet period: is the device still allowed to listen?
-                    await run_in_threadpool(auth.authenticate_principal, p)
-                except HTTPException:
-                    return
+            listening[p.device_id] = listening.get(p.device_id, 0) + 1
+            try:
+                while True:
+                    newest = await notifier.wait_newer(last, min(ping, STREAM_RECHECK_S))
+                    # A revoked device, a disabled user: the stream ends within a second.
+                    if p.device_id in await ended_devices():
+                        return
+                    if newest > last:
+                        yield {"data": json.dumps({"version": newest})}
+                        last = newest
+                        continue
+                    if time.monotonic() - checked < ping:
+                        continue
+                    checked = time.monotonic()
+                    try:  # quiet period: is the session itself still valid?
+                        await run_in_threadpool(auth.authenticate_principal, p)
+                    except HTTPException:
+                        return
+            finally:
+                listening[p.device_id] -= 1
+                if not listening[p.device_id]:
+                    del listening[p.device_id]
 
         return EventSourceResponse(stream(), ping=max(1, int(ping)))
 
