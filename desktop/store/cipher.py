@@ -311,6 +311,22 @@ def encrypt_store(profile: Path, progress: Progress | None = None, *,
             "rows": sum(before.values()), "seconds": round(time.monotonic() - started, 3)}
 
 
+def ensure_encrypted(profile: Path, progress: Progress | None = None) -> bool:
+    """Encrypt the store of `profile` if it is plain (or new) and the system keyring can
+    keep its key. Returns whether the store is encrypted; a store left plain (no keyring
+    on this machine, the store open in another program) is logged and used as it is."""
+    import logging
+
+    if is_encrypted(Path(profile) / "store.db"):
+        return True
+    try:
+        encrypt_store(profile, progress)
+    except (KeyringUnavailableError, StoreBusyError) as exc:
+        logging.getLogger(__name__).warning("store of %s left unencrypted: %s", profile, exc)
+        return False
+    return True
+
+
 def status(profile: Path) -> dict[str, Any]:
     """Whether the store of `profile` is encrypted and its key is at hand."""
     path = Path(profile) / "store.db"

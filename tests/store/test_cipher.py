@@ -161,3 +161,20 @@ def test_kill_9_during_encryption_loses_nothing(profile: Path, file_keyring: Non
     cipher._cache.clear()
     with Store.open(profile) as store:
         assert {r["id"]: r["name"] for r in store.repo("account").iter_all()} == expected
+
+
+def test_the_app_encrypts_a_new_store_or_keeps_it_plain_without_a_keyring(
+        tmp_path: Path) -> None:
+    from keyring.backends import fail
+
+    assert cipher.ensure_encrypted(tmp_path / "new")
+    assert cipher.is_encrypted(tmp_path / "new" / "store.db")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        assert not cipher.ensure_encrypted(tmp_path / "headless")
+        with Store.open(tmp_path / "headless") as store:
+            store.repo("account").create({"name": NAME})
+    finally:
+        keyring.set_keyring(previous)
+    assert not cipher.is_encrypted(tmp_path / "headless" / "store.db")
