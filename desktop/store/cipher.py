@@ -153,6 +153,9 @@ def connect_encrypted(path: Path, key: bytes) -> Any:
     plain one). Raises StoreKeyWrongError when `key` does not open it."""
     conn = sqlcipher.connect(str(path), isolation_level=None, check_same_thread=True)
     conn.execute(_pragma_key(key))
+    # Zeroing every freed allocation (SQLCipher's default) doubled search times; the
+    # page cache holds decrypted pages either way.
+    conn.execute("PRAGMA cipher_memory_security = OFF")
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher.DatabaseError as exc:
