@@ -194,7 +194,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             raise api_error(413, "too_many_entries",
                             f"Push at most {config.MAX_PUSH_ENTRIES} entries at once.")
         checker.busy()
-        resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish)
+        resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish,
+                                       blobs.forget_unreferenced)
         planner_stats.wrote(sum(r.status == "applied" for r in resp.results))
         return Response(resp.model_dump_json(), media_type="application/json")
 

@@ -10,6 +10,7 @@ devices and record ids, never a customer's personal data.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -21,14 +22,21 @@ from server.errors import now_iso
 ACTIONS = ("login", "login_failed", "logout", "device_revoked", "user_disabled",
            "person_erased")
 CLI_ACTOR = "(server admin)"
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _clean(text: str, size: int) -> str:
+    """Client input (a user name as typed) made storable: no NUL or control characters."""
+    return CONTROL_RE.sub("?", text)[:size]
 
 
 def record(conn: sa.Connection, action: str, *, actor: str, target: str = "",
            address: str = "", detail: dict[str, Any] | None = None) -> None:
     """Add one entry inside the caller's transaction."""
     conn.execute(t.audit_log.insert().values(
-        at=now_iso(), action=action, actor=actor[:100], target=target[:200],
-        address=address[:64], detail=orjson.dumps(detail or {}).decode()))
+        at=now_iso(), action=action, actor=_clean(actor, 100), target=_clean(target, 200),
+        address=_clean(address, 64),
+        detail=CONTROL_RE.sub("?", orjson.dumps(detail or {}).decode())))
 
 
 def record_now(engine: sa.Engine, action: str, **kwargs: Any) -> None:

@@ -313,10 +313,18 @@ def _lock_counter(conn: sa.Connection) -> int:
         "UPDATE counter SET version = version WHERE id = 1 RETURNING version")).scalar_one())
 
 
+def _attachments(fields: FieldMap) -> set[str]:
+    value = fields.get("attachments", {}).get("value")
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+
+
 def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEntry],
-               publish: Callable[[int], None]) -> PushResponse:
+               publish: Callable[[int], None],
+               erased_files: Callable[[set[str]], object] | None = None) -> PushResponse:
     """Apply one push in one transaction (see the module docstring); `publish` is called
-    with the new server version after the commit."""
+    with the new server version after the commit, `erased_files` with the blobs that
+    activities of a person erased in this push referred to (server.blobs removes those
+    no record refers to any more)."""
     entries = [e if isinstance(e, Entry) else Entry.from_model(e) for e in given]
     results: list[EntryResult | None] = [None] * len(entries)
     with write_tx(engine) as conn:
@@ -346,6 +354,9 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                     ("entity", entity), "record_id", sorted(id_set), "text"):
                 recs[(entity, rid)] = _Rec(orjson.loads(fields), owner, created_by, int(ver),
                                            origin, exists=True)
+        files_before = {key: _attachments(rec.fields) for key, rec in recs.items()
+                        if key[0] == "activity"}
+        erased_now: set[str] = set()
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
         now = now_iso()
@@ -385,6 +396,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                     recs[key] = rec
                 res = EntryResult(seq=e.seq, status="applied", superseded=superseded)
                 if changed and e.entity == ERASURE:
+                    erased_now.add(e.record_id)
                     audit.record(conn, "person_erased", actor=p.username,
                                  target=f"contact:{e.record_id}", detail={"device": p.device_id})
                 entry_version = version if changed else None
@@ -399,6 +411,9 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             new_processed.append((p.device_id, e.seq, res.status, res.reason,
                                   _encode(res.superseded) if res.superseded else "[]",
                                   entry_version, now))
+        orphans = {sha for key, rec in recs.items() if key[0] == "activity"
+                   and rec.fields.get("contact_id", {}).get("value") in erased_now
+                   for sha in files_before.get(key, set())} if erased_now else set()
         _write(conn, recs, new_processed, now)
         redirect.save(conn, merged_rows)
         if version != base:
@@ -411,6 +426,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
     _maybe_crash()
     if version != base:
         publish(version)
+    if orphans and erased_files is not None:
+        erased_files(orphans)
     return PushResponse(results=[r for r in results if r is not None], version=version)
 
 

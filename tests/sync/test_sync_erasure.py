@@ -41,15 +41,19 @@ def test_an_erased_person_is_gone_from_every_device_and_the_server(
     acc = li.repo("account").create({"name": "远景贸易"})
     person = li.repo("contact").create({"name": NAME, "phones": [PHONE], "email": EMAIL,
                                         "account_id": acc["id"]})
+    voice = li.store.blobs.put_bytes(f"语音备忘：{NAME} {PHONE}".encode())
     call = li.repo("activity").create({
         "kind": "call", "subject": f"给{NAME}打电话", "body": f"{NAME} {PHONE} 想要报价",
         "contact_id": person["id"], "account_id": acc["id"], "duration_s": 125,
+        "attachments": [voice],
         "due_at": "2026-12-01T09:00:00Z"})
     deal = li.repo("deal").create({"title": "年度采购", "account_id": acc["id"],
                                    "amount": 88000, "currency": "CNY"})
     for d in (li, li2, boss, li):
         d.sync()
     assert boss.repo("contact").get(person["id"])["name"] == NAME
+    assert boss.store.blobs.has(voice) and li2.store.blobs.has(voice)
+    assert (tmp_path / "srv" / "blobs" / voice[:2] / voice[2:]).exists()
     # li2 has an edit of the person's title not yet pushed when the erasure happens.
     li2.repo("contact").update(person["id"], {"title": f"{NAME}的新职务"})
 
@@ -84,7 +88,8 @@ def test_an_erased_person_is_gone_from_every_device_and_the_server(
     assert not [r for r in rows if NAME in r or PHONE in r or EMAIL in r]
     if server.backend == "sqlite":
         server.engine.dispose()  # the last connection folds the WAL into the file
-        assert _files_with([tmp_path / "srv"], needles) == []
+    assert _files_with([tmp_path / "srv"], needles) == []  # database (SQLite), blobs, logs
+    assert not (tmp_path / "srv" / "blobs" / voice[:2] / voice[2:]).exists()
     # A device writing the old name back later is refused by the server, for good.
     li.repo("contact").update(person["id"], {"name": NAME})
     report = li.sync()
