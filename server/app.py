@@ -44,6 +44,7 @@ from server.config import Settings
 from server.connections import WHO_KEY, ConnectionGuard
 from server.db import is_sqlite, open_database
 from server.errors import api_error
+from server.headers import SecurityHeaders
 from server.notify import Notifier, PgListener
 from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
@@ -117,6 +118,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     # is dealt with here and never reaches it as a 500 (server.connections).
     app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
                        min_rate=settings.min_body_rate)
+    app.add_middleware(SecurityHeaders)  # nosniff, no framing, no caching (server.headers)
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:

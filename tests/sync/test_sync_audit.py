@@ -57,3 +57,14 @@ def test_sensitive_actions_are_audited(server: Server, devices: Any, tmp_path: P
                            "--json"]) == 0
         rows = json.loads(capsys.readouterr().out)
         assert [r["action"] for r in rows] == ["login", "person_erased"]
+
+
+def test_every_response_carries_the_security_headers(server: Server) -> None:
+    import httpx
+
+    for path in ("/v1/health", "/v1/me"):
+        r = httpx.get(server.url + path)
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["cache-control"] == "no-store"
+        assert "default-src 'none'" in r.headers["content-security-policy"]
