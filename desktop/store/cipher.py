@@ -233,8 +233,12 @@ def encrypt_store(profile: Path, progress: Progress | None = None, *,
     report = progress or (lambda phase, done: None)
     started = time.monotonic()
     if is_encrypted(path):
-        load_key(profile)  # a store we cannot open is not "already encrypted" for the user
-        return {"encrypted": False, "already": True, "tables": 0, "rows": 0, "seconds": 0.0}
+        key = load_key(profile)  # a store we cannot open is not "already encrypted"
+        from desktop.store.blobs import BlobStore, blob_key
+
+        files = BlobStore(profile / "blobs", blob_key(key)).encrypt_all()  # after a kill
+        return {"encrypted": False, "already": True, "tables": 0, "rows": 0, "files": files,
+                "seconds": 0.0}
     if not path.exists():
         # A new store: created plain by the normal open (schema, device id), then encrypted.
         from desktop.store.store import Store
@@ -310,7 +314,12 @@ def encrypt_store(profile: Path, progress: Progress | None = None, *,
     finally:
         src.close()
     remember_key(profile, key)
-    return {"encrypted": True, "already": False, "tables": len(before),
+    from desktop.store.blobs import BlobStore, blob_key
+
+    # The files: each replaced by its encrypted form with one rename (a kill leaves the
+    # rest plain, still readable, and the next encryption or open goes on).
+    files = BlobStore(profile / "blobs", blob_key(key)).encrypt_all()
+    return {"encrypted": True, "already": False, "tables": len(before), "files": files,
             "rows": sum(before.values()), "seconds": round(time.monotonic() - started, 3)}
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from desktop.errors import StoreError
 from desktop.schema import ENTITIES, schema_generation
 from desktop.store import cipher
-from desktop.store.blobs import BlobStore
+from desktop.store.blobs import BlobStore, blob_key
 from desktop.store.database import integrity_problems, open_database, translate
 from desktop.store.hlc import HybridClock
 from desktop.store.ids import new_id, utc_now_iso
@@ -72,7 +72,8 @@ class Store:
         self.db = open_database(self.path)
         self.conn = self.db.conn
         self.conn.row_factory = cipher.row_factory(self.conn)
-        self.blobs = BlobStore(profile / "blobs")
+        key = cipher.cached_key(profile) if cipher.is_encrypted(self.path) else None
+        self.blobs = BlobStore(profile / "blobs", blob_key(key) if key else None)
         self._listeners: list[Listener] = []
         self._tx: WriteTx | None = None
         # The schema generation whose columns this file has (desktop.store.fielddefs):

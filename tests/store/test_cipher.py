@@ -178,3 +178,28 @@ def test_the_app_encrypts_a_new_store_or_keeps_it_plain_without_a_keyring(
     finally:
         keyring.set_keyring(previous)
     assert not cipher.is_encrypted(tmp_path / "headless" / "store.db")
+
+
+@pytest.mark.parametrize("size", [0, 1, 1 << 20, (1 << 20) + 1, 5 * (1 << 19)])
+def test_blobs_are_encrypted_in_an_encrypted_profile(profile: Path, size: int) -> None:
+    from desktop.store.blobs import CHUNK
+
+    data = (("录音 " + NAME).encode() * (size // 20 + 1))[:size]
+    with Store.open(profile) as store:
+        plain_sha = store.blobs.put_bytes(b"photo of " + NAME.encode())
+    cipher.encrypt_store(profile)  # an older plain file is converted too
+    with Store.open(profile) as store:
+        assert store.blobs.encrypted
+        sha = store.blobs.put_bytes(data)
+        assert store.blobs.read(sha) == data and store.blobs.size(sha) == size
+        assert b"".join(store.blobs.chunks(sha)) == data
+        assert store.blobs.read(plain_sha) == b"photo of " + NAME.encode()
+        for path in (store.blobs.path(sha), store.blobs.path(plain_sha)):
+            raw = path.read_bytes()
+            assert NAME.encode() not in raw and "录音".encode() not in raw
+        if size > CHUNK:  # a damaged or truncated file is refused, never half-read
+            path = store.blobs.path(sha)
+            raw = path.read_bytes()
+            path.write_bytes(raw[:CHUNK])
+            with pytest.raises(Exception, match="damaged"):
+                store.blobs.read(sha)

@@ -38,3 +38,20 @@ def test_revoke_wipes_an_encrypted_profile_and_its_key(server: Server, devices: 
     assert keyring.get_password(KEYRING_SERVICE, f"store-key|{kid}") is None
     assert keyring.get_password(KEYRING_SERVICE, account.key) is None
     a.close()
+
+
+def test_a_file_travels_plain_between_an_encrypted_and_a_plain_device(
+        server: Server, devices: Any) -> None:
+    server.user("alice")
+    a, b = devices("a"), devices("b")
+    cipher.encrypt_store(a.profile)
+    a.login("alice")
+    b.login("alice")
+    photo = "合同照片 contract photo".encode() * 5000
+    sha = a.store.blobs.put_bytes(photo)
+    assert photo[:20] not in a.store.blobs.path(sha).read_bytes()
+    a.repo("activity").create({"kind": "note", "subject": "合同", "attachments": [sha]})
+    a.sync()
+    b.sync()
+    assert not b.store.blobs.encrypted and b.store.blobs.read(sha) == photo
+    assert b.store.blobs.path(sha).read_bytes() == photo  # plain profile: plain file
