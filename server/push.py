@@ -30,6 +30,7 @@ from desktop.errors import ValidationError
 from desktop.schema import (
     DELETED,
     ENTITIES,
+    ERASED_TEXT,
     SHARED_OWNER,
     Role,
     coerce_value,
@@ -318,6 +319,19 @@ def _attachments(fields: FieldMap) -> set[str]:
     return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
 
 
+def _personal_texts(fields: FieldMap) -> set[str]:
+    """A contact's identifying values as text (for finding them quoted elsewhere)."""
+    out: set[str] = set()
+    for name in erasure_blanks("contact"):
+        value = fields.get(name, {}).get("value")
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and len(v) >= 2 and v != ERASED_TEXT:
+                out.add(v)
+                if v.startswith("+86"):
+                    out.add(v[3:])  # a phone as typed, before normalisation
+    return out
+
+
 def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEntry],
                publish: Callable[[int], None],
                erased_files: Callable[[set[str]], object] | None = None) -> PushResponse:
@@ -356,6 +370,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                                            origin, exists=True)
         files_before = {key: _attachments(rec.fields) for key, rec in recs.items()
                         if key[0] == "activity"}
+        texts_before = {key[1]: _personal_texts(rec.fields) for key, rec in recs.items()
+                        if key[0] == "contact"}
         erased_now: set[str] = set()
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
@@ -415,6 +431,10 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                    and rec.fields.get("contact_id", {}).get("value") in erased_now
                    for sha in files_before.get(key, set())} if erased_now else set()
         _write(conn, recs, new_processed, now)
+        for rid in erased_now:  # reasons of refused entries may quote the person's values
+            for text in texts_before.get(rid, ()):
+                conn.execute(t.processed.update().where(t.processed.c.reason.contains(
+                    text, autoescape=True)).values(reason=ERASED_REASON))
         redirect.save(conn, merged_rows)
         if version != base:
             conn.execute(t.counter.update().where(t.counter.c.id == 1).values(version=version))

@@ -37,6 +37,7 @@ from desktop.store.ids import utc_now_iso
 from desktop.store.rows import field_type, from_row, to_column
 
 ERASED = ERASED_TEXT
+ERASED_REASON = "This person's data was erased on request."
 ENTITY = "erasure"
 ACTIVITY_VALUES = erasure_blanks("activity")
 
@@ -210,6 +211,10 @@ def purge_traces(store: Any, w: Any, contact_ids: Iterable[str],
                 w.conn.execute("UPDATE journal SET fields = ? WHERE seq = ?",
                                (json.dumps(fields, ensure_ascii=False), seq))
                 journal += 1
+        # A parked entry's reason may quote a refused value (a phone number, a name).
+        w.conn.execute(
+            f"UPDATE journal SET reason = ? WHERE reason IS NOT NULL AND entity = ? "
+            f"AND record_id IN ({_marks(rids)})", [ERASED_REASON, entity, *rids])
     # Local values kept for entries the server refused (a parked edit of the person):
     # replaced here without a journal entry, as the server holds the erased ones.
     scrubbed = sum(_scrub(store, w, "contact", i, blanks["contact"]) for i in ids) + sum(
