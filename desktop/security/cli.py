@@ -4,6 +4,8 @@
     fieldcrm store encrypt [--json]       encrypt the plain store in place (crash-safe)
     fieldcrm person export CONTACT_ID --out FILE [--json]   everything held about a person
     fieldcrm person erase CONTACT_ID [--json]               erase a person (admin; synced)
+    fieldcrm lock status|set-pin|clear|unlock [--idle-min N] [--json]   the app lock (PIN on
+        stdin for set-pin, clear and unlock)
 """
 
 from __future__ import annotations
@@ -29,6 +31,44 @@ def add_subcommands(sub: Any) -> None:
     pe.add_argument("--out", help="export: the JSON file to write")
     pe.add_argument("--json", action="store_true", help="machine-readable output")
     pe.set_defaults(func=run_person)
+    lk = sub.add_parser("lock", help="the app lock: a local PIN after idle minutes")
+    lk.add_argument("action", choices=["status", "set-pin", "clear", "unlock"])
+    lk.add_argument("--idle-min", type=int, help="set-pin: lock after this many idle minutes")
+    lk.add_argument("--json", action="store_true", help="machine-readable output")
+    lk.set_defaults(func=run_lock)
+
+
+def run_lock(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from desktop.security import applock
+    from desktop.store import Store
+
+    store = Store.open(args.profile)
+    try:
+        if args.action == "status":
+            st = applock.state(store)
+            data = {**dataclasses.asdict(st), "tries_left": st.tries_left}
+            _emit(args, data, ("locked after " + str(st.idle_min) + " idle minutes"
+                               if st.has_pin else "no app lock PIN set"))
+            return 0
+        pin = sys.stdin.readline().strip()
+        if args.action == "set-pin":
+            st = applock.set_pin(store, pin, idle_min=args.idle_min)
+            _emit(args, {"has_pin": True, "idle_min": st.idle_min},
+                  f"PIN set; the app locks after {st.idle_min} idle minutes")
+            return 0
+        if args.action == "clear":
+            ok = applock.clear_pin(store, pin)
+            _emit(args, {"cleared": ok}, "app lock removed" if ok else "wrong PIN")
+            return 0 if ok else 1
+        result = applock.unlock(args.profile, store, pin)
+        _emit(args, dataclasses.asdict(result),
+              "unlocked" if result.ok else "this computer's data was wiped" if result.wiped
+              else f"wrong PIN; {result.tries_left} tries left")
+        return 0 if result.ok else 1
+    finally:
+        store.close()
 
 
 def run_person(args: argparse.Namespace) -> int:
