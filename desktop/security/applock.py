@@ -108,8 +108,8 @@ def _matches(digest: str, pin: str) -> bool:
 
 def unlock(profile: Path, store: Any, pin: str) -> Unlock:
     """Check a PIN. A right one resets the count of wrong ones; the MAX_FAILURES-th wrong
-    one in a row wipes the profile (store, WAL, blobs, store key, token) and closes
-    `store`."""
+    one in a row wipes the profile (store, WAL, blobs, store key, token); `store` stays
+    open on the emptied data until its owner closes it."""
     digest = store.meta_get(META_PIN)
     if not digest:
         return Unlock(True, MAX_FAILURES)
@@ -121,7 +121,11 @@ def unlock(profile: Path, store: Any, pin: str) -> Unlock:
     store.meta_set(META_FAILURES, str(failures))  # committed before the answer
     if failures < MAX_FAILURES:
         return Unlock(False, MAX_FAILURES - failures)
+    from desktop.store import indexer
     from desktop.sync.auth import load_account, wipe_profile
 
-    wipe_profile(Path(profile), load_account(store), store)
+    account = load_account(store)
+    indexer.close_worker(Path(profile))  # its connection must not outlive the files
+    store.wipe()  # this connection (the app's) sees an empty store at once
+    wipe_profile(Path(profile), account)  # then the key, token and files go
     return Unlock(False, 0, wiped=True)
