@@ -171,6 +171,11 @@ CONTACT = Entity(
         F("account_id", T.REF, "Account", "客户", ref="account"),
         F("owner", T.TEXT, "Owner", "负责人", max_length=100),
         F("merged_into", T.REF, "Merged into", "已合并到", ref="contact"),
+        # The person's consent to be kept in the CRM (PIPL / GDPR): where and when it was
+        # given and what it covers.
+        F("consent_source", T.TEXT, "Consent source", "同意来源", max_length=200),
+        F("consent_date", T.DATE, "Consent date", "同意日期"),
+        F("consent_scope", T.TEXT, "Consent scope", "同意范围", max_length=500),
     ),
 )
 DEAL = Entity(

@@ -268,5 +268,7 @@ def m011_search_index_written_directly(db: Database) -> None:
 
 @step
 def m014_erasure(db: Database) -> None:
-    # Erasures of a person (desktop.schema.ERASURE, desktop.store.erasure), synced.
+    # Erasures of a person (desktop.schema.ERASURE, desktop.store.erasure), synced; and
+    # the contact's consent fields (consent_source, consent_date, consent_scope).
     create_entity_table(db, ENTITIES["erasure"])
+    add_missing_columns(db)

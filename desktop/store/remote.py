@@ -134,6 +134,8 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
             from desktop.store.fielddefs import install
 
             install(store)  # before the commit: its listeners see the new fields
+    if erased:
+        erasure.checkpoint(store)  # the WAL's old pages held the erased person's text
     return result
 
 

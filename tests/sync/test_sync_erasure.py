@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from desktop.cli import main as fieldcrm
+from desktop.store import indexer
 from desktop.store.erasure import ERASED, erase_person, export_person
 from tests.sync.conftest import Server
 
@@ -81,6 +82,7 @@ def test_an_erased_person_is_gone_from_every_device_and_the_server(
             NAME not in json.dumps(e.fields, ensure_ascii=False) for e in d.store.journal.parked())
     for d in (li, li2, boss):
         d.close()
+    indexer.close_workers()  # their connections would keep each store's WAL
     needles = [NAME.encode(), PHONE.encode(), EMAIL.encode()]
     assert _files_with([li.profile, li2.profile, boss.profile], needles) == []
     with server.engine.connect() as conn:
@@ -110,3 +112,17 @@ def test_export_and_erase_on_one_device(store: Any) -> None:
     assert store.repo("contact").get(merged["id"])["email"] is None
     assert store.repo("erasure").get(person["id"])["erased_by"] == "boss"
     assert export_person(store, person["id"])["erased"] is True
+
+
+def test_consent_is_kept_with_the_contact_and_synced(server: Server, devices: Any) -> None:
+    server.user("li")
+    a, b = devices("a"), devices("b")
+    a.login("li")
+    b.login("li")
+    c = a.repo("contact").create({"name": "王芳", "consent_source": "展会名片 trade fair card",
+                                  "consent_date": "2026-11-20", "consent_scope": "电话、微信联系"})
+    a.sync()
+    b.sync()
+    got = b.repo("contact").get(c["id"])
+    assert (got["consent_source"], got["consent_date"], got["consent_scope"]) == (
+        "展会名片 trade fair card", "2026-11-20", "电话、微信联系")
