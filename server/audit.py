@@ -3,7 +3,9 @@
     record(conn, "login", actor="li", target="device:abc", address="10.0.0.5")
     entries(engine, user="li", since="2026-12-01", limit=100) -> [dict]
 
-Actions: login, login_failed, logout, device_revoked, user_disabled, person_erased.
+Actions: login, login_failed, logout, device_revoked, user_disabled, person_erased,
+rule_changed (pipeline and duplicate rules, custom fields, export rights), export (an
+export a device made, from its `export_log` record).
 Entries are only ever added (a database trigger refuses changes); they name users,
 devices and record ids, never a customer's personal data.
 """
@@ -20,7 +22,7 @@ from server import tables as t
 from server.errors import now_iso
 
 ACTIONS = ("login", "login_failed", "logout", "device_revoked", "user_disabled",
-           "person_erased")
+           "person_erased", "rule_changed", "export")
 CLI_ACTOR = "(server admin)"
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

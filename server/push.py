@@ -55,6 +55,11 @@ RECORD_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_SEQ = 2**63 - 1
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 ERASURE = "erasure"
+# Records whose changes the audit log notes (field names only, never values): the rules
+# and settings everyone shares, and each export a device made.
+AUDITED = {"pipeline_rule": "rule_changed", "dedupe_rule": "rule_changed",
+           "field_def": "rule_changed", "export_setting": "rule_changed",
+           "export_log": "export"}
 ERASED_REASON = "This person's data was erased on request; it cannot be written again."
 NOTIFY_CHANNEL = "fieldcrm_version"
 
@@ -415,6 +420,10 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                     erased_now.add(e.record_id)
                     audit.record(conn, "person_erased", actor=p.username,
                                  target=f"contact:{e.record_id}", detail={"device": p.device_id})
+                elif changed and e.entity in AUDITED:
+                    audit.record(conn, AUDITED[e.entity], actor=p.username,
+                                 target=f"{e.entity}:{e.record_id}",
+                                 detail={"device": p.device_id, "fields": sorted(e.fields)})
                 entry_version = version if changed else None
                 row = redirect.note(e, merged)
                 if row is not None:

@@ -34,6 +34,7 @@ def test_sensitive_actions_are_audited(server: Server, devices: Any, tmp_path: P
     li.sync()
     boss.sync()
     erase_person(boss.store, person["id"], by="boss")
+    boss.repo("pipeline_rule").create({"name": "合同审核", "stage": "won", "requires": ["amount"]})
     boss.sync()
     account = load_account(li.store)
     assert account is not None
@@ -41,7 +42,8 @@ def test_sensitive_actions_are_audited(server: Server, devices: Any, tmp_path: P
 
     got = [(e["action"], e["actor"]) for e in audit.entries(server.engine)]
     assert got == [("login_failed", "li"), ("login", "li"), ("login", "boss"),
-                   ("person_erased", "boss"), ("device_revoked", audit.CLI_ACTOR)]
+                   ("person_erased", "boss"), ("rule_changed", "boss"),
+                   ("device_revoked", audit.CLI_ACTOR)]
     erased = audit.entries(server.engine, action="person_erased")[0]
     assert erased["target"] == f"contact:{person['id']}"
     assert audit.entries(server.engine, user="li")[0]["address"] == "127.0.0.1"
@@ -56,7 +58,7 @@ def test_sensitive_actions_are_audited(server: Server, devices: Any, tmp_path: P
         assert server_cli(["audit", "list", "--data", str(tmp_path / "srv"), "--user", "boss",
                            "--json"]) == 0
         rows = json.loads(capsys.readouterr().out)
-        assert [r["action"] for r in rows] == ["login", "person_erased"]
+        assert [r["action"] for r in rows] == ["login", "person_erased", "rule_changed"]
 
 
 def test_every_response_carries_the_security_headers(server: Server) -> None:
