@@ -9,8 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from desktop.errors import (
     DiskFullError,
     StoreBusyError,
@@ -20,6 +18,7 @@ from desktop.errors import (
 )
 from desktop.store import cipher
 from desktop.store import migrations as mig
+from desktop.store.sqlite_utils_lite import Database
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.schema import CUSTOM_FIELD_ENTITIES
-from desktop.store import Store
-from desktop.store.fielddefs import definitions, kept_values
+
+if TYPE_CHECKING:
+    from desktop.store import Store
 
 COLUMNS = ("entity", "name", "type", "label_en", "label_zh", "choices", "retired")
 
@@ -34,6 +35,9 @@ def add_subcommands(subparsers: Any) -> None:
 
 
 def cmd_kept(args: argparse.Namespace) -> int:
+    from desktop.store import Store  # here, not at the top: the CLI's start-up time
+    from desktop.store.fielddefs import kept_values
+
     with Store.open(args.profile) as store:
         rows = kept_values(store.conn, args.entity)
     if args.json:
@@ -49,6 +53,8 @@ def cmd_kept(args: argparse.Namespace) -> int:
 
 def field_rows(store: Store, entity: str | None = None) -> list[dict[str, Any]]:
     """The definitions as plain dicts (the CLI's and the Fields page's rows)."""
+    from desktop.store.fielddefs import definitions
+
     return [{"entity": d.get("entity"), "name": d.get("name"), "type": d.get("type"),
              "label_en": d.get("label_en"), "label_zh": d.get("label_zh"),
              "choices": d.get("choices") or [], "required": bool(d.get("required")),
@@ -59,6 +65,8 @@ def field_rows(store: Store, entity: str | None = None) -> list[dict[str, Any]]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from desktop.store import Store
+
     with Store.open(args.profile) as store:
         rows = field_rows(store, args.entity)
     if args.json:

@@ -3,7 +3,7 @@ actions (logins, failed logins, logouts, device revokes, disabled users, erasure
 person). On PostgreSQL a trigger refuses UPDATE and DELETE; on SQLite, UPDATE.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"  # "0005" on the security branch; chained after the leads here
 branch_labels = None
 depends_on = None
 
