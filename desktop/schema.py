@@ -491,8 +491,8 @@ BUILTIN_ENTITIES += (LEAD, LEAD_CLAIM, LEAD_RULE, LEAD_REP, LEAD_POLICY)
 ERASURE = Entity(
     "erasure", "Erasure of a person", "个人信息删除",
     (
-        F("entity", T.CHOICE, "Record type", "记录类型", required=True, choices=("contact",),
-          writable_by=ADMIN_ONLY),
+        F("entity", T.CHOICE, "Record type", "记录类型", required=True,
+          choices=("contact", "lead"), writable_by=ADMIN_ONLY),
         F("erased_by", T.TEXT, "Erased by", "删除人", max_length=100, writable_by=ADMIN_ONLY),
         F("erased_at", T.DATETIME, "Erased at", "删除时间", writable_by=ADMIN_ONLY),
     ),
@@ -508,10 +508,13 @@ _ERASED_ACTIVITY_VALUES = {"subject": ERASED_TEXT, "body": None, "outcome": None
 
 def erasure_blanks(entity_name: str) -> dict[str, Any]:
     """What an erasure writes over a person's values: a contact's identifying fields
-    (its name, title, phones, email, WeChat and custom text and list fields) and the text
-    of an activity linked to the person. Amounts, dates and links are kept."""
+    (its name, title, phones, email, WeChat and custom text and list fields), a lead's
+    (name, phone, email, note) and the text of an activity linked to the person.
+    Amounts, dates and links are kept."""
     if entity_name == "activity":
         return dict(_ERASED_ACTIVITY_VALUES)
+    if entity_name == "lead":
+        return {"name": ERASED_TEXT, "phone": None, "email": None, "note": None}
     values: dict[str, Any] = {"name": ERASED_TEXT}
     for f in ENTITIES["contact"].fields:
         if f.name in _ERASED_CONTACT_FIELDS or (

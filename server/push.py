@@ -308,9 +308,9 @@ def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str
 def _writes_erased(e: Entry, recs: dict[tuple[str, str], _Rec]) -> bool:
     """Whether `e` writes a personal value to a contact whose person was erased (an
     `erasure` record with its id exists): such writes are refused for good."""
-    if e.entity != "contact" or (ERASURE, e.record_id) not in recs:
+    if e.entity not in ("contact", "lead") or (ERASURE, e.record_id) not in recs:
         return False
-    blanks = erasure_blanks("contact")
+    blanks = erasure_blanks(e.entity)
     return any(name in blanks and not is_erased_value(value, blanks[name])
                for name, (value, _, _) in e.fields.items())
 
@@ -328,10 +328,10 @@ def _attachments(fields: FieldMap) -> set[str]:
     return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
 
 
-def _personal_texts(fields: FieldMap) -> set[str]:
-    """A contact's identifying values as text (for finding them quoted elsewhere)."""
+def _personal_texts(entity: str, fields: FieldMap) -> set[str]:
+    """A person's identifying values as text (for finding them quoted elsewhere)."""
     out: set[str] = set()
-    for name in erasure_blanks("contact"):
+    for name in erasure_blanks(entity):
         value = fields.get(name, {}).get("value")
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, str) and len(v) >= 2 and v != ERASED_TEXT:
@@ -362,7 +362,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         for i in mine:
             if entries[i].entity in ENTITIES and RECORD_ID_RE.match(entries[i].record_id):
                 by_entity.setdefault(entries[i].entity, set()).add(entries[i].record_id)
-                if entries[i].entity == "contact":  # an erased person? (_writes_erased)
+                if entries[i].entity in ("contact", "lead"):  # erased? (_writes_erased)
                     by_entity.setdefault(ERASURE, set()).add(entries[i].record_id)
         # Merged-away records written to or referred to: their survivors (server.redirect)
         merged = redirect.load(conn, [entries[i] for i in mine])
@@ -379,8 +379,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                                            origin, exists=True)
         files_before = {key: _attachments(rec.fields) for key, rec in recs.items()
                         if key[0] == "activity"}
-        texts_before = {key[1]: _personal_texts(rec.fields) for key, rec in recs.items()
-                        if key[0] == "contact"}
+        texts_before = {key[1]: _personal_texts(key[0], rec.fields)
+                        for key, rec in recs.items() if key[0] in ("contact", "lead")}
         erased_now: set[str] = set()
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
@@ -422,8 +422,9 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                 res = EntryResult(seq=e.seq, status="applied", superseded=superseded)
                 if changed and e.entity == ERASURE:
                     erased_now.add(e.record_id)
+                    kind = (rec.fields.get("entity") or {}).get("value") or "contact"
                     audit.record(conn, "person_erased", actor=p.username,
-                                 target=f"contact:{e.record_id}", detail={"device": p.device_id})
+                                 target=f"{kind}:{e.record_id}", detail={"device": p.device_id})
                 elif changed and e.entity in AUDITED:
                     audit.record(conn, AUDITED[e.entity], actor=p.username,
                                  target=f"{e.entity}:{e.record_id}",
@@ -444,6 +445,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                    and rec.fields.get("contact_id", {}).get("value") in erased_now
                    for sha in files_before.get(key, set())} if erased_now else set()
         _write(conn, recs, new_processed, now)
+        if erased_now:  # a pool lead's contact details kept aside (server.leads)
+            conn.execute(t.lead_hidden.delete().where(t.lead_hidden.c.record_id.in_(erased_now)))
         for rid in erased_now:  # reasons of refused entries may quote the person's values
             for text in texts_before.get(rid, ()):
                 conn.execute(t.processed.update().where(t.processed.c.reason.contains(

@@ -85,6 +85,8 @@ def export_person(store: Any, contact_id: str) -> dict[str, Any]:
     of those activities (metadata and whether the file is here), open conflicts and
     journal entries not yet accepted by the server. Raises NotFoundError."""
     if _get(store, "contact", contact_id) is None:
+        if _has_lead(store, contact_id):
+            return _export_lead(store, contact_id)
         raise NotFoundError(f"No contact with id {contact_id}.")
     ids = person_ids(store, contact_id)
     acts = _activities(store, ids)
@@ -115,6 +117,20 @@ def export_person(store: Any, contact_id: str) -> dict[str, Any]:
     }
 
 
+def _export_lead(store: Any, lead_id: str) -> dict[str, Any]:
+    journal = [{"entity": r["entity"], "record_id": r["record_id"], "state": r["state"],
+                "created_at": r["created_at"], "fields": json.loads(r["fields"])}
+               for r in store.conn.execute(
+                   "SELECT * FROM journal WHERE entity = 'lead' AND record_id = ?", (lead_id,))]
+    conflicts = [dict(r) for r in store.conn.execute(
+        "SELECT entity, record_id, field, local_value, remote_value, detected_at, resolution "
+        "FROM conflicts WHERE entity = 'lead' AND record_id = ?", (lead_id,))]
+    return {"contact_id": lead_id, "exported_at": utc_now_iso(),
+            "erased": _get(store, ENTITY, lead_id) is not None,
+            "leads": [_get(store, "lead", lead_id)], "contacts": [], "activities": [],
+            "merge_log": [], "files": [], "conflicts": conflicts, "journal": journal}
+
+
 def _blank(store: Any, w: Any, entity: str, record_id: str, values: dict[str, Any]) -> bool:
     """Write `values` to a record even if it is a tombstone (journaled, stamped).
     Returns whether anything changed."""
@@ -133,9 +149,12 @@ def _blank(store: Any, w: Any, entity: str, record_id: str, values: dict[str, An
 
 
 def erase_person(store: Any, contact_id: str, *, by: str) -> dict[str, Any]:
-    """Erase one person (see the module docstring) in one transaction. Raises
-    NotFoundError for an unknown contact. Returns counts of what was blanked."""
+    """Erase one person, a contact or a lead (see the module docstring), in one
+    transaction. Raises NotFoundError for an unknown id. Returns counts of what was
+    blanked."""
     if _get(store, "contact", contact_id) is None:
+        if _has_lead(store, contact_id):
+            return _erase_lead(store, contact_id, by=by)
         raise NotFoundError(f"No contact with id {contact_id}.")
     with store.write() as w:
         ids = person_ids(store, contact_id)
@@ -162,6 +181,24 @@ def erase_person(store: Any, contact_id: str, *, by: str) -> dict[str, Any]:
     checkpoint(store)
     return {"contact_id": contact_id, "contacts": contacts, "activities": activities,
             "merge_entries": merge_entries, **purged}
+
+
+def _has_lead(store: Any, record_id: str) -> bool:
+    return "lead" in ENTITIES and _get(store, "lead", record_id) is not None
+
+
+def _erase_lead(store: Any, lead_id: str, *, by: str) -> dict[str, Any]:
+    with store.write() as w:
+        leads = int(_blank(store, w, "lead", lead_id, erasure_blanks("lead")))
+        record = {"entity": "lead", "erased_by": by, "erased_at": utc_now_iso()}
+        if _get(store, ENTITY, lead_id) is None:
+            store.repo(ENTITY).create(record, record_id=lead_id)
+        else:
+            _blank(store, w, ENTITY, lead_id, record)
+        purged = purge_traces(store, w, [lead_id])
+    checkpoint(store)
+    return {"contact_id": lead_id, "leads": leads, "contacts": 0, "activities": 0,
+            "merge_entries": 0, **purged}
 
 
 def _attachment_shas(conn: Any, acts: list[str]) -> set[str]:
@@ -193,8 +230,12 @@ def purge_traces(store: Any, w: Any, contact_ids: Iterable[str],
         ids.extend(i for i in person_ids(store, cid) if i not in ids)
     acts = _activities(store, ids)
     blanks = {"contact": contact_values(), "activity": ACTIVITY_VALUES}
+    kinds: list[tuple[str, list[str]]] = [("contact", ids), ("activity", acts)]
+    if "lead" in ENTITIES:  # an erased lead has its id among `contact_ids` too
+        blanks["lead"] = erasure_blanks("lead")
+        kinds.append(("lead", ids))
     journal = 0
-    for entity, rids in (("contact", ids), ("activity", acts)):
+    for entity, rids in kinds:
         if not rids:
             continue
         for seq, text in w.conn.execute(
@@ -217,10 +258,10 @@ def purge_traces(store: Any, w: Any, contact_ids: Iterable[str],
             f"AND record_id IN ({_marks(rids)})", [ERASED_REASON, entity, *rids])
     # Local values kept for entries the server refused (a parked edit of the person):
     # replaced here without a journal entry, as the server holds the erased ones.
-    scrubbed = sum(_scrub(store, w, "contact", i, blanks["contact"]) for i in ids) + sum(
-        _scrub(store, w, "activity", a, blanks["activity"]) for a in acts)
+    scrubbed = sum(_scrub(store, w, entity, i, blanks[entity])
+                   for entity, rids in kinds for i in rids)
     conflicts = kept = 0
-    for entity, rids in (("contact", ids), ("activity", acts)):
+    for entity, rids in kinds:
         if rids:
             conflicts += w.conn.execute(
                 f"DELETE FROM conflicts WHERE entity = ? AND record_id IN ({_marks(rids)})",

@@ -126,3 +126,39 @@ def test_consent_is_kept_with_the_contact_and_synced(server: Server, devices: An
     got = b.repo("contact").get(c["id"])
     assert (got["consent_source"], got["consent_date"], got["consent_scope"]) == (
         "展会名片 trade fair card", "2026-11-20", "电话、微信联系")
+
+
+def test_an_erased_lead_is_gone_from_the_devices_and_the_server(
+        server: Server, devices: Any, tmp_path: Path) -> None:
+    from desktop.leads import service
+    from server import leads
+
+    server.user("bo", "rep", ("north",))
+    server.user("boss", role="admin")
+    leads.load_rules(server.engine, {"rules": [
+        {"name": "north", "regions": ["north"], "reps": ["bo"]}],
+        "reps": [{"username": "bo", "weight": 1}]})
+    bo, boss = devices("bo"), devices("boss")
+    bo.login("bo")
+    boss.login("boss")
+    lead = service.add(boss.store, {"name": NAME, "phone": PHONE, "email": EMAIL,
+                                    "region": "north", "source": "fair", "budget": 50000})
+    for d in (boss, bo, boss):
+        d.sync()
+    assert bo.repo("lead").get(lead["id"])["name"] == NAME
+    boss.close()
+    assert fieldcrm(["--profile", str(boss.profile), "person", "erase", lead["id"],
+                     "--json"]) == 0
+    for d in (boss, bo):
+        d.sync()
+    for d in (bo, boss):
+        got = d.repo("lead").get(lead["id"])
+        assert (got["name"], got["phone"], got["email"], got["budget"]) == (
+            ERASED, None, None, 50000)
+        d.close()
+    indexer.close_workers()
+    needles = [NAME.encode(), PHONE.encode(), EMAIL.encode()]
+    assert _files_with([bo.profile, boss.profile], needles) == []
+    with server.engine.connect() as conn:
+        rows = [r[0] for r in conn.execute(sa.text("SELECT fields FROM records"))]
+    assert not [r for r in rows if NAME in r or PHONE in r]
