@@ -4,6 +4,7 @@
     fieldcrm store encrypt [--json]       encrypt the plain store in place (crash-safe)
     fieldcrm person export CONTACT_ID --out FILE [--json]   everything held about a person
     fieldcrm person erase CONTACT_ID [--json]               erase a person (admin; synced)
+        (CONTACT_ID may also be a lead's id)
     fieldcrm lock status|set-pin|clear|unlock [--idle-min N] [--json]   the app lock (PIN on
         stdin for set-pin, clear and unlock)
 """
@@ -27,7 +28,7 @@ def add_subcommands(sub: Any) -> None:
     st.set_defaults(func=run_store)
     pe = sub.add_parser("person", help="a person's data (PIPL / GDPR): export or erase it")
     pe.add_argument("action", choices=["export", "erase"])
-    pe.add_argument("contact_id")
+    pe.add_argument("contact_id", help="the id of a contact or of a lead")
     pe.add_argument("--out", help="export: the JSON file to write")
     pe.add_argument("--json", action="store_true", help="machine-readable output")
     pe.set_defaults(func=run_person)
