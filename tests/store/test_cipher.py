@@ -203,3 +203,25 @@ def test_blobs_are_encrypted_in_an_encrypted_profile(profile: Path, size: int) -
             path.write_bytes(raw[:CHUNK])
             with pytest.raises(Exception, match="damaged"):
                 store.blobs.read(sha)
+
+
+FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "stores").glob("*.db"))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
+def test_every_released_store_generation_can_be_encrypted(tmp_path: Path,
+                                                          fixture: Path) -> None:
+    import shutil
+
+    profile = tmp_path / "old"
+    profile.mkdir()
+    shutil.copyfile(fixture, profile / "store.db")
+    with Store.open(profile) as store:  # upgraded to this release first
+        before = {e: store.repo(e).count() for e in ("account", "contact", "deal")}
+        hits = [h.id for h in store.search("客户")]
+    summary = cipher.encrypt_store(profile)
+    assert summary["encrypted"] and cipher.is_encrypted(profile / "store.db")
+    with Store.open(profile) as store:
+        assert {e: store.repo(e).count() for e in ("account", "contact", "deal")} == before
+        assert [h.id for h in store.search("客户")] == hits
+        assert store.check_integrity() == []
