@@ -33,6 +33,7 @@ from desktop.errors import StoreBusyError, StoreError, StoreOpenError
 KEYRING_SERVICE = "FieldCRM"
 KEY_ID_FILE = "store.key-id"
 TMP_SUFFIX = ".encrypting"
+BLOBS_MARKER = "blobs.encrypting"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 KEY_BYTES = 32
 PROGRESS_STEPS = 2000  # SQLite VM steps between two progress calls while copying
@@ -237,6 +238,7 @@ def encrypt_store(profile: Path, progress: Progress | None = None, *,
         from desktop.store.blobs import BlobStore, blob_key
 
         files = BlobStore(profile / "blobs", blob_key(key)).encrypt_all()  # after a kill
+        (profile / BLOBS_MARKER).unlink(missing_ok=True)
         return {"encrypted": False, "already": True, "tables": 0, "rows": 0, "files": files,
                 "seconds": 0.0}
     if not path.exists():
@@ -308,6 +310,9 @@ def encrypt_store(profile: Path, progress: Progress | None = None, *,
             os.fsync(fh.fileno())
         report("verify", 1.0)
         report("swap", 0.0)
+        # Set until every blob file is encrypted too: a kill in between is resumed by the
+        # next `ensure_encrypted` (the app's start) or `encrypt_store`.
+        _write_atomic(profile / BLOBS_MARKER, "encrypting blobs\n")
         os.replace(tmp, path)
         _fsync_dir(profile)
         report("swap", 1.0)
@@ -319,6 +324,7 @@ def encrypt_store(profile: Path, progress: Progress | None = None, *,
     # The files: each replaced by its encrypted form with one rename (a kill leaves the
     # rest plain, still readable, and the next encryption or open goes on).
     files = BlobStore(profile / "blobs", blob_key(key)).encrypt_all()
+    (profile / BLOBS_MARKER).unlink(missing_ok=True)
     return {"encrypted": True, "already": False, "tables": len(before), "files": files,
             "rows": sum(before.values()), "seconds": round(time.monotonic() - started, 3)}
 
@@ -330,6 +336,8 @@ def ensure_encrypted(profile: Path, progress: Progress | None = None) -> bool:
     import logging
 
     if is_encrypted(Path(profile) / "store.db"):
+        if (Path(profile) / BLOBS_MARKER).exists():
+            encrypt_store(profile, progress)  # blob files left plain by a kill: go on
         return True
     try:
         encrypt_store(profile, progress)

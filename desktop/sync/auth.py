@@ -28,7 +28,8 @@ META_ROLE = "sync_role"
 META_LAST_FRESH = "sync_last_fresh"  # epoch seconds the server last confirmed we were current
 # Everything the profile folder holds that a wipe removes.
 STORE_FILES = ("store.db", "store.db-wal", "store.db-shm", "store.db-journal",
-               "store.db.encrypting", "store.db.encrypting-journal", "store.key-id.tmp")
+               "store.db.encrypting", "store.db.encrypting-journal", "store.key-id.tmp",
+               "blobs.encrypting")
 
 log = logging.getLogger(__name__)
 

@@ -225,3 +225,20 @@ def test_every_released_store_generation_can_be_encrypted(tmp_path: Path,
         assert {e: store.repo(e).count() for e in ("account", "contact", "deal")} == before
         assert [h.id for h in store.search("客户")] == hits
         assert store.check_integrity() == []
+
+
+def test_blobs_left_plain_by_a_kill_are_encrypted_at_the_next_start(profile: Path) -> None:
+    with Store.open(profile) as store:
+        sha = store.blobs.put_bytes(NAME.encode() * 100)
+    cipher.encrypt_store(profile)
+    blob = profile / "blobs" / sha[:2] / sha[2:]
+    assert NAME.encode() not in blob.read_bytes()
+    assert not (profile / cipher.BLOBS_MARKER).exists()
+    # As if killed after the swap, before the files: the file plain, the marker set.
+    blob.write_bytes(NAME.encode() * 100)
+    (profile / cipher.BLOBS_MARKER).write_text("encrypting blobs\n")
+    with Store.open(profile) as store:
+        assert store.blobs.read(sha) == NAME.encode() * 100  # still readable meanwhile
+    assert cipher.ensure_encrypted(profile)
+    assert NAME.encode() not in blob.read_bytes()
+    assert not (profile / cipher.BLOBS_MARKER).exists()
