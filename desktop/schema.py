@@ -171,6 +171,11 @@ CONTACT = Entity(
         F("account_id", T.REF, "Account", "客户", ref="account"),
         F("owner", T.TEXT, "Owner", "负责人", max_length=100),
         F("merged_into", T.REF, "Merged into", "已合并到", ref="contact"),
+        # The person's consent to be kept in the CRM (PIPL / GDPR): where and when it was
+        # given and what it covers.
+        F("consent_source", T.TEXT, "Consent source", "同意来源", max_length=200),
+        F("consent_date", T.DATE, "Consent date", "同意日期"),
+        F("consent_scope", T.TEXT, "Consent scope", "同意范围", max_length=500),
     ),
 )
 DEAL = Entity(
@@ -478,6 +483,48 @@ LEAD_POLICY = Entity(
     owned=False,
 )
 BUILTIN_ENTITIES += (LEAD, LEAD_CLAIM, LEAD_RULE, LEAD_REP, LEAD_POLICY)
+
+# A person's erasure (PIPL / GDPR, desktop.store.erasure): its record id is the erased
+# contact's id, and it holds no personal data. An admin writes it with the edits that
+# blank the person's fields; every device that pulls it purges its local traces, and
+# the server refuses later writes of personal values to that contact.
+ERASURE = Entity(
+    "erasure", "Erasure of a person", "个人信息删除",
+    (
+        F("entity", T.CHOICE, "Record type", "记录类型", required=True,
+          choices=("contact", "lead"), writable_by=ADMIN_ONLY),
+        F("erased_by", T.TEXT, "Erased by", "删除人", max_length=100, writable_by=ADMIN_ONLY),
+        F("erased_at", T.DATETIME, "Erased at", "删除时间", writable_by=ADMIN_ONLY),
+    ),
+    title_field="entity",
+    owned=False,
+)
+BUILTIN_ENTITIES += (ERASURE,)
+ERASED_TEXT = "(erased)"
+_ERASED_CONTACT_FIELDS = ("title", "phones", "email", "wechat")
+_ERASED_ACTIVITY_VALUES = {"subject": ERASED_TEXT, "body": None, "outcome": None,
+                           "attachments": None}
+
+
+def erasure_blanks(entity_name: str) -> dict[str, Any]:
+    """What an erasure writes over a person's values: a contact's identifying fields
+    (its name, title, phones, email, WeChat and custom text and list fields), a lead's
+    (name, phone, email, note) and the text of an activity linked to the person.
+    Amounts, dates and links are kept."""
+    if entity_name == "activity":
+        return dict(_ERASED_ACTIVITY_VALUES)
+    if entity_name == "lead":
+        return {"name": ERASED_TEXT, "phone": None, "email": None, "note": None}
+    values: dict[str, Any] = {"name": ERASED_TEXT}
+    for f in ENTITIES["contact"].fields:
+        if f.name in _ERASED_CONTACT_FIELDS or (
+                f.custom and f.type in (FieldType.TEXT, FieldType.LIST)):
+            values[f.name] = None
+    return values
+
+
+def is_erased_value(value: Any, blank: Any) -> bool:
+    return value == blank or (blank is None and value in (None, "", []))
 
 # Custom fields are declared here (or in a JSON file with the same shape, see
 # `load_custom_fields`) and treated exactly like built-in ones. Their names start

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
 from desktop.schema import Role
+from server import audit
 from server import tables as t
 from server.auth import USERNAME_RE, hash_password
 from server.db import write_tx
@@ -79,6 +80,7 @@ def disable_user(engine: sa.Engine, username: str) -> None:
         # The refresh tokens stay: a device presenting one is told to wipe (user_disabled)
         # instead of merely "signed out", and the token can never be used again anyway.
         conn.execute(t.users.update().where(t.users.c.id == uid).values(disabled=True))
+        audit.record(conn, "user_disabled", actor=audit.CLI_ACTOR, target=f"user:{username}")
 
 
 def list_users(engine: sa.Engine) -> list[dict[str, Any]]:
@@ -111,5 +113,6 @@ def revoke_device(engine: sa.Engine, device_id: str) -> None:
                          .values(revoked_at=now_iso())).rowcount
         if n != 1:
             raise AdminError(f"No device '{device_id}'.")
+        audit.record(conn, "device_revoked", actor=audit.CLI_ACTOR, target=f"device:{device_id}")
         # Its refresh tokens are kept so that the device, presenting one, learns it must
         # wipe its data (device_revoked); every use of them is refused.

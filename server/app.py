@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -36,18 +37,21 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import config, duplicates, lead_routes, leads
+from server import audit, config, duplicates, lead_routes, leads
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
 from server.connections import WHO_KEY, ConnectionGuard
 from server.db import is_sqlite, open_database
 from server.errors import api_error
+from server.headers import SecurityHeaders
 from server.notify import Notifier, PgListener
 from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
 from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
 from server.throttle import LoginThrottle
+
+STREAM_RECHECK_S = 0.5  # a live stream of a revoked device ends within about this
 
 log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
@@ -117,6 +121,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     # is dealt with here and never reaches it as a 500 (server.connections).
     app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
                        min_rate=settings.min_body_rate)
+    app.add_middleware(SecurityHeaders)  # nosniff, no framing, no caching (server.headers)
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
@@ -152,9 +157,13 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         except HTTPException as exc:
             if isinstance(exc.detail, dict) and exc.detail.get("code") == "invalid_credentials":
                 throttle.failed(req.username, address)
+                audit.record_now(engine, "login_failed", actor=req.username,
+                                 target=f"device:{req.device_id}", address=address)
             raise
         if failures:
             throttle.succeeded(req.username, address)
+        audit.record_now(engine, "login", actor=tokens.username,
+                         target=f"device:{req.device_id}", address=address)
         return tokens
 
     @app.post("/v1/auth/refresh", response_model=TokenPair)
@@ -164,6 +173,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     @app.post("/v1/auth/logout")
     def logout(p: Current) -> dict[str, Any]:
         auth.logout(p)
+        audit.record_now(engine, "logout", actor=p.username, target=f"device:{p.device_id}")
         return {}
 
     @app.get("/v1/me", response_model=Me)
@@ -189,7 +199,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             raise api_error(413, "too_many_entries",
                             f"Push at most {config.MAX_PUSH_ENTRIES} entries at once.")
         checker.busy()
-        resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish)
+        resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish,
+                                       blobs.forget_unreferenced)
         planner_stats.wrote(sum(r.status == "applied" for r in resp.results))
         return Response(resp.model_dump_json(), media_type="application/json")
 
@@ -213,6 +224,19 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                 body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit, count)
         return Response(body, media_type="application/json")
 
+    # Open live streams per device, and which of them may no longer listen: one query
+    # for all of them at most every STREAM_RECHECK_S / 2 (server.auth.ended_devices).
+    listening: dict[str, int] = {}
+    ended_cache: dict[str, Any] = {"at": 0.0, "ended": frozenset()}
+
+    async def ended_devices() -> frozenset[str]:
+        now = time.monotonic()
+        if now - ended_cache["at"] >= STREAM_RECHECK_S / 2:
+            ended_cache["at"] = now
+            ended_cache["ended"] = await run_in_threadpool(auth.ended_devices, list(listening))
+        ended: frozenset[str] = ended_cache["ended"]
+        return ended
+
     @app.get("/v1/events", response_class=EventSourceResponse,
              responses={200: {"content": {"text/event-stream": {}},
                               "description": 'SSE: `data: {"version": N}` '
@@ -224,17 +248,30 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
 
         async def stream() -> AsyncIterator[dict[str, str]]:
             last = cursor
+            checked = time.monotonic()
             notifier.publish(await run_in_threadpool(current_version, engine))
-            while True:
-                newest = await notifier.wait_newer(last, ping)
-                if newest > last:
-                    yield {"data": json.dumps({"version": newest})}
-                    last = newest
-                    continue
-                try:  # quiet period: is the device still allowed to listen?
-                    await run_in_threadpool(auth.authenticate_principal, p)
-                except HTTPException:
-                    return
+            listening[p.device_id] = listening.get(p.device_id, 0) + 1
+            try:
+                while True:
+                    newest = await notifier.wait_newer(last, min(ping, STREAM_RECHECK_S))
+                    # A revoked device, a disabled user: the stream ends within a second.
+                    if p.device_id in await ended_devices():
+                        return
+                    if newest > last:
+                        yield {"data": json.dumps({"version": newest})}
+                        last = newest
+                        continue
+                    if time.monotonic() - checked < ping:
+                        continue
+                    checked = time.monotonic()
+                    try:  # quiet period: is the session itself still valid?
+                        await run_in_threadpool(auth.authenticate_principal, p)
+                    except HTTPException:
+                        return
+            finally:
+                listening[p.device_id] -= 1
+                if not listening[p.device_id]:
+                    del listening[p.device_id]
 
         return EventSourceResponse(stream(), ping=max(1, int(ping)))
 

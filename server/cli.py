@@ -12,6 +12,7 @@
                     ... [--json]   (server.fields)
     fieldcrm-server leads rules load FILE|show, leads add|list|stats, leads tick [--now ISO]
     fieldcrm-server apikey add SOURCE [--per-minute N]   (server.leads; each with --json)
+    fieldcrm-server audit list [--user NAME] [--since ISO] [--action A] [--limit N] [--json]
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
 from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, normalize_field_name
-from server import admin, config, duplicates
+from server import admin, audit, config, duplicates
 from server.config import Settings
 from server.db import open_database
 
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     dr = dev.add_parser("revoke", help="revoke a device; it is told to wipe its data")
     _common(dr)
     dr.add_argument("id")
+    dr.add_argument("--json", action="store_true")
 
     team = sub.add_parser("team", help="manage teams").add_subparsers(dest="action", required=True)
     ta = team.add_parser("add", help="create a team")
@@ -94,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     dupl.add_argument("--json", action="store_true")
     _field_commands(sub)
     _lead_commands(sub)
+    aud = sub.add_parser("audit", help="the audit log of sensitive actions").add_subparsers(
+        dest="action", required=True)
+    al = aud.add_parser("list", help="entries, oldest first")
+    _common(al)
+    al.add_argument("--user", help="only this actor's entries")
+    al.add_argument("--since", help="from this time on (ISO 8601, UTC)")
+    al.add_argument("--action", dest="kind", choices=audit.ACTIONS)
+    al.add_argument("--limit", type=int, default=1000)
+    al.add_argument("--json", action="store_true")
     return ap
 
 
@@ -387,11 +398,17 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
                      ("id", "user", "name", "last_seen_at", "revoked"), args.json)
     elif args.cmd == "device" and args.action == "revoke":
         admin.revoke_device(engine, args.id)
-        print(f"device {args.id} revoked")
+        print(json.dumps({"revoked": args.id}) if args.json else f"device {args.id} revoked")
     elif args.cmd == "fields":
         return _fields(args, engine)
     elif args.cmd in ("leads", "apikey"):
         return _leads(args, engine)
+    elif args.cmd == "audit":
+        rows = audit.entries(engine, user=args.user, since=args.since, action=args.kind,
+                             limit=args.limit)
+        if not args.json:
+            rows = [{**r, "detail": json.dumps(r["detail"], ensure_ascii=False)} for r in rows]
+        _print_table(rows, ("at", "action", "actor", "target", "address", "detail"), args.json)
     elif args.cmd == "team" and args.action == "add":
         admin.add_team(engine, args.name)
         print(f"team {args.name} added")

@@ -204,3 +204,18 @@ lead_hidden = sa.Table(
     sa.Column("phone", sa.String(64), nullable=True),
     sa.Column("email", sa.String(320), nullable=True),
 )
+
+# Sensitive actions, append-only (server.audit; a trigger refuses UPDATE, and DELETE on
+# PostgreSQL). No personal data of customers: targets are ids.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_actor", "actor", "at"),
+)

@@ -274,3 +274,11 @@ def m012_leads(db: Database) -> None:
     db.execute('CREATE INDEX IF NOT EXISTS "lead_status" ON "lead" (status, owner) '
                "WHERE deleted = 0")
     db.execute('CREATE INDEX IF NOT EXISTS "lead_claim_lead" ON "lead_claim" (lead_id)')
+
+
+@step
+def m014_erasure(db: Database) -> None:
+    # Erasures of a person (desktop.schema.ERASURE, desktop.store.erasure), synced; and
+    # the contact's consent fields (consent_source, consent_date, consent_scope).
+    create_entity_table(db, ENTITIES["erasure"])
+    add_missing_columns(db)

@@ -32,6 +32,7 @@ from desktop.schema import (
     validate_value,
     wins,
 )
+from desktop.store import erasure
 from desktop.store.journal import LOST_PREFIX
 from desktop.store.merged import follow_merges
 from desktop.store.rows import clocks_of, field_type, from_row, to_column
@@ -105,6 +106,8 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
             redirected += late
             result, prepared, top = _prepare_batch(store, merged)
         mine = _pending_stamps(store, w.conn, merged)
+        erased = erasure.erased_in(merged)  # a person erased elsewhere (desktop.store.erasure)
+        erased_files = erasure.files_of(store, erased) if erased else set()
         for (ename, record_id), fields in merged.items():
             if KEPT in fields:  # values a type change kept aside (desktop.schema.coerce_value)
                 from desktop.store.fielddefs import save_kept
@@ -123,12 +126,16 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
         if mine.lost_keys:
             w.conn.executemany("DELETE FROM meta WHERE key = ?",
                                [(k,) for k in mine.lost_keys])
+        if erased:
+            erasure.purge_traces(store, w, erased, erased_files)
         if cursor is not None:
             store.meta_set(CURSOR_KEY, str(cursor), conn=w.conn)
         if any(k[0] == FIELD_DEF_ENTITY for k in merged):
             from desktop.store.fielddefs import install
 
             install(store)  # before the commit: its listeners see the new fields
+    if erased:
+        erasure.checkpoint(store)  # the WAL's old pages held the erased person's text
     return result
 
 

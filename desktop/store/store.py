@@ -11,7 +11,8 @@ from typing import Any
 
 from desktop.errors import StoreError
 from desktop.schema import ENTITIES, schema_generation
-from desktop.store.blobs import BlobStore
+from desktop.store import cipher
+from desktop.store.blobs import BlobStore, blob_key
 from desktop.store.database import integrity_problems, open_database, translate
 from desktop.store.hlc import HybridClock
 from desktop.store.ids import new_id, utc_now_iso
@@ -70,8 +71,9 @@ class Store:
         gen = schema_generation()
         self.db = open_database(self.path)
         self.conn = self.db.conn
-        self.conn.row_factory = sqlite3.Row
-        self.blobs = BlobStore(profile / "blobs")
+        self.conn.row_factory = cipher.row_factory(self.conn)
+        key = cipher.cached_key(profile) if cipher.is_encrypted(self.path) else None
+        self.blobs = BlobStore(profile / "blobs", blob_key(key) if key else None)
         self._listeners: list[Listener] = []
         self._tx: WriteTx | None = None
         # The schema generation whose columns this file has (desktop.store.fielddefs):
@@ -269,7 +271,7 @@ class Store:
                     # The stamp was never committed; restart from what is on disk.
                     self.clock = HybridClock(self.device_id, self.meta_get("hlc_last"))
                 raise
-        except sqlite3.Error as exc:
+        except cipher.ERRORS as exc:
             raise translate(exc, self.path) from exc
         finally:
             self._tx = None

@@ -22,4 +22,5 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.home",
     "desktop.ui.quickadd",
     "desktop.ui.leads",
+    "desktop.ui.applock",
 )
