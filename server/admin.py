@@ -36,7 +36,8 @@ def add_user(engine: sa.Engine, username: str, role: str | Role, password: str,
     try:
         role = Role(role)
     except ValueError:
-        raise AdminError(f"Unknown role '{role}': use rep, manager, admin or finance.") from None
+        raise AdminError(f"Unknown role '{role}': use rep, manager, admin, finance "
+                         "or director.") from None
     if not USERNAME_RE.match(username) or username != username.strip():
         raise AdminError("A user name is 1-100 printable characters without surrounding spaces.")
     if not password:

@@ -1,7 +1,8 @@
 """`fieldcrm-server`: run the sync server and administer users, teams and devices.
 
     fieldcrm-server run [--data DIR] [--host 127.0.0.1] [--port 8765] [--database-url URL]
-    fieldcrm-server user add NAME --role rep|manager|admin|finance [--team T]... [--password-stdin]
+    fieldcrm-server user add NAME --role rep|manager|admin|finance|director [--team T]...
+                    [--password-stdin]
     fieldcrm-server user disable NAME
     fieldcrm-server user list [--json]
     fieldcrm-server device list [--user NAME] [--json]
@@ -10,6 +11,7 @@
     fieldcrm-server duplicates list [--entity account|contact] [--limit N] [--json]
     fieldcrm-server fields add|update|retire|list|preview-type-change|change-type|kept
                     ... [--json]   (server.fields)
+    fieldcrm-server visibility load FILE|show [--json]   (server.visibility)
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -29,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
-from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, normalize_field_name
+from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, Role, normalize_field_name
 from server import admin, config, duplicates
 from server.config import Settings
 from server.db import open_database
@@ -57,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = user.add_parser("add", help="create a user")
     _common(add)
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["rep", "manager", "admin", "finance"])
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--team", action="append", default=[],
                      help="team (repeatable; created if new)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -90,7 +92,50 @@ def build_parser() -> argparse.ArgumentParser:
     dupl.add_argument("--limit", type=int, default=1000)
     dupl.add_argument("--json", action="store_true")
     _field_commands(sub)
+    _visibility_commands(sub)
     return ap
+
+
+def _visibility_commands(sub: Any) -> None:
+    """`visibility load FILE|show` (server.visibility)."""
+    vis = sub.add_parser("visibility", help="who may read which field (rules every "
+                         "device's pulls follow)")
+    vsub = vis.add_subparsers(dest="action", required=True)
+    load = vsub.add_parser("load", help="replace every rule with those of a JSON file",
+                           description='FILE holds {"rules": [{"entity": "deal", "field": '
+                           '"cf_margin", "readable_by": ["director"], "others": "hidden"|'
+                           '"masked", "grants": [{"roles": ["rep"], "until": '
+                           '"2026-12-08T10:00:00Z"}]}]}')
+    load.add_argument("file")
+    show = vsub.add_parser("show", help="the rules in force")
+    for p in (load, show):
+        _common(p)
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _visibility(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import visibility
+
+    if args.action == "show":
+        rows = visibility.show_rules(engine)
+        if not args.json:
+            rows = [{**r, "readable_by": ",".join(r["readable_by"]),
+                     "grants": "; ".join(f"{','.join(g['roles'])} until {g['until']}"
+                                         for g in r["grants"])} for r in rows]
+        _print_table(rows, ("entity", "field", "readable_by", "others", "grants"), args.json)
+        return 0
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise admin.AdminError(f"Cannot read the rules file {args.file}: {exc}") from exc
+    out = visibility.replace_rules(engine, doc)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{out['rules']} visibility rules in force ({len(out['added'])} added, "
+              f"{len(out['changed'])} changed, {len(out['removed'])} removed)")
+    return 0
 
 
 def _field_commands(sub: Any) -> None:
@@ -296,6 +341,8 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
         print(f"device {args.id} revoked")
     elif args.cmd == "fields":
         return _fields(args, engine)
+    elif args.cmd == "visibility":
+        return _visibility(args, engine)
     elif args.cmd == "team" and args.action == "add":
         admin.add_team(engine, args.name)
         print(f"team {args.name} added")

@@ -149,3 +149,12 @@ dedupe_pairs = sa.Table(
     sa.Column("found_at", sa.String(32), nullable=False),
     sa.Index("ix_dedupe_pairs_b", "entity", "b"),
 )
+
+# Who may read which field (server.visibility, desktop.visibility): one rule per field.
+visibility_rules = sa.Table(
+    "visibility_rules", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),  # JSON: desktop.visibility.Rule.as_json
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)

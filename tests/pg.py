@@ -13,7 +13,7 @@ from tests.servers import PG_START_HINT, create_pg_database, drop_pg_database
 
 TABLES = ("dedupe_pairs", "dedupe_keys", "merged_records", "login_failures", "blob_uploaders",
           "blobs", "processed", "records", "refresh_tokens", "devices", "team_members", "users",
-          "teams")
+          "teams", "visibility_rules")
 
 
 def pg_database(prefix: str) -> Iterator[str]:

@@ -140,10 +140,11 @@ class Store:
         return search_outcome(self, text, limit=limit, entities=entities)
 
     # ------------------------------------------------------------ sync side (see remote.py)
-    def apply_remote(self, changes: Any, cursor: int | None = None) -> Any:
+    def apply_remote(self, changes: Any, cursor: int | None = None,
+                     visibility: Any = None) -> Any:
         from desktop.store.remote import apply_remote
 
-        return apply_remote(self, changes, cursor)
+        return apply_remote(self, changes, cursor, visibility)
 
     def open_conflicts(self) -> list[Any]:
         from desktop.store.remote import open_conflicts

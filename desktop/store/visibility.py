@@ -1,0 +1,229 @@
+"""A device converging with the fields its user may read (issue 24, desktop.visibility).
+
+Every pull page carries the user's policy: the fields they may not read, hidden or
+masked. When it differs from the one this store holds, `converge` purges, in one
+transaction, every value of each field whose treatment changed: the records' rows and
+clocks, the journal (pending and parked entries), open and resolved conflicts, values
+kept aside by type changes, the search documents and duplicate keys built from them.
+It does so with SQLite's secure_delete on, merges the search index's segments so no old
+token stays, and checkpoints the WAL to zero bytes afterwards, so no byte of a purged
+value is left in the profile folder's files. Record types where the user may now see
+more (readable, or a masked copy) are marked to be pulled again from the start
+(`repull_wanted`; desktop.sync.engine): their clocks were cleared, so what arrives is
+taken.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from desktop.schema import ENTITIES
+from desktop.store.rows import from_row
+from desktop.store.textindex import build_doc, replace_doc
+from desktop.visibility import HIDDEN, MASKED, Policy, changed_fields
+
+if TYPE_CHECKING:
+    from desktop.store.store import Store
+
+POLICY_KEY = "visibility_policy"
+REPULL_KEY = "visibility_repull"  # {"entities": [...], "cursor": N}
+CHECKPOINT_TRIES = 20
+
+
+def held_policy(store: Store, conn: sqlite3.Connection | None = None) -> Policy:
+    """The policy this store last received ({} before the first)."""
+    row = (conn or store.conn).execute(
+        "SELECT value FROM meta WHERE key = ?", (POLICY_KEY,)).fetchone()
+    return dict(orjson.loads(row[0])) if row else {}
+
+
+def masked_fields(store: Store, entity: str) -> frozenset[str]:
+    """The fields of `entity` this device holds only masked (the UI offers no editor)."""
+    return frozenset(n for n, how in held_policy(store).get(entity, {}).items() if how == MASKED)
+
+
+def unreadable_fields(store: Store, entity: str) -> dict[str, str]:
+    """Field -> hidden | masked for the fields of `entity` this device's user may not read."""
+    return dict(held_policy(store).get(entity, {}))
+
+
+def repull_wanted(store: Store) -> tuple[list[str], int] | None:
+    """(record types, cursor) still to be pulled again after a visibility change."""
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (REPULL_KEY,)).fetchone()
+    if row is None:
+        return None
+    doc = orjson.loads(row[0])
+    return list(doc["entities"]), int(doc["cursor"])
+
+
+def repull_progress(store: Store, entities: list[str], cursor: int | None) -> None:
+    """Record how far the pull-again of `entities` got (None: done). Nothing changes
+    when a newer visibility change asked for more meanwhile (it starts over)."""
+    with store.write() as w:
+        row = w.conn.execute("SELECT value FROM meta WHERE key = ?", (REPULL_KEY,)).fetchone()
+        if row is None or list(orjson.loads(row[0])["entities"]) != entities:
+            return
+        if cursor is None:
+            w.conn.execute("DELETE FROM meta WHERE key = ?", (REPULL_KEY,))
+        else:
+            w.conn.execute("UPDATE meta SET value = ? WHERE key = ?", (
+                orjson.dumps({"entities": entities, "cursor": cursor}).decode(), REPULL_KEY))
+
+
+def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
+    """Bring the store in line with `policy` (see the module docstring). Returns the
+    fields purged, per record type ({} when the policy is the one held)."""
+    policy = {e: dict(f) for e, f in policy.items() if f}
+    old = held_policy(store)
+    if old == policy:
+        return {}
+    diff = {e: names for e, names in changed_fields(old, policy).items() if e in ENTITIES}
+    more = sorted(e for e, names in diff.items()
+                  if any(policy.get(e, {}).get(n) != HIDDEN for n in names))
+    store.conn.execute("PRAGMA secure_delete = ON")
+    try:
+        with store.write() as w:
+            reindexed = False
+            for entity, names in sorted(diff.items()):
+                reindexed |= _purge(store, w.conn, entity, sorted(names))
+                w.changed(entity, None)
+            if reindexed:
+                # Merge the index's segments: the deleted documents' tokens go with them.
+                w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+            w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                           (POLICY_KEY, orjson.dumps(policy).decode()))
+            if more:
+                row = w.conn.execute("SELECT value FROM meta WHERE key = ?",
+                                     (REPULL_KEY,)).fetchone()
+                have = list(orjson.loads(row[0])["entities"]) if row else []
+                union = sorted(set(have) | set(more))
+                cursor = int(orjson.loads(row[0])["cursor"]) if row and union == have else 0
+                w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (
+                    REPULL_KEY, orjson.dumps({"entities": union, "cursor": cursor}).decode()))
+    finally:
+        store.conn.execute("PRAGMA secure_delete = OFF")
+    checkpoint(store)
+    return diff
+
+
+def drop_refused(store: Store, items: Iterable[tuple[str, str, list[str]]]) -> None:
+    """The server refused these fields of pushed entries ((entity, record id, fields)):
+    their user may not read them, so this device does not keep what it wrote there. The
+    values and clocks go (a masked copy comes back with the record's next change)."""
+    with store.write() as w:
+        for entity, record_id, names in items:
+            if entity in ENTITIES:
+                _clear_values(store, w.conn, entity, names, record_id)
+                w.changed(entity, record_id)
+
+
+def checkpoint(store: Store) -> bool:
+    """Copy the WAL into the database and cut it to zero bytes (old page images in it
+    would still hold purged values). Returns whether it completed; a reader on another
+    connection can hold it back for a moment, so it is tried a few times."""
+    import time
+
+    for _ in range(CHECKPOINT_TRIES):
+        busy = store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if not busy:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _purge(store: Store, conn: sqlite3.Connection, entity: str, names: list[str]) -> bool:
+    """Remove every value of `names` of `entity`; returns whether search documents were
+    rebuilt."""
+    ent = ENTITIES[entity]
+    names = [n for n in names if ent.has_field(n)]
+    if not names:
+        return False
+    reindexed = _clear_values(store, conn, entity, names)
+    _purge_journal(conn, entity, set(names))
+    marks = ", ".join("?" * len(names))
+    conn.execute(f"DELETE FROM conflicts WHERE entity = ? AND field IN ({marks})",
+                 (entity, *names))
+    conn.execute(f"DELETE FROM kept_value WHERE entity = ? AND field IN ({marks})",
+                 (entity, *names))
+    return reindexed
+
+
+def _clear_values(store: Store, conn: sqlite3.Connection, entity: str, names: list[str],
+                  record_id: str | None = None) -> bool:
+    """Set the fields empty and forget their clocks in every row holding one (or in one
+    record's row), rebuilding the search documents made from them. Returns whether a
+    search document changed."""
+    ent = ENTITIES[entity]
+    repo = store.repo(entity)
+    cols = {c[1] for c in conn.execute(f'PRAGMA table_info("{entity}")')}
+    present = [n for n in names if n in cols and ent.has_field(n)]
+    if not present:
+        return False
+    held = " OR ".join(f'"{n}" IS NOT NULL' for n in present)
+    stamped = " OR ".join("_clocks LIKE ?" for _ in present)
+    params: list[Any] = [f'%"{n}"%' for n in present]
+    where = f"({held} OR {stamped})"
+    if record_id is not None:
+        where += " AND id = ?"
+        params.append(record_id)
+    rids = [r[0] for r in conn.execute(f'SELECT rid FROM "{entity}" WHERE {where}', params)]
+    paths = ", ".join(f"'$.\"{n}\"'" for n in present)
+    sets = ", ".join(f'"{n}" = NULL' for n in present)
+    for part in _chunks(rids, 500):
+        conn.execute(
+            f'UPDATE "{entity}" SET {sets}, _clocks = CASE WHEN substr(_clocks, 1, 1) = \'"\' '
+            f"THEN _clocks ELSE json_remove(_clocks, {paths}) END "
+            "WHERE rid IN (SELECT value FROM json_each(?))", (orjson.dumps(part).decode(),))
+    return bool(repo.searchable and rids and _rebuild_docs(conn, repo, rids))
+
+
+def _rebuild_docs(conn: sqlite3.Connection, repo: Any, rids: list[int]) -> bool:
+    """Search documents and duplicate keys of the rows whose values were purged, made
+    anew from what the rows hold now."""
+    changed = False
+    for part in _chunks(rids, 500):
+        rows = conn.execute(f'SELECT * FROM "{repo.entity.name}" WHERE rid IN '
+                            "(SELECT value FROM json_each(?))", (orjson.dumps(part).decode(),)).fetchall()
+        for row in rows:
+            rowid = repo.search_rowid(row["rid"])
+            rec = from_row(repo.entity, row)
+            old = conn.execute("SELECT name, terms, bi FROM search_doc WHERE rowid = ?",
+                               (rowid,)).fetchone()
+            if old is None:
+                continue  # never indexed (still in the builder's backlog, or a tombstone)
+            new = None if rec.get("deleted") else build_doc(repo.entity.name, rec)
+            if new is not None and tuple(old) == new:
+                continue
+            replace_doc(conn, rowid, new)
+            conn.execute("DELETE FROM dedupe_key WHERE rowid = ?", (rowid,))
+            conn.execute("DELETE FROM dedupe_doc WHERE rowid = ?", (rowid,))
+            conn.execute("INSERT OR IGNORE INTO dedupe_dirty (rowid) VALUES (?)", (rowid,))
+            changed = True
+    return changed
+
+
+def _purge_journal(conn: sqlite3.Connection, entity: str, names: set[str]) -> None:
+    """Take the fields out of this device's unacknowledged entries (an entry left with
+    nothing is dropped). Entries of imported records read their row at push time."""
+    likes = " OR ".join("fields LIKE ?" for _ in names)
+    rows = conn.execute(f"SELECT seq, fields FROM journal WHERE entity = ? AND ({likes})",
+                        (entity, *(f'%"{n}"%' for n in names))).fetchall()
+    for seq, text in rows:
+        fields = orjson.loads(text)
+        if not isinstance(fields, dict):
+            continue
+        kept = {k: v for k, v in fields.items() if k not in names}
+        if kept:
+            conn.execute("UPDATE journal SET fields = ? WHERE seq = ?",
+                         (orjson.dumps(kept).decode(), seq))
+        else:
+            conn.execute("DELETE FROM journal WHERE seq = ?", (seq,))
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

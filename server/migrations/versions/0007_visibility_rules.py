@@ -1,0 +1,30 @@
+"""Who may read which field (issue 24, server.visibility): the visibility rules.
+
+Revision ID: 0007
+Revises: 0005
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "visibility_rules",
+        sa.Column("entity", sa.String(32), primary_key=True),
+        sa.Column("field", sa.String(64), primary_key=True),
+        sa.Column("rule", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("visibility_rules")
