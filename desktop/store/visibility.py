@@ -187,7 +187,8 @@ def _rebuild_docs(conn: sqlite3.Connection, repo: Any, rids: list[int]) -> bool:
     changed = False
     for part in _chunks(rids, 500):
         rows = conn.execute(f'SELECT * FROM "{repo.entity.name}" WHERE rid IN '
-                            "(SELECT value FROM json_each(?))", (orjson.dumps(part).decode(),)).fetchall()
+                            "(SELECT value FROM json_each(?))",
+                            (orjson.dumps(part).decode(),)).fetchall()
         for row in rows:
             rowid = repo.search_rowid(row["rid"])
             rec = from_row(repo.entity, row)
