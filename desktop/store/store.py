@@ -84,8 +84,10 @@ class Store:
         self._repos = {name: Repository(self, ent, i + 1)
                        for i, (name, ent) in enumerate(ENTITIES.items())}
         from desktop.store.fielddefs import install
+        from desktop.store.visibility import held_policy
 
         install(self)
+        held_policy(self)  # what its user may not read, for the UI (desktop.store.visibility)
 
     @classmethod
     def open(cls, profile: Path, *, refetchable: bool = False) -> Store:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -32,13 +33,24 @@ if TYPE_CHECKING:
 POLICY_KEY = "visibility_policy"
 REPULL_KEY = "visibility_repull"  # {"entities": [...], "cursor": N}
 CHECKPOINT_TRIES = 20
+# The policy of each open profile, as its stores last read or received it: the UI reads
+# it here (its thread never touches SQLite; desktop.ui.records.record_dialog).
+_by_profile: dict[str, Policy] = {}
 
 
 def held_policy(store: Store, conn: sqlite3.Connection | None = None) -> Policy:
     """The policy this store last received ({} before the first)."""
     row = (conn or store.conn).execute(
         "SELECT value FROM meta WHERE key = ?", (POLICY_KEY,)).fetchone()
-    return dict(orjson.loads(row[0])) if row else {}
+    policy: Policy = dict(orjson.loads(row[0])) if row else {}
+    _by_profile[str(store.profile)] = policy
+    return policy
+
+
+def unreadable_in(profile: Path, entity: str) -> dict[str, str]:
+    """Field -> hidden | masked: the fields of `entity` the user of the store at `profile`
+    may not read, as last read from it (no SQLite here)."""
+    return dict(_by_profile.get(str(profile), {}).get(entity, {}))
 
 
 def masked_fields(store: Store, entity: str) -> frozenset[str]:
@@ -96,6 +108,7 @@ def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
                 w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
             w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                            (POLICY_KEY, orjson.dumps(policy).decode()))
+            _by_profile[str(store.profile)] = policy
             if more:
                 row = w.conn.execute("SELECT value FROM meta WHERE key = ?",
                                      (REPULL_KEY,)).fetchone()
