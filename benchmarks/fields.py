@@ -122,11 +122,11 @@ BENCH_RULES = {"rules": [
 
 def pull_rules_ratio(root: Path, rows: int) -> dict[str, Any]:
     """Initial sync rows/s of a rep with BENCH_RULES in force / without, one server."""
+    import keyring
+
     from benchmarks import sync as bs
     from server import visibility
     from tests.servers import start_server
-
-    import keyring
 
     keyring.set_keyring(bs._memory_keyring())  # the run's tokens never touch the OS keyring
     srv = start_server(root / "srv-pull")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.errors import ValidationError
-from desktop.schema import DELETED, ENTITIES, KEPT, MERGED_INTO, Role
+from desktop.schema import DELETED, ENTITIES, KEPT, MERGED_INTO, FieldType, Role
 
 HIDDEN = "hidden"
 MASKED = "masked"
@@ -176,18 +176,30 @@ def mask_value(value: Any) -> Any:
     return MASK
 
 
-def filter_fields(fields: Mapping[str, Any], rules: Mapping[str, str]) -> dict[str, Any]:
+def masked(entity: str, name: str, value: Any) -> Any:
+    """The masked form of a field's value: text (and lists of text) keep a few characters
+    around stars; any other type (a number, a date, a choice, a reference) is sent empty,
+    so sums, dates and links on the device never meet a value that is not one."""
+    ent = ENTITIES.get(entity)
+    f = ent.field(name) if ent is not None and ent.has_field(name) else None
+    if f is not None and f.type in (FieldType.TEXT, FieldType.LIST) and not f.choices:
+        return mask_value(value)
+    return None
+
+
+def filter_fields(fields: Mapping[str, Any], rules: Mapping[str, str],
+                  entity: str = "") -> dict[str, Any]:
     """A record's wire field map ({name: {"value", "hlc", ...}}) as a caller with the
     entity's `rules` (field -> hidden | masked) may receive it: hidden fields left out,
-    masked ones with a masked value (same stamp), values kept aside by a type change
-    (KEPT) filtered the same way."""
+    masked ones with a masked value (same stamp; `masked`), values kept aside by a type
+    change (KEPT) filtered the same way."""
     out: dict[str, Any] = {}
     for name, w in fields.items():
         how = rules.get(name)
         if how is None:
             out[name] = w
         elif how == MASKED and isinstance(w, Mapping):
-            out[name] = {"value": mask_value(w.get("value")), "hlc": w.get("hlc")}
+            out[name] = {"value": masked(entity, name, w.get("value")), "hlc": w.get("hlc")}
     kept = out.get(KEPT)
     if isinstance(kept, Mapping) and isinstance(kept.get("value"), list):
         items = []
@@ -196,7 +208,8 @@ def filter_fields(fields: Mapping[str, Any], rules: Mapping[str, str]) -> dict[s
             if how is None:
                 items.append(k)
             elif how == MASKED:
-                items.append({**k, "value": mask_value(k.get("value"))})
+                items.append({**k, "value": masked(entity, str(k.get("field")),
+                                                   k.get("value"))})
         out[KEPT] = {**kept, "value": items}
     return out
 

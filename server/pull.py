@@ -82,7 +82,7 @@ def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
     changes = []
     for v, ent, rid, fields, origin in rows:
         rules = policy.get(ent)
-        doc = filter_doc(fields, rules) if rules else None
+        doc = filter_doc(fields, rules, ent) if rules else None
         changes.append({"version": v, "entity": ent, "record_id": rid,
                         "fields": orjson.Fragment(fields if doc is None else doc),
                         "origin_device": origin})

@@ -86,13 +86,13 @@ def show_rules(engine: sa.Engine) -> list[dict[str, Any]]:
         return [r.as_json() for r in load_rules(conn)]
 
 
-def filter_doc(doc: str | bytes, rules: Mapping[str, str]) -> bytes | None:
+def filter_doc(doc: str | bytes, rules: Mapping[str, str], entity: str) -> bytes | None:
     """A stored record document as the caller may receive it, or None when it holds none
     of the fields `rules` restricts (then it goes out as stored, unparsed)."""
     text = doc if isinstance(doc, str) else doc.decode()
     if not any(f'"{name}"' in text for name in rules):
         return None
-    return orjson.dumps(filter_fields(orjson.loads(text), rules))
+    return orjson.dumps(filter_fields(orjson.loads(text), rules, entity))
 
 
 def name_as_seen(name: str, entity: str, policy: Policy) -> str:

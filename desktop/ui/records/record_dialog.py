@@ -43,7 +43,7 @@ from desktop.store.visibility import unreadable_in
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.dialog_hooks import DIALOG_HOOKS
 from desktop.ui.common.formatting import field_error, local_time, parse_local_time
-from desktop.visibility import MASKED
+from desktop.visibility import MASK, MASKED
 
 if TYPE_CHECKING:
     from desktop.store import Store
@@ -202,9 +202,9 @@ class FieldEditor:
     def set_value(self, value: Any, ref_title: str = "") -> None:
         w = self.widget
         f = self.field
-        if self.masked and isinstance(w, QLineEdit):
+        if self.masked and isinstance(w, QLineEdit):  # a masked number or date comes empty
             w.setText(", ".join(map(str, value)) if isinstance(value, list)
-                      else "" if value is None else str(value))
+                      else MASK if value is None else str(value))
         elif isinstance(w, QComboBox) and not isinstance(w, RefPicker):
             i = w.findData(value)
             w.setCurrentIndex(max(i, 0))
