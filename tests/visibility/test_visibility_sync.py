@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from desktop import cli as client_cli
 from desktop.schema import ENTITIES
 from desktop.store.visibility import held_policy
 from server import cli as server_cli
@@ -104,6 +105,11 @@ def test_a_field_only_directors_may_read_never_reaches_a_reps_laptop(
                                       "deal": {"cf_competitor": "hidden"}}
     rep.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     assert files_holding(rep.profile, SECRET, PHONE) == []
+    assert client_cli.main(["--profile", str(rep.profile), "fields", "unreadable",
+                            "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"entity": "account", "field": "phone", "shown": "masked"},
+        {"entity": "deal", "field": "cf_competitor", "shown": "hidden"}]
     page = raw_pull(server, "rita")
     assert SECRET not in page and PHONE not in page and "+86****5678" in page
     # The director's laptop has both.
