@@ -375,7 +375,9 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                 res = EntryResult(seq=e.seq, status="rejected", reason=_printable(str(rej)))
                 entry_version = None
             else:
-                if changed:
+                if changed or (refused and rec.exists):
+                    # A refused field: the record is sent again, so the pushing device,
+                    # which drops what it wrote there, gets its masked copy back.
                     version += 1
                     rec.version = version
                     rec.origin_device = p.device_id
