@@ -4,6 +4,8 @@
     fieldcrm-server user add NAME --role rep|manager|admin|finance|director [--team T]...
                     [--password-stdin]
     fieldcrm-server user disable NAME
+    fieldcrm-server user set-region NAME REGION [--json] | user leave-team NAME TEAM
+    fieldcrm-server region add NAME [--parent P] [--json] | region list [--json]
     fieldcrm-server user list [--json]
     fieldcrm-server device list [--user NAME] [--json]
     fieldcrm-server device revoke ID
@@ -66,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     dis = user.add_parser("disable", help="disable a user; their devices are told to wipe")
     _common(dis)
     dis.add_argument("name")
+    sr = user.add_parser("set-region", help="put a user in a region (a manager or director "
+                         "then sees the book of the region and the regions under it)")
+    _common(sr)
+    sr.add_argument("name")
+    sr.add_argument("region", help='region name; "" for none')
+    sr.add_argument("--json", action="store_true", help="print JSON")
+    lt = user.add_parser("leave-team", help="take a user out of a team")
+    _common(lt)
+    lt.add_argument("name")
+    lt.add_argument("team")
+    lt.add_argument("--json", action="store_true", help="print JSON")
     ul = user.add_parser("list", help="list users")
     _common(ul)
     ul.add_argument("--json", action="store_true")
@@ -91,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     dupl.add_argument("--entity", choices=["account", "contact"], default="account")
     dupl.add_argument("--limit", type=int, default=1000)
     dupl.add_argument("--json", action="store_true")
+    reg = sub.add_parser("region", help="the region tree (data scopes)").add_subparsers(
+        dest="action", required=True)
+    ra = reg.add_parser("add", help="add a region")
+    _common(ra)
+    ra.add_argument("name")
+    ra.add_argument("--parent", help="the region it is part of")
+    ra.add_argument("--json", action="store_true", help="print JSON")
+    rl = reg.add_parser("list", help="regions, their parents and users")
+    _common(rl)
+    rl.add_argument("--json", action="store_true", help="print JSON")
     _field_commands(sub)
     _visibility_commands(sub)
     return ap
@@ -328,6 +351,25 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
     elif args.cmd == "user" and args.action == "disable":
         admin.disable_user(engine, args.name)
         print(f"user {args.name} disabled; their devices will be wiped on next contact")
+    elif args.cmd == "user" and args.action == "set-region":
+        admin.set_region(engine, args.name, args.region or None)
+        out = {"username": args.name, "region": args.region or None}
+        print(json.dumps(out, ensure_ascii=False) if args.json
+              else f"user {args.name} now in region {args.region or '(none)'}")
+    elif args.cmd == "user" and args.action == "leave-team":
+        admin.remove_from_team(engine, args.name, args.team)
+        print(json.dumps({"username": args.name, "left": args.team}, ensure_ascii=False)
+              if args.json else f"user {args.name} left team {args.team}")
+    elif args.cmd == "region" and args.action == "add":
+        admin.add_region(engine, args.name, args.parent)
+        out = {"name": args.name, "parent": args.parent}
+        print(json.dumps(out, ensure_ascii=False) if args.json
+              else f"region {args.name} added")
+    elif args.cmd == "region" and args.action == "list":
+        rows = admin.list_regions(engine)
+        if not args.json:
+            rows = [{**r, "users": ",".join(r["users"])} for r in rows]
+        _print_table(rows, ("name", "parent", "users"), args.json)
     elif args.cmd == "user" and args.action == "list":
         rows = admin.list_users(engine)
         if not args.json:

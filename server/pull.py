@@ -89,5 +89,6 @@ def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
     body = orjson.dumps({
         "changes": changes,
         "cursor": next_cursor, "has_more": has_more, "server_version": server_version,
-        "total_estimate": total, "visibility": policy})
+        "total_estimate": total, "visibility": policy,
+        "scope": None if visible is None else sorted(visible | {SHARED_OWNER})})
     return body, len(rows), server_version

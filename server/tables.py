@@ -158,3 +158,17 @@ visibility_rules = sa.Table(
     sa.Column("rule", sa.Text, nullable=False),  # JSON: desktop.visibility.Rule.as_json
     sa.Column("updated_at", sa.String(32), nullable=False),
 )
+
+# Data scopes by region (server.access): a tree of regions, and the region of a user.
+# A manager or director sees the records of every user in their region's subtree.
+regions = sa.Table(
+    "regions", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("parent", sa.String(100), nullable=True),
+)
+
+user_regions = sa.Table(
+    "user_regions", metadata,
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("region", sa.String(100), nullable=False, index=True),
+)

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from tests.servers import PG_START_HINT, create_pg_database, drop_pg_database
 
 TABLES = ("dedupe_pairs", "dedupe_keys", "merged_records", "login_failures", "blob_uploaders",
-          "blobs", "processed", "records", "refresh_tokens", "devices", "team_members", "users",
-          "teams", "visibility_rules")
+          "blobs", "processed", "records", "refresh_tokens", "devices", "team_members",
+          "user_regions", "users", "teams", "visibility_rules", "regions")
 
 
 def pg_database(prefix: str) -> Iterator[str]:

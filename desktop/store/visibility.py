@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from desktop.schema import ENTITIES
+from desktop.schema import ENTITIES, SHARED_OWNER
+from desktop.store.journal import LOST_PREFIX
 from desktop.store.rows import from_row
 from desktop.store.textindex import build_doc, replace_doc
 from desktop.visibility import HIDDEN, MASKED, Policy, changed_fields
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 POLICY_KEY = "visibility_policy"
 REPULL_KEY = "visibility_repull"  # {"entities": [...], "cursor": N}
+SCOPE_KEY = "visibility_scope"  # the owners whose records this device holds (null: all)
 CHECKPOINT_TRIES = 20
 # The policy of each open profile, as its stores last read or received it: the UI reads
 # it here (its thread never touches SQLite; desktop.ui.records.record_dialog).
@@ -110,28 +112,114 @@ def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
                            (POLICY_KEY, orjson.dumps(policy).decode()))
             _by_profile[str(store.profile)] = policy
             if more:
-                row = w.conn.execute("SELECT value FROM meta WHERE key = ?",
-                                     (REPULL_KEY,)).fetchone()
-                have = list(orjson.loads(row[0])["entities"]) if row else []
-                union = sorted(set(have) | set(more))
-                cursor = int(orjson.loads(row[0])["cursor"]) if row and union == have else 0
-                w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (
-                    REPULL_KEY, orjson.dumps({"entities": union, "cursor": cursor}).decode()))
+                _want_repull(w.conn, more)
     finally:
         store.conn.execute("PRAGMA secure_delete = OFF")
     checkpoint(store)
     return diff
 
 
-def drop_refused(store: Store, items: Iterable[tuple[str, str, list[str]]]) -> None:
-    """The server refused these fields of pushed entries ((entity, record id, fields)):
-    their user may not read them, so this device does not keep what it wrote there. The
-    values and clocks go (a masked copy comes back with the record's next change)."""
-    with store.write() as w:
-        for entity, record_id, names in items:
-            if entity in ENTITIES:
+def converge_scope(store: Store, scope: list[str] | None) -> int:
+    """Bring the store in line with whose records its user may see (`scope`: the owners,
+    from each pull page; None: everyone). Records of owners out of scope are evicted
+    (not tombstoned: they are someone else's, and stay on the server) with everything
+    made from them, like `converge` purges a field; when the scope grew, every owned
+    record type is pulled again from the start. Returns the records evicted."""
+    new = None if scope is None else sorted(set(scope))
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (SCOPE_KEY,)).fetchone()
+    old = orjson.loads(row[0]) if row else None
+    if row is not None and old == new:
+        return 0
+    wider = row is not None and (new is None or (old is not None and not set(new) <= set(old)))
+    evicted = 0
+    store.conn.execute("PRAGMA secure_delete = ON")
+    try:
+        with store.write() as w:
+            if new is not None:
+                keep = sorted(set(new) | {SHARED_OWNER, store.user})
+                for ent in ENTITIES.values():
+                    if ent.owned and ent.has_field("owner"):
+                        n = _evict(store, w.conn, ent.name, keep)
+                        if n:
+                            evicted += n
+                            w.changed(ent.name, None)
+                if evicted:
+                    w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+            w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                           (SCOPE_KEY, orjson.dumps(new).decode()))
+            if wider:
+                owned = [e.name for e in ENTITIES.values() if e.owned]
+                _want_repull(w.conn, owned)
+    finally:
+        store.conn.execute("PRAGMA secure_delete = OFF")
+    if evicted:
+        checkpoint(store)
+    return evicted
+
+
+def _want_repull(conn: sqlite3.Connection, entities: Iterable[str]) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (REPULL_KEY,)).fetchone()
+    have = list(orjson.loads(row[0])["entities"]) if row else []
+    union = sorted(set(have) | set(entities))
+    cursor = int(orjson.loads(row[0])["cursor"]) if row and union == have else 0
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (
+        REPULL_KEY, orjson.dumps({"entities": union, "cursor": cursor}).decode()))
+
+
+def _evict(store: Store, conn: sqlite3.Connection, entity: str, keep: list[str]) -> int:
+    """Delete the records of `entity` whose owner is not in `keep`, with their search
+    documents, duplicate keys, journal entries, conflicts, kept values and reminders."""
+    rows = conn.execute(
+        f'SELECT rid, id FROM "{entity}" WHERE owner IS NOT NULL AND owner != \'\' '
+        "AND owner NOT IN (SELECT value FROM json_each(?))", (orjson.dumps(keep).decode(),)
+    ).fetchall()
+    if not rows:
+        return 0
+    repo = store.repo(entity)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for part in _chunks(rows, 500):
+        rowids = orjson.dumps([repo.search_rowid(r[0]) for r in part]).decode()
+        ids = orjson.dumps([r[1] for r in part]).decode()
+        rids = orjson.dumps([r[0] for r in part]).decode()
+        in_rowids = "IN (SELECT value FROM json_each(?))"
+        conn.execute(f"DELETE FROM search_doc WHERE rowid {in_rowids}", (rowids,))
+        for table in ("search_backlog", "dedupe_key", "dedupe_doc", "dedupe_dirty",
+                      "dedupe_unchecked"):
+            conn.execute(f"DELETE FROM {table} WHERE rowid {in_rowids}", (rowids,))
+        conn.execute(f"DELETE FROM dedupe_pair WHERE entity = ? AND (a {in_rowids} "
+                     f"OR b {in_rowids})", (entity, ids, ids))
+        for table in ("journal", "conflicts", "kept_value", "followup_reminder"):
+            if table in tables:
+                conn.execute(f"DELETE FROM {table} WHERE entity = ? AND record_id {in_rowids}",
+                             (entity, ids))
+        conn.execute(f"DELETE FROM meta WHERE key {in_rowids}",
+                     (orjson.dumps([f"{LOST_PREFIX}{entity}:{r[1]}" for r in part]).decode(),))
+        conn.execute(f'DELETE FROM "{entity}" WHERE rid {in_rowids}', (rids,))
+    return len(rows)
+
+
+def drop_refused(store: Store, items: Iterable[tuple[int, str, str, list[str]]]) -> None:
+    """The server refused these fields of pushed entries ((seq, entity, record id,
+    fields)): their user may not read them, so this device keeps nothing it wrote there,
+    neither in the row nor in the entry (which is acknowledged next). A masked copy comes
+    back with the record, which the server sends again."""
+    store.conn.execute("PRAGMA secure_delete = ON")
+    try:
+        with store.write() as w:
+            for seq, entity, record_id, names in items:
+                if entity not in ENTITIES:
+                    continue
                 _clear_values(store, w.conn, entity, names, record_id)
+                row = w.conn.execute("SELECT fields FROM journal WHERE seq = ?",
+                                     (seq,)).fetchone()
+                fields = orjson.loads(row[0]) if row else None
+                if isinstance(fields, dict):
+                    w.conn.execute("UPDATE journal SET fields = ? WHERE seq = ?", (orjson.dumps(
+                        {k: v for k, v in fields.items() if k not in names}).decode(), seq))
                 w.changed(entity, record_id)
+    finally:
+        store.conn.execute("PRAGMA secure_delete = OFF")
+    checkpoint(store)
 
 
 def checkpoint(store: Store) -> bool:

@@ -37,7 +37,13 @@ from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # i
 from desktop.errors import Cancelled, FieldCRMError, StoreError
 from desktop.store import Changes, Store, indexer
 from desktop.store.remote import CURSOR_KEY
-from desktop.store.visibility import converge, drop_refused, repull_progress, repull_wanted
+from desktop.store.visibility import (
+    converge,
+    converge_scope,
+    drop_refused,
+    repull_progress,
+    repull_wanted,
+)
 from desktop.sync import blobs
 from desktop.sync.auth import META_LAST_FRESH, Account, load_account, wipe_profile
 from desktop.sync.client import SyncClient
@@ -262,7 +268,7 @@ class SyncEngine:
                 cursor = version
                 if refused:  # fields its user may not read: their local values go
                     by_seq = {e.seq: e for e in entries}
-                    drop_refused(store, [(by_seq[q].entity, by_seq[q].record_id, names)
+                    drop_refused(store, [(q, by_seq[q].entity, by_seq[q].record_id, names)
                                          for q, names, _ in refused if q in by_seq])
                     report.refused.extend(why for _, _, why in refused)
                 store.journal.settle(acked, parked, superseded)
@@ -299,6 +305,8 @@ class SyncEngine:
                     ahead = self._prefetch.submit(client.pull, next_cursor, self.bulk_pull_page)
                 if total is None and page.get("total_estimate") is not None:
                     total = int(page["total_estimate"])
+                if "scope" in page:  # whose records this user may see (teams, regions)
+                    converge_scope(store, page["scope"])
                 if not changes and next_cursor == cursor and "visibility" in page:
                     converge(store, page["visibility"])  # nothing new but perhaps the rules
                 elif changes or next_cursor != cursor:
@@ -336,6 +344,8 @@ class SyncEngine:
                 raise Cancelled()
             entities, cursor = want
             page = client.pull(cursor, self.bulk_pull_page, entities)
+            if "scope" in page:
+                converge_scope(store, page["scope"])
             changes = page.get("changes") or []
             res = store.apply_remote(changes, None, page.get("visibility"))
             if res.deferred:

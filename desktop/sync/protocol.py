@@ -40,7 +40,8 @@ Details (added with the server, all backward compatible):
 - Visibility (issue 24): a pull page carries `visibility`, the fields the caller may not
   read; its changes leave hidden fields out and carry masked ones masked. `entity=E`
   (repeatable) limits a pull to those record types. A push entry writing such a field
-  is "applied" without it: `refused` names the fields, `reason` says why.
+  is "applied" without it: `refused` names the fields, `reason` says why. `scope` lists
+  the owners whose records the caller may see (null: all; teams and region subtrees).
 - Login answers 409 device_in_use when the device id is bound to another user: a
   client makes a new device id after every wipe.
 """
@@ -131,6 +132,9 @@ class PullResponse(BaseModel):
     # What the caller may not read (desktop.visibility.Policy): record type -> field ->
     # "hidden" (left out of every change) or "masked" (a masked value, 138****5678).
     visibility: dict[str, dict[str, Literal["hidden", "masked"]]] = Field(default_factory=dict)
+    # Whose records the caller may see: the owners (null: everyone). A device evicts the
+    # records of other owners, and pulls again from 0 when the scope grew.
+    scope: list[str] | None = None
 
 
 class LoginRequest(BaseModel):

@@ -1,4 +1,5 @@
-"""Who may read which field (issue 24, server.visibility): the visibility rules.
+"""Who may read which field (issue 24, server.visibility): the visibility rules; data
+scopes by region (server.access): the region tree and each user's region.
 
 Revision ID: 0007
 Revises: 0005
@@ -26,5 +27,21 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "regions",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("parent", sa.String(100), nullable=True),
+    )
+    op.create_table(
+        "user_regions",
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), primary_key=True),
+        sa.Column("region", sa.String(100), nullable=False),
+    )
+    op.create_index("ix_user_regions_region", "user_regions", ["region"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_user_regions_region", "user_regions")
+    op.drop_table("user_regions")
+    op.drop_table("regions")
     op.drop_table("visibility_rules")
