@@ -1,6 +1,6 @@
-"""Fields the user may not read, in the record dialog (issue 24, desktop.visibility): a
-masked value shows masked and read-only and is never saved back; a hidden field has no
-editor at all."""
+"""Fields the user may not read, in the record dialog and lists (issue 24,
+desktop.visibility): a masked value shows masked and read-only and is never saved back;
+a hidden field has no editor and no column."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from tests.ui.helpers import closed
 
 HLC = "1764900000000-0000-server"
 ACCOUNT_ID = "0193a000-0000-7000-8000-000000000001"
-POLICY = {"account": {"phone": "masked"}, "deal": {"cf_competitor": "hidden"}}
+POLICY = {"account": {"phone": "masked", "industry": "hidden"},
+          "deal": {"cf_competitor": "hidden"}}
 
 
 def pulled(store: Store) -> None:
@@ -29,7 +30,11 @@ def test_masked_value_shows_masked_and_hidden_field_has_no_editor(
         qtbot: Any, make_window: Any, lang: str) -> None:
     window = make_window(lang)
     ctx = window.ctx
+    accounts = window.records_ui.accounts.model
+    assert "industry" in [c.key for c in accounts.columns]
     ctx.run_and_wait(pulled)
+    qtbot.waitUntil(lambda: "industry" not in [c.key for c in accounts.columns], timeout=5000)
+    assert "phone" in [c.key for c in accounts.columns]  # masked: shown, masked
     rec = ctx.run_and_wait(lambda s: s.repo("account").get(ACCOUNT_ID))
     dlg = window.records_ui.edit_record("account", rec)
     phone = dlg.editors["phone"].widget
@@ -46,4 +51,5 @@ def test_masked_value_shows_masked_and_hidden_field_has_no_editor(
     assert [set(f) for f in saved[1]] == [{"name"}]  # the masked phone is never pushed
     deal = window.records_ui.new_record("deal")
     assert "cf_competitor" not in deal.editors and "title" in deal.editors
+    assert "industry" not in dlg.editors
     deal.reject()
