@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 POLICY_KEY = "visibility_policy"
 REPULL_KEY = "visibility_repull"  # {"entities": [...], "cursor": N}
 SCOPE_KEY = "visibility_scope"  # the owners whose records this device holds (null: all)
+SCOPE_WAITING_KEY = "visibility_scope_waiting"  # records out of scope kept for unsent writes
 CHECKPOINT_TRIES = 20
 # The policy of each open profile, as its stores last read or received it: the UI reads
 # it here (its thread never touches SQLite; desktop.ui.records.record_dialog).
@@ -128,13 +129,16 @@ def converge_scope(store: Store, scope: list[str] | None) -> int:
     new = None if scope is None else sorted(set(scope))
     row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (SCOPE_KEY,)).fetchone()
     old = orjson.loads(row[0]) if row else None
-    if row is not None and old == new:
+    waiting = store.conn.execute("SELECT 1 FROM meta WHERE key = ?", (SCOPE_WAITING_KEY,)
+                                 ).fetchone() is not None
+    if row is not None and old == new and not waiting:
         return 0
     wider = row is not None and (new is None or (old is not None and not set(new) <= set(old)))
     evicted = 0
     store.conn.execute("PRAGMA secure_delete = ON")
     try:
         with store.write() as w:
+            w.conn.execute("DELETE FROM meta WHERE key = ?", (SCOPE_WAITING_KEY,))
             if new is not None:
                 keep = sorted(set(new) | {SHARED_OWNER, store.user})
                 for ent in ENTITIES.values():
@@ -168,11 +172,19 @@ def _want_repull(conn: sqlite3.Connection, entities: Iterable[str]) -> None:
 
 def _evict(store: Store, conn: sqlite3.Connection, entity: str, keep: list[str]) -> int:
     """Delete the records of `entity` whose owner is not in `keep`, with their search
-    documents, duplicate keys, journal entries, conflicts, kept values and reminders."""
+    documents, duplicate keys, conflicts, kept values and reminders."""
+    # A record with this device's unsent writes stays (parked, the rep sees why): the
+    # writes are the rep's own work, never dropped unseen.
     rows = conn.execute(
         f'SELECT rid, id FROM "{entity}" WHERE owner IS NOT NULL AND owner != \'\' '
-        "AND owner NOT IN (SELECT value FROM json_each(?))", (orjson.dumps(keep).decode(),)
-    ).fetchall()
+        "AND owner NOT IN (SELECT value FROM json_each(?))",
+        (orjson.dumps(keep).decode(),)).fetchall()
+    unsent = {r[0] for r in conn.execute(
+        "SELECT DISTINCT record_id FROM journal WHERE entity = ?", (entity,))}
+    if any(r[1] in unsent for r in rows):  # evicted once their writes are settled
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')",
+                     (SCOPE_WAITING_KEY,))
+        rows = [r for r in rows if r[1] not in unsent]
     if not rows:
         return 0
     repo = store.repo(entity)
@@ -188,7 +200,7 @@ def _evict(store: Store, conn: sqlite3.Connection, entity: str, keep: list[str])
             conn.execute(f"DELETE FROM {table} WHERE rowid {in_rowids}", (rowids,))
         conn.execute(f"DELETE FROM dedupe_pair WHERE entity = ? AND (a {in_rowids} "
                      f"OR b {in_rowids})", (entity, ids, ids))
-        for table in ("journal", "conflicts", "kept_value", "followup_reminder"):
+        for table in ("conflicts", "kept_value", "followup_reminder"):
             if table in tables:
                 conn.execute(f"DELETE FROM {table} WHERE entity = ? AND record_id {in_rowids}",
                              (entity, ids))

@@ -56,7 +56,13 @@ def test_a_regional_manager_holds_the_regions_book_and_follows_a_move(
     # A rep taken out of a team stops holding the teammates' book; keeps their own.
     sam.sync()
     assert names(sam) == {SAM, TOM}
+    tom_id = sam.store.conn.execute("SELECT id FROM account WHERE name = ?", (TOM,)).fetchone()[0]
+    sam.repo("account").update(tom_id, {"industry": "电子"})  # not pushed yet
     assert server_cmd(capsys, server, tmp_path, "user", "leave-team", "sam", "sh")[0] == 0
+    assert sam.sync().parked == 1  # refused: no longer sam's to write; the edit is kept
+    assert names(sam) == {SAM, TOM}
+    [parked] = sam.store.journal.parked()
+    sam.store.journal.discard(parked.seq)  # the rep lets the edit go (Sync problems)
     sam.sync()
     assert names(sam) == {SAM}
     assert files_holding(sam.profile, TOM) == []
