@@ -15,6 +15,7 @@ taken.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from desktop.schema import ENTITIES, SHARED_OWNER
+from desktop.schema import ENTITIES, SHARED_OWNER, Check
 from desktop.store.journal import LOST_PREFIX
 from desktop.store.rows import from_row
 from desktop.store.textindex import build_doc, replace_doc
@@ -36,6 +37,7 @@ REPULL_KEY = "visibility_repull"  # {"entities": [...], "cursor": N}
 SCOPE_KEY = "visibility_scope"  # the owners whose records this device holds (null: all)
 SCOPE_WAITING_KEY = "visibility_scope_waiting"  # records out of scope kept for unsent writes
 CHECKPOINT_TRIES = 20
+_HASH_RE = re.compile(r"[0-9a-f]{64}")
 # The policy of each open profile, as its stores last read or received it: the UI reads
 # it here (its thread never touches SQLite; desktop.ui.records.record_dialog).
 _by_profile: dict[str, Policy] = {}
@@ -99,11 +101,13 @@ def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
     diff = {e: names for e, names in changed_fields(old, policy).items() if e in ENTITIES}
     more = sorted(e for e, names in diff.items()
                   if any(policy.get(e, {}).get(n) != HIDDEN for n in names))
+    orphans: set[str] = set()
     store.conn.execute("PRAGMA secure_delete = ON")
     try:
         with store.write() as w:
             reindexed = False
             for entity, names in sorted(diff.items()):
+                orphans.update(_hashes(w.conn, entity, names, "1", ()))
                 reindexed |= _purge(store, w.conn, entity, sorted(names))
                 w.changed(entity, None)
             if reindexed:
@@ -117,6 +121,7 @@ def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
     finally:
         store.conn.execute("PRAGMA secure_delete = OFF")
     checkpoint(store)
+    _drop_orphan_blobs(store, orphans)
     return diff
 
 
@@ -135,6 +140,7 @@ def converge_scope(store: Store, scope: list[str] | None) -> int:
         return 0
     wider = row is not None and (new is None or (old is not None and not set(new) <= set(old)))
     evicted = 0
+    orphans: set[str] = set()
     store.conn.execute("PRAGMA secure_delete = ON")
     try:
         with store.write() as w:
@@ -143,7 +149,7 @@ def converge_scope(store: Store, scope: list[str] | None) -> int:
                 keep = sorted(set(new) | {SHARED_OWNER, store.user})
                 for ent in ENTITIES.values():
                     if ent.owned and ent.has_field("owner"):
-                        n = _evict(store, w.conn, ent.name, keep)
+                        n = _evict(store, w.conn, ent.name, keep, orphans)
                         if n:
                             evicted += n
                             w.changed(ent.name, None)
@@ -158,6 +164,7 @@ def converge_scope(store: Store, scope: list[str] | None) -> int:
         store.conn.execute("PRAGMA secure_delete = OFF")
     if evicted:
         checkpoint(store)
+        _drop_orphan_blobs(store, orphans)
     return evicted
 
 
@@ -170,7 +177,8 @@ def _want_repull(conn: sqlite3.Connection, entities: Iterable[str]) -> None:
         REPULL_KEY, orjson.dumps({"entities": union, "cursor": cursor}).decode()))
 
 
-def _evict(store: Store, conn: sqlite3.Connection, entity: str, keep: list[str]) -> int:
+def _evict(store: Store, conn: sqlite3.Connection, entity: str, keep: list[str],
+           orphans: set[str]) -> int:
     """Delete the records of `entity` whose owner is not in `keep`, with their search
     documents, duplicate keys, conflicts, kept values and reminders."""
     # A record with this device's unsent writes stays (parked, the rep sees why): the
@@ -187,6 +195,9 @@ def _evict(store: Store, conn: sqlite3.Connection, entity: str, keep: list[str])
         rows = [r for r in rows if r[1] not in unsent]
     if not rows:
         return 0
+    orphans.update(_hashes(conn, entity, [f.name for f in ENTITIES[entity].fields],
+                           "rid IN (SELECT value FROM json_each(?))",
+                           (orjson.dumps([r[0] for r in rows]).decode(),)))
     repo = store.repo(entity)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     for part in _chunks(rows, 500):
@@ -336,6 +347,37 @@ def _purge_journal(conn: sqlite3.Connection, entity: str, names: set[str]) -> No
                          (orjson.dumps(kept).decode(), seq))
         else:
             conn.execute("DELETE FROM journal WHERE seq = ?", (seq,))
+
+
+def _hashes(conn: sqlite3.Connection, entity: str, names: Iterable[str],
+            where: str, params: Iterable[Any]) -> set[str]:
+    """The blob hashes the rows matching `where` hold in their `names` fields."""
+    ent = ENTITIES[entity]
+    cols = [n for n in names if ent.has_field(n) and ent.field(n).check is Check.SHA256]
+    out: set[str] = set()
+    for n in cols:
+        for (v,) in conn.execute(f'SELECT "{n}" FROM "{entity}" WHERE "{n}" IS NOT NULL '
+                                 f"AND ({where})", tuple(params)):
+            out.update(_HASH_RE.findall(str(v)))
+    return out
+
+
+def _drop_orphan_blobs(store: Store, hashes: set[str]) -> None:
+    """Delete the blob files of `hashes` that no record on this device refers to any more
+    (the attachments and pages of evicted records, or of a hidden field)."""
+    for sha in sorted(hashes):
+        used = False
+        for ent in ENTITIES.values():
+            for f in ent.fields:
+                if f.check is Check.SHA256 and store.conn.execute(
+                        f'SELECT 1 FROM "{ent.name}" WHERE "{f.name}" LIKE ? LIMIT 1',
+                        (f"%{sha}%",)).fetchone():
+                    used = True
+                    break
+            if used:
+                break
+        if not used:
+            store.blobs.path(sha).unlink(missing_ok=True)
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

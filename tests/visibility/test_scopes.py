@@ -17,6 +17,7 @@ from tests.visibility.test_visibility_sync import files_holding, server_cmd
 SAM = "上海山姆贸易-7741"
 GUS = "广州格斯实业-9913"
 TOM = "苏州汤姆电子-5520"
+BLOB = b"%PDF-1.4 TOM-CONTRACT-SCAN-3391"
 
 
 def names(device: Any) -> set[str]:
@@ -43,16 +44,20 @@ def test_a_regional_manager_holds_the_regions_book_and_follows_a_move(
         d.login(user)
         d.repo("account").create({"name": name, "phone": "13912345678"})
         d.sync()
+    sha = tom.store.blobs.put_bytes(BLOB)  # tom's contract scan
+    tom.repo("attachment").create({"sha256": sha, "file_name": "合同.pdf", "size": len(BLOB)})
+    tom.sync()
     mia.login("mia")
     mia.sync()
     assert names(mia) == {SAM, TOM}  # 上海 is under 华东; 华南 is not
+    assert mia.store.blobs.has(sha) and files_holding(mia.profile, BLOB.decode())
     assert files_holding(mia.profile, GUS) == []
     # Moved to 华南: the 华东 book leaves the laptop, the 华南 book arrives.
     assert server_cmd(capsys, server, tmp_path, "user", "set-region", "mia", "华南")[0] == 0
     mia.sync()
     assert names(mia) == {GUS}
     assert [h.title for h in mia.store.search("山姆")] == []
-    assert files_holding(mia.profile, SAM, TOM) == []
+    assert files_holding(mia.profile, SAM, TOM, BLOB.decode()) == []
     # A rep taken out of a team stops holding the teammates' book; keeps their own.
     sam.sync()
     assert names(sam) == {SAM, TOM}
