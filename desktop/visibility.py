@@ -176,42 +176,65 @@ def mask_value(value: Any) -> Any:
     return MASK
 
 
-def masked(entity: str, name: str, value: Any) -> Any:
-    """The masked form of a field's value: text (and lists of text) keep a few characters
-    around stars; any other type (a number, a date, a choice, a reference) is sent empty,
-    so sums, dates and links on the device never meet a value that is not one."""
+def _maskable(entity: str, name: str) -> bool:
+    """Text (and lists of text) is masked to a few characters around stars; any other
+    type (a number, a date, a choice, a reference) is sent empty, so sums, dates and
+    links on the device never meet a value that is not one."""
     ent = ENTITIES.get(entity)
     f = ent.field(name) if ent is not None and ent.has_field(name) else None
-    if f is not None and f.type in (FieldType.TEXT, FieldType.LIST) and not f.choices:
-        return mask_value(value)
-    return None
+    return f is not None and f.type in (FieldType.TEXT, FieldType.LIST) and not f.choices
+
+
+def masked(entity: str, name: str, value: Any) -> Any:
+    """The masked form of a field's value (see `_maskable`)."""
+    return mask_value(value) if _maskable(entity, name) else None
+
+
+class FieldFilter:
+    """One record type's share of a policy, made once and run on many records (the pull's
+    hot path): hidden fields left out, masked ones with a masked value and their stamp,
+    values kept aside by a type change (KEPT) filtered the same way."""
+
+    def __init__(self, entity: str, rules: Mapping[str, str]) -> None:
+        self.entity = entity
+        self.rules = dict(rules)
+        self.hidden = tuple(n for n, how in rules.items() if how != MASKED)
+        self.masks = tuple((n, _maskable(entity, n)) for n, how in rules.items()
+                           if how == MASKED)
+        self.probes = tuple(f'"{n}"' for n in rules)
+
+    def touches(self, text: str) -> bool:
+        """Might this stored document hold a restricted field? (False: send it as is.)"""
+        return any(p in text for p in self.probes)
+
+    def apply(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The field map (a fresh dict of it, the caller's may be changed) as allowed."""
+        for n in self.hidden:
+            fields.pop(n, None)
+        for n, textlike in self.masks:
+            w = fields.get(n)
+            if type(w) is dict:
+                fields[n] = {"value": mask_value(w.get("value")) if textlike else None,
+                             "hlc": w.get("hlc")}
+        kept = fields.get(KEPT)
+        if type(kept) is dict and isinstance(kept.get("value"), list):
+            items = []
+            for k in kept["value"]:
+                how = self.rules.get(str(k.get("field"))) if isinstance(k, dict) else None
+                if how is None:
+                    items.append(k)
+                elif how == MASKED:
+                    items.append({**k, "value": masked(self.entity, str(k.get("field")),
+                                                       k.get("value"))})
+            fields[KEPT] = {**kept, "value": items}
+        return fields
 
 
 def filter_fields(fields: Mapping[str, Any], rules: Mapping[str, str],
                   entity: str = "") -> dict[str, Any]:
     """A record's wire field map ({name: {"value", "hlc", ...}}) as a caller with the
-    entity's `rules` (field -> hidden | masked) may receive it: hidden fields left out,
-    masked ones with a masked value (same stamp; `masked`), values kept aside by a type
-    change (KEPT) filtered the same way."""
-    out: dict[str, Any] = {}
-    for name, w in fields.items():
-        how = rules.get(name)
-        if how is None:
-            out[name] = w
-        elif how == MASKED and isinstance(w, Mapping):
-            out[name] = {"value": masked(entity, name, w.get("value")), "hlc": w.get("hlc")}
-    kept = out.get(KEPT)
-    if isinstance(kept, Mapping) and isinstance(kept.get("value"), list):
-        items = []
-        for k in kept["value"]:
-            how = rules.get(str(k.get("field"))) if isinstance(k, Mapping) else None
-            if how is None:
-                items.append(k)
-            elif how == MASKED:
-                items.append({**k, "value": masked(entity, str(k.get("field")),
-                                                   k.get("value"))})
-        out[KEPT] = {**kept, "value": items}
-    return out
+    entity's `rules` (field -> hidden | masked) may receive it (FieldFilter)."""
+    return FieldFilter(entity, rules).apply(dict(fields))
 
 
 def changed_fields(old: Policy, new: Policy) -> dict[str, set[str]]:

@@ -15,6 +15,7 @@ import orjson
 import sqlalchemy as sa
 
 from desktop.schema import SHARED_OWNER
+from desktop.visibility import FieldFilter
 from server import tables as t
 from server.access import visible_owners
 from server.auth import Principal
@@ -80,9 +81,10 @@ def pull_page(engine: sa.Engine, p: Principal, cursor: int, limit: int,
     next_cursor = int(rows[-1][0]) if has_more else server_version
     # Fragment: the stored record document goes into the page as it is, unparsed.
     changes = []
+    filters = {ent: FieldFilter(ent, rules) for ent, rules in policy.items()}
     for v, ent, rid, fields, origin in rows:
-        rules = policy.get(ent)
-        doc = filter_doc(fields, rules, ent) if rules else None
+        flt = filters.get(ent)
+        doc = filter_doc(fields, flt) if flt is not None else None
         changes.append({"version": v, "entity": ent, "record_id": rid,
                         "fields": orjson.Fragment(fields if doc is None else doc),
                         "origin_device": origin})

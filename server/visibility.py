@@ -13,7 +13,7 @@ record types where it may now read more (desktop.store.visibility, desktop.sync.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -21,9 +21,9 @@ import sqlalchemy as sa
 
 from desktop.visibility import (
     MASKED,
+    FieldFilter,
     Policy,
     Rule,
-    filter_fields,
     mask_value,
     parse_rule,
     parse_rules,
@@ -86,13 +86,13 @@ def show_rules(engine: sa.Engine) -> list[dict[str, Any]]:
         return [r.as_json() for r in load_rules(conn)]
 
 
-def filter_doc(doc: str | bytes, rules: Mapping[str, str], entity: str) -> bytes | None:
+def filter_doc(doc: str | bytes, flt: FieldFilter) -> bytes | None:
     """A stored record document as the caller may receive it, or None when it holds none
-    of the fields `rules` restricts (then it goes out as stored, unparsed)."""
+    of the fields the filter restricts (then it goes out as stored, unparsed)."""
     text = doc if isinstance(doc, str) else doc.decode()
-    if not any(f'"{name}"' in text for name in rules):
+    if not flt.touches(text):
         return None
-    return orjson.dumps(filter_fields(orjson.loads(text), rules, entity))
+    return orjson.dumps(flt.apply(orjson.loads(text)))
 
 
 def name_as_seen(name: str, entity: str, policy: Policy) -> str:
