@@ -10,7 +10,7 @@
 - pull_rules_ratio: a rep's initial sync (rows/s until every row landed) with 20
   visibility rules in force (hidden and masked fields of accounts, contacts, deals and
   activities) divided by the same without rules, same server and book of `--pull-rows`
-  accounts and contacts (default 200,000), best of 2 each; target >= 0.8.
+  accounts and contacts (default 200,000), best of 3 each (alternating); target >= 0.8.
 
 The store of N accounts is built once through the real import path and kept in DIR.
 Prints one JSON object.
@@ -141,7 +141,7 @@ def pull_rules_ratio(root: Path, rows: int) -> dict[str, Any]:
         bs.load_server(srv.url, book)
         engine = srv.engine
         rates: dict[str, list[float]] = {"without": [], "with": []}
-        for attempt in range(2):
+        for attempt in range(3):
             for mode in ("without", "with"):
                 visibility.replace_rules(engine, BENCH_RULES if mode == "with" else {"rules": []})
                 profile = root / f"pull-{mode}-{attempt}"
