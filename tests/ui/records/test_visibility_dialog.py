@@ -53,3 +53,9 @@ def test_masked_value_shows_masked_and_hidden_field_has_no_editor(
     assert "cf_competitor" not in deal.editors and "title" in deal.editors
     assert "industry" not in dlg.editors
     deal.reject()
+    window.records_ui.open_account(ACCOUNT_ID)
+    page = window.records_ui.account_page
+    qtbot.waitUntil(lambda: page.field_labels["phone"].full == "+86****5678",
+                    timeout=5000)
+    assert not page.field_labels["industry"].isVisibleTo(page)  # hidden: not there
+    assert page.field_labels["phone"].isVisibleTo(page)
