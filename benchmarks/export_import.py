@@ -97,7 +97,7 @@ def import_file(profile: Path, path: Path, n: int) -> None:
         for i, rec in enumerate(fresh):
             name = variant(existing[i // 3], rng) if i % 3 == 0 and i // 3 < len(existing) \
                 else f"{rec['name']}{rng.randrange(10**6)}"
-            w.writerow([name, rec["uscc"] or "", rec["industry"], rec["region"],
+            w.writerow([name, rec.get("uscc") or "", rec["industry"], rec["region"],
                         rec["lifecycle"], rec["phone"], ",".join(rec["tags"] or [])])
 
 

@@ -29,6 +29,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.entity_cli", "add_subcommands", None),
     ("desktop.exchange.cli", "add_subcommands", None),
     ("desktop.rep_cli", "add_subcommands", None),
+    ("desktop.leads.cli", "add_subcommands", None),
 )
 
 
@@ -274,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop.ui.app import run_app
 
             return run_app(args.profile, sys.argv, args.lang)
-        _install_audio_decoder()
+        if getattr(args, "capture_command", None) == "voice":
+            _install_audio_decoder()  # Qt Multimedia: only for a voice file
         return int(args.func(args))
     except ValidationError as exc:
         print(f"fieldcrm: {exc}", file=sys.stderr)

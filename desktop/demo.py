@@ -141,8 +141,8 @@ class DemoData:
         city, region, area = r.choice(_CN_PLACES)
         industry = r.choice(_CN_INDUSTRIES)
         name = city + r.choice(self.cn_words) + _CN_TRADES[industry] + r.choice(_CN_SUFFIX)
-        phone = (f"{area}-{r.randrange(5000_0000, 8999_9999)}" if r.random() < 0.5
-                 else _cn_mobile(r))
+        phone = (_valid(lambda: f"{area}-{r.randrange(5000_0000, 8999_9999)}")
+                 if r.random() < 0.5 else _cn_mobile(r))
         return {"name": name, "uscc": _uscc(r) if r.random() < 0.7 else None,
                 "industry": industry, "region": region,
                 "lifecycle": r.choice(["lead", "prospect", "customer", "customer"]),

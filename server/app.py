@@ -37,7 +37,7 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import config, duplicates, visibility
+from server import config, duplicates, lead_routes, leads, visibility
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -88,6 +88,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     blobs = BlobStore(engine, settings.blob_dir, config.MAX_BLOB_BYTES)
     planner_stats = PlannerStats(engine)
     checker = duplicates.Checker(engine, settings.dedupe_interval_s)
+    ticker = leads.Ticker(engine, settings.leads_interval_s, notifier.publish)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -99,9 +100,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             await run_in_threadpool(listener.ready.wait, 10.0)
         await run_in_threadpool(planner_stats.start)
         checker.start()
+        ticker.start()
         try:
             yield
         finally:
+            ticker.stop()
             checker.stop()
             if listener is not None:
                 listener.stop()
@@ -323,6 +326,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                                 status_code=201)
         return JSONResponse({"sha256": sha, "complete": False, "offset": written}, status_code=202)
 
+    lead_routes.add_routes(app, engine, notifier.publish, _err)
     _openapi_with_push_request(app)
     return app
 

@@ -14,6 +14,8 @@
     fieldcrm-server fields add|update|retire|list|preview-type-change|change-type|kept
                     ... [--json]   (server.fields)
     fieldcrm-server visibility load FILE|show [--json]   (server.visibility)
+    fieldcrm-server leads rules load FILE|show, leads add|list|stats, leads tick [--now ISO]
+    fieldcrm-server apikey add SOURCE [--per-minute N]   (server.leads; each with --json)
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -28,6 +30,7 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--json", action="store_true", help="print JSON")
     _field_commands(sub)
     _visibility_commands(sub)
+    _lead_commands(sub)
     return ap
 
 
@@ -158,6 +162,96 @@ def _visibility(args: argparse.Namespace, engine: sa.Engine) -> int:
     else:
         print(f"{out['rules']} visibility rules in force ({len(out['added'])} added, "
               f"{len(out['changed'])} changed, {len(out['removed'])} removed)")
+    return 0
+
+
+def _lead_commands(sub: Any) -> None:
+    """`leads rules load|show`, `leads add|list|stats|tick`, `apikey add` (server.leads)."""
+    leads = sub.add_parser("leads", help="leads: assignment rules, intake, escalation")
+    lsub = leads.add_subparsers(dest="action", required=True)
+
+    def cmd(parent: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    rules = lsub.add_parser("rules", help="assignment rules, rep capacities, escalation policy")
+    rsub = rules.add_subparsers(dest="rules_action", required=True)
+    load = cmd(rsub, "load", "replace the rules, reps and policy with a JSON file's")
+    load.add_argument("file")
+    cmd(rsub, "show", "show the rules, reps and policy in force")
+    add = cmd(lsub, "add", "add a lead (assigned by the rules, like an intake)")
+    for name in ("name", "company", "phone", "email", "source", "region", "budget", "product",
+                 "note"):
+        add.add_argument(f"--{name}", required=name == "name")
+    ls = cmd(lsub, "list", "list leads, newest first")
+    ls.add_argument("--status")
+    ls.add_argument("--owner")
+    ls.add_argument("--limit", type=int, default=100)
+    stats = cmd(lsub, "stats", "the manager's view: by status and age, SLA breaches, "
+                "response time per rep")
+    stats.add_argument("--now", help="as of this UTC moment (ISO-8601); default: now")
+    tick = cmd(lsub, "tick", "run one escalation pass (reminders, reassignment, the pool)")
+    tick.add_argument("--now", help="as of this UTC moment (ISO-8601); default: now")
+    key = sub.add_parser("apikey", help="API keys of lead sources (POST /api/leads)")
+    ksub = key.add_subparsers(dest="action", required=True)
+    ka = cmd(ksub, "add", "make a new API key for a lead source (shown once)")
+    ka.add_argument("source")
+    ka.add_argument("--per-minute", type=int, default=120, help="leads accepted per minute")
+
+
+def _moment(text: str | None) -> Any:
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise admin.AdminError(f"'{text}' is not an ISO-8601 moment.") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _leads(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import leads
+
+    out: Any
+    if args.cmd == "apikey":
+        key = leads.add_api_key(engine, args.source, args.per_minute)
+        out = {"source": args.source, "api_key": key, "per_minute": args.per_minute}
+        text = f"API key for {args.source} (shown once): {key}"
+    elif args.action == "rules" and args.rules_action == "load":
+        try:
+            doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise leads.LeadError(f"Cannot read {args.file}: {exc}") from exc
+        out = leads.load_rules(engine, doc)
+        text = f"{out['written']} rule records written, {out['deleted']} deleted"
+    elif args.action == "rules":
+        out = leads.show_rules(engine)
+        text = json.dumps(out, ensure_ascii=False, indent=2)
+    elif args.action == "add":
+        values = {k: getattr(args, k) for k in ("name", "company", "phone", "email", "source",
+                                                "region", "budget", "product", "note")}
+        out = leads.add_lead(engine, values)
+        text = (f"lead {out['id']} {out['name']}: " + (f"assigned to {out['owner']}"
+                if out.get("owner") else "in the pool") + f" ({out.get('assigned_rule')})")
+    elif args.action == "list":
+        rows = leads.list_leads(engine, status=args.status, owner=args.owner, limit=args.limit)
+        _print_table(rows, ("id", "name", "company", "status", "owner", "assigned_at",
+                            "escalation"), args.json)
+        return 0
+    elif args.action == "stats":
+        out = leads.stats(engine, _moment(args.now))
+        text = json.dumps(out, ensure_ascii=False, indent=2)
+    else:
+        out = leads.tick(engine, _moment(args.now))
+        text = ("another server process is running the pass" if out["skipped"] else
+                f"{out['due']} due: {out['remind']} reminded, {out['retry']} retry reminders, "
+                f"{out['reassign']} reassigned, {out['pool']} to the pool, "
+                f"{out['reclaim']} reclaimed")
+    print(json.dumps(out, ensure_ascii=False) if args.json else text)
     return 0
 
 
@@ -385,6 +479,8 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
         return _fields(args, engine)
     elif args.cmd == "visibility":
         return _visibility(args, engine)
+    elif args.cmd in ("leads", "apikey"):
+        return _leads(args, engine)
     elif args.cmd == "team" and args.action == "add":
         admin.add_team(engine, args.name)
         print(f"team {args.name} added")

@@ -41,7 +41,7 @@ from desktop.schema import (
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
 from desktop.visibility import Policy, Rule, refusal
 from server import fields as fielddefs
-from server import redirect, visibility
+from server import leads, redirect, visibility
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
 from server.auth import Principal
@@ -263,7 +263,8 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None
         writes[name] = (value, stamp, base)
     if rec is None:
         initial: FieldMap = {}
-        if ent.has_field("owner") and "owner" not in writes:
+        if ent.has_field("owner") and "owner" not in writes and (
+                ent.field("owner").writable_by is None):  # else the server decides (leads)
             initial["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
         rec = _Rec(initial, ctx.p.username, ctx.p.username, 0, None, exists=False)
     merged, changed, superseded = merge_fields(rec.fields, writes)
@@ -278,6 +279,8 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None
         install_field_defs(ctx.definitions.values())
         fielddefs.forget_installed()
     owner = _effective_owner(merged, rec.created_by) if ent.owned else SHARED_OWNER
+    if e.entity == leads.ENTITY and not merged.get("owner", {}).get("value"):
+        owner = SHARED_OWNER  # a lead without an owner is in the pool (server.leads)
     if changed and not ctx.sees(owner):
         raise _Rejected("Owner must be you or a member of your team.")
     new = _Rec(merged, owner, rec.created_by, rec.version, rec.origin_device, rec.exists, rec.dirty)
@@ -401,6 +404,10 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                                   entry_version, now))
         _write(conn, recs, new_processed, now)
         redirect.save(conn, merged_rows)
+        # Leads pushed without an owner, and claims: the server decides (server.leads)
+        version = leads.after_push(conn, p.username, [
+            (entity, rid, rec.exists) for (entity, rid), rec in recs.items()
+            if rec.dirty and entity in leads.ENTITIES_DECIDED], version)
         if version != base:
             conn.execute(t.counter.update().where(t.counter.c.id == 1).values(version=version))
             if not is_sqlite(engine):

@@ -63,3 +63,18 @@ def test_demo_data_is_realistic_and_searchable(capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(("module", "function", "parent"), cli.PLUGINS)
 def test_every_subcommand_group_is_present(module: str, function: str, parent: str | None) -> None:
     assert callable(getattr(importlib.import_module(module), function))
+
+
+def test_a_plain_command_loads_no_ocr_http_qt_or_numpy(tmp_path: Path) -> None:
+    """`fieldcrm account list` starts in a fraction of a second because it imports only
+    what it uses (issue 20); a new top-level import of a heavy library shows here."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from desktop.cli import main; "
+            f"main(['--profile', {str(tmp_path)!r}, 'account', 'list', '--json']); "
+            "print(sorted(m for m in ('numpy', 'cv2', 'httpx', 'PySide6', 'vosk', "
+            "'pypinyin') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "[]"

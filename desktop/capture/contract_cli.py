@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop.capture.ocr import ENGINES
+from desktop.capture.ocr_engines import ENGINES
 from desktop.errors import FieldCRMError
 
 

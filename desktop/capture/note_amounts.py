@@ -59,8 +59,9 @@ _AMOUNT_RE = re.compile(
 _MONEY_WORDS = re.compile(
     r"(预算|报价|报了|金额|价格|价钱|总价|单价|合同额|合同金额|总额|费用|成本|回款|首付|尾款|"
     r"订金|定金|多少钱|优惠|打款|付款|budget|price|priced|quote|quoted|quotation|deal size|"
-    r"\bworth|valued at|\bcosts?|\boffer(?:ed)?|\bpayment|\bpaid|\bfee|\bamount)\W{0,3}"
-    r"(?:是|为|在|大概|大约|约|差不多|about|around|of|is|at|roughly|approximately|~|\s)*$",
+    r"\bworth|valued at|\bcosts?|\boffer(?:ed)?|\bpayment|\bpaid|\bpay|\bfee|\bamount)\W{0,3}"
+    r"(?:是|为|在|大概|大约|约|差不多|谈到|降到|砍到|压到|定在|涨到|到|about|around|of|is|at|"
+    r"roughly|approximately|~|\s)*$",
     re.IGNORECASE)
 _ID_WORDS = re.compile(
     r"(?:订单号?|单号|编号|合同号|号码|电话|手机|座机|分机|工号|序列号|快递|尾号|版本|"
@@ -85,9 +86,11 @@ _CODE_RE = re.compile(r"[A-Za-z]+[-_#]?\d[\w-]*|\d+(?:-[A-Za-z0-9]+)+(?![\w-])|#
 @dataclass(frozen=True)
 class Amount:
     value: float
-    currency: str | None
+    currency: str | None  # said, or CNY for an amount in a Chinese note (see `said`)
     span: Span
     money_word: bool  # a money word (预算, budget) came right before it
+    high: float | None = None  # a range's upper end ("50–60万": 600000)
+    said: bool = True  # the currency was said, not assumed from the note's language
 
 
 def _overlaps(span: Span, spans: list[Span]) -> bool:
@@ -101,13 +104,17 @@ def _blocked_spans(text: str) -> list[Span]:
             word = m.group(0).lower()
             # "usd80000", "k" or "w" scales glued to a number are amounts, not codes
             if pattern is _CODE_RE and re.fullmatch(
-                    r"(?:usd|rmb|cny|eur|hkd|jpy|gbp|sgd|us|hk|s)\$?\d[\d,.]*[kwm]?", word):
+                    r"(?:usd|rmb|cny|eur|hkd|jpy|gbp|sgd|us|hk|s)\$?\d[\d,.]*[kwm]?"
+                    r"|\d+(?:\.\d+)?-\d+(?:\.\d+)?[kwm]", word):  # or a range: "40-50k"
                 continue
             blocked.append(m.span())
     return blocked
 
 
-_RANGE_SEP_RE = re.compile(r"\s*(?:to|or|-|–|~|至|到)\s*", re.IGNORECASE)
+_RANGE_SEP_RE = re.compile(r"\s*(?:to|or|-|–|—|~|至|到)\s*", re.IGNORECASE)
+_AND_RE = re.compile(r"\s+and\s+", re.IGNORECASE)
+_BETWEEN_RE = re.compile(r"(?:between|from)\s+$", re.IGNORECASE)
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _value(m: re.Match[str], scale_from: re.Match[str] | None = None) -> float | None:
@@ -137,13 +144,35 @@ def _value(m: re.Match[str], scale_from: re.Match[str] | None = None) -> float |
     return base
 
 
+def _range_top(text: str, m: re.Match[str]) -> re.Match[str] | None:
+    """The upper end of a range starting at `m` ("3 to 5 million", "50-60万", "5万到8万",
+    "between 1 and 2 million"), or None."""
+    sep = _RANGE_SEP_RE.match(text, m.end())
+    if sep is None and _BETWEEN_RE.search(text, 0, m.start()):
+        sep = _AND_RE.match(text, m.end())
+    if sep is None:
+        return None
+    upper = _AMOUNT_RE.match(text, sep.end())
+    if upper is None or upper.group("num").lower() == "a":
+        return None
+    if m.group("scale") or m.group("cur") or m.group("pre"):
+        # "5万到8万": both ends complete; "5万到8" is not a range of money
+        return upper if (upper.group("scale") or upper.group("cur")) else None
+    if upper.group("scale") or upper.group("cur") or any(
+            c in upper.group("num") for c in "万亿萬億"):
+        return upper
+    return None
+
+
 def find_amounts(text: str, skip: list[Span] | tuple[Span, ...] = ()) -> list[Amount]:
     """Every money amount in the text, left to right, outside the `skip` spans."""
     blocked = _blocked_spans(text) + list(skip)
+    chinese = bool(_CJK_RE.search(text))
     out: list[Amount] = []
+    taken = 0  # the end of the last range: its upper end is not another amount
     for m in _AMOUNT_RE.finditer(text):
         num_span = m.span("num")
-        if _overlaps(num_span, blocked):
+        if num_span[0] < taken or _overlaps(num_span, blocked):
             continue
         before = text[max(0, m.start() - 12):m.start()]
         after = text[m.end():m.end() + 12]
@@ -151,19 +180,20 @@ def find_amounts(text: str, skip: list[Span] | tuple[Span, ...] = ()) -> list[Am
             continue
         if _ID_WORDS.search(before) or after.startswith(("%", "％")) or before.endswith("百分之"):
             continue
-        if _COUNTERS.match(after) and not m.group("cur") and not m.group("pre"):
+        upper = _range_top(text, m)
+        if upper is not None and _overlaps(upper.span("num"), blocked):
+            upper = None
+        if (_COUNTERS.match(after) and not m.group("cur") and not m.group("pre")
+                and upper is None):
             continue
-        upper: re.Match[str] | None = None  # "3 to 5 million", "三到五百万": the range's top
-        if not m.group("scale") and not m.group("cur"):
-            sep = _RANGE_SEP_RE.match(text, m.end())
-            if sep:
-                upper = _AMOUNT_RE.match(text, sep.end())
-                if upper is not None and not (upper.group("scale") or upper.group("cur") or any(
-                        c in upper.group("num") for c in "万亿萬億")):
-                    upper = None
-        value = _value(m, upper)
+        lend = upper if upper is not None and not m.group("scale") and not m.group("cur") \
+            else None  # "3 to 5 million": the lower end takes the upper end's scale
+        value = _value(m, lend)
         if value is None or value < MIN_AMOUNT:
             continue
+        high = _value(upper) if upper is not None else None
+        if high is not None and high <= value:
+            high, upper = None, None
         cur_word = (m.group("pre") or m.group("cur")
                     or (upper.group("pre") or upper.group("cur") if upper else "") or "").lower()
         currency = _CURRENCY_WORDS.get(cur_word)
@@ -174,7 +204,13 @@ def find_amounts(text: str, skip: list[Span] | tuple[Span, ...] = ()) -> list[Am
             continue
         if m.group("num")[0].isdigit() and not (currency or money_word or scaled):
             continue
-        out.append(Amount(round(value, 2), currency, m.span(), money_word))
+        said = currency is not None
+        if currency is None and chinese:
+            currency = "CNY"  # 元, 块, 万 or a bare number in a Chinese note
+        end = upper.end() if upper is not None else m.end()
+        taken = end
+        out.append(Amount(round(value, 2), currency, (m.start(), end), money_word,
+                          round(high, 2) if high is not None else None, said))
     return out
 
 

@@ -41,7 +41,10 @@ class ConfirmedNote:
     subject: str | None = None  # None: no task
     due_at: dt.datetime | None = None  # aware
     amount: float | None = None
-    currency: str | None = None
+    currency: str | None = None  # said in the note (or chosen on the card)
+    # not said but implied by the note's language (CNY for a Chinese note): used when
+    # the deal has no currency of its own
+    currency_assumed: str | None = None
     account_id: str | None = None
     contact_id: str | None = None
     deal_id: str | None = None
@@ -54,7 +57,9 @@ class ConfirmedNote:
         contact = parse.contact
         values: dict[str, Any] = {
             "note": parse.text, "subject": parse.subject, "due_at": parse.due_at(),
-            "amount": parse.amount, "currency": parse.currency,
+            "amount": parse.amount,
+            "currency": parse.currency if parse.currency_said else None,
+            "currency_assumed": None if parse.currency_said else parse.currency,
             "account_id": parse.account_id, "contact_id": contact.id if contact else None,
             "transcript": parse.text,
         }
@@ -89,7 +94,8 @@ def apply_note(store: StoreLike, note: ConfirmedNote, *,
     - note: an activity of kind "note" with the note text (and the transcript when it
       was edited), on the same records;
     - amount: set on the given deal, else the account's open deal, else a new deal on
-      the account (currency: as said, else the deal's, else `default_currency`);
+      the account (currency: as said, else the deal's, else the one the note's language
+      implies, else `default_currency`);
     - audio: stored as a blob with an `attachment` record when `keep_audio`.
     Raises ValidationError / StoreError from the store; nothing is written then.
     """
@@ -143,13 +149,15 @@ def _set_amount(store: StoreLike, note: ConfirmedNote, deal_id: str | None,
     deal = deals.get(deal_id) if deal_id else (
         open_deal_for(store, note.account_id) if note.account_id else None)
     if deal is not None:
-        currency = note.currency or deal.get("currency") or default_currency
+        currency = (note.currency or deal.get("currency") or note.currency_assumed
+                    or default_currency)
         deals.update(deal["id"], {"amount": note.amount, "currency": currency})
         return deal["id"], False
     title = note.subject or " ".join(note.note.split())[:NOTE_SUBJECT_CHARS] or "Voice note"
     created = deals.create({"title": title, "account_id": note.account_id,
                             "amount": note.amount,
-                            "currency": note.currency or default_currency,
+                            "currency": (note.currency or note.currency_assumed
+                                         or default_currency),
                             "stage": "qualified"})
     return created["id"], True
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from text_to_num import text2num
+
 CN_DIGITS: dict[str, int] = {
     "零": 0, "〇": 0, "○": 0, "一": 1, "壹": 1, "幺": 1, "二": 2, "两": 2, "兩": 2, "贰": 2,
     "貳": 2, "三": 3, "叁": 3, "參": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6,
@@ -147,6 +149,15 @@ _EN_RUN_RE = re.compile(
 
 
 def _en_run_value(words: list[str]) -> tuple[int, bool]:
+    """The value of a run of number words, and whether it is an ordinal ("twenty fourth").
+    Cardinals are read by text2num (its grammar knows "two hundred and five" from
+    "two five"); ordinals, which only dates use, by the small table above."""
+    if not any(w in _EN_ORDINALS for w in words):
+        spoken = " ".join("one" if w in ("a", "an") else w for w in words)
+        try:
+            return int(text2num(spoken, "en")), False
+        except ValueError:
+            pass  # not one number to text2num ("two five"): the rule below adds them up
     total, current, ordinal = 0, 0, False
     for w in words:
         if w in ("a", "an"):

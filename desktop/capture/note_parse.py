@@ -39,11 +39,13 @@ class NoteParse:
     due_date: dt.date | None
     due_time: dt.time | None
     amount: float | None
-    currency: str | None
+    currency: str | None  # said, or CNY assumed for a Chinese note (`currency_said` False)
     action: str | None
     subject: str | None
     mentions: tuple[Mention, ...]
     chinese: bool
+    amount_high: float | None = None  # a range's upper end ("50–60万")
+    currency_said: bool = False
 
     @property
     def due_iso(self) -> str | None:
@@ -78,7 +80,11 @@ class NoteParse:
         if amount is not None and float(amount).is_integer():
             amount = int(amount)
         task = None if self.action is None else {"action": self.action, "subject": self.subject}
-        return {"due": self.due_iso, "amount": amount, "currency": self.currency, "task": task,
+        high: float | int | None = self.amount_high
+        if high is not None and float(high).is_integer():
+            high = int(high)
+        return {"due": self.due_iso, "amount": amount, "amount_max": high,
+                "currency": self.currency, "currency_said": self.currency_said, "task": task,
                 "mentions": [m.to_json() for m in self.mentions], "note": self.text}
 
 
@@ -112,4 +118,6 @@ def parse_note(text: str, now: dt.datetime,
         text=clean, now=now,
         due_date=due.date if due else None, due_time=due.time if due else None,
         amount=amount.value if amount else None, currency=amount.currency if amount else None,
-        action=action, subject=subject, mentions=mentions, chinese=chinese)
+        action=action, subject=subject, mentions=mentions, chinese=chinese,
+        amount_high=amount.high if amount else None,
+        currency_said=bool(amount and amount.said))

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 
 from desktop.capture.errors import OcrEngineMissingError
+from desktop.capture.ocr_engines import ENGINES as ENGINES
 from desktop.errors import CaptureError
 
-ENGINES = ("auto", "rapidocr", "tesseract")
 TESSERACT_LANGS = ("chi_sim", "eng")
 REFINE_BELOW = 0.9  # Tesseract lines less sure than this get a second, Chinese-only look
 REFINE_MAX = 12

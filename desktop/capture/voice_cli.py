@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,10 @@ def add_subcommands(capture_subparsers: Any) -> None:
     """Add `note` and `voice` to the `fieldcrm capture` sub-commands."""
     note = capture_subparsers.add_parser(
         "note", help="parse a note: due date, amount, people, task")
-    note.add_argument("text", help="the note, e.g. \"张总说下周二看工厂，预算200万\"")
+    note.add_argument("text", nargs="?", default="-",
+                      help="the note, e.g. \"张总说下周二看工厂，预算200万\"; - or none: "
+                           "read notes from stdin, one a line (with --json, one JSON line "
+                           "out for each)")
     _common(note)
     note.set_defaults(func=cmd_note)
 
@@ -119,24 +123,27 @@ def _parse_text(p: dict[str, Any]) -> str:
 def cmd_note(args: argparse.Namespace) -> int:
     from desktop.capture.note_parse import parse_note
 
+    texts: Iterable[str] = [args.text] if args.text != "-" else (
+        line for line in sys.stdin if line.strip())  # one process for many notes
     try:
         now = parse_now(args.now)
         store, cands = _candidates(args)
         try:
-            parse = parse_note(args.text, now, cands)
-            data = parse.to_json()
-            if args.apply:
-                applied = _apply(store, parse, None, False)
-                _print(args, {**data, "applied": applied},
-                       _parse_text(data) + f"\napplied:  {applied}")
-                return 0
+            for text in texts:
+                parse = parse_note(text, now, cands)
+                data = parse.to_json()
+                shown = _parse_text(data)
+                if args.apply:
+                    data["applied"] = _apply(store, parse, None, False)
+                    shown += f"\napplied:  {data['applied']}"
+                _print(args, data, shown)
+                sys.stdout.flush()  # a caller reading line by line gets each as it is done
         finally:
             if store is not None:
                 store.close()
     except FieldCRMError as exc:
         print(exc.message, file=sys.stderr)
         return 2 if isinstance(exc, ValidationError) else 1
-    _print(args, data, _parse_text(data))
     return 0
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop.dedupe.service import Candidate
+if TYPE_CHECKING:
+    from desktop.dedupe.service import Candidate
 
 DUPLICATE_EXIT = 3  # `account add` refused a probable duplicate
 

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from desktop.errors import (
     DiskFullError,
     StoreBusyError,
@@ -18,6 +16,7 @@ from desktop.errors import (
     StoreTooNewError,
 )
 from desktop.store import migrations as mig
+from desktop.store.sqlite_utils_lite import Database
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
-
 from desktop.schema import ENTITIES, Entity, Field, FieldType
 from desktop.store.followup_tables import FOLLOWUP_SCHEMA_SQL
+from desktop.store.sqlite_utils_lite import Database, Migrations
 
 migrations = Migrations("fieldcrm")
 _STEPS: list[str] = []  # the names in order (sqlite-utils keeps its list private)
@@ -265,3 +263,14 @@ def m011_search_index_written_directly(db: Database) -> None:
     # document cost about three times as much (issue 26). Deletes keep their trigger.
     db.execute("DROP TRIGGER IF EXISTS search_doc_ai")
 
+
+
+@step
+def m012_leads(db: Database) -> None:
+    # Leads (issue 17, desktop.leads): the lead, the claims and releases the server
+    # arbitrates, and the admin's assignment rules, rep capacities and escalation policy.
+    for name in ("lead", "lead_claim", "lead_rule", "lead_rep", "lead_policy"):
+        create_entity_table(db, ENTITIES[name])
+    db.execute('CREATE INDEX IF NOT EXISTS "lead_status" ON "lead" (status, owner) '
+               "WHERE deleted = 0")
+    db.execute('CREATE INDEX IF NOT EXISTS "lead_claim_lead" ON "lead_claim" (lead_id)')

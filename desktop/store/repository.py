@@ -15,7 +15,7 @@ from desktop.errors import NotFoundError, ValidationError
 from desktop.schema import DELETED, Entity, FieldType, to_utc_iso, validate_changes
 from desktop.store.ids import new_id, new_ids
 from desktop.store.rows import field_type, from_row, to_column
-from desktop.store.textindex import build_doc, replace_doc
+from desktop.store.textindex import DOC_FIELDS, build_doc, replace_doc
 
 if TYPE_CHECKING:
     import sqlite3
@@ -51,9 +51,10 @@ class Repository:
         self.entity = ent
         self.number = number  # position in ENTITIES; high bits of search rowids
         self._table = f'"{ent.name}"'
-        self.searchable = build_doc(ent.name, {}) is not None
+        self.searchable = ent.name in DOC_FIELDS
         self._required = [f for f in ent.fields if f.required]
-        self._owned = ent.has_field("owner")
+        # The creator becomes the owner, unless the server decides who owns (leads)
+        self._owned = ent.has_field("owner") and ent.field("owner").writable_by is None
 
     # ------------------------------------------------------------ reads
     def get(self, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:

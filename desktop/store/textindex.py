@@ -101,8 +101,10 @@ def pinyin_syllables(text: str) -> list[str]:
 
 def pinyin_keys(text: str) -> tuple[str, str]:
     """(full pinyin, initials) of the Chinese characters of `text`, both without spaces."""
-    r = _readings()
     runs = _CJK_RUN.findall(text)
+    if not runs:  # no Chinese: the reading tables (0.2 s to build) are not needed
+        return "", ""
+    r = _readings()
     # Most names: no pair that changes a reading, so two table translations (no Python
     # bytecode per character; phrases are only ever CJK, so pairs never span a run).
     if all(r.changing.isdisjoint(map(str.__add__, run, run[1:])) for run in runs):

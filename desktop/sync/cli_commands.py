@@ -16,15 +16,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.errors import FieldCRMError
-from desktop.store import Store
-from desktop.sync import session
-from desktop.sync.auth import META_LAST_FRESH, load_account
-from desktop.sync.engine import SyncEngine
-from desktop.sync.errors import OfflineError, ServerBusyError, SignedOutError
-from desktop.sync.status import SyncStatus
+
+if TYPE_CHECKING:
+    from desktop.sync.status import SyncStatus
+
+# The store, HTTP and sync engine are imported by the commands that use them, not here:
+# `fieldcrm --help` and `fieldcrm account list` build this parser too (start-up time).
 
 EXIT_FAILED = 1
 EXIT_SIGNED_OUT = 2
@@ -60,6 +60,8 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 
 
 def _fail(args: argparse.Namespace, exc: FieldCRMError) -> int:
+    from desktop.sync.errors import OfflineError, ServerBusyError, SignedOutError
+
     code = (EXIT_SIGNED_OUT if isinstance(exc, SignedOutError)
             else EXIT_OFFLINE if isinstance(exc, OfflineError | ServerBusyError) else EXIT_FAILED)
     if args.json:
@@ -77,6 +79,8 @@ def _read_password(prompt: str = "Password: ") -> str:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
+    from desktop.sync import session
+
     try:
         password = _read_password()
         account = session.login(args.profile, args.server, args.user, password)
@@ -89,6 +93,9 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from desktop.sync.engine import SyncEngine
+    from desktop.sync.errors import SignedOutError
+
     engine = SyncEngine(args.profile, live=not args.once)
     try:
         if args.once:
@@ -124,6 +131,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from desktop.store import Store
+    from desktop.sync.auth import META_LAST_FRESH, load_account
+    from desktop.sync.status import SyncStatus
+
     try:
         with Store.open(args.profile) as store:
             account = load_account(store)
@@ -151,6 +162,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:
+    from desktop.store import Store
+
     try:
         with Store.open(args.profile) as store:
             if args.resolve is not None:
@@ -171,6 +184,8 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
+    from desktop.sync import session
+
     try:
         dropped = session.logout(args.profile, force=args.force)
     except FieldCRMError as exc:

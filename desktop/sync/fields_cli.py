@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.schema import CUSTOM_FIELD_ENTITIES
-from desktop.store import Store
-from desktop.store.fielddefs import definitions, kept_values
-from desktop.store.visibility import held_policy
+
+if TYPE_CHECKING:
+    from desktop.store import Store
 
 COLUMNS = ("entity", "name", "type", "label_en", "label_zh", "choices", "retired")
 
@@ -40,6 +40,9 @@ def add_subcommands(subparsers: Any) -> None:
 
 
 def cmd_unreadable(args: argparse.Namespace) -> int:
+    from desktop.store import Store  # here, not at the top: the CLI's start-up time
+    from desktop.store.visibility import held_policy
+
     with Store.open(args.profile) as store:
         policy = held_policy(store)
     rows = [{"entity": e, "field": f, "shown": how}
@@ -55,6 +58,9 @@ def cmd_unreadable(args: argparse.Namespace) -> int:
 
 
 def cmd_kept(args: argparse.Namespace) -> int:
+    from desktop.store import Store  # here, not at the top: the CLI's start-up time
+    from desktop.store.fielddefs import kept_values
+
     with Store.open(args.profile) as store:
         rows = kept_values(store.conn, args.entity)
     if args.json:
@@ -70,6 +76,8 @@ def cmd_kept(args: argparse.Namespace) -> int:
 
 def field_rows(store: Store, entity: str | None = None) -> list[dict[str, Any]]:
     """The definitions as plain dicts (the CLI's and the Fields page's rows)."""
+    from desktop.store.fielddefs import definitions
+
     return [{"entity": d.get("entity"), "name": d.get("name"), "type": d.get("type"),
              "label_en": d.get("label_en"), "label_zh": d.get("label_zh"),
              "choices": d.get("choices") or [], "required": bool(d.get("required")),
@@ -80,6 +88,8 @@ def field_rows(store: Store, entity: str | None = None) -> list[dict[str, Any]]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from desktop.store import Store
+
     with Store.open(args.profile) as store:
         rows = field_rows(store, args.entity)
     if args.json:

@@ -21,4 +21,5 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.exchange",
     "desktop.ui.home",
     "desktop.ui.quickadd",
+    "desktop.ui.leads",
 )

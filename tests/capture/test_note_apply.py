@@ -90,6 +90,16 @@ def test_an_amount_with_no_open_deal_creates_one(crm: dict[str, Any]) -> None:
     assert _activities(store)["note"]["deal_id"] == deal["id"]
 
 
+def test_a_chinese_note_books_yuan_on_a_new_deal_whatever_the_default(
+        crm: dict[str, Any]) -> None:
+    store = crm["store"]
+    parsed = parse_note("预算30万", NOW_DT)
+    note = ConfirmedNote.from_parse(parsed, account_id=crm["other"]["id"])
+    result = apply_note(store, note, default_currency="USD")
+    deal = store.repo("deal").get(result.deal_id)
+    assert (deal["amount"], deal["currency"]) == (300_000, "CNY")
+
+
 def test_audio_is_kept_as_blob_and_attachment_when_asked(crm: dict[str, Any],
                                                          tmp_path: Path) -> None:
     store = crm["store"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import re
 import time
@@ -173,14 +174,16 @@ def test_cli_note_prints_exactly_the_promised_json(capsys: pytest.CaptureFixture
                              "--now", NOW, "--json"], capsys)
     assert code == 0
     data = json.loads(out)
-    assert list(data) == ["due", "amount", "currency", "task", "mentions", "note"]
+    assert list(data) == ["due", "amount", "amount_max", "currency", "currency_said", "task",
+                          "mentions", "note"]
     assert data["due"] == "2026-03-17" and data["amount"] == 50000 and data["currency"] == "USD"
     assert data["task"]["action"] == "meeting" and data["mentions"] == []
     code, out, _ = _run_cli(["capture", "note", "March 24 at 2:30 pm call the buyer",
                              "--now", "2026-03-11T10:00-05:00", "--json"], capsys)
     assert json.loads(out)["due"] == "2026-03-24T14:30"
     code, out, _ = _run_cli(["capture", "note", "hello", "--now", NOW, "--json"], capsys)
-    assert json.loads(out) == {"due": None, "amount": None, "currency": None, "task": None,
+    assert json.loads(out) == {"due": None, "amount": None, "amount_max": None,
+                               "currency": None, "currency_said": False, "task": None,
                                "mentions": [], "note": "hello"}
 
 
@@ -231,3 +234,15 @@ def test_everyday_words_and_trade_words_are_not_taken_for_names() -> None:
     # "科技" alone is any tech company, not 上海科技有限公司; "华为" is that account.
     p = parse_note("这家科技公司和华为都要报价", NOW_DT, cands)
     assert [m.id for m in p.mentions] == ["hw"]
+
+
+def test_cli_note_reads_many_notes_from_stdin(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("预算50–60万\n\nbudget 80k USD\n"))
+    code, out, _ = _run_cli(["capture", "note", "--now", NOW, "--json"], capsys)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 2  # the blank line is no note
+    assert (lines[0]["amount"], lines[0]["amount_max"], lines[0]["currency"]) == (
+        500_000, 600_000, "CNY")
+    assert (lines[1]["amount"], lines[1]["currency"], lines[1]["currency_said"]) == (
+        80_000, "USD", True)

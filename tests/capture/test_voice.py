@@ -168,7 +168,8 @@ def test_cli_voice_on_a_wav_prints_transcript_parse_and_timings(
     assert args.func(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["transcript"] and data["parse"]["note"] == data["transcript"]
-    assert set(data["parse"]) == {"due", "amount", "currency", "task", "mentions", "note"}
+    assert set(data["parse"]) == {"due", "amount", "amount_max", "currency", "currency_said",
+                                  "task", "mentions", "note"}
     t = data["timings"]
     assert 0.5 < t["audio_s"] < 15 and 0 < t["decode_s"] < 5 and 0 < t["transcribe_s"] < 60
     assert t["real_time_factor"] > 0 and t["parse_ms"] < 100

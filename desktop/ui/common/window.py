@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.sync_ui: QObject | None = None
         self.followup_ui: QObject | None = None
         self.fields_ui: QObject | None = None
+        self.leads_ui: QObject | None = None
         self.stage_checks: list[StageCheck] = []  # the deal board's pipeline checks
         self.actions_by_name: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}

@@ -49,6 +49,8 @@ register_catalog({
     "(none)": "（无）",
     # no currency said: the deal's currency is kept, else the default (note_apply)
     "(deal's currency)": "按商机币种",
+    # ... and when the deal has none, the one the note's language implies (CNY)
+    "(deal's currency, else {code})": "按商机币种，否则 {code}",
     "Keep the recording as an attachment": "保留录音作为附件",
     "Apply": "应用",
     "The amount must be a number, e.g. 2000000.": "金额必须是数字，例如 2000000。",
@@ -76,6 +78,7 @@ class VoiceReviewCard(QFrame):
         self.lang = lang
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._parse: NoteParse | None = None
+        self._assumed: str | None = None  # the currency the note implies, not said
         self._audio: Path | None = None
         L = lambda key: _t(key, lang)  # noqa: E731
         self.title = QLabel(f"<b>{L('Voice note')}</b>")
@@ -179,8 +182,12 @@ class VoiceReviewCard(QFrame):
         self.due_time.setTime(QTime(t.hour, t.minute))
         self.note.setPlainText(parse.text)
         self.amount.setText(_amount_text(parse.amount))
-        self.currency.setCurrentIndex(max(self.currency.findData(parse.currency), 0)
-                                      if parse.currency else 0)
+        said = parse.currency if parse.currency_said else None
+        self._assumed = None if parse.currency_said else parse.currency
+        self.currency.setItemText(0, _t("(deal's currency, else {code})", self.lang,
+                                        code=self._assumed) if self._assumed
+                                  else _t("(deal's currency)", self.lang))
+        self.currency.setCurrentIndex(max(self.currency.findData(said), 0) if said else 0)
         none = _t("(none)", self.lang)
         account_id = parse.account_id or cands.current_account_id
         contact = parse.contact
@@ -217,6 +224,7 @@ class VoiceReviewCard(QFrame):
             note=self.note.toPlainText().strip(),
             subject=(self.subject.text().strip() or None) if self.make_task.isChecked() else None,
             due_at=due_at, amount=amount, currency=self.currency.currentData(),
+            currency_assumed=self._assumed,
             account_id=self.account.currentData(), contact_id=self.contact.currentData(),
             deal_id=self.deal.currentData(), transcript=self.transcript.toPlainText().strip(),
             audio_path=self._audio,

@@ -48,6 +48,8 @@ def test_chinese_card_shows_the_parse_and_applies_the_edits(qtbot, tmp_path: Pat
     assert card.has_due.isChecked() and not card.has_time.isChecked()
     assert card.due_date.date().toString("yyyy-MM-dd") == "2026-03-17"
     assert card.amount.text() == "2000000" and card.currency.currentData() is None
+    # no currency said: the deal's is kept, and a note in Chinese means yuan, never "(none)"
+    assert card.currency.currentText() == "按商机币种，否则 CNY"
     assert card.contact.currentData() == "c1" and card.account.currentData() == "a1"
     assert card.deal.currentData() == "d1"
     assert not card.due_time.isEnabled()
