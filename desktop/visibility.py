@@ -30,7 +30,7 @@ OTHERS = (HIDDEN, MASKED)
 MASK = "****"
 # Record types whose fields rules may restrict: the owned business records (the shared
 # admin records, rules and definitions, are read by everyone).
-RULE_ENTITIES = ("account", "contact", "deal", "activity", "attachment", "contract")
+RULE_ENTITIES = ("account", "contact", "deal", "activity", "attachment", "contract", "lead")
 # Fields no rule may hide: who owns a record decides who sees it, the tombstone and the
 # merge redirect keep replicas converging.
 UNRULABLE = frozenset({"owner", DELETED, MERGED_INTO})
