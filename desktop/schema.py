@@ -53,6 +53,7 @@ class Role(StrEnum):
     MANAGER = "manager"
     ADMIN = "admin"
     FINANCE = "finance"
+    DIRECTOR = "director"  # a regional director: a manager's scope, reads what rules reserve
 
 
 @dataclass(frozen=True)

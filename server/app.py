@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette.sse import EventSourceResponse
 
+from desktop.schema import ENTITIES
 from desktop.sync.protocol import (
     DEFAULT_PULL_PAGE,
     MAX_DUPLICATES_LIMIT,
@@ -37,7 +38,7 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import audit, config, duplicates, lead_routes, leads
+from server import audit, config, duplicates, lead_routes, leads, visibility
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -54,6 +55,7 @@ from server.throttle import LoginThrottle
 STREAM_RECHECK_S = 0.5  # a live stream of a revoked device ends within about this
 
 log = logging.getLogger(__name__)
+MAX_PULL_ENTITIES = 20
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -211,17 +213,23 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=config.MAX_PULL_LIMIT)] = DEFAULT_PULL_PAGE,
         wait: Annotated[float, Query(ge=0, le=config.MAX_LONG_POLL_S)] = 0,
         count: bool = False,
+        entity: Annotated[list[str] | None, Query(
+            max_length=MAX_PULL_ENTITIES,
+            description="only records of these types (repeatable)")] = None,
     ) -> Response:
         checker.busy()
+        if entity is not None:  # a type that does not exist has no records
+            entity = [e for e in entity if e in ENTITIES]
         body, n, seen = await run_in_threadpool(
-            pull_page, engine, p, cursor, limit, count or cursor == 0)
+            pull_page, engine, p, cursor, limit, count or cursor == 0, entity)
         if n == 0 and wait > 0:
             # Wait for anything committed after the snapshot just read (the notifier
             # may lag behind it, never ahead of the database).
             newest = await notifier.wait_newer(max(cursor, seen), wait)
             if newest > max(cursor, seen):
                 p = await run_in_threadpool(auth.authenticate_principal, p)
-                body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit, count)
+                body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit,
+                                                        count, entity)
         return Response(body, media_type="application/json")
 
     # Open live streams per device, and which of them may no longer listen: one query
@@ -287,8 +295,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         (server.duplicates)."""
         pairs, waiting = duplicates.list_pairs(engine, p, entity, limit=limit,
                                                include_dismissed=include_dismissed)
-        return DuplicateList.model_validate(
-            {"pairs": [x.as_json() for x in pairs], "pending": waiting})
+        with engine.connect() as conn:
+            _rules, policy = visibility.policy_of(conn, p)
+        shown = [{**x.as_json(), "a_name": visibility.name_as_seen(x.a_name, entity, policy),
+                  "b_name": visibility.name_as_seen(x.b_name, entity, policy)} for x in pairs]
+        return DuplicateList.model_validate({"pairs": shown, "pending": waiting})
 
     @app.post("/v1/duplicates/dismiss", responses={
         404: _err("No such pair, or the caller may not see both records: `not_found`.")})

@@ -42,7 +42,8 @@ from desktop.schema import (
     validate_value,
 )
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
-from server import audit, leads, redirect
+from desktop.visibility import Policy, Rule, refusal
+from server import audit, leads, redirect, visibility
 from server import fields as fielddefs
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
@@ -152,6 +153,15 @@ class _Ctx:
     _visible_loaded: bool = False
     _users: dict[str, bool] = field(default_factory=dict)
     _defs: dict[str, dict[str, Any]] | None = None
+    _rules: list[Rule] | None = None
+    _policy: Policy = field(default_factory=dict)
+
+    def unreadable(self, entity: str) -> dict[str, str]:
+        """The fields of `entity` this user may not read, so may not write (read once per
+        push; server.visibility)."""
+        if self._rules is None:
+            self._rules, self._policy = visibility.policy_of(self.conn, self.p)
+        return self._policy.get(entity, {})
 
     @property
     def visible(self) -> frozenset[str] | None:
@@ -217,9 +227,11 @@ def _effective_owner(fields: FieldMap, created_by: str) -> str:
     return owner if isinstance(owner, str) and owner else created_by
 
 
-def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]]:
+def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None
+           ) -> tuple[_Rec, bool, list[str], list[str]]:
     """Validate and merge one entry. Raises _Rejected(reason); returns the new record
-    state, whether it changed and the superseded fields."""
+    state, whether it changed, the superseded fields and the refused ones (fields its
+    user may not read: left out, the rest applies)."""
     ent = ENTITIES.get(e.entity)
     if ent is None:
         raise _Rejected(f"Unknown record type '{e.entity[:40]}'.")
@@ -231,7 +243,11 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
         raise _Rejected(NO_ACCESS)
     writes: dict[str, tuple[Any, str, str | None]] = {}
     kept: list[dict[str, Any]] = []
+    hidden = ctx.unreadable(e.entity)
+    refused = [name for name in e.fields if name in hidden]
     for name, (raw, stamp, base) in e.fields.items():
+        if name in hidden:
+            continue
         if not is_hlc(stamp) or not (base is None or is_hlc(base)):
             raise _Rejected(f"The change to '{name[:40]}' has no valid clock stamp.")
         if name != DELETED and not ent.has_field(name):
@@ -279,7 +295,7 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
     if changed and not ctx.sees(owner):
         raise _Rejected("Owner must be you or a member of your team.")
     new = _Rec(merged, owner, rec.created_by, rec.version, rec.origin_device, rec.exists, rec.dirty)
-    return new, changed, superseded
+    return new, changed, superseded, refused
 
 
 def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str, None]]],
@@ -292,8 +308,8 @@ def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str
     if key not in recs:  # never pushed here: nothing to land on
         return version
     try:
-        rec, changed, _ = _apply(ctx, Entry(e.device_id, e.seq, e.entity, survivor, writes),
-                                 recs.get(key))
+        rec, changed, _, _ = _apply(ctx, Entry(e.device_id, e.seq, e.entity, survivor, writes),
+                                    recs.get(key))
     except _Rejected:
         return version
     if changed:
@@ -408,18 +424,23 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             try:
                 if _writes_erased(e, recs):
                     raise _Rejected(ERASED_REASON)
-                rec, changed, superseded = _apply(ctx, e, recs.get(key))
+                rec, changed, superseded, refused = _apply(ctx, e, recs.get(key))
             except _Rejected as rej:
                 res = EntryResult(seq=e.seq, status="rejected", reason=_printable(str(rej)))
                 entry_version = None
             else:
-                if changed:
+                if changed or (refused and rec.exists):
+                    # A refused field: the record is sent again, so the pushing device,
+                    # which drops what it wrote there, gets its masked copy back.
                     version += 1
                     rec.version = version
                     rec.origin_device = p.device_id
                     rec.dirty = True
                     recs[key] = rec
-                res = EntryResult(seq=e.seq, status="applied", superseded=superseded)
+                res = EntryResult(seq=e.seq, status="applied", superseded=superseded,
+                                  refused=refused, reason=" ".join(
+                                      refusal(e.entity, n, ctx._rules or ()) for n in refused)
+                                  or None)
                 if changed and e.entity == ERASURE:
                     erased_now.add(e.record_id)
                     kind = (rec.fields.get("entity") or {}).get("value") or "contact"

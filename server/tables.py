@@ -150,6 +150,29 @@ dedupe_pairs = sa.Table(
     sa.Index("ix_dedupe_pairs_b", "entity", "b"),
 )
 
+# Who may read which field (server.visibility, desktop.visibility): one rule per field.
+visibility_rules = sa.Table(
+    "visibility_rules", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),  # JSON: desktop.visibility.Rule.as_json
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+# Data scopes by region (server.access): a tree of regions, and the region of a user.
+# A manager or director sees the records of every user in their region's subtree.
+regions = sa.Table(
+    "regions", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("parent", sa.String(100), nullable=True),
+)
+
+user_regions = sa.Table(
+    "user_regions", metadata,
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("region", sa.String(100), nullable=False, index=True),
+)
+
 # Leads (server.leads, issue 17). One API key per intake source (only its sha256 kept);
 # every intake by (source, external id), so a replay returns the first answer; the
 # round-robin's count per set of candidates and rep; and each lead's owner, whether it

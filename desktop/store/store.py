@@ -86,8 +86,10 @@ class Store:
         self._repos = {name: Repository(self, ent, i + 1)
                        for i, (name, ent) in enumerate(ENTITIES.items())}
         from desktop.store.fielddefs import install
+        from desktop.store.visibility import held_policy
 
         install(self)
+        held_policy(self)  # what its user may not read, for the UI (desktop.store.visibility)
 
     @classmethod
     def open(cls, profile: Path, *, refetchable: bool = False) -> Store:
@@ -142,10 +144,11 @@ class Store:
         return search_outcome(self, text, limit=limit, entities=entities)
 
     # ------------------------------------------------------------ sync side (see remote.py)
-    def apply_remote(self, changes: Any, cursor: int | None = None) -> Any:
+    def apply_remote(self, changes: Any, cursor: int | None = None,
+                     visibility: Any = None) -> Any:
         from desktop.store.remote import apply_remote
 
-        return apply_remote(self, changes, cursor)
+        return apply_remote(self, changes, cursor, visibility)
 
     def open_conflicts(self) -> list[Any]:
         from desktop.store.remote import open_conflicts

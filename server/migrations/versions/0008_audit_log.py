@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"  # "0005" on the security branch; chained after the leads here
+down_revision = "0007"  # after leads (0006) and visibility rules (0007)
 branch_labels = None
 depends_on = None
 
