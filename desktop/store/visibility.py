@@ -5,7 +5,8 @@ masked. When it differs from the one this store holds, `converge` purges, in one
 transaction, every value of each field whose treatment changed: the records' rows and
 clocks, the journal (pending and parked entries), open and resolved conflicts, values
 kept aside by type changes, the search documents and duplicate keys built from them.
-It does so with SQLite's secure_delete on, merges the search index's segments so no old
+It does so with SQLite's secure_delete on (every store connection has it, see
+desktop.store.database), merges the search index's segments so no old
 token stays, and checkpoints the WAL to zero bytes afterwards, so no byte of a purged
 value is left in the profile folder's files. Record types where the user may now see
 more (readable, or a masked copy) are marked to be pulled again from the start
@@ -102,24 +103,20 @@ def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
     more = sorted(e for e, names in diff.items()
                   if any(policy.get(e, {}).get(n) != HIDDEN for n in names))
     orphans: set[str] = set()
-    store.conn.execute("PRAGMA secure_delete = ON")
-    try:
-        with store.write() as w:
-            reindexed = False
-            for entity, names in sorted(diff.items()):
-                orphans.update(_hashes(w.conn, entity, names, "1", ()))
-                reindexed |= _purge(store, w.conn, entity, sorted(names))
-                w.changed(entity, None)
-            if reindexed:
-                # Merge the index's segments: the deleted documents' tokens go with them.
-                w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
-            w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                           (POLICY_KEY, orjson.dumps(policy).decode()))
-            _by_profile[str(store.profile)] = policy
-            if more:
-                _want_repull(w.conn, more)
-    finally:
-        store.conn.execute("PRAGMA secure_delete = OFF")
+    with store.write() as w:
+        reindexed = False
+        for entity, names in sorted(diff.items()):
+            orphans.update(_hashes(w.conn, entity, names, "1", ()))
+            reindexed |= _purge(store, w.conn, entity, sorted(names))
+            w.changed(entity, None)
+        if reindexed:
+            # Merge the index's segments: the deleted documents' tokens go with them.
+            w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                       (POLICY_KEY, orjson.dumps(policy).decode()))
+        _by_profile[str(store.profile)] = policy
+        if more:
+            _want_repull(w.conn, more)
     checkpoint(store)
     _drop_orphan_blobs(store, orphans)
     return diff
@@ -141,27 +138,23 @@ def converge_scope(store: Store, scope: list[str] | None) -> int:
     wider = row is not None and (new is None or (old is not None and not set(new) <= set(old)))
     evicted = 0
     orphans: set[str] = set()
-    store.conn.execute("PRAGMA secure_delete = ON")
-    try:
-        with store.write() as w:
-            w.conn.execute("DELETE FROM meta WHERE key = ?", (SCOPE_WAITING_KEY,))
-            if new is not None:
-                keep = sorted(set(new) | {SHARED_OWNER, store.user})
-                for ent in ENTITIES.values():
-                    if ent.owned and ent.has_field("owner"):
-                        n = _evict(store, w.conn, ent.name, keep, orphans)
-                        if n:
-                            evicted += n
-                            w.changed(ent.name, None)
-                if evicted:
-                    w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
-            w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                           (SCOPE_KEY, orjson.dumps(new).decode()))
-            if wider:
-                owned = [e.name for e in ENTITIES.values() if e.owned]
-                _want_repull(w.conn, owned)
-    finally:
-        store.conn.execute("PRAGMA secure_delete = OFF")
+    with store.write() as w:
+        w.conn.execute("DELETE FROM meta WHERE key = ?", (SCOPE_WAITING_KEY,))
+        if new is not None:
+            keep = sorted(set(new) | {SHARED_OWNER, store.user})
+            for ent in ENTITIES.values():
+                if ent.owned and ent.has_field("owner"):
+                    n = _evict(store, w.conn, ent.name, keep, orphans)
+                    if n:
+                        evicted += n
+                        w.changed(ent.name, None)
+            if evicted:
+                w.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                       (SCOPE_KEY, orjson.dumps(new).decode()))
+        if wider:
+            owned = [e.name for e in ENTITIES.values() if e.owned]
+            _want_repull(w.conn, owned)
     if evicted:
         checkpoint(store)
         _drop_orphan_blobs(store, orphans)
@@ -226,22 +219,18 @@ def drop_refused(store: Store, items: Iterable[tuple[int, str, str, list[str]]])
     fields)): their user may not read them, so this device keeps nothing it wrote there,
     neither in the row nor in the entry (which is acknowledged next). A masked copy comes
     back with the record, which the server sends again."""
-    store.conn.execute("PRAGMA secure_delete = ON")
-    try:
-        with store.write() as w:
-            for seq, entity, record_id, names in items:
-                if entity not in ENTITIES:
-                    continue
-                _clear_values(store, w.conn, entity, names, record_id)
-                row = w.conn.execute("SELECT fields FROM journal WHERE seq = ?",
-                                     (seq,)).fetchone()
-                fields = orjson.loads(row[0]) if row else None
-                if isinstance(fields, dict):
-                    w.conn.execute("UPDATE journal SET fields = ? WHERE seq = ?", (orjson.dumps(
-                        {k: v for k, v in fields.items() if k not in names}).decode(), seq))
-                w.changed(entity, record_id)
-    finally:
-        store.conn.execute("PRAGMA secure_delete = OFF")
+    with store.write() as w:
+        for seq, entity, record_id, names in items:
+            if entity not in ENTITIES:
+                continue
+            _clear_values(store, w.conn, entity, names, record_id)
+            row = w.conn.execute("SELECT fields FROM journal WHERE seq = ?",
+                                 (seq,)).fetchone()
+            fields = orjson.loads(row[0]) if row else None
+            if isinstance(fields, dict):
+                w.conn.execute("UPDATE journal SET fields = ? WHERE seq = ?", (orjson.dumps(
+                    {k: v for k, v in fields.items() if k not in names}).decode(), seq))
+            w.changed(entity, record_id)
     checkpoint(store)
 
 

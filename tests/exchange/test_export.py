@@ -108,7 +108,7 @@ def test_a_role_the_admin_denies_may_not_export(store: Any, tmp_path: Path) -> N
     assert rights.may_export(store)
     rights.set_right(store, "rep", False)
     assert rights.rights(store) == {"rep": False, "manager": True, "admin": True,
-                                    "finance": True}
+                                    "finance": True, "director": True}
     with pytest.raises(rights.ExportNotAllowed):
         export(store, "account", tmp_path / "a.csv")
     assert not (tmp_path / "a.csv").exists()

@@ -31,8 +31,9 @@ CHECKS = ("profile", "window", "store", "demo", "ocr", "tesseract", "speech", "k
 # The issue's target is 200 MB; with OpenCV (~150 MB with its OpenBLAS and FFmpeg), Qt,
 # onnxruntime and the PP-OCR models, numpy and vosk the Linux bundle is ~530 MB (see
 # docs/packaging.md and benchmarks/frozen.py). This ceiling catches regressions (a new
-# toolkit, a second FFmpeg or a Qt module dragged in) until the target is met.
-BUNDLE_LIMIT_MB = 560
+# toolkit, a second FFmpeg or a Qt module dragged in) until the target is met. SQLCipher
+# (issue 19: the store encrypted at rest) brings its own SQLite and crypto, 9 MB: 560 -> 570.
+BUNDLE_LIMIT_MB = 570
 SMOKE_TIMEOUT_S = 300
 
 
