@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from desktop.capture import amounts_cn
+from desktop.capture import amounts_cn, places
 from desktop.capture.ocr import OcrLine
 from desktop.schema import is_valid_uscc
 
@@ -47,6 +47,9 @@ WARNINGS: dict[str, dict[str, str]] = {
                       "zh": "未找到签订日期标签：取自页面上最后一个日期，请核对。"},
     "amount_from_words": {"en": "Figures not found: amount taken from the capitals.",
                           "zh": "未找到小写金额：按大写金额填写，请核对。"},
+    "place_corrected": {"en": "The place name was read as {wrong} and corrected to {right} "
+                              "(China's administrative divisions): check it.",
+                        "zh": "地名识别为「{wrong}」，已按行政区划更正为「{right}」：请核对。"},
 }
 
 
@@ -497,6 +500,26 @@ def _find_currency(rows: list[Row], out: dict[str, FieldResult]) -> None:
         out["currency"] = _result(code, found[0], 0, len(found[0].text), 0.7)
 
 
+def _correct_places(out: dict[str, FieldResult]) -> None:
+    """A place name misread by one character at the start of a Chinese party name (厦内 for
+    厦门) is corrected against the administrative divisions, where the party's credit
+    code (issued in that place) agrees; the field is then flagged for checking."""
+    for side in ("a", "b"):
+        name = out.get(f"party_{side}_name")
+        if name is None or not isinstance(name.value, str):
+            continue
+        uscc = out.get(f"party_{side}_uscc")
+        region = (places.region_of_uscc(uscc.value)
+                  if uscc is not None and uscc.warning is None else None)
+        fix = places.correct_place(name.value, region)
+        if fix is None:
+            continue
+        name.raw = name.raw or name.value
+        name.value = fix.text
+        name.confidence = round(min(name.confidence, 0.75), 3)
+        name.flag("place_corrected", wrong=fix.wrong, right=fix.right)
+
+
 STEPS: tuple[Callable[[list[Row], dict[str, FieldResult]], object], ...] = (
     _find_contract_no, _find_amounts, _find_date)
 
@@ -507,6 +530,7 @@ def extract_fields(lines: list[OcrLine]) -> tuple[dict[str, FieldResult], list[s
     out: dict[str, FieldResult] = {}
     anchors = _find_parties(rows, out)
     _find_usccs(rows, anchors, out)
+    _correct_places(out)
     for step in STEPS:
         step(rows, out)
     _find_currency(rows, out)

@@ -121,9 +121,18 @@ def _font(rng: random.Random, size: int,
     return ImageFont.truetype(path, size, index=idx)
 
 
-def make_uscc(rng: random.Random, letters: bool = True) -> str:
-    body = rng.choice(["91", "92", "12", "52"]) + rng.choice(
-        ["310115", "110108", "440300", "330106", "320505"])
+# Where a company in each city is registered (a credit code's characters 3-8).
+CITY_CODES = {"上海": "310115", "北京": "110108", "深圳": "440300", "杭州": "330106",
+              "苏州": "320505", "成都": "510107", "武汉": "420106", "南京": "320105",
+              "广州": "440106", "厦门": "350203"}
+
+
+def make_uscc(rng: random.Random, letters: bool = True, city: str | None = None) -> str:
+    """A credit code with a right check character, issued in `city` (one of CITIES, by
+    its Chinese name) when given."""
+    body = rng.choice(["91", "92", "12", "52"])
+    region = rng.choice(["310115", "110108", "440300", "330106", "320505"])
+    body += CITY_CODES[city] if city else region
     pool = USCC_CHARS if letters else "0123456789"
     body += "".join(rng.choice(pool) for _ in range(9))
     check = uscc_check_char(body)
@@ -132,11 +141,14 @@ def make_uscc(rng: random.Random, letters: bool = True) -> str:
 
 
 def make_fields(rng: random.Random, lang: str) -> dict[str, Any]:
+    cities = {}
+
     def company(zh: bool) -> str:
         c, k, t = rng.choice(CITIES), rng.choice(CORES), rng.choice(TRADES)
-        if zh:
-            return f"{c[0]}{k[0]}{t[0]}{rng.choice(['有限公司', '股份有限公司'])}"
-        return f"{c[1]} {k[1]} {t[1]} Co., Ltd."
+        name = (f"{c[0]}{k[0]}{t[0]}{rng.choice(['有限公司', '股份有限公司'])}" if zh
+                else f"{c[1]} {k[1]} {t[1]} Co., Ltd.")
+        cities[name] = c[0]
+        return name
 
     zh = lang == "zh"
     a = company(zh)
@@ -158,9 +170,9 @@ def make_fields(rng: random.Random, lang: str) -> dict[str, Any]:
     return {
         "contract_no": no,
         "party_a_name": a,
-        "party_a_uscc": make_uscc(rng),
+        "party_a_uscc": make_uscc(rng, city=cities[a]),
         "party_b_name": b,
-        "party_b_uscc": make_uscc(rng),
+        "party_b_uscc": make_uscc(rng, city=cities[b]),
         "amount": float(amount),
         "amount_in_words": ("人民币" + cn2an.an2cn(str(amount), "rmb")) if zh else None,
         "currency": currency,
@@ -465,11 +477,13 @@ def misread_place(fields: dict[str, Any], lang: str, rng: random.Random) -> dict
     if lang != "zh":
         raise ValueError("place-name misreads are drawn on Chinese pages")
     right, wrong = rng.choice(PLACE_MISREADS)
-    key = rng.choice(("party_a_name", "party_b_name"))
-    other = fields["party_b_name" if key == "party_a_name" else "party_a_name"]
+    side = rng.choice("ab")
+    key = f"party_{side}_name"
+    other = fields["party_b_name" if side == "a" else "party_a_name"]
     fields[key] = right + fields[key][2:]
     if fields[key] == other:
         fields[key] = right + fields[key][2:].replace("有限公司", "股份有限公司", 1)
+    fields[f"party_{side}_uscc"] = make_uscc(rng, city=right)
     printed = dict(fields)
     printed[key] = wrong + fields[key][2:]
     return printed
