@@ -32,12 +32,13 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 FIELDS_ALL = ["contract_no", "party_a_name", "party_a_uscc", "party_b_name", "party_b_uscc",
               "amount", "amount_in_words", "currency", "sign_date"]
 DISTORTIONS = ("rotate", "perspective", "light", "noise", "blur", "jpeg", "lowres", "shadow",
-               "hand_shadow", "finger", "glare", "curve", "jpeg60", "photo1280", "typo")
+               "hand_shadow", "finger", "glare", "curve", "jpeg60", "photo1280", "typo",
+               "white_desk")
 # The failure classes of real phone photos (issue 20), each on a photo of a page lying on
 # a desk (perspective, uneven light) unless the class says otherwise; "mixed" is the
 # earlier random mix of DISTORTIONS[:8].
 CLASSES: dict[str, tuple[str, ...]] = {
-    "hand_shadow": ("perspective", "light", "hand_shadow"),
+    "hand_shadow": ("perspective", "white_desk", "light", "hand_shadow"),
     "finger": ("perspective", "light", "finger"),
     "glare": ("perspective", "light", "glare"),
     "curve": ("perspective", "light", "curve"),
@@ -331,7 +332,7 @@ def _hand_shadow(img: np.ndarray, rng: random.Random) -> np.ndarray:
     y_mid = int(h * rng.uniform(0.3, 0.7))
     bump = int(w * rng.uniform(0.0, 0.05))
     poly = np.int32([[0, 0], [x_top, 0], [(x_top + x_bot) // 2 + bump, y_mid], [x_bot, h], [0, h]])
-    cv2.fillPoly(shade, [poly], (rng.uniform(0.35, 0.5),))
+    cv2.fillPoly(shade, [poly], (rng.uniform(0.3, 0.45),))
     shade = cv2.GaussianBlur(shade, (0, 0), rng.uniform(2, 5))  # a hard shadow: sharp edge
     return img * shade[:, :, None]
 
@@ -387,7 +388,9 @@ def photograph(page: Image.Image, rng: random.Random, kinds: tuple[str, ...]) ->
         pad = int(0.12 * w)
         cw, ch = w + 2 * pad, h + 2 * pad
         desk = np.empty((ch, cw, 3), np.float32)
-        desk[:] = (rng.uniform(60, 120), rng.uniform(50, 95), rng.uniform(35, 70))
+        desk[:] = ((rng.uniform(60, 120), rng.uniform(50, 95), rng.uniform(35, 70))
+                   if "white_desk" not in kinds else
+                   (rng.uniform(175, 205), rng.uniform(175, 205), rng.uniform(170, 200)))
         desk += np.random.default_rng(rng.randint(0, 2**31)).normal(
             0, 6, desk.shape).astype(np.float32)
         j = 0.06 * w
