@@ -47,6 +47,9 @@ WARNINGS: dict[str, dict[str, str]] = {
                       "zh": "未找到签订日期标签：取自页面上最后一个日期，请核对。"},
     "amount_from_words": {"en": "Figures not found: amount taken from the capitals.",
                           "zh": "未找到小写金额：按大写金额填写，请核对。"},
+    "name_from_account": {"en": "Read differently; taken from the existing account {name}: "
+                                "check it.",
+                          "zh": "识别结果略有不同，已按现有客户「{name}」填写：请核对。"},
     "place_corrected": {"en": "The place name was read as {wrong} and corrected to {right} "
                               "(China's administrative divisions): check it.",
                         "zh": "地名识别为「{wrong}」，已按行政区划更正为「{right}」：请核对。"},
@@ -189,7 +192,9 @@ RE_AMOUNT_LABEL = re.compile(
          "总价", "金额合计", "价款总计", r"Total\s*(?:Contract\s*)?(?:Value|Amount|Price|Sum)",
          r"Contract\s*(?:Value|Price|Amount)"),
     re.I)
-FIGURE = r"([0-9]{1,3}(?:[,.][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?)"
+# Thousands may be grouped by ',' or '.', or by a space where OCR lost the comma.
+FIGURE = (r"([0-9]{1,3}(?:[,.][0-9]{3})+(?:[.,][0-9]{1,2})?"
+          r"|[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?)")
 RE_FIGURE = re.compile(r"(人民币|RMB|CNY|USD|US\$|EUR|HKD|JPY|GBP|SGD|[¥$€£])?\s*"
                        + FIGURE + r"\s*(万元|万|元)?",
                        re.I)

@@ -99,9 +99,21 @@ def correct_place(text: str, region_code: str | None = None) -> PlaceFix | None:
     `region_code` (six digits: where the party's credit code was issued) must agree with
     the correction, and picks the one it lies in among several candidates (上诲: 上海 or
     上饶). Without it only a name written out with its suffix (厦内市) is corrected."""
+    found = readings(text, region_code)
+    if not region_code:
+        # No credit code to agree with: only a name written out as a place (厦内市) is
+        # taken for one; 博远 is a brand, not a misread 清远.
+        found = [f for f in found if short_form(f.right) != f.right]
+    return found[0] if len(found) == 1 else None
+
+
+def readings(text: str, region_code: str | None = None) -> list[PlaceFix]:
+    """Every way `text` begins with a division's name misread in one character (none
+    when it begins with a right one), agreeing with `region_code` if given: candidates
+    for another source (the accounts already in the book) to choose from."""
     run = _CJK.match(text)
     if run is None or len(run.group(0)) < 3 or begins_with_place(text):
-        return None
+        return []
     head = run.group(0)
     _, forms = _tables()
     found: dict[str, tuple[str, Division]] = {}  # right name -> (wrong, a division)
@@ -118,14 +130,8 @@ def correct_place(text: str, region_code: str | None = None) -> PlaceFix | None:
         if any(other != form and other.startswith(form)
                and found[other][1].code == found[form][1].code for other in found):
             del found[form]
-    if not region_code:
-        # No credit code to agree with: only a name written out as a place (厦内市) is
-        # taken for one; 博远 is a brand, not a misread 清远.
-        found = {f: v for f, v in found.items() if short_form(f) != f}
-    if len(found) != 1:
-        return None
-    right, (wrong, division) = next(iter(found.items()))
-    return PlaceFix(right + text[len(wrong):], wrong, right, division)
+    return [PlaceFix(right + text[len(wrong):], wrong, right, division)
+            for right, (wrong, division) in sorted(found.items())]
 
 
 def agrees(division: Division, region_code: str | None) -> bool:

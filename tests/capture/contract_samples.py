@@ -86,6 +86,7 @@ class Sample:
     data: bytes = b""  # the "photo", encoded
     suffix: str = ".jpg"
     distortions: tuple[str, ...] = field(default_factory=tuple)
+    misread: dict[str, str] = field(default_factory=dict)  # field -> as printed, if not truth
 
     def write(self, folder: Path) -> Path:
         path = folder / f"{self.name}{self.suffix}"
@@ -470,7 +471,9 @@ def make_sample(seed: int, lang: str | None = None, layout: int | None = None,
         extra = rng.sample(["noise", "blur", "jpeg", "lowres", "shadow"], k=rng.randint(1, 3))
         kinds = tuple(base + extra)
     data, suffix = photograph(page, rng, kinds)
-    return Sample(f"contract_{lang}{layout}_{seed}", lang, fields, page, data, suffix, kinds)
+    misread = {k: v for k, v in printed.items() if v != fields[k]}
+    return Sample(f"contract_{lang}{layout}_{seed}", lang, fields, page, data, suffix, kinds,
+                  misread)
 
 
 def misread_place(fields: dict[str, Any], lang: str, rng: random.Random) -> dict[str, Any]:
