@@ -8,8 +8,9 @@ a hand's hard shadow, a finger over a corner, glare, a curved page, JPEG at qual
 1280-pixel photo, a misread place name in a party name) and for "mixed", the random mix of
 milder distortions. Prints one JSON object: field_accuracy_best (the engine `auto` picks)
 and field_accuracy_tesseract over all pages, seconds_per_page_*, per_class (each class's
-field accuracy, seconds a page and misses per engine), peak_rss_mb, the sample count and
-the fields each engine got wrong most. Progress goes to stderr.
+field accuracy, seconds a page and misses per engine), cpu_seconds_per_page_* (all
+threads; on a shared machine wall time mostly measures the others), load_average,
+peak_rss_mb, the sample count and the fields each engine got wrong most. Progress goes to stderr.
 Targets: best >= 0.95 in every class, tesseract >= 0.85 on "mixed", <= 3 s/page.
 """
 
@@ -57,15 +58,16 @@ def run(samples: int, seed: int, engine: str = "both",
                 files.append((cls, s.write(Path(tmp)), s.truth, s.name))
         for label, eng in engines.items():
             right = total = 0
-            seconds = 0.0
+            seconds = cpu = 0.0
             wrong: Counter[str] = Counter()
             by_class: dict[str, list[float]] = {c: [0, 0, 0.0] for c in chosen}
             class_wrong: dict[str, Counter[str]] = {c: Counter() for c in chosen}
             for cls, path, truth, name in files:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 result = capture_contract([path], eng)
                 took = time.perf_counter() - t0
                 seconds += took
+                cpu += time.process_time() - c0
                 by_class[cls][2] += took
                 for field in FIELDS_ALL:
                     total += 1
@@ -79,12 +81,14 @@ def run(samples: int, seed: int, engine: str = "both",
                 print(f"{label:>9} {cls:>11} {name}: {right}/{total} {took:.2f} s", file=sys.stderr)
             metrics[f"field_accuracy_{label}"] = round(right / total, 4)
             metrics[f"seconds_per_page_{label}"] = round(seconds / len(files), 3)
+            metrics[f"cpu_seconds_per_page_{label}"] = round(cpu / len(files), 3)
             metrics[f"misses_{label}"] = dict(wrong.most_common())
             for cls, (r, t, sec) in by_class.items():
                 per_class[cls][f"field_accuracy_{label}"] = round(r / max(1, t), 4)
                 per_class[cls][f"seconds_per_page_{label}"] = round(sec / samples, 3)
                 per_class[cls][f"misses_{label}"] = dict(class_wrong[cls].most_common())
     metrics["per_class"] = per_class
+    metrics["load_average"] = round(os.getloadavg()[0], 2)
     metrics["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return metrics
 

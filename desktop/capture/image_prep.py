@@ -288,12 +288,11 @@ def text_mask(rgb: np.ndarray) -> np.ndarray:
     ink = ((ratio < 0.62) & (bg > 25)).astype(np.uint8) * 255
     # Keep marks of a character's size; drop specks (noise) and long dark shapes (edges,
     # fingers, desk furniture).
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     big = max(4, k * 3)
     keep = np.zeros(n, bool)
     keep[1:] = ((stats[1:, cv2.CC_STAT_AREA] >= 3) & (stats[1:, cv2.CC_STAT_WIDTH] <= big)
                 & (stats[1:, cv2.CC_STAT_HEIGHT] <= big))
-    _, labels, _, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
