@@ -50,6 +50,9 @@ WARNINGS: dict[str, dict[str, str]] = {
     "name_from_account": {"en": "Read differently; taken from the existing account {name}: "
                                 "check it.",
                           "zh": "识别结果略有不同，已按现有客户「{name}」填写：请核对。"},
+    "year_repaired": {"en": "The year was unreadable and is the only likely year one digit "
+                            "away from what was read: check it.",
+                      "zh": "年份识别有误，已按最接近的合理年份填写：请核对。"},
     "place_corrected": {"en": "The place name was read as {wrong} and corrected to {right} "
                               "(China's administrative divisions): check it.",
                         "zh": "地名识别为「{wrong}」，已按行政区划更正为「{right}」：请核对。"},
@@ -281,6 +284,24 @@ def _parse_date(text: str, patterns: list[tuple[re.Pattern[str], tuple[int, int,
     return None
 
 
+RE_YEAR_FIRST = re.compile(r"(?<![0-9])([0-9]{4})(?=\s*(?:年|[-/.]\s*[0-9]{1,2}\s*[-/.]))")
+
+
+def repair_year(text: str) -> str | None:
+    """`text` with an implausible year of a numeric date (2526-11-04: OCR took a 0 under a
+    seal's ring for a 5) replaced by the only year 1990-2100 one digit away from it (the
+    text keeps its length); None when there is no such year or more than one."""
+    for m in RE_YEAR_FIRST.finditer(text):
+        year = m.group(1)
+        if 1990 <= int(year) <= 2100:
+            continue
+        near = [y for y in range(1990, 2101)
+                if sum(a != b for a, b in zip(str(y), year, strict=True)) == 1]
+        if len(near) == 1:
+            return text[: m.start(1)] + str(near[0]) + text[m.end(1):]
+    return None
+
+
 def _month(word: str) -> int | None:
     """Month number of an English month name, tolerating one or two OCR slips."""
     word = word.replace(" ", "").lower()
@@ -467,6 +488,12 @@ def _find_date(rows: list[Row], out: dict[str, FieldResult]) -> None:
         d = parse_date(row.text[m.end():])
         if d:
             out["sign_date"] = _result(d[0], row, m.end() + d[1], m.end() + d[2])
+            return
+        repaired = repair_year(row.text[m.end():])
+        d = parse_date(repaired) if repaired else None
+        if d:
+            out["sign_date"] = _result(d[0], row, m.end() + d[1], m.end() + d[2], 0.7,
+                                       "year_repaired", raw=row.text[m.end() + d[1]: m.end() + d[2]])
             return
     for row in reversed(rows):
         d = parse_date(row.text)

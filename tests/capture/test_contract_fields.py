@@ -103,3 +103,16 @@ def test_extract_english_layout_and_unreadable_code_is_flagged() -> None:
 def test_garbled_party_label_still_found(text: str) -> None:
     fields, _ = extract_fields([_line(text, 100, 0.9)])
     assert fields["party_a_name"].value == "上海星辰科技有限公司"
+
+
+def test_a_year_misread_under_a_seal_is_repaired_and_flagged() -> None:
+    from desktop.capture.contract_fields import repair_year
+
+    assert repair_year("2526-11-04") == "2026-11-04"
+    assert repair_year("2526年11月4日") == "2026年11月4日"
+    assert repair_year("2026-11-04") is None  # nothing to repair
+    assert repair_year("3526-1-1") is None  # no year one digit away
+    fields, _ = extract_fields([_line("合同编号：HT-2026-00123", 100),
+                                _line("签约日期：2526-11-04", 900)])
+    date = fields["sign_date"]
+    assert date.value == "2026-11-04" and date.flagged and date.raw == "2526-11-04"

@@ -76,7 +76,7 @@ def test_light_is_evened_out_under_a_hard_shadow() -> None:
     assert abs(int(np.median(shaded)) - int(np.median(bright))) < 15
     assert int(np.median(flat[:, 190:210])) > 200
     # Text under the shadow is as dark against its paper as text in the light.
-    assert shaded[100:112, 0:1].max() < 80 and bright[100:112, 10:11].max() < 80
+    assert shaded[100:112, 40].max() < 80 and bright[100:112, 10].max() < 80
 
 
 @pytest.fixture(scope="module")
