@@ -147,3 +147,33 @@ def test_the_same_company_written_another_way_keeps_the_name_on_the_paper(store:
     assert "a" in matched and fields["party_a_name"].value == "上海星辰科技有限公司"
     assert fields["party_a_name"].warning is None
     assert fields["party_b_name"].value == "博远信息技术有限公司"  # no 清远 made up
+
+
+def test_capture_cli_corrects_names_against_the_profiles_accounts(tmp_path: Path) -> None:
+    from desktop.capture.contract import ContractResult
+    from desktop.capture.contract_cli import _reconcile
+    from desktop.capture.contract_fields import extract_fields
+    from desktop.capture.ocr import OcrLine
+
+    lines = [OcrLine(t, 0.97, (100, y, 600, y + 30), 0) for t, y in (
+        ("合同编号：HT-2026-00123", 100), ("甲方：厦内星辰科技有限公司", 160),
+        ("乙方：北京华信贸易有限公司", 260), ("签订日期：2026年3月15日", 900))]
+
+    def read() -> ContractResult:
+        fields, warnings = extract_fields(lines)
+        return ContractResult(fields, warnings, "test", 1, 0.0)
+
+    nowhere = tmp_path / "no-profile-yet"
+    result = read()
+    _reconcile(nowhere, result)  # no database there: nothing is created or changed
+    assert not nowhere.exists() and result.fields["party_a_name"].value == "厦内星辰科技有限公司"
+
+    profile = tmp_path / "profile"
+    with Store.open(profile) as s:
+        s.repo("account").create({"name": "厦门星辰科技有限公司"})
+    result = read()
+    _reconcile(profile, result)
+    assert result.fields["party_a_name"].value == "厦门星辰科技有限公司"
+    assert any(w.startswith("party_a_name: ") and "厦门星辰" in w for w in result.warnings)
+    assert "party_a_uscc: not found" in result.warnings
+    assert result.to_json()["fields"]["party_a_name"]["value"] == "厦门星辰科技有限公司"
