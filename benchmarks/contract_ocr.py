@@ -52,9 +52,11 @@ def run(samples: int, seed: int, engine: str = "both",
     per_class: dict[str, dict[str, Any]] = {c: {} for c in chosen}
     with tempfile.TemporaryDirectory() as tmp:
         files = []
-        for k, cls in enumerate(chosen):
+        order = ["mixed", *CLASSES]  # a class's pages do not depend on the others chosen
+        for cls in chosen:
             for i in range(samples):
-                s = make_sample(seed + 100 * k + i, kinds=None if cls == "mixed" else CLASSES[cls])
+                s = make_sample(seed + 100 * order.index(cls) + i,
+                                kinds=None if cls == "mixed" else CLASSES[cls])
                 files.append((cls, s.write(Path(tmp)), s.truth, s.name))
         for label, eng in engines.items():
             right = total = 0
