@@ -45,6 +45,9 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "jpeg60": ("perspective", "light", "jpeg60"),
     "photo1280": ("perspective", "light", "photo1280"),
     "typo": ("perspective", "light", "typo"),
+    # Everything a careless phone photo does at once.
+    "all_at_once": ("perspective", "white_desk", "light", "hand_shadow", "finger", "glare",
+                    "curve", "jpeg60", "photo1280", "typo"),
 }
 # How OCR misreads a place name inside a party name: (printed right, read as).
 PLACE_MISREADS = [("厦门", "厦内"), ("杭州", "杭川"), ("苏州", "苏卅"), ("武汉", "武汊"),
