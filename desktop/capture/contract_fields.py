@@ -492,8 +492,9 @@ def _find_date(rows: list[Row], out: dict[str, FieldResult]) -> None:
         repaired = repair_year(row.text[m.end():])
         d = parse_date(repaired) if repaired else None
         if d:
-            out["sign_date"] = _result(d[0], row, m.end() + d[1], m.end() + d[2], 0.7,
-                                       "year_repaired", raw=row.text[m.end() + d[1]: m.end() + d[2]])
+            start, end = m.end() + d[1], m.end() + d[2]
+            out["sign_date"] = _result(d[0], row, start, end, 0.7, "year_repaired",
+                                       raw=row.text[start:end])
             return
     for row in reversed(rows):
         d = parse_date(row.text)
