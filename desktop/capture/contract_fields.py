@@ -50,6 +50,9 @@ WARNINGS: dict[str, dict[str, str]] = {
     "name_from_account": {"en": "Read differently; taken from the existing account {name}: "
                                 "check it.",
                           "zh": "识别结果略有不同，已按现有客户「{name}」填写：请核对。"},
+    "yuan_misread": {"en": "The ¥ sign seems to have been read as a digit ({raw}): without "
+                           "it the figures agree with the capitals. Check it.",
+                     "zh": "「¥」似被识别为数字（{raw}）：去掉后与大写金额一致，请核对。"},
     "year_repaired": {"en": "The year was unreadable and is the only likely year one digit "
                             "away from what was read: check it.",
                       "zh": "年份识别有误，已按最接近的合理年份填写：请核对。"},
@@ -157,11 +160,24 @@ def build_rows(lines: list[OcrLine]) -> list[Row]:
     return out
 
 
+# The traditional forms OCR models trained on both scripts read label characters as
+# (合同編号 for 合同编号); labels accept them, values are kept as read.
+TRADITIONAL = {"编": "編", "号": "號", "签": "簽", "订": "訂", "约": "約", "额": "額",
+               "总": "總", "价": "價", "统": "統", "会": "會", "码": "碼", "买": "買",
+               "卖": "賣", "贷": "貸", "写": "寫", "时": "時", "间": "間", "协": "協",
+               "议": "議", "务": "務", "托": "託", "计": "計", "应": "應", "发": "發"}
+
+
 def _lbl(*words: str) -> str:
-    """Regex alternation of labels; Chinese ones tolerate spaces between characters."""
+    """Regex alternation of labels; Chinese ones tolerate spaces between characters and
+    the traditional form of a character (TRADITIONAL)."""
     parts = []
     for w in words:
-        parts.append(r"\s*".join(re.escape(c) for c in w) if not w.isascii() else w)
+        if w.isascii():
+            parts.append(w)
+            continue
+        chars = [f"[{c}{TRADITIONAL[c]}]" if c in TRADITIONAL else re.escape(c) for c in w]
+        parts.append(r"\s*".join(chars))
     return "(?:" + "|".join(parts) + ")"
 
 
@@ -467,6 +483,8 @@ def _cross_check(out: dict[str, FieldResult]) -> None:
         return
     if parsed is not None and parsed == amount.value:
         return
+    if _drop_misread_yuan(amount, words, parsed):
+        return
     expected = amounts_cn.to_capitals(amount.value)
     repaired = amounts_cn.repair_capitals(words.value, amount.value)
     if repaired is not None:
@@ -478,6 +496,32 @@ def _cross_check(out: dict[str, FieldResult]) -> None:
     words.confidence = round(min(words.confidence, 0.5), 3)
     amount.confidence = round(min(amount.confidence, 0.5), 3)
     amount.flag("words_mismatch", figures=f"{amount.value:,.2f}", expected=expected)
+
+
+YUAN_LOOKALIKES = "8Y"  # what OCR makes of a ¥ sign before the figures
+
+
+def _drop_misread_yuan(amount: FieldResult, words: FieldResult, parsed: Decimal | None) -> bool:
+    """Figures read without their ¥ sign but with a digit more in front (¥17,720.12 as
+    817,720.12): when the figures without that digit agree with the capitals (also after
+    completing unreadable capitals), they are the amount, flagged. Returns whether so."""
+    raw = (amount.raw or "").strip()
+    if len(raw) < 3 or raw[0] not in YUAN_LOOKALIKES or not raw[1].isdigit():
+        return False
+    alt = parse_figure(raw[1:].split("元")[0].split("万")[0])
+    if alt is None or alt == 0 or "万" in raw:
+        return False
+    repaired = None if parsed == alt else amounts_cn.repair_capitals(words.value, alt)
+    if parsed != alt and repaired is None:
+        return False
+    amount.value = alt
+    amount.confidence = round(min(amount.confidence, 0.75), 3)
+    amount.flag("yuan_misread", raw=raw)
+    if repaired is not None:
+        words.value = repaired
+        words.confidence = round(min(words.confidence, 0.75), 3)
+        words.flag("words_repaired")
+    return True
 
 
 def _find_date(rows: list[Row], out: dict[str, FieldResult]) -> None:
