@@ -1,13 +1,16 @@
 """Custom field benchmark (issue 24).
 
-    python -m benchmarks.fields --json [--accounts N] [--values N] [--dir DIR]
+    python -m benchmarks.fields --json [--accounts N] [--values N] [--pull-rows N] [--dir DIR]
 
 - add_field_ms: an admin's new field reaching a laptop store of N accounts (default 1M):
   the definition written and installed, its column added (no row rewritten); median of 5
   fields. Also add_field_wal_frames: pages the addition wrote (a rewrite would be ~all).
 - type_change_s: `change_type` text -> date on the server (SQLite) over `--values` stored
   values (default 1M), 3% of them not dates (kept aside); with the preview's time.
-- pull_rules_ratio: not measured: field visibility rules are not built yet (null).
+- pull_rules_ratio: a rep's initial sync (rows/s until every row landed) with 20
+  visibility rules in force (hidden and masked fields of accounts, contacts, deals and
+  activities) divided by the same without rules, same server and book of `--pull-rows`
+  accounts and contacts (default 200,000), best of 3 each (alternating); target >= 0.8.
 
 The store of N accounts is built once through the real import path and kept in DIR.
 Prints one JSON object.
@@ -101,11 +104,66 @@ def type_change_s(root: Path, n: int) -> dict[str, Any]:
             "type_change_values": n, "type_change_kept_aside": done["kept_aside"]}
 
 
+# 20 rules: fields only directors read, the others hidden or masked (desktop.visibility)
+BENCH_RULES = {"rules": [
+    {"entity": e, "field": f, "readable_by": ["director"], "others": how}
+    for e, f, how in [
+        ("account", "uscc", "hidden"), ("account", "industry", "hidden"),
+        ("account", "region", "masked"), ("account", "address", "masked"),
+        ("account", "lifecycle", "hidden"), ("account", "tags", "hidden"),
+        ("account", "phone", "masked"), ("account", "cf_source", "hidden"),
+        ("account", "cf_employees", "hidden"), ("contact", "title", "hidden"),
+        ("contact", "phones", "masked"), ("contact", "email", "masked"),
+        ("contact", "wechat", "hidden"), ("deal", "amount", "hidden"),
+        ("deal", "signed_amount", "hidden"), ("deal", "cf_competitor", "hidden"),
+        ("deal", "close_date", "masked"), ("deal", "currency", "hidden"),
+        ("activity", "body", "hidden"), ("activity", "outcome", "masked")]]}
+
+
+def pull_rules_ratio(root: Path, rows: int) -> dict[str, Any]:
+    """Initial sync rows/s of a rep with BENCH_RULES in force / without, one server."""
+    import keyring
+
+    from benchmarks import sync as bs
+    from server import visibility
+    from tests.servers import start_server
+
+    keyring.set_keyring(bs._memory_keyring())  # the run's tokens never touch the OS keyring
+    srv = start_server(root / "srv-pull")
+    try:
+        from server.admin import add_user
+
+        add_user(srv.engine, "boss", "manager", bs.PASSWORD, teams=["north"])
+        for o in bs.OWNERS:
+            add_user(srv.engine, o, "rep", bs.PASSWORD, teams=["north"])
+        book = list(bs.make_rows(rows // 2, rows - rows // 2))
+        log(f"loading {len(book)} rows")
+        bs.load_server(srv.url, book)
+        engine = srv.engine
+        rates: dict[str, list[float]] = {"without": [], "with": []}
+        for attempt in range(3):
+            for mode in ("without", "with"):
+                visibility.replace_rules(engine, BENCH_RULES if mode == "with" else {"rules": []})
+                profile = root / f"pull-{mode}-{attempt}"
+                bs.login_profile(profile, srv.url, bs.OWNERS[attempt])
+                landed, _searchable, pulled = bs.initial_sync(profile)
+                assert pulled >= len(book), (pulled, len(book))
+                rates[mode].append(pulled / landed)
+                log(f"initial sync {mode} rules: {pulled / landed:,.0f} rows/s")
+    finally:
+        srv.close()
+    best = {m: max(v) for m, v in rates.items()}
+    return {"pull_rules_ratio": best["with"] / best["without"],
+            "pull_rows_s_without_rules": best["without"], "pull_rows_s_with_rules": best["with"],
+            "pull_rules": len(BENCH_RULES["rules"]), "pull_rows": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--accounts", type=int, default=1_000_000)
     ap.add_argument("--values", type=int, default=1_000_000)
+    ap.add_argument("--pull-rows", type=int, default=200_000)
     ap.add_argument("--dir", type=Path, default=None)
     args = ap.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="fieldcrm-bench-fields-"))
@@ -116,7 +174,7 @@ def main() -> None:
     metrics.update(add_field_ms(profile))
     with tempfile.TemporaryDirectory(dir=root) as srv:
         metrics.update(type_change_s(Path(srv), args.values))
-    metrics["pull_rules_ratio"] = None  # visibility rules not built (issue 24, part 3)
+    metrics.update(pull_rules_ratio(root, args.pull_rows))
     metrics["peak_rss_mb"] = peak_rss_mb()
     emit(metrics, args.json)
 

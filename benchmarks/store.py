@@ -2,6 +2,12 @@
 
     python -m benchmarks.store --json [--accounts N] [--contacts N] [--dir DIR] [--rebuild]
     python -m benchmarks.store --json --full-book [--scale F]   (benchmarks/full_book.py)
+    python -m benchmarks.store --json --encrypted ...   the same on a SQLCipher copy too
+
+With --encrypted the store is also copied and encrypted (desktop.store.cipher, key in an
+in-memory keyring) and every measure is taken on both in the same run: the plain ones as
+usual, the encrypted ones prefixed `enc_`, and `enc_ratio_*` = encrypted / plain for
+times (plain / encrypted for rates), with the worst in `enc_worst_ratio`.
 
 Builds the store once through the real import path (validated, journaled) and keeps it
 in DIR for later runs; then measures open and the first list page cold (the store's
@@ -21,6 +27,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks._util import emit, evict, log, pct, peak_rss_mb, timed_ms
 from desktop.demo import DemoData
@@ -55,7 +62,24 @@ def build(profile: Path, n_acc: int, n_con: int) -> dict[str, float]:
             "build_index_rows_per_s": indexed / index_s}
 
 
-def import_speed(n: int = 50_000, runs: int = 3) -> dict[str, float]:
+def _fresh_store(folder: Path, encrypted: bool) -> Store:
+    if encrypted:
+        from desktop.store.cipher import encrypt_store
+
+        encrypt_store(folder)
+    return Store.open(folder)
+
+
+def _raw(store: Store) -> Any:
+    """A bare connection to the store's file (SQLCipher, keyed, for an encrypted one)."""
+    from desktop.store import cipher
+
+    if cipher.is_encrypted(store.path):
+        return cipher.connect_encrypted(store.path, cipher.load_key(store.profile))
+    return sqlite3.connect(store.path)
+
+
+def import_speed(n: int = 50_000, runs: int = 3, encrypted: bool = False) -> dict[str, float]:
     """Import on its own, into a fresh store each run (median of `runs`): rows generated
     beforehand and frozen out of the garbage collector, as rows streamed from a file
     would not be in memory all at once. The checkpoint that copies the import from the
@@ -65,7 +89,7 @@ def import_speed(n: int = 50_000, runs: int = 3) -> dict[str, float]:
     rates, checkpoints, index_rates = [], [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            s = Store.open(Path(tmp))
+            s = _fresh_store(Path(tmp), encrypted)
             t = time.perf_counter()
             s.repo("account").import_many(rows, index=False)
             rates.append(n / (time.perf_counter() - t))
@@ -100,8 +124,8 @@ def queries(store: Store, rng: random.Random, n: int) -> tuple[list[str], list[s
     return cn, phone_q, py[:n]
 
 
-def raw_search_ms(db: Path, qs: list[str]) -> list[float]:
-    conn = sqlite3.connect(db)
+def raw_search_ms(store: Store, qs: list[str]) -> list[float]:
+    conn = _raw(store)
     out = []
     for q in qs:
         expr = match_expression(normalize_query(q))
@@ -123,6 +147,8 @@ def main() -> None:
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--encrypted", action="store_true",
+                    help="also measure an encrypted copy of the store, in the same run")
     ap.add_argument("--full-book", action="store_true",
                     help="a manager's whole region through a real server: first sync "
                          "(searchable), then open, lists, search, agenda (benchmarks.full_book)")
@@ -141,7 +167,42 @@ def main() -> None:
 
         shutil.rmtree(profile, ignore_errors=True)
         metrics.update(build(profile, args.accounts, args.contacts))
-    metrics.update(import_speed())
+    metrics.update(measure(profile, args.queries))
+    if args.encrypted:
+        import shutil
+
+        import keyring
+
+        from desktop.store.cipher import encrypt_store
+        from tests.memory_keyring import MemoryKeyring
+
+        keyring.set_keyring(MemoryKeyring())  # the run's key never touches the OS keyring
+        enc = profile.with_name(profile.name + "-encrypted")
+        shutil.rmtree(enc, ignore_errors=True)
+        shutil.copytree(profile, enc)
+        t = time.perf_counter()
+        encrypt_store(enc)
+        metrics["enc_encrypt_store_s"] = time.perf_counter() - t
+        plain = dict(metrics)
+        metrics.update({f"enc_{k}": v for k, v in measure(enc, args.queries, True).items()})
+        ratios = {}
+        for k, v in plain.items():
+            e = metrics.get(f"enc_{k}")
+            if e is None or k.startswith("build_"):
+                continue
+            if k.endswith("_ms") or k.endswith("_ms_max"):
+                ratios[f"enc_ratio_{k}"] = e / max(v, 1e-6)
+            elif "per_s" in k:
+                ratios[f"enc_ratio_{k}"] = v / max(e, 1e-6)
+        metrics.update(ratios)
+        metrics["enc_worst_ratio"] = max(ratios.values())
+        shutil.rmtree(enc, ignore_errors=True)
+    emit(metrics, args.json)
+
+
+def measure(profile: Path, n_queries: int, encrypted: bool = False) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    metrics.update(import_speed(encrypted=encrypted))
 
     # Cold: the store's files dropped from the page cache, as on the first start after
     # a reboot. Everything after is measured warm, with one untimed pass first.
@@ -162,7 +223,7 @@ def main() -> None:
     store = Store.open(profile)
     repo = store.repo("account")
     metrics["list_first_page_ms"] = timed_ms(lambda: repo.page(limit=200))
-    raw = sqlite3.connect(store.path)
+    raw = _raw(store)
     metrics["raw_list_first_page_ms"] = timed_ms(lambda: raw.execute(
         "SELECT * FROM account WHERE deleted = 0 ORDER BY name COLLATE NOCASE, rid LIMIT 200"
         ).fetchall())
@@ -175,15 +236,15 @@ def main() -> None:
     metrics["list_next_page_p95_ms"] = pct(pages, 95)
 
     rng = random.Random(5)
-    cn, phone_q, py = queries(store, rng, args.queries)
+    cn, phone_q, py = queries(store, rng, n_queries)
     for name, qs in (("cn", cn), ("phone", phone_q), ("pinyin", py)):
         first = [timed_ms(lambda q=q: store.search(q)) for q in qs]  # warms the cache
-        raw_search_ms(store.path, qs)
+        raw_search_ms(store, qs)
         metrics[f"search_{name}_first_pass_p95_ms"] = pct(first, 95)
         samples = [timed_ms(lambda q=q: store.search(q)) for q in qs]
         metrics[f"search_{name}_p95_ms"] = pct(samples, 95)
         metrics[f"search_{name}_p50_ms"] = pct(samples, 50)
-        metrics[f"raw_search_{name}_p95_ms"] = pct(raw_search_ms(store.path, qs), 95)
+        metrics[f"raw_search_{name}_p95_ms"] = pct(raw_search_ms(store, qs), 95)
         metrics[f"search_{name}_hit_rate"] = sum(bool(store.search(q)) for q in qs) / len(qs)
     metrics["search_cn_overhead_ratio"] = (
         metrics["search_cn_p95_ms"] / max(metrics["raw_search_cn_p95_ms"], 1e-6))
@@ -199,7 +260,7 @@ def main() -> None:
     metrics["db_size_mb"] = store.path.stat().st_size / 1e6
     metrics["peak_rss_mb"] = peak_rss_mb()
     store.close()
-    emit(metrics, args.json)
+    return metrics
 
 
 if __name__ == "__main__":

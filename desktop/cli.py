@@ -29,6 +29,9 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.entity_cli", "add_subcommands", None),
     ("desktop.exchange.cli", "add_subcommands", None),
     ("desktop.rep_cli", "add_subcommands", None),
+    ("desktop.leads.cli", "add_subcommands", None),
+    ("desktop.capture.models_cli", "add_subcommands", "capture"),
+    ("desktop.security.cli", "add_subcommands", None),
 )
 
 

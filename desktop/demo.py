@@ -44,6 +44,13 @@ _CN_TRADES = {"制造业": "机械", "互联网": "网络科技", "零售": "商
 _CN_WORDS = ["华信", "恒通", "瑞丰", "金石", "宏达", "远大", "鼎盛", "嘉和", "永兴", "天成", "博远",
              "新锐", "东方", "汇丰", "中联", "盛世", "金桥", "同创", "海纳", "启明", "华通", "隆基",
              "正泰", "德源", "安泰", "长城", "光华", "富润", "佳美", "万达", "春晖", "明阳"]
+# Characters brands are made of: most demo companies get a brand of two or three of them,
+# so a million-account book is a million companies (a few famous words repeat, as
+# branches do), not the same seventy brands eighteen times each in every city.
+_CN_BRAND_CHARS = ("华信恒通瑞丰金石宏达远大鼎盛嘉和永兴天成博新锐东方汇中联世桥同创海纳启明"
+                   "隆基正泰德源安长城光富润佳美万春晖阳凯英腾飞龙盈泽科顺昌宇星辉祥禾康力"
+                   "益诚维智华晟铭豪誉弘雅")
+_CN_WORD_BRANDS = 0.03  # share of companies named with one of the known words
 _CN_NOT_NAMES = ("电子", "信息", "软件", "计算机", "科技", "公司", "国际", "数字", "电脑",
                  "开发区", "网络", "济南", "襄樊", "黄石")
 _CN_SUFFIX = ["有限公司", "有限公司", "股份有限公司", "集团有限公司"]
@@ -140,13 +147,19 @@ class DemoData:
             return self._foreign_account()
         city, region, area = r.choice(_CN_PLACES)
         industry = r.choice(_CN_INDUSTRIES)
-        name = city + r.choice(self.cn_words) + _CN_TRADES[industry] + r.choice(_CN_SUFFIX)
+        name = city + self._cn_brand() + _CN_TRADES[industry] + r.choice(_CN_SUFFIX)
         phone = (_valid(lambda: f"{area}-{r.randrange(5000_0000, 8999_9999)}")
                  if r.random() < 0.5 else _cn_mobile(r))
         return {"name": name, "uscc": _uscc(r) if r.random() < 0.7 else None,
                 "industry": industry, "region": region,
                 "lifecycle": r.choice(["lead", "prospect", "customer", "customer"]),
                 "phone": phone, "tags": r.sample(_CN_TAGS, k=r.randrange(0, 3)) or None}
+
+    def _cn_brand(self) -> str:
+        r = self.rng
+        if r.random() < _CN_WORD_BRANDS:
+            return r.choice(self.cn_words)
+        return "".join(r.choice(_CN_BRAND_CHARS) for _ in range(2 if r.random() < 0.3 else 3))
 
     def _foreign_account(self) -> dict[str, Any]:
         r = self.rng

@@ -2,15 +2,13 @@
 today, deals expected to close in the next 14 days (count and amount per currency), and
 this week's logged calls, visits and notes against a weekly target.
 
-Leads waiting: this build has no leads feature (no lead entity and no lead queue), so
-`leads_waiting` is None and the home view says "not available" rather than show a number
-it cannot know. When a leads feature lands it fills `LEADS_WAITING` with its own counter.
+Leads waiting: the leads assigned to this rep and not contacted since they were
+assigned (the "new lead" reminders of desktop.followup.reminders count the same leads).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,8 +22,6 @@ CLOSING_DAYS = 14
 DEFAULT_WEEK_TARGET = 20  # calls + visits + notes logged per week
 WEEK_TARGET_META = "home_week_target"
 LOGGED_KINDS = ("call", "visit", "note")
-# The hook of the leads feature: a function (store, me) -> how many leads wait for this rep.
-LEADS_WAITING: list[Callable[[Store, str], int]] = []
 
 
 @dataclass
@@ -38,7 +34,7 @@ class HomeNumbers:
     week_by_kind: dict[str, int] = field(default_factory=dict)
     week_target: int = DEFAULT_WEEK_TARGET
     week_start: str = ""  # local date (Monday)
-    leads_waiting: int | None = None  # None: no leads feature in this build
+    leads_waiting: int | None = None  # None: the local profile has no user name yet
 
     @property
     def week_ratio(self) -> float:
@@ -90,6 +86,9 @@ def home_numbers(store: Store, now: dt.datetime, zone: dt.tzinfo, me: str = "") 
             f"AND {mine} GROUP BY kind", (*LOGGED_KINDS, start, iso(now), *mine_args)):
         out.week_by_kind[kind] = n
         out.week_done += n
-    if LEADS_WAITING:
-        out.leads_waiting = sum(hook(store, me) for hook in LEADS_WAITING)
+    if me:
+        out.leads_waiting = conn.execute(
+            "SELECT count(*) FROM lead WHERE deleted = 0 AND owner = ? AND status = 'assigned' "
+            "AND (last_contact_at IS NULL OR last_contact_at < assigned_at)",
+            (me,)).fetchone()[0]
     return out

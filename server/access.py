@@ -8,6 +8,8 @@ Rule (documented in docs/server.md):
 - admin and finance see and write every record.
 - rep and manager see and write records whose owner is themselves or a member of one
   of their teams ("shared with the team"). A user without a team sees only their own.
+- manager and director also see the records of every user in their region and the
+  regions under it (`fieldcrm-server region add`, `user set-region`).
 - `owner` may be set only to an existing user the writer could see records of (self or
   a teammate; anyone for admin/finance), so nobody can push a record out of their reach.
 - Field-level: `desktop.schema.may_write` (e.g. collected_amount: finance and admin).
@@ -22,6 +24,8 @@ from server import tables as t
 from server.auth import Principal
 
 ALL_SEEING = frozenset({Role.ADMIN, Role.FINANCE})
+# Roles that also see the book of every user in their region and the regions under it.
+REGION_SCOPED = frozenset({Role.MANAGER, Role.DIRECTOR})
 NO_ACCESS = "You may not change this record: it is not yours or your team's."
 
 
@@ -29,13 +33,41 @@ def visible_owners(conn: sa.Connection, p: Principal) -> frozenset[str] | None:
     """Usernames whose records `p` may see and write; None means every record."""
     if p.role in ALL_SEEING:
         return None
-    if not p.teams:
-        return frozenset({p.username})
-    names = conn.execute(
-        sa.select(t.users.c.username).distinct()
-        .join(t.team_members, t.team_members.c.user_id == t.users.c.id)
-        .where(t.team_members.c.team.in_(p.teams))).scalars().all()
-    return frozenset(names) | {p.username}
+    names: set[str] = {p.username}
+    if p.teams:
+        names.update(conn.execute(
+            sa.select(t.users.c.username).distinct()
+            .join(t.team_members, t.team_members.c.user_id == t.users.c.id)
+            .where(t.team_members.c.team.in_(p.teams))).scalars().all())
+    if p.role in REGION_SCOPED:
+        names.update(region_users(conn, p.user_id))
+    return frozenset(names)
+
+
+def subtree(conn: sa.Connection, region: str) -> set[str]:
+    """The region and every region under it."""
+    children: dict[str, list[str]] = {}
+    for name, parent in conn.execute(sa.select(t.regions.c.name, t.regions.c.parent)):
+        children.setdefault(parent or "", []).append(name)
+    out, todo = set(), [region]
+    while todo:
+        r = todo.pop()
+        if r not in out:
+            out.add(r)
+            todo.extend(children.get(r, ()))
+    return out
+
+
+def region_users(conn: sa.Connection, user_id: str) -> list[str]:
+    """Users in the region subtree of the user's region (none without a region)."""
+    region = conn.execute(sa.select(t.user_regions.c.region)
+                          .where(t.user_regions.c.user_id == user_id)).scalar()
+    if region is None:
+        return []
+    return list(conn.execute(
+        sa.select(t.users.c.username)
+        .join(t.user_regions, t.user_regions.c.user_id == t.users.c.id)
+        .where(t.user_regions.c.region.in_(sorted(subtree(conn, region))))).scalars().all())
 
 
 def user_exists(conn: sa.Connection, username: str) -> bool:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
 from desktop.schema import Role
+from server import audit
 from server import tables as t
 from server.auth import USERNAME_RE, hash_password
 from server.db import write_tx
@@ -36,7 +37,8 @@ def add_user(engine: sa.Engine, username: str, role: str | Role, password: str,
     try:
         role = Role(role)
     except ValueError:
-        raise AdminError(f"Unknown role '{role}': use rep, manager, admin or finance.") from None
+        raise AdminError(f"Unknown role '{role}': use rep, manager, admin, finance "
+                         "or director.") from None
     if not USERNAME_RE.match(username) or username != username.strip():
         raise AdminError("A user name is 1-100 printable characters without surrounding spaces.")
     if not password:
@@ -72,6 +74,59 @@ def add_to_team(engine: sa.Engine, username: str, team: str) -> None:
             conn.execute(t.team_members.insert().values(team=team, user_id=uid))
 
 
+def remove_from_team(engine: sa.Engine, username: str, team: str) -> None:
+    """Take a user out of a team: their devices stop holding the team's book at their
+    next sync (desktop.store.visibility.converge_scope). Raises AdminError."""
+    with write_tx(engine) as conn:
+        uid = _user_id(conn, username)
+        gone = conn.execute(t.team_members.delete().where(
+            t.team_members.c.team == team, t.team_members.c.user_id == uid)).rowcount
+        if not gone:
+            raise AdminError(f"{username} is not in team '{team}'.")
+
+
+def add_region(engine: sa.Engine, name: str, parent: str | None = None) -> None:
+    """Add a region to the tree, under `parent` (None: a top region). Raises AdminError
+    for a taken name or an unknown parent."""
+    name = name.strip()
+    if not name:
+        raise AdminError("A region needs a name.")
+    with write_tx(engine) as conn:
+        if conn.execute(sa.select(t.regions.c.name).where(t.regions.c.name == name)).first():
+            raise AdminError(f"Region '{name}' exists.")
+        if parent and not conn.execute(
+                sa.select(t.regions.c.name).where(t.regions.c.name == parent)).first():
+            raise AdminError(f"No region '{parent}' (add it first).")
+        conn.execute(t.regions.insert().values(name=name, parent=parent or None))
+
+
+def list_regions(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        regions = conn.execute(sa.select(t.regions).order_by(t.regions.c.name)).all()
+        members = conn.execute(
+            sa.select(t.user_regions.c.region, t.users.c.username)
+            .join(t.users, t.users.c.id == t.user_regions.c.user_id)).all()
+    users: dict[str, list[str]] = {}
+    for m in members:
+        users.setdefault(m.region, []).append(m.username)
+    return [{"name": r.name, "parent": r.parent, "users": sorted(users.get(r.name, []))}
+            for r in regions]
+
+
+def set_region(engine: sa.Engine, username: str, region: str | None) -> None:
+    """Put a user in a region (None: in none). A manager or director then sees the book of
+    every user in that region and the regions under it; devices follow at their next
+    sync. Raises AdminError for an unknown user or region."""
+    with write_tx(engine) as conn:
+        uid = _user_id(conn, username)
+        if region and not conn.execute(
+                sa.select(t.regions.c.name).where(t.regions.c.name == region)).first():
+            raise AdminError(f"No region '{region}' (fieldcrm-server region add).")
+        conn.execute(t.user_regions.delete().where(t.user_regions.c.user_id == uid))
+        if region:
+            conn.execute(t.user_regions.insert().values(user_id=uid, region=region))
+
+
 def disable_user(engine: sa.Engine, username: str) -> None:
     """Disable a user: every session of theirs ends on its next request."""
     with write_tx(engine) as conn:
@@ -79,6 +134,7 @@ def disable_user(engine: sa.Engine, username: str) -> None:
         # The refresh tokens stay: a device presenting one is told to wipe (user_disabled)
         # instead of merely "signed out", and the token can never be used again anyway.
         conn.execute(t.users.update().where(t.users.c.id == uid).values(disabled=True))
+        audit.record(conn, "user_disabled", actor=audit.CLI_ACTOR, target=f"user:{username}")
 
 
 def list_users(engine: sa.Engine) -> list[dict[str, Any]]:
@@ -111,5 +167,6 @@ def revoke_device(engine: sa.Engine, device_id: str) -> None:
                          .values(revoked_at=now_iso())).rowcount
         if n != 1:
             raise AdminError(f"No device '{device_id}'.")
+        audit.record(conn, "device_revoked", actor=audit.CLI_ACTOR, target=f"device:{device_id}")
         # Its refresh tokens are kept so that the device, presenting one, learns it must
         # wipe its data (device_revoked); every use of them is refused.

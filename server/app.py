@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette.sse import EventSourceResponse
 
+from desktop.schema import ENTITIES
 from desktop.sync.protocol import (
     DEFAULT_PULL_PAGE,
     MAX_DUPLICATES_LIMIT,
@@ -36,20 +38,24 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import config, duplicates
+from server import audit, config, duplicates, lead_routes, leads, visibility
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
 from server.connections import WHO_KEY, ConnectionGuard
 from server.db import is_sqlite, open_database
 from server.errors import api_error
+from server.headers import SecurityHeaders
 from server.notify import Notifier, PgListener
 from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
 from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
 from server.throttle import LoginThrottle
 
+STREAM_RECHECK_S = 0.5  # a live stream of a revoked device ends within about this
+
 log = logging.getLogger(__name__)
+MAX_PULL_ENTITIES = 20
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -86,6 +92,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     blobs = BlobStore(engine, settings.blob_dir, config.MAX_BLOB_BYTES)
     planner_stats = PlannerStats(engine)
     checker = duplicates.Checker(engine, settings.dedupe_interval_s)
+    ticker = leads.Ticker(engine, settings.leads_interval_s, notifier.publish)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -97,9 +104,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             await run_in_threadpool(listener.ready.wait, 10.0)
         await run_in_threadpool(planner_stats.start)
         checker.start()
+        ticker.start()
         try:
             yield
         finally:
+            ticker.stop()
             checker.stop()
             if listener is not None:
                 listener.stop()
@@ -114,6 +123,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     # is dealt with here and never reaches it as a 500 (server.connections).
     app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
                        min_rate=settings.min_body_rate)
+    app.add_middleware(SecurityHeaders)  # nosniff, no framing, no caching (server.headers)
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
@@ -149,9 +159,13 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         except HTTPException as exc:
             if isinstance(exc.detail, dict) and exc.detail.get("code") == "invalid_credentials":
                 throttle.failed(req.username, address)
+                audit.record_now(engine, "login_failed", actor=req.username,
+                                 target=f"device:{req.device_id}", address=address)
             raise
         if failures:
             throttle.succeeded(req.username, address)
+        audit.record_now(engine, "login", actor=tokens.username,
+                         target=f"device:{req.device_id}", address=address)
         return tokens
 
     @app.post("/v1/auth/refresh", response_model=TokenPair)
@@ -161,6 +175,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     @app.post("/v1/auth/logout")
     def logout(p: Current) -> dict[str, Any]:
         auth.logout(p)
+        audit.record_now(engine, "logout", actor=p.username, target=f"device:{p.device_id}")
         return {}
 
     @app.get("/v1/me", response_model=Me)
@@ -186,7 +201,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             raise api_error(413, "too_many_entries",
                             f"Push at most {config.MAX_PUSH_ENTRIES} entries at once.")
         checker.busy()
-        resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish)
+        resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish,
+                                       blobs.forget_unreferenced)
         planner_stats.wrote(sum(r.status == "applied" for r in resp.results))
         return Response(resp.model_dump_json(), media_type="application/json")
 
@@ -197,18 +213,37 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=config.MAX_PULL_LIMIT)] = DEFAULT_PULL_PAGE,
         wait: Annotated[float, Query(ge=0, le=config.MAX_LONG_POLL_S)] = 0,
         count: bool = False,
+        entity: Annotated[list[str] | None, Query(
+            max_length=MAX_PULL_ENTITIES,
+            description="only records of these types (repeatable)")] = None,
     ) -> Response:
         checker.busy()
+        if entity is not None:  # a type that does not exist has no records
+            entity = [e for e in entity if e in ENTITIES]
         body, n, seen = await run_in_threadpool(
-            pull_page, engine, p, cursor, limit, count or cursor == 0)
+            pull_page, engine, p, cursor, limit, count or cursor == 0, entity)
         if n == 0 and wait > 0:
             # Wait for anything committed after the snapshot just read (the notifier
             # may lag behind it, never ahead of the database).
             newest = await notifier.wait_newer(max(cursor, seen), wait)
             if newest > max(cursor, seen):
                 p = await run_in_threadpool(auth.authenticate_principal, p)
-                body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit, count)
+                body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit,
+                                                        count, entity)
         return Response(body, media_type="application/json")
+
+    # Open live streams per device, and which of them may no longer listen: one query
+    # for all of them at most every STREAM_RECHECK_S / 2 (server.auth.ended_devices).
+    listening: dict[str, int] = {}
+    ended_cache: dict[str, Any] = {"at": 0.0, "ended": frozenset()}
+
+    async def ended_devices() -> frozenset[str]:
+        now = time.monotonic()
+        if now - ended_cache["at"] >= STREAM_RECHECK_S / 2:
+            ended_cache["at"] = now
+            ended_cache["ended"] = await run_in_threadpool(auth.ended_devices, list(listening))
+        ended: frozenset[str] = ended_cache["ended"]
+        return ended
 
     @app.get("/v1/events", response_class=EventSourceResponse,
              responses={200: {"content": {"text/event-stream": {}},
@@ -221,17 +256,30 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
 
         async def stream() -> AsyncIterator[dict[str, str]]:
             last = cursor
+            checked = time.monotonic()
             notifier.publish(await run_in_threadpool(current_version, engine))
-            while True:
-                newest = await notifier.wait_newer(last, ping)
-                if newest > last:
-                    yield {"data": json.dumps({"version": newest})}
-                    last = newest
-                    continue
-                try:  # quiet period: is the device still allowed to listen?
-                    await run_in_threadpool(auth.authenticate_principal, p)
-                except HTTPException:
-                    return
+            listening[p.device_id] = listening.get(p.device_id, 0) + 1
+            try:
+                while True:
+                    newest = await notifier.wait_newer(last, min(ping, STREAM_RECHECK_S))
+                    # A revoked device, a disabled user: the stream ends within a second.
+                    if p.device_id in await ended_devices():
+                        return
+                    if newest > last:
+                        yield {"data": json.dumps({"version": newest})}
+                        last = newest
+                        continue
+                    if time.monotonic() - checked < ping:
+                        continue
+                    checked = time.monotonic()
+                    try:  # quiet period: is the session itself still valid?
+                        await run_in_threadpool(auth.authenticate_principal, p)
+                    except HTTPException:
+                        return
+            finally:
+                listening[p.device_id] -= 1
+                if not listening[p.device_id]:
+                    del listening[p.device_id]
 
         return EventSourceResponse(stream(), ping=max(1, int(ping)))
 
@@ -247,8 +295,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         (server.duplicates)."""
         pairs, waiting = duplicates.list_pairs(engine, p, entity, limit=limit,
                                                include_dismissed=include_dismissed)
-        return DuplicateList.model_validate(
-            {"pairs": [x.as_json() for x in pairs], "pending": waiting})
+        with engine.connect() as conn:
+            _rules, policy = visibility.policy_of(conn, p)
+        shown = [{**x.as_json(), "a_name": visibility.name_as_seen(x.a_name, entity, policy),
+                  "b_name": visibility.name_as_seen(x.b_name, entity, policy)} for x in pairs]
+        return DuplicateList.model_validate({"pairs": shown, "pending": waiting})
 
     @app.post("/v1/duplicates/dismiss", responses={
         404: _err("No such pair, or the caller may not see both records: `not_found`.")})
@@ -312,6 +363,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                                 status_code=201)
         return JSONResponse({"sha256": sha, "complete": False, "offset": written}, status_code=202)
 
+    lead_routes.add_routes(app, engine, notifier.publish, _err)
     _openapi_with_push_request(app)
     return app
 

@@ -234,6 +234,19 @@ class Auth:
         self._check_live(row.revoked_at, row.logged_out, row.disabled)
         return p
 
+    def ended_devices(self, device_ids: list[str]) -> frozenset[str]:
+        """Which of these devices may no longer listen (revoked, logged out, their user
+        disabled): one query for every open live stream of the process."""
+        if not device_ids:
+            return frozenset()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.devices.c.id).join(t.users, t.users.c.id == t.devices.c.user_id)
+                .where(t.devices.c.id.in_(device_ids),
+                       sa.or_(t.devices.c.revoked_at.is_not(None), t.devices.c.logged_out,
+                              t.users.c.disabled))).scalars().all()
+        return frozenset(rows)
+
     def authenticate(self, bearer: str | None) -> Principal:
         """Check an access token and that its device and user are still live.
 

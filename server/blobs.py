@@ -41,6 +41,22 @@ class BlobStore:
     def path(self, sha: str) -> Path:
         return self.root / sha[:2] / sha[2:]
 
+    def forget_unreferenced(self, shas: set[str]) -> int:
+        """Remove the blobs among `shas` that no record refers to any more (the files of
+        an erased person's activities). Returns how many were removed."""
+        removed = 0
+        for sha in sorted(s for s in shas if SHA_RE.match(s)):
+            with self.engine.begin() as conn:
+                used = conn.execute(sa.select(t.records.c.record_id).where(
+                    t.records.c.fields.contains(sha)).limit(1)).first()
+                if used is not None:
+                    continue
+                conn.execute(t.blob_uploaders.delete().where(t.blob_uploaders.c.sha256 == sha))
+                conn.execute(t.blobs.delete().where(t.blobs.c.sha256 == sha))
+            self.path(sha).unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def _part(self, sha: str, p: Principal, total: int) -> Path:
         return self.root / "parts" / f"{sha}.{p.user_id}.{total}"
 

@@ -1,8 +1,11 @@
 """`fieldcrm-server`: run the sync server and administer users, teams and devices.
 
     fieldcrm-server run [--data DIR] [--host 127.0.0.1] [--port 8765] [--database-url URL]
-    fieldcrm-server user add NAME --role rep|manager|admin|finance [--team T]... [--password-stdin]
+    fieldcrm-server user add NAME --role rep|manager|admin|finance|director [--team T]...
+                    [--password-stdin]
     fieldcrm-server user disable NAME
+    fieldcrm-server user set-region NAME REGION [--json] | user leave-team NAME TEAM
+    fieldcrm-server region add NAME [--parent P] [--json] | region list [--json]
     fieldcrm-server user list [--json]
     fieldcrm-server device list [--user NAME] [--json]
     fieldcrm-server device revoke ID
@@ -10,6 +13,10 @@
     fieldcrm-server duplicates list [--entity account|contact] [--limit N] [--json]
     fieldcrm-server fields add|update|retire|list|preview-type-change|change-type|kept
                     ... [--json]   (server.fields)
+    fieldcrm-server visibility load FILE|show [--json]   (server.visibility)
+    fieldcrm-server leads rules load FILE|show, leads add|list|stats, leads tick [--now ISO]
+    fieldcrm-server apikey add SOURCE [--per-minute N]   (server.leads; each with --json)
+    fieldcrm-server audit list [--user NAME] [--since ISO] [--action A] [--limit N] [--json]
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -24,13 +31,14 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
-from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, normalize_field_name
-from server import admin, config, duplicates
+from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, Role, normalize_field_name
+from server import admin, audit, config, duplicates
 from server.config import Settings
 from server.db import open_database
 
@@ -57,13 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
     add = user.add_parser("add", help="create a user")
     _common(add)
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["rep", "manager", "admin", "finance"])
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--team", action="append", default=[],
                      help="team (repeatable; created if new)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     dis = user.add_parser("disable", help="disable a user; their devices are told to wipe")
     _common(dis)
     dis.add_argument("name")
+    sr = user.add_parser("set-region", help="put a user in a region (a manager or director "
+                         "then sees the book of the region and the regions under it)")
+    _common(sr)
+    sr.add_argument("name")
+    sr.add_argument("region", help='region name; "" for none')
+    sr.add_argument("--json", action="store_true", help="print JSON")
+    lt = user.add_parser("leave-team", help="take a user out of a team")
+    _common(lt)
+    lt.add_argument("name")
+    lt.add_argument("team")
+    lt.add_argument("--json", action="store_true", help="print JSON")
     ul = user.add_parser("list", help="list users")
     _common(ul)
     ul.add_argument("--json", action="store_true")
@@ -77,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     dr = dev.add_parser("revoke", help="revoke a device; it is told to wipe its data")
     _common(dr)
     dr.add_argument("id")
+    dr.add_argument("--json", action="store_true")
 
     team = sub.add_parser("team", help="manage teams").add_subparsers(dest="action", required=True)
     ta = team.add_parser("add", help="create a team")
@@ -89,8 +109,161 @@ def build_parser() -> argparse.ArgumentParser:
     dupl.add_argument("--entity", choices=["account", "contact"], default="account")
     dupl.add_argument("--limit", type=int, default=1000)
     dupl.add_argument("--json", action="store_true")
+    reg = sub.add_parser("region", help="the region tree (data scopes)").add_subparsers(
+        dest="action", required=True)
+    ra = reg.add_parser("add", help="add a region")
+    _common(ra)
+    ra.add_argument("name")
+    ra.add_argument("--parent", help="the region it is part of")
+    ra.add_argument("--json", action="store_true", help="print JSON")
+    rl = reg.add_parser("list", help="regions, their parents and users")
+    _common(rl)
+    rl.add_argument("--json", action="store_true", help="print JSON")
     _field_commands(sub)
+    _visibility_commands(sub)
+    _lead_commands(sub)
+    aud = sub.add_parser("audit", help="the audit log of sensitive actions").add_subparsers(
+        dest="action", required=True)
+    al = aud.add_parser("list", help="entries, oldest first")
+    _common(al)
+    al.add_argument("--user", help="only this actor's entries")
+    al.add_argument("--since", help="from this time on (ISO 8601, UTC)")
+    al.add_argument("--action", dest="kind", choices=audit.ACTIONS)
+    al.add_argument("--limit", type=int, default=1000)
+    al.add_argument("--json", action="store_true")
     return ap
+
+
+def _visibility_commands(sub: Any) -> None:
+    """`visibility load FILE|show` (server.visibility)."""
+    vis = sub.add_parser("visibility", help="who may read which field (rules every "
+                         "device's pulls follow)")
+    vsub = vis.add_subparsers(dest="action", required=True)
+    load = vsub.add_parser("load", help="replace every rule with those of a JSON file",
+                           description='FILE holds {"rules": [{"entity": "deal", "field": '
+                           '"cf_margin", "readable_by": ["director"], "others": "hidden"|'
+                           '"masked", "grants": [{"roles": ["rep"], "until": '
+                           '"2026-12-08T10:00:00Z"}]}]}')
+    load.add_argument("file")
+    show = vsub.add_parser("show", help="the rules in force")
+    for p in (load, show):
+        _common(p)
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _visibility(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import visibility
+
+    if args.action == "show":
+        rows = visibility.show_rules(engine)
+        if not args.json:
+            rows = [{**r, "readable_by": ",".join(r["readable_by"]),
+                     "grants": "; ".join(f"{','.join(g['roles'])} until {g['until']}"
+                                         for g in r["grants"])} for r in rows]
+        _print_table(rows, ("entity", "field", "readable_by", "others", "grants"), args.json)
+        return 0
+    try:
+        with open(args.file, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise admin.AdminError(f"Cannot read the rules file {args.file}: {exc}") from exc
+    out = visibility.replace_rules(engine, doc)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{out['rules']} visibility rules in force ({len(out['added'])} added, "
+              f"{len(out['changed'])} changed, {len(out['removed'])} removed)")
+    return 0
+
+
+def _lead_commands(sub: Any) -> None:
+    """`leads rules load|show`, `leads add|list|stats|tick`, `apikey add` (server.leads)."""
+    leads = sub.add_parser("leads", help="leads: assignment rules, intake, escalation")
+    lsub = leads.add_subparsers(dest="action", required=True)
+
+    def cmd(parent: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        p.add_argument("--json", action="store_true", help="print JSON")
+        return p
+
+    rules = lsub.add_parser("rules", help="assignment rules, rep capacities, escalation policy")
+    rsub = rules.add_subparsers(dest="rules_action", required=True)
+    load = cmd(rsub, "load", "replace the rules, reps and policy with a JSON file's")
+    load.add_argument("file")
+    cmd(rsub, "show", "show the rules, reps and policy in force")
+    add = cmd(lsub, "add", "add a lead (assigned by the rules, like an intake)")
+    for name in ("name", "company", "phone", "email", "source", "region", "budget", "product",
+                 "note"):
+        add.add_argument(f"--{name}", required=name == "name")
+    ls = cmd(lsub, "list", "list leads, newest first")
+    ls.add_argument("--status")
+    ls.add_argument("--owner")
+    ls.add_argument("--limit", type=int, default=100)
+    stats = cmd(lsub, "stats", "the manager's view: by status and age, SLA breaches, "
+                "response time per rep")
+    stats.add_argument("--now", help="as of this UTC moment (ISO-8601); default: now")
+    tick = cmd(lsub, "tick", "run one escalation pass (reminders, reassignment, the pool)")
+    tick.add_argument("--now", help="as of this UTC moment (ISO-8601); default: now")
+    key = sub.add_parser("apikey", help="API keys of lead sources (POST /api/leads)")
+    ksub = key.add_subparsers(dest="action", required=True)
+    ka = cmd(ksub, "add", "make a new API key for a lead source (shown once)")
+    ka.add_argument("source")
+    ka.add_argument("--per-minute", type=int, default=120, help="leads accepted per minute")
+
+
+def _moment(text: str | None) -> Any:
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise admin.AdminError(f"'{text}' is not an ISO-8601 moment.") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _leads(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import leads
+
+    out: Any
+    if args.cmd == "apikey":
+        key = leads.add_api_key(engine, args.source, args.per_minute)
+        out = {"source": args.source, "api_key": key, "per_minute": args.per_minute}
+        text = f"API key for {args.source} (shown once): {key}"
+    elif args.action == "rules" and args.rules_action == "load":
+        try:
+            doc = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise leads.LeadError(f"Cannot read {args.file}: {exc}") from exc
+        out = leads.load_rules(engine, doc)
+        text = f"{out['written']} rule records written, {out['deleted']} deleted"
+    elif args.action == "rules":
+        out = leads.show_rules(engine)
+        text = json.dumps(out, ensure_ascii=False, indent=2)
+    elif args.action == "add":
+        values = {k: getattr(args, k) for k in ("name", "company", "phone", "email", "source",
+                                                "region", "budget", "product", "note")}
+        out = leads.add_lead(engine, values)
+        text = (f"lead {out['id']} {out['name']}: " + (f"assigned to {out['owner']}"
+                if out.get("owner") else "in the pool") + f" ({out.get('assigned_rule')})")
+    elif args.action == "list":
+        rows = leads.list_leads(engine, status=args.status, owner=args.owner, limit=args.limit)
+        _print_table(rows, ("id", "name", "company", "status", "owner", "assigned_at",
+                            "escalation"), args.json)
+        return 0
+    elif args.action == "stats":
+        out = leads.stats(engine, _moment(args.now))
+        text = json.dumps(out, ensure_ascii=False, indent=2)
+    else:
+        out = leads.tick(engine, _moment(args.now))
+        text = ("another server process is running the pass" if out["skipped"] else
+                f"{out['due']} due: {out['remind']} reminded, {out['retry']} retry reminders, "
+                f"{out['reassign']} reassigned, {out['pool']} to the pool, "
+                f"{out['reclaim']} reclaimed")
+    print(json.dumps(out, ensure_ascii=False) if args.json else text)
+    return 0
 
 
 def _field_commands(sub: Any) -> None:
@@ -283,6 +456,25 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
     elif args.cmd == "user" and args.action == "disable":
         admin.disable_user(engine, args.name)
         print(f"user {args.name} disabled; their devices will be wiped on next contact")
+    elif args.cmd == "user" and args.action == "set-region":
+        admin.set_region(engine, args.name, args.region or None)
+        out = {"username": args.name, "region": args.region or None}
+        print(json.dumps(out, ensure_ascii=False) if args.json
+              else f"user {args.name} now in region {args.region or '(none)'}")
+    elif args.cmd == "user" and args.action == "leave-team":
+        admin.remove_from_team(engine, args.name, args.team)
+        print(json.dumps({"username": args.name, "left": args.team}, ensure_ascii=False)
+              if args.json else f"user {args.name} left team {args.team}")
+    elif args.cmd == "region" and args.action == "add":
+        admin.add_region(engine, args.name, args.parent)
+        out = {"name": args.name, "parent": args.parent}
+        print(json.dumps(out, ensure_ascii=False) if args.json
+              else f"region {args.name} added")
+    elif args.cmd == "region" and args.action == "list":
+        rows = admin.list_regions(engine)
+        if not args.json:
+            rows = [{**r, "users": ",".join(r["users"])} for r in rows]
+        _print_table(rows, ("name", "parent", "users"), args.json)
     elif args.cmd == "user" and args.action == "list":
         rows = admin.list_users(engine)
         if not args.json:
@@ -293,9 +485,19 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
                      ("id", "user", "name", "last_seen_at", "revoked"), args.json)
     elif args.cmd == "device" and args.action == "revoke":
         admin.revoke_device(engine, args.id)
-        print(f"device {args.id} revoked")
+        print(json.dumps({"revoked": args.id}) if args.json else f"device {args.id} revoked")
     elif args.cmd == "fields":
         return _fields(args, engine)
+    elif args.cmd == "visibility":
+        return _visibility(args, engine)
+    elif args.cmd in ("leads", "apikey"):
+        return _leads(args, engine)
+    elif args.cmd == "audit":
+        rows = audit.entries(engine, user=args.user, since=args.since, action=args.kind,
+                             limit=args.limit)
+        if not args.json:
+            rows = [{**r, "detail": json.dumps(r["detail"], ensure_ascii=False)} for r in rows]
+        _print_table(rows, ("at", "action", "actor", "target", "address", "detail"), args.json)
     elif args.cmd == "team" and args.action == "add":
         admin.add_team(engine, args.name)
         print(f"team {args.name} added")

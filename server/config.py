@@ -23,6 +23,7 @@ MAX_JSON_BYTES = 1024 * 1024  # any other request body (login, refresh, ...)
 BODY_IDLE_S = 30.0
 DEDUPE_INTERVAL_S = 5.0  # changed accounts and contacts are checked for duplicates this often
 MIN_BODY_RATE = 4096.0
+LEADS_INTERVAL_S = 30.0  # the lead escalation pass (server.leads.tick) runs this often
 DATA_ENV = "FIELDCRM_SERVER_DATA"
 DATABASE_ENV = "FIELDCRM_DATABASE_URL"
 JWT_SECRET_ENV = "FIELDCRM_JWT_SECRET"
@@ -43,6 +44,7 @@ class Settings:
     body_idle_s: float = BODY_IDLE_S
     min_body_rate: float = MIN_BODY_RATE
     dedupe_interval_s: float = DEDUPE_INTERVAL_S  # 0: only when duplicates are listed
+    leads_interval_s: float = LEADS_INTERVAL_S  # 0: only `fieldcrm-server leads tick`
 
     @classmethod
     def from_args(cls, data: str | Path | None, database_url: str | None) -> Settings:

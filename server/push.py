@@ -30,17 +30,21 @@ from desktop.errors import ValidationError
 from desktop.schema import (
     DELETED,
     ENTITIES,
+    ERASED_TEXT,
     SHARED_OWNER,
     Role,
     coerce_value,
+    erasure_blanks,
     install_field_defs,
+    is_erased_value,
     is_hlc,
     may_write,
     validate_value,
 )
 from desktop.sync.protocol import ChangeEntry, EntryResult, PushResponse
+from desktop.visibility import Policy, Rule, refusal
+from server import audit, leads, redirect, visibility
 from server import fields as fielddefs
-from server import redirect
 from server import tables as t
 from server.access import NO_ACCESS, user_exists, visible_owners
 from server.auth import Principal
@@ -51,6 +55,14 @@ from server.merge import SERVER_STAMP, FieldMap, merge_fields
 RECORD_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_SEQ = 2**63 - 1
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+ERASURE = "erasure"
+# Records whose changes the audit log notes (field names only, never values): the rules
+# and settings everyone shares, and each export a device made.
+AUDITED = {"pipeline_rule": "rule_changed", "dedupe_rule": "rule_changed",
+           "field_def": "rule_changed", "export_setting": "rule_changed",
+           "lead_rule": "rule_changed", "lead_rep": "rule_changed", "lead_policy": "rule_changed",
+           "export_log": "export"}
+ERASED_REASON = "This person's data was erased on request; it cannot be written again."
 NOTIFY_CHANNEL = "fieldcrm_version"
 
 
@@ -141,6 +153,15 @@ class _Ctx:
     _visible_loaded: bool = False
     _users: dict[str, bool] = field(default_factory=dict)
     _defs: dict[str, dict[str, Any]] | None = None
+    _rules: list[Rule] | None = None
+    _policy: Policy = field(default_factory=dict)
+
+    def unreadable(self, entity: str) -> dict[str, str]:
+        """The fields of `entity` this user may not read, so may not write (read once per
+        push; server.visibility)."""
+        if self._rules is None:
+            self._rules, self._policy = visibility.policy_of(self.conn, self.p)
+        return self._policy.get(entity, {})
 
     @property
     def visible(self) -> frozenset[str] | None:
@@ -206,9 +227,11 @@ def _effective_owner(fields: FieldMap, created_by: str) -> str:
     return owner if isinstance(owner, str) and owner else created_by
 
 
-def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]]:
+def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None
+           ) -> tuple[_Rec, bool, list[str], list[str]]:
     """Validate and merge one entry. Raises _Rejected(reason); returns the new record
-    state, whether it changed and the superseded fields."""
+    state, whether it changed, the superseded fields and the refused ones (fields its
+    user may not read: left out, the rest applies)."""
     ent = ENTITIES.get(e.entity)
     if ent is None:
         raise _Rejected(f"Unknown record type '{e.entity[:40]}'.")
@@ -220,7 +243,11 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
         raise _Rejected(NO_ACCESS)
     writes: dict[str, tuple[Any, str, str | None]] = {}
     kept: list[dict[str, Any]] = []
+    hidden = ctx.unreadable(e.entity)
+    refused = [name for name in e.fields if name in hidden]
     for name, (raw, stamp, base) in e.fields.items():
+        if name in hidden:
+            continue
         if not is_hlc(stamp) or not (base is None or is_hlc(base)):
             raise _Rejected(f"The change to '{name[:40]}' has no valid clock stamp.")
         if name != DELETED and not ent.has_field(name):
@@ -247,7 +274,8 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
         writes[name] = (value, stamp, base)
     if rec is None:
         initial: FieldMap = {}
-        if ent.has_field("owner") and "owner" not in writes:
+        if ent.has_field("owner") and "owner" not in writes and (
+                ent.field("owner").writable_by is None):  # else the server decides (leads)
             initial["owner"] = {"value": ctx.p.username, "hlc": SERVER_STAMP}
         rec = _Rec(initial, ctx.p.username, ctx.p.username, 0, None, exists=False)
     merged, changed, superseded = merge_fields(rec.fields, writes)
@@ -262,10 +290,12 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None) -> tuple[_Rec, bool, list[str]
         install_field_defs(ctx.definitions.values())
         fielddefs.forget_installed()
     owner = _effective_owner(merged, rec.created_by) if ent.owned else SHARED_OWNER
+    if e.entity == leads.ENTITY and not merged.get("owner", {}).get("value"):
+        owner = SHARED_OWNER  # a lead without an owner is in the pool (server.leads)
     if changed and not ctx.sees(owner):
         raise _Rejected("Owner must be you or a member of your team.")
     new = _Rec(merged, owner, rec.created_by, rec.version, rec.origin_device, rec.exists, rec.dirty)
-    return new, changed, superseded
+    return new, changed, superseded, refused
 
 
 def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str, None]]],
@@ -278,8 +308,8 @@ def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str
     if key not in recs:  # never pushed here: nothing to land on
         return version
     try:
-        rec, changed, _ = _apply(ctx, Entry(e.device_id, e.seq, e.entity, survivor, writes),
-                                 recs.get(key))
+        rec, changed, _, _ = _apply(ctx, Entry(e.device_id, e.seq, e.entity, survivor, writes),
+                                    recs.get(key))
     except _Rejected:
         return version
     if changed:
@@ -291,6 +321,16 @@ def _apply_moved(ctx: _Ctx, e: Entry, moved: tuple[str, dict[str, tuple[Any, str
     return version
 
 
+def _writes_erased(e: Entry, recs: dict[tuple[str, str], _Rec]) -> bool:
+    """Whether `e` writes a personal value to a contact whose person was erased (an
+    `erasure` record with its id exists): such writes are refused for good."""
+    if e.entity not in ("contact", "lead") or (ERASURE, e.record_id) not in recs:
+        return False
+    blanks = erasure_blanks(e.entity)
+    return any(name in blanks and not is_erased_value(value, blanks[name])
+               for name, (value, _, _) in e.fields.items())
+
+
 def _lock_counter(conn: sa.Connection) -> int:
     if is_sqlite(conn.engine):
         return int(conn.execute(
@@ -299,10 +339,31 @@ def _lock_counter(conn: sa.Connection) -> int:
         "UPDATE counter SET version = version WHERE id = 1 RETURNING version")).scalar_one())
 
 
+def _attachments(fields: FieldMap) -> set[str]:
+    value = fields.get("attachments", {}).get("value")
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+
+
+def _personal_texts(entity: str, fields: FieldMap) -> set[str]:
+    """A person's identifying values as text (for finding them quoted elsewhere)."""
+    out: set[str] = set()
+    for name in erasure_blanks(entity):
+        value = fields.get(name, {}).get("value")
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and len(v) >= 2 and v != ERASED_TEXT:
+                out.add(v)
+                if v.startswith("+86"):
+                    out.add(v[3:])  # a phone as typed, before normalisation
+    return out
+
+
 def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEntry],
-               publish: Callable[[int], None]) -> PushResponse:
+               publish: Callable[[int], None],
+               erased_files: Callable[[set[str]], object] | None = None) -> PushResponse:
     """Apply one push in one transaction (see the module docstring); `publish` is called
-    with the new server version after the commit."""
+    with the new server version after the commit, `erased_files` with the blobs that
+    activities of a person erased in this push referred to (server.blobs removes those
+    no record refers to any more)."""
     entries = [e if isinstance(e, Entry) else Entry.from_model(e) for e in given]
     results: list[EntryResult | None] = [None] * len(entries)
     with write_tx(engine) as conn:
@@ -317,6 +378,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         for i in mine:
             if entries[i].entity in ENTITIES and RECORD_ID_RE.match(entries[i].record_id):
                 by_entity.setdefault(entries[i].entity, set()).add(entries[i].record_id)
+                if entries[i].entity in ("contact", "lead"):  # erased? (_writes_erased)
+                    by_entity.setdefault(ERASURE, set()).add(entries[i].record_id)
         # Merged-away records written to or referred to: their survivors (server.redirect)
         merged = redirect.load(conn, [entries[i] for i in mine])
         for (entity, _), into in merged.items():
@@ -330,6 +393,11 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                     ("entity", entity), "record_id", sorted(id_set), "text"):
                 recs[(entity, rid)] = _Rec(orjson.loads(fields), owner, created_by, int(ver),
                                            origin, exists=True)
+        files_before = {key: _attachments(rec.fields) for key, rec in recs.items()
+                        if key[0] == "activity"}
+        texts_before = {key[1]: _personal_texts(key[0], rec.fields)
+                        for key, rec in recs.items() if key[0] in ("contact", "lead")}
+        erased_now: set[str] = set()
         new_processed: list[tuple[Any, ...]] = []
         done: dict[int, EntryResult] = {}
         now = now_iso()
@@ -354,18 +422,34 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             if merged:
                 redirect.rewrite_references(e, merged)
             try:
-                rec, changed, superseded = _apply(ctx, e, recs.get(key))
+                if _writes_erased(e, recs):
+                    raise _Rejected(ERASED_REASON)
+                rec, changed, superseded, refused = _apply(ctx, e, recs.get(key))
             except _Rejected as rej:
                 res = EntryResult(seq=e.seq, status="rejected", reason=_printable(str(rej)))
                 entry_version = None
             else:
-                if changed:
+                if changed or (refused and rec.exists):
+                    # A refused field: the record is sent again, so the pushing device,
+                    # which drops what it wrote there, gets its masked copy back.
                     version += 1
                     rec.version = version
                     rec.origin_device = p.device_id
                     rec.dirty = True
                     recs[key] = rec
-                res = EntryResult(seq=e.seq, status="applied", superseded=superseded)
+                res = EntryResult(seq=e.seq, status="applied", superseded=superseded,
+                                  refused=refused, reason=" ".join(
+                                      refusal(e.entity, n, ctx._rules or ()) for n in refused)
+                                  or None)
+                if changed and e.entity == ERASURE:
+                    erased_now.add(e.record_id)
+                    kind = (rec.fields.get("entity") or {}).get("value") or "contact"
+                    audit.record(conn, "person_erased", actor=p.username,
+                                 target=f"{kind}:{e.record_id}", detail={"device": p.device_id})
+                elif changed and e.entity in AUDITED:
+                    audit.record(conn, AUDITED[e.entity], actor=p.username,
+                                 target=f"{e.entity}:{e.record_id}",
+                                 detail={"device": p.device_id, "fields": sorted(e.fields)})
                 entry_version = version if changed else None
                 row = redirect.note(e, merged)
                 if row is not None:
@@ -378,8 +462,21 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
             new_processed.append((p.device_id, e.seq, res.status, res.reason,
                                   _encode(res.superseded) if res.superseded else "[]",
                                   entry_version, now))
+        orphans = {sha for key, rec in recs.items() if key[0] == "activity"
+                   and rec.fields.get("contact_id", {}).get("value") in erased_now
+                   for sha in files_before.get(key, set())} if erased_now else set()
         _write(conn, recs, new_processed, now)
+        if erased_now:  # a pool lead's contact details kept aside (server.leads)
+            conn.execute(t.lead_hidden.delete().where(t.lead_hidden.c.record_id.in_(erased_now)))
+        for rid in erased_now:  # reasons of refused entries may quote the person's values
+            for text in texts_before.get(rid, ()):
+                conn.execute(t.processed.update().where(t.processed.c.reason.contains(
+                    text, autoescape=True)).values(reason=ERASED_REASON))
         redirect.save(conn, merged_rows)
+        # Leads pushed without an owner, and claims: the server decides (server.leads)
+        version = leads.after_push(conn, p.username, [
+            (entity, rid, rec.exists) for (entity, rid), rec in recs.items()
+            if rec.dirty and entity in leads.ENTITIES_DECIDED], version)
         if version != base:
             conn.execute(t.counter.update().where(t.counter.c.id == 1).values(version=version))
             if not is_sqlite(engine):
@@ -390,6 +487,8 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
     _maybe_crash()
     if version != base:
         publish(version)
+    if orphans and erased_files is not None:
+        erased_files(orphans)
     return PushResponse(results=[r for r in results if r is not None], version=version)
 
 

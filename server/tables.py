@@ -149,3 +149,96 @@ dedupe_pairs = sa.Table(
     sa.Column("found_at", sa.String(32), nullable=False),
     sa.Index("ix_dedupe_pairs_b", "entity", "b"),
 )
+
+# Who may read which field (server.visibility, desktop.visibility): one rule per field.
+visibility_rules = sa.Table(
+    "visibility_rules", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),  # JSON: desktop.visibility.Rule.as_json
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+# Data scopes by region (server.access): a tree of regions, and the region of a user.
+# A manager or director sees the records of every user in their region's subtree.
+regions = sa.Table(
+    "regions", metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("parent", sa.String(100), nullable=True),
+)
+
+user_regions = sa.Table(
+    "user_regions", metadata,
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("region", sa.String(100), nullable=False, index=True),
+)
+
+# Leads (server.leads, issue 17). One API key per intake source (only its sha256 kept);
+# every intake by (source, external id), so a replay returns the first answer; the
+# round-robin's count per set of candidates and rep; and each lead's owner, whether it
+# is open and when the SLA clock next needs to look at it (the escalation pass reads
+# only the leads whose moment has come); claims won per rep and day.
+lead_api_keys = sa.Table(
+    "lead_api_keys", metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(100), nullable=False),
+    sa.Column("per_minute", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+lead_intake = sa.Table(
+    "lead_intake", metadata,
+    sa.Column("source", sa.String(100), primary_key=True),
+    sa.Column("external_id", sa.String(200), primary_key=True),
+    sa.Column("record_id", sa.String(64), nullable=False),
+    sa.Column("received_at", sa.String(32), nullable=False),
+    sa.Index("ix_lead_intake_time", "source", "received_at"),
+)
+
+lead_rr = sa.Table(
+    "lead_rr", metadata,
+    sa.Column("pool_key", sa.String(300), primary_key=True),
+    sa.Column("username", sa.String(100), primary_key=True),
+    sa.Column("assigned", sa.BigInteger, nullable=False),
+)
+
+lead_state = sa.Table(
+    "lead_state", metadata,
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(100), nullable=True),
+    sa.Column("open", sa.Boolean, nullable=False),
+    sa.Column("due_at", sa.String(32), nullable=True),
+    sa.Index("ix_lead_state_owner", "owner", "open"),
+    sa.Index("ix_lead_state_due", "due_at"),
+)
+
+lead_claim_days = sa.Table(
+    "lead_claim_days", metadata,
+    sa.Column("username", sa.String(100), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("claims", sa.Integer, nullable=False),
+)
+
+# Contact details of pool leads while the policy masks them (lead_policy.mask_in_pool):
+# kept here, off the synced record, until a rep's claim wins.
+lead_hidden = sa.Table(
+    "lead_hidden", metadata,
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("phone", sa.String(64), nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+)
+
+# Sensitive actions, append-only (server.audit; a trigger refuses UPDATE, and DELETE on
+# PostgreSQL). No personal data of customers: targets are ids.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_actor", "actor", "at"),
+)

@@ -53,7 +53,16 @@ def test_home_numbers(store: Any) -> None:
     # Monday 30 Nov to now: call today, visit Thursday, note Tuesday (the call of
     # Sunday 29 Nov belongs to last week; tasks are not logged contact)
     assert n.week_by_kind == {"call": 1, "visit": 1, "note": 1} and n.week_done == 3
-    assert n.week_target == home.DEFAULT_WEEK_TARGET and n.leads_waiting is None
+    assert n.week_target == home.DEFAULT_WEEK_TARGET and n.leads_waiting is None  # no user
+    leads = store.repo("lead")
+    at = "2026-12-04T01:00:00Z"
+    for owner, status, contacted in (("wang", "assigned", None), ("wang", "contacted", at),
+                                     ("wang", "assigned", "2026-12-04T02:00:00Z"),
+                                     ("li", "assigned", None), ("wang", "assigned", None)):
+        leads.create({"name": "n", "phone": "13800138000", "owner": owner, "status": status,
+                      "assigned_at": at, "last_contact_at": contacted})
+    # assigned to wang and not contacted since: the first and the last
+    assert home.home_numbers(store, NOW, ZONE, "wang").leads_waiting == 2
     home.set_week_target(store, 12)
     assert home.home_numbers(store, NOW, ZONE).week_ratio == 3 / 12
     with pytest.raises(ValidationError):
@@ -221,7 +230,7 @@ def test_the_cli_scripts_a_reps_day(capsys: pytest.CaptureFixture[str], profile:
                "--json")
     assert len(done["ids"]) == 2
     home_n = run("home", "--json")
-    assert home_n["leads_waiting"] is None and home_n["week_target"] == 20
+    assert home_n["leads_waiting"] == 0 and home_n["week_target"] == 20
     totals = run("deal-totals", "--json")
     assert sum(t["count"] for t in totals.values()) >= 1
     assert all(set(t["amounts"]) <= {"USD", "GBP"} for t in totals.values())

@@ -50,12 +50,48 @@ class NoSpeechError(CaptureError):
 
 
 class VoiceModelMissingError(CaptureError):
-    """No speech model is installed. Download a Vosk model (for example
-    vosk-model-small-cn-0.22 for Chinese or vosk-model-small-en-us-0.15 for English from
-    alphacephei.com/vosk/models) on any computer, unzip it into the "models" folder of
-    your FieldCRM profile or a folder named in FIELDCRM_VOSK_MODELS, and try again."""
+    """No speech model is installed. Download one in Settings, Speech models (for example
+    vosk-model-small-cn-0.22 for Chinese or vosk-model-small-en-us-0.15 for English), or
+    unzip a Vosk model from alphacephei.com/vosk/models into the "models" folder of your
+    FieldCRM profile or a folder named in FIELDCRM_VOSK_MODELS, and try again."""
 
 
 class VoiceModelBrokenError(CaptureError):
     """The speech model folder is incomplete or damaged. Replace it with a fresh,
     fully unzipped copy of the Vosk model and try again."""
+
+
+# ---------------------------------------------------------------- speech model downloads
+class ModelCatalogError(CaptureError):
+    """The list of speech models could not be read. Check its address (Settings, Speech
+    models, or FIELDCRM_MODEL_CATALOG) and try again."""
+
+
+class ModelNotInCatalogError(CaptureError):
+    """That speech model is not in the list of known models. See the list (fieldcrm
+    capture models list) or give the model's address with --url."""
+
+
+class ModelDownloadError(CaptureError):
+    """The speech model could not be downloaded. Check the connection and the address,
+    then try again: the download resumes where it stopped."""
+
+
+class ModelChecksumError(CaptureError):
+    """The downloaded file is not the expected speech model (its sha256 digest differs).
+    Nothing was installed and the download was deleted. Check the address and the digest
+    in the model list, then download again."""
+
+
+class NotEnoughDiskSpaceError(CaptureError):
+    """There is not enough free disk space for the speech model. Free some space, or
+    choose a models folder on another disk, and try again."""
+
+
+class ModelArchiveError(CaptureError):
+    """The downloaded file is not a usable speech model archive (a damaged zip, unsafe
+    paths, or no Vosk model inside). Nothing was installed."""
+
+
+class ModelAlreadyInstalledError(CaptureError):
+    """This speech model is already installed. Choose it, or remove its folder first."""

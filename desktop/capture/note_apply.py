@@ -119,7 +119,7 @@ def apply_note(store: StoreLike, note: ConfirmedNote, *,
             att = store.repo("attachment").create({
                 "sha256": sha, "file_name": path.name or "voice-note.wav",
                 "mime_type": mimetypes.guess_type(path.name)[0] or "audio/wav",
-                "size": store.blobs.path(sha).stat().st_size,
+                "size": store.blobs.size(sha),
                 "account_id": note.account_id, "deal_id": deal_id})
             result.attachment_id = att["id"]
         attachments = [sha] if sha else None

@@ -39,7 +39,8 @@ def add_subcommands(capture_subparsers: Any) -> None:
         "voice", help="transcribe a voice note offline (Vosk) and parse it")
     voice.add_argument("file", nargs="?", type=Path, help="WAV, MP3, M4A/AAC or OGG")
     voice.add_argument("--model", type=Path, default=None,
-                       help="Vosk model folder (default: the first installed model)")
+                       help="Vosk model folder (default: the one chosen with 'capture "
+                            "models use' or in Settings, else the first installed model)")
     voice.add_argument("--language", default=None, help="prefer an installed model of this "
                        "language (zh, en, ...)")
     voice.add_argument("--list-models", action="store_true", help="list the installed models")

@@ -1,4 +1,5 @@
-"""Find the Vosk speech models installed on this computer. Nothing is ever downloaded.
+"""Find the Vosk speech models installed on this computer (nothing is downloaded here:
+desktop.capture.model_download installs models into the profile's models folder).
 
 A Vosk model is a folder (am/, conf/, graph/ ...). Places searched, in order:
 1. `<profile>/models/`: each sub-folder is a model (how a rep adds one);
@@ -24,10 +25,11 @@ PROFILE_MODELS_DIR = "models"
 REQUIRED_FILES = ("am/final.mdl", "conf/mfcc.conf")
 GRAPH_SETS = (("graph/HCLG.fst",), ("graph/HCLr.fst", "graph/Gr.fst"))
 HOW_TO_ADD = (
-    "Download a Vosk model (for example vosk-model-small-cn-0.22 for Chinese or "
-    "vosk-model-small-en-us-0.15 for English from alphacephei.com/vosk/models) on any "
-    "computer, unzip it into the \"models\" folder of your FieldCRM profile{where} or a "
-    f"folder named in {ENV_VAR}, and try again.")
+    "Download one in the app (Settings, Speech models) or with 'fieldcrm capture models "
+    "download vosk-model-small-cn-0.22' (Chinese; vosk-model-small-en-us-0.15 for "
+    "English). Without a connection: download the Vosk model from "
+    "alphacephei.com/vosk/models on any computer, unzip it into the \"models\" folder of "
+    f"your FieldCRM profile{{where}} or a folder named in {ENV_VAR}, and try again.")
 _LANG_HINTS = (("cn", "zh"), ("zh", "zh"), ("chinese", "zh"), ("en", "en"), ("ko", "ko"),
                ("ja", "ja"), ("de", "de"), ("fr", "fr"), ("ru", "ru"), ("es", "es"))
 
@@ -90,8 +92,9 @@ def _models_in(folder: Path, source: str) -> list[VoiceModel]:
         children = sorted(p for p in folder.iterdir() if p.is_dir())
     except OSError:
         return []
+    # (".install-*" and ".downloads" are a model being installed: not one yet)
     return [VoiceModel(p, p.name, guess_language(p.name), source)
-            for p in children if looks_like_model(p)]
+            for p in children if looks_like_model(p) and not p.name.startswith(".")]
 
 
 def package_models() -> list[VoiceModel]:

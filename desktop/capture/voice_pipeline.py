@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.capture.model_catalog import model_in_use
 from desktop.capture.note_mentions import Candidates
 from desktop.capture.note_parse import NoteParse, parse_note
 from desktop.capture.voice_asr import Transcriber, Transcript
@@ -58,7 +59,10 @@ def transcribe_note(audio_path: Path, now: dt.datetime, *, model_path: Path | No
     pcm = decode_audio(Path(audio_path))
     decode_s = time.perf_counter() - started
     if model_path is None:
-        model_path = choose_model(profile, language).path
+        # the model chosen for the profile (Speech models, `capture models use`) unless a
+        # language is asked for; else the first installed one
+        chosen = model_in_use(profile) if profile is not None and language is None else None
+        model_path = chosen.path if chosen is not None else choose_model(profile, language).path
     transcript = Transcriber(model_path).transcribe(pcm, on_partial=on_partial,
                                                    cancelled=cancelled)
     started = time.perf_counter()

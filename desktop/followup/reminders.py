@@ -6,6 +6,8 @@ Sources:
 * ``golden_warning``  a new account or deal without a valid follow-up, 48 h after creation
 * ``golden_overdue``  the same at 72 h (urgent; also creates a review task for the manager)
 * ``stalled``         a deal in a stage longer than that stage allows
+* ``lead_new``        a lead the server assigned to its owner, not contacted since (issue 17)
+* ``lead_sla``        the same lead once the server's SLA clock reminded (urgent)
 
 Reminder delivery state is local to this device: the table ``followup_reminder`` is
 created by the store's migration m006 (desktop.store.followup_tables) and is never synced
@@ -144,6 +146,26 @@ def stalled_reminder(row: Any, s: FollowupSettings) -> Reminder | None:
 
 
 # ------------------------------------------------------------------ reading sources
+LEAD_KINDS = ("lead_new", "lead_sla")
+
+
+def lead_reminders(row: Any) -> list[Reminder]:
+    """A lead assigned to its owner and not contacted since: "new lead" at once, and
+    "first contact overdue" once the server's SLA clock reminded (`escalation`)."""
+    assigned, owner = row["assigned_at"], row["owner"]
+    last = row["last_contact_at"]
+    if row["deleted"] or row["status"] != "assigned" or not owner or not assigned or (
+            last and last >= assigned):
+        return []
+    title = " · ".join(x for x in (row["name"], row["company"]) if x)
+    out = [Reminder(f"lead_new:{row['id']}:{assigned}", "lead_new", "lead", row["id"], assigned,
+                    None, title, False, owner)]
+    if row["escalation"] == "reminded":
+        out.append(Reminder(f"lead_sla:{row['id']}:{assigned}", "lead_sla", "lead", row["id"],
+                            assigned, None, title, True, owner))
+    return out
+
+
 def _marks(values: list[Any]) -> str:
     """`(?, ?, ...)`: literal IN lists let SQLite use the id/ref indexes."""
     return "(" + ", ".join("?" * len(values)) + ")"  # SQLite accepts an empty ()
@@ -210,6 +232,10 @@ class Rules:
         since = (now - dt.timedelta(days=s.golden_window_days)).strftime("%Y-%m-%dT%H:%M:%S")
         for entity in ("account", "deal"):
             found += self._golden_bulk(entity, since, now)
+        kinds += LEAD_KINDS
+        for row in conn.execute("SELECT * FROM lead WHERE deleted = 0 AND status = 'assigned' "
+                                "AND owner IS NOT NULL"):
+            found += lead_reminders(row)
         for stage, days in s.stalled_days.items():
             cutoff = iso(now + dt.timedelta(hours=s.horizon_hours) - dt.timedelta(days=float(days)))
             # Computed in SQL (same result as stalled_reminder; a test holds them equal):
@@ -314,7 +340,8 @@ class Rules:
         """Recompute the reminders of the records an edit touched. Returns False when
         the change was too broad (an import) and a full pass is needed instead."""
         ents = changes.entities
-        todo: dict[str, set[str]] = {"activity": set(), "account": set(), "deal": set()}
+        todo: dict[str, set[str]] = {"activity": set(), "account": set(), "deal": set(),
+                                     "lead": set()}
         for entity in todo:
             ids = ents.get(entity, set())
             if None in ids:
@@ -349,6 +376,9 @@ class Rules:
             if entity == "activity":
                 found += [r for r in (task_reminder(row, s) for row in rows)
                           if r is not None and r.fire_at <= horizon]
+                continue
+            if entity == "lead":
+                found += [r for row in rows for r in lead_reminders(row)]
                 continue
             found += _golden_for_rows(conn, entity, rows, s, now)
             if entity == "deal":

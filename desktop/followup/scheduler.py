@@ -35,6 +35,8 @@ TEXT = {
         "golden_warning": "No follow-up yet (48 h): {title}",
         "golden_overdue": "Follow-up overdue (72 h): {title}",
         "stalled": "Deal stalled: {title}",
+        "lead_new": "New lead for you: {title}",
+        "lead_sla": "Lead waiting for your first contact: {title}",
         "group_title": "{n} reminders while you were away",
         "group_title_quiet": "{n} reminders held during quiet hours",
         "more": "and {n} more",
@@ -46,6 +48,8 @@ TEXT = {
         "golden_warning": "尚未跟进（48 小时）：{title}",
         "golden_overdue": "跟进已逾期（72 小时）：{title}",
         "stalled": "商机停滞：{title}",
+        "lead_new": "新线索分配给您：{title}",
+        "lead_sla": "线索待首次联系（已超时）：{title}",
         "group_title": "离开期间有 {n} 条提醒",
         "group_title_quiet": "免打扰期间暂存了 {n} 条提醒",
         "more": "另有 {n} 条",
@@ -111,7 +115,7 @@ def in_quiet_hours(moment: dt.datetime, zone: dt.tzinfo, s: FollowupSettings) ->
 
 _OWNER = "r.recipient"
 _GONE = ("CASE r.entity WHEN 'activity' THEN a.deleted OR a.done_at IS NOT NULL "
-         "WHEN 'account' THEN c.deleted ELSE d.deleted END")
+         "WHEN 'account' THEN c.deleted WHEN 'lead' THEN l.deleted ELSE d.deleted END")
 _SOURCE_SQL = f"""
 SELECT r.key, r.kind, r.entity, r.record_id, r.fire_at, r.due_at, r.title, r.urgent, r.state,
        r.delivered_at, r.seen_at, r.acted_at, r.snoozed_until, {_OWNER}, {_GONE}
@@ -119,6 +123,7 @@ FROM {TABLE} r
 LEFT JOIN activity a ON r.entity = 'activity' AND a.id = r.record_id
 LEFT JOIN account c ON r.entity = 'account' AND c.id = r.record_id
 LEFT JOIN deal d ON r.entity = 'deal' AND d.id = r.record_id
+LEFT JOIN lead l ON r.entity = 'lead' AND l.id = r.record_id
 """
 
 

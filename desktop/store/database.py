@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from desktop.errors import (
     DiskFullError,
@@ -15,6 +16,7 @@ from desktop.errors import (
     StoreError,
     StoreTooNewError,
 )
+from desktop.store import cipher
 from desktop.store import migrations as mig
 from desktop.store.sqlite_utils_lite import Database
 
@@ -23,7 +25,7 @@ BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_PAGES = 16384
 
 
-def translate(exc: sqlite3.Error, path: Path) -> StoreError:
+def translate(exc: Exception, path: Path) -> StoreError:
     text = str(exc).lower()
     if "disk is full" in text or ("disk i/o" in text and "full" in text):
         return DiskFullError()
@@ -40,7 +42,7 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
 def translated(path: Path) -> Iterator[None]:
     try:
         yield
-    except sqlite3.Error as exc:
+    except cipher.ERRORS as exc:
         raise translate(exc, path) from exc
 
 
@@ -50,13 +52,21 @@ def open_database(path: Path) -> Database:
     Raises StoreDamagedError for a file that is not a healthy SQLite store and
     StoreTooNewError for one written by a newer FieldCRM; neither is modified.
     """
+    key: bytes | None = None
     if path.exists() and path.stat().st_size > 0:
         with path.open("rb") as fh:
             if fh.read(16) != SQLITE_MAGIC:
-                raise StoreDamagedError(f"{path} is not a FieldCRM store (or it is damaged); "
-                                        "it was not opened.")
+                if cipher.key_id(path.parent) is None:
+                    raise StoreDamagedError(f"{path} is not a FieldCRM store (or it is "
+                                            "damaged); it was not opened.")
+                key = cipher.load_key(path.parent)  # an encrypted store (desktop.store.cipher)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+        if key is None:
+            conn: Any = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+        else:
+            conn = cipher.connect_encrypted(path, key)
+        # Deleted records (an erased person) are overwritten, not left in free pages.
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db = Database(conn)
         applied, known = mig.applied_names(db), set(mig.known_names())
@@ -101,7 +111,7 @@ def open_database(path: Path) -> Database:
                     conn.execute("ROLLBACK")
                 raise
         return db
-    except sqlite3.Error as exc:
+    except cipher.ERRORS as exc:
         raise translate(exc, path) from exc
 
 

@@ -182,6 +182,13 @@ def worker_main(profile: str) -> int:
         ended.set()
         poked.set()
 
+    first = sys.stdin.readline().strip()  # the parent's first line: the store key, or a poke
+    if first.startswith("key "):
+        from desktop.store.cipher import remember_key
+
+        remember_key(Path(profile), bytes.fromhex(first[4:]))
+    elif first in ("", "stop"):
+        return 0
     threading.Thread(target=listen, name="index-commands", daemon=True).start()
     store = Store.open(Path(profile), refetchable=True)  # lost on power cut = rebuilt
     try:
@@ -249,6 +256,12 @@ class IndexWorker:
         self._proc = subprocess.Popen(
             worker_command(self.profile), stdin=subprocess.PIPE, text=True, env=env,
             cwd=str(root) if not getattr(sys, "frozen", False) else None)
+        from desktop.store.cipher import cached_key
+
+        key = cached_key(self.profile)  # an encrypted store: its key, never on a command line
+        if key is not None and self._proc.stdin is not None:
+            self._proc.stdin.write(f"key {key.hex()}\n")
+            self._proc.stdin.flush()
 
     def wait_idle(self, store: Store, timeout: float | None = None, poll_s: float = 0.02,
                   cancelled: Callable[[], bool] | None = None) -> bool:

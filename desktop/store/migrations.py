@@ -263,3 +263,22 @@ def m011_search_index_written_directly(db: Database) -> None:
     # document cost about three times as much (issue 26). Deletes keep their trigger.
     db.execute("DROP TRIGGER IF EXISTS search_doc_ai")
 
+
+
+@step
+def m012_leads(db: Database) -> None:
+    # Leads (issue 17, desktop.leads): the lead, the claims and releases the server
+    # arbitrates, and the admin's assignment rules, rep capacities and escalation policy.
+    for name in ("lead", "lead_claim", "lead_rule", "lead_rep", "lead_policy"):
+        create_entity_table(db, ENTITIES[name])
+    db.execute('CREATE INDEX IF NOT EXISTS "lead_status" ON "lead" (status, owner) '
+               "WHERE deleted = 0")
+    db.execute('CREATE INDEX IF NOT EXISTS "lead_claim_lead" ON "lead_claim" (lead_id)')
+
+
+@step
+def m014_erasure(db: Database) -> None:
+    # Erasures of a person (desktop.schema.ERASURE, desktop.store.erasure), synced; and
+    # the contact's consent fields (consent_source, consent_date, consent_scope).
+    create_entity_table(db, ENTITIES["erasure"])
+    add_missing_columns(db)

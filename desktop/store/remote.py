@@ -32,10 +32,13 @@ from desktop.schema import (
     validate_value,
     wins,
 )
+from desktop.store import erasure
 from desktop.store.journal import LOST_PREFIX
 from desktop.store.merged import follow_merges
 from desktop.store.rows import clocks_of, field_type, from_row, to_column
 from desktop.store.textindex import build_doc, insert_docs
+from desktop.store.visibility import held_policy
+from desktop.visibility import HIDDEN, MASKED
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
@@ -68,14 +71,21 @@ class Conflict:
 
 def apply_remote(
     store: Store, changes: Iterable[Mapping[str, Any]], cursor: int | None = None,
+    visibility: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ApplyResult:
     """`changes`: dicts with entity, record_id, fields {name: {"value", "hlc"}}.
+    `visibility`: the policy the page came with (desktop.visibility); when it differs
+    from the one held, the store converges first (desktop.store.visibility).
 
     One transaction for the batch (and the cursor). Records new to this device are
     inserted with batched statements; known ones are merged field by field. Several
     changes to one record in a batch are merged first (per field, newest stamp wins), so
     the outcome does not depend on their order.
     """
+    if visibility is not None:
+        from desktop.store.visibility import converge
+
+        converge(store, {e: dict(f) for e, f in visibility.items()})
     merged = _merge_batch(changes)
     defs = {k: v for k, v in merged.items() if k[0] == FIELD_DEF_ENTITY}
     if defs and len(defs) < len(merged):
@@ -105,6 +115,8 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
             redirected += late
             result, prepared, top = _prepare_batch(store, merged)
         mine = _pending_stamps(store, w.conn, merged)
+        erased = erasure.erased_in(merged)  # a person erased elsewhere (desktop.store.erasure)
+        erased_files = erasure.files_of(store, erased) if erased else set()
         for (ename, record_id), fields in merged.items():
             if KEPT in fields:  # values a type change kept aside (desktop.schema.coerce_value)
                 from desktop.store.fielddefs import save_kept
@@ -123,12 +135,16 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
         if mine.lost_keys:
             w.conn.executemany("DELETE FROM meta WHERE key = ?",
                                [(k,) for k in mine.lost_keys])
+        if erased:
+            erasure.purge_traces(store, w, erased, erased_files)
         if cursor is not None:
             store.meta_set(CURSOR_KEY, str(cursor), conn=w.conn)
         if any(k[0] == FIELD_DEF_ENTITY for k in merged):
             from desktop.store.fielddefs import install
 
             install(store)  # before the commit: its listeners see the new fields
+    if erased:
+        erasure.checkpoint(store)  # the WAL's old pages held the erased person's text
     return result
 
 
@@ -143,11 +159,12 @@ def _prepare_batch(store: Store, merged: dict[tuple[str, str], dict[str, Any]]
         by_entity.setdefault(name, []).append((record_id, fields))
     prepared: list[_Prepared] = []
     top = ""
+    policy = held_policy(store) if by_entity else {}
     for name, items in by_entity.items():
         if name not in ENTITIES:
             result.skipped.extend(f"{name}/{rid}: unknown entity {name}" for rid, _ in items)
             continue
-        prep = _prepare(store, name, items, result)
+        prep = _prepare(store, name, items, result, policy.get(name, {}))
         prepared.append(prep)
         top = max(top, prep.top)
     return result, prepared, top
@@ -307,10 +324,17 @@ class _Prepared:
     top: str = ""
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _prepare(store: Store, name: str, items: list[tuple[str, dict[str, Any]]],
-             result: ApplyResult) -> _Prepared:
+             result: ApplyResult, unreadable: Mapping[str, str]) -> _Prepared:
+    """`unreadable`: the fields of this entity the user may not read (desktop.visibility):
+    a masked value is stored as it came (it is not a valid phone or number), a hidden one
+    (the server sends none) is never stored."""
     ent = store.repo(name).entity
-    checks: dict[str, Any] = {}
+    checks: dict[str, Any] = {f: _as_is for f, how in unreadable.items() if how == MASKED}
     top = ""
     prep = _Prepared(name, [], {})
     for record_id, fields in items:
@@ -319,6 +343,8 @@ def _prepare(store: Store, name: str, items: list[tuple[str, dict[str, Any]]],
             for fname, fw in fields.items():
                 if fname != DELETED and not ent.has_field(fname):
                     continue  # a field from a newer schema: keep going with the rest
+                if unreadable.get(fname) == HIDDEN:
+                    continue
                 check = checks.get(fname)
                 if check is None:
                     check = checks[fname] = _validator(ent, fname)

@@ -53,7 +53,8 @@ class Repository:
         self._table = f'"{ent.name}"'
         self.searchable = ent.name in DOC_FIELDS
         self._required = [f for f in ent.fields if f.required]
-        self._owned = ent.has_field("owner")
+        # The creator becomes the owner, unless the server decides who owns (leads)
+        self._owned = ent.has_field("owner") and ent.field("owner").writable_by is None
 
     # ------------------------------------------------------------ reads
     def get(self, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:

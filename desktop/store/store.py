@@ -11,7 +11,8 @@ from typing import Any
 
 from desktop.errors import StoreError
 from desktop.schema import ENTITIES, schema_generation
-from desktop.store.blobs import BlobStore
+from desktop.store import cipher
+from desktop.store.blobs import BlobStore, blob_key
 from desktop.store.database import integrity_problems, open_database, translate
 from desktop.store.hlc import HybridClock
 from desktop.store.ids import new_id, utc_now_iso
@@ -70,8 +71,9 @@ class Store:
         gen = schema_generation()
         self.db = open_database(self.path)
         self.conn = self.db.conn
-        self.conn.row_factory = sqlite3.Row
-        self.blobs = BlobStore(profile / "blobs")
+        self.conn.row_factory = cipher.row_factory(self.conn)
+        key = cipher.cached_key(profile) if cipher.is_encrypted(self.path) else None
+        self.blobs = BlobStore(profile / "blobs", blob_key(key) if key else None)
         self._listeners: list[Listener] = []
         self._tx: WriteTx | None = None
         # The schema generation whose columns this file has (desktop.store.fielddefs):
@@ -84,8 +86,10 @@ class Store:
         self._repos = {name: Repository(self, ent, i + 1)
                        for i, (name, ent) in enumerate(ENTITIES.items())}
         from desktop.store.fielddefs import install
+        from desktop.store.visibility import held_policy
 
         install(self)
+        held_policy(self)  # what its user may not read, for the UI (desktop.store.visibility)
 
     @classmethod
     def open(cls, profile: Path, *, refetchable: bool = False) -> Store:
@@ -140,10 +144,11 @@ class Store:
         return search_outcome(self, text, limit=limit, entities=entities)
 
     # ------------------------------------------------------------ sync side (see remote.py)
-    def apply_remote(self, changes: Any, cursor: int | None = None) -> Any:
+    def apply_remote(self, changes: Any, cursor: int | None = None,
+                     visibility: Any = None) -> Any:
         from desktop.store.remote import apply_remote
 
-        return apply_remote(self, changes, cursor)
+        return apply_remote(self, changes, cursor, visibility)
 
     def open_conflicts(self) -> list[Any]:
         from desktop.store.remote import open_conflicts
@@ -269,7 +274,7 @@ class Store:
                     # The stamp was never committed; restart from what is on disk.
                     self.clock = HybridClock(self.device_id, self.meta_get("hlc_last"))
                 raise
-        except sqlite3.Error as exc:
+        except cipher.ERRORS as exc:
             raise translate(exc, self.path) from exc
         finally:
             self._tx = None

@@ -17,7 +17,8 @@ from pathlib import Path
 import keyring
 import keyring.errors
 
-from desktop.store import Store
+from desktop.store import Store, cipher
+from desktop.store.cipher import KeyringUnavailableError
 from desktop.sync.errors import KeyringError
 
 KEYRING_SERVICE = "FieldCRM"
@@ -26,7 +27,9 @@ META_USER = "sync_user"
 META_ROLE = "sync_role"
 META_LAST_FRESH = "sync_last_fresh"  # epoch seconds the server last confirmed we were current
 # Everything the profile folder holds that a wipe removes.
-STORE_FILES = ("store.db", "store.db-wal", "store.db-shm", "store.db-journal")
+STORE_FILES = ("store.db", "store.db-wal", "store.db-shm", "store.db-journal",
+               "store.db.encrypting", "store.db.encrypting-journal", "store.key-id.tmp",
+               "blobs.encrypting")
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,11 @@ def wipe_profile(profile: Path, account: Account | None, store: Store | None = N
             store.wipe()
         finally:
             store.close()
+    try:
+        # The store key first: whatever a failed delete below leaves is unreadable.
+        cipher.forget_key(profile)
+    except KeyringUnavailableError:
+        log.warning("could not remove the store key of %s from the keyring", profile)
     for name in STORE_FILES:
         (profile / name).unlink(missing_ok=True)
     shutil.rmtree(profile / "blobs", ignore_errors=True)

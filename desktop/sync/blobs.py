@@ -45,18 +45,16 @@ def hashes_in(entity: str, fields: dict[str, Any]) -> Iterator[str]:
 def upload(client: SyncClient, store: Store, hashes: Iterable[str]) -> None:
     """Make sure the server holds these blobs (those this device has)."""
     for sha in dict.fromkeys(hashes):
-        path = store.blobs.path(sha)
-        if not path.is_file():
+        if not store.blobs.has(sha):
             continue  # not here (e.g. pulled record whose file never arrived): nothing to send
         token = client._access_token()
         head = client._send("HEAD", f"/v1/blobs/{sha}", token=token)
         if head.status_code == 200:
             continue
         offset = int(head.headers.get("Upload-Offset") or 0)
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
+        content = store.blobs.read(sha)  # plain (decrypted in an encrypted profile)
+        size = len(content)
+        data = content[offset:]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"}
         if size:
             headers["Content-Range"] = f"bytes {offset}-{size - 1}/{size}"

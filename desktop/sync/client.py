@@ -221,9 +221,14 @@ class SyncClient:
         self.request("POST", "/v1/duplicates/dismiss",
                      json_body={"entity": entity, "a": a, "b": b})
 
-    def pull(self, cursor: int, limit: int) -> dict[str, Any]:
-        """PullResponse as a dict: changes, cursor, has_more, server_version."""
-        return dict(self.request("GET", "/v1/pull", params={"cursor": cursor, "limit": limit}))
+    def pull(self, cursor: int, limit: int,
+             entities: list[str] | None = None) -> dict[str, Any]:
+        """PullResponse as a dict: changes, cursor, has_more, server_version, visibility.
+        `entities`: only records of these types."""
+        params: dict[str, Any] = {"cursor": cursor, "limit": limit}
+        if entities:
+            params["entity"] = entities
+        return dict(self.request("GET", "/v1/pull", params=params))
 
     def events(self, cursor: int, stop: threading.Event) -> Iterator[int | None]:
         """Server-sent events: yields the server version of each event (None for a ping)

@@ -37,6 +37,13 @@ from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # i
 from desktop.errors import Cancelled, FieldCRMError, StoreError
 from desktop.store import Changes, Store, indexer
 from desktop.store.remote import CURSOR_KEY
+from desktop.store.visibility import (
+    converge,
+    converge_scope,
+    drop_refused,
+    repull_progress,
+    repull_wanted,
+)
 from desktop.sync import blobs
 from desktop.sync.auth import META_LAST_FRESH, Account, load_account, wipe_profile
 from desktop.sync.client import SyncClient
@@ -236,11 +243,15 @@ class SyncEngine:
                 acked: list[int] = []
                 superseded: dict[int, list[str]] = {}
                 parked: list[tuple[int, str]] = []
+                refused: list[tuple[int, list[str], str]] = []
                 applied = 0
                 for r in resp.get("results", []):
                     status, seq = r.get("status"), int(r.get("seq", 0))
                     if status in ("applied", "duplicate"):
                         acked.append(seq)
+                        if r.get("refused"):
+                            refused.append((seq, list(r["refused"]), str(r.get("reason") or "")))
+                            exact = False
                         if r.get("superseded"):
                             superseded[seq] = list(r["superseded"])
                             exact = False
@@ -255,6 +266,11 @@ class SyncEngine:
                 exact = (exact and len(resp.get("results", [])) == len(entries)
                          and version == cursor + applied)
                 cursor = version
+                if refused:  # fields its user may not read: their local values go
+                    by_seq = {e.seq: e for e in entries}
+                    drop_refused(store, [(q, by_seq[q].entity, by_seq[q].record_id, names)
+                                         for q, names, _ in refused if q in by_seq])
+                    report.refused.extend(why for _, _, why in refused)
                 store.journal.settle(acked, parked, superseded)
                 report.pushed += len(acked)
                 report.parked += len(parked)
@@ -289,8 +305,12 @@ class SyncEngine:
                     ahead = self._prefetch.submit(client.pull, next_cursor, self.bulk_pull_page)
                 if total is None and page.get("total_estimate") is not None:
                     total = int(page["total_estimate"])
-                if changes or next_cursor != cursor:
-                    res = store.apply_remote(changes, next_cursor)
+                if "scope" in page:  # whose records this user may see (teams, regions)
+                    converge_scope(store, page["scope"])
+                if not changes and next_cursor == cursor and "visibility" in page:
+                    converge(store, page["visibility"])  # nothing new but perhaps the rules
+                elif changes or next_cursor != cursor:
+                    res = store.apply_remote(changes, next_cursor, page.get("visibility"))
                     if res.deferred:
                         indexer.build_in_background(store)
                     report.applied += res.applied
@@ -310,7 +330,31 @@ class SyncEngine:
                 page, ahead = ahead.result(), None
         finally:
             _settle(ahead)
+        self._pull_again(store, client, report, cancel)
         self._mark_fresh(store, asked)
+
+    def _pull_again(self, store: Store, client: SyncClient, report: SyncReport,
+                    cancel: threading.Event | None) -> None:
+        """Pull again from the start the record types whose fields the user may now read
+        more of, after a visibility change (desktop.store.visibility): their values
+        arrive. Resumes where it stopped; the main cursor is not touched."""
+        want = repull_wanted(store)
+        while want is not None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            entities, cursor = want
+            page = client.pull(cursor, self.bulk_pull_page, entities)
+            if "scope" in page:
+                converge_scope(store, page["scope"])
+            changes = page.get("changes") or []
+            res = store.apply_remote(changes, None, page.get("visibility"))
+            if res.deferred:
+                indexer.build_in_background(store)
+            report.applied += res.applied
+            report.pulled += len(changes)
+            repull_progress(store, entities,
+                            int(page["cursor"]) if page.get("has_more") else None)
+            want = repull_wanted(store)
 
     # ------------------------------------------------------------ the loop
     def run(self, stop: threading.Event | None = None) -> None:

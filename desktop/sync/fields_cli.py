@@ -1,6 +1,7 @@
 """`fieldcrm fields list|kept [--entity E] [--json]`: the custom field definitions this
 device holds (received from the sync server; desktop.store.fielddefs), and the values a
-type change kept aside here.
+type change kept aside here. `fieldcrm fields unreadable [--json]`: the fields its user
+may not read (desktop.store.visibility).
 
     from desktop.sync.fields_cli import add_subcommands
     add_subcommands(subparsers)
@@ -32,6 +33,28 @@ def add_subcommands(subparsers: Any) -> None:
     kept.add_argument("--entity", choices=CUSTOM_FIELD_ENTITIES)
     kept.add_argument("--json", action="store_true", help="print JSON")
     kept.set_defaults(func=cmd_kept)
+    hid = fsub.add_parser("unreadable", help="fields this device's user may not read: hidden "
+                          "(never on this device) or masked (desktop.visibility)")
+    hid.add_argument("--json", action="store_true", help="print JSON")
+    hid.set_defaults(func=cmd_unreadable)
+
+
+def cmd_unreadable(args: argparse.Namespace) -> int:
+    from desktop.store import Store  # here, not at the top: the CLI's start-up time
+    from desktop.store.visibility import held_policy
+
+    with Store.open(args.profile) as store:
+        policy = held_policy(store)
+    rows = [{"entity": e, "field": f, "shown": how}
+            for e, fields in sorted(policy.items()) for f, how in sorted(fields.items())]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(f"{r['entity']}.{r['field']}: {r['shown']}")
+    if not rows:
+        print("Every field of the records on this device is readable.")
+    return 0
 
 
 def cmd_kept(args: argparse.Namespace) -> int:

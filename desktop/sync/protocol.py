@@ -37,6 +37,11 @@ Details (added with the server, all backward compatible):
   upload). PUT answers 201 {"complete": true} when the blob is stored, 202
   {"complete": false, "offset": N} after a partial chunk, 409 offset_mismatch (with
   `Upload-Offset`) when START is not the current offset, 422 hash_mismatch.
+- Visibility (issue 24): a pull page carries `visibility`, the fields the caller may not
+  read; its changes leave hidden fields out and carry masked ones masked. `entity=E`
+  (repeatable) limits a pull to those record types. A push entry writing such a field
+  is "applied" without it: `refused` names the fields, `reason` says why. `scope` lists
+  the owners whose records the caller may see (null: all; teams and region subtrees).
 - Login answers 409 device_in_use when the device id is bound to another user: a
   client makes a new device id after every wipe.
 """
@@ -98,6 +103,9 @@ class EntryResult(BaseModel):
     superseded: list[str] = Field(default_factory=list)
     # On a "duplicate": the status the entry got when it was first processed.
     original_status: Literal["applied", "rejected"] | None = None
+    # Fields of an "applied" entry that were not saved because its user may not read
+    # them (desktop.visibility); `reason` says why. The rest of the entry applied.
+    refused: list[str] = Field(default_factory=list)
 
 
 class PushResponse(BaseModel):
@@ -121,6 +129,12 @@ class PullResponse(BaseModel):
     has_more: bool
     server_version: int
     total_estimate: int | None = None
+    # What the caller may not read (desktop.visibility.Policy): record type -> field ->
+    # "hidden" (left out of every change) or "masked" (a masked value, 138****5678).
+    visibility: dict[str, dict[str, Literal["hidden", "masked"]]] = Field(default_factory=dict)
+    # Whose records the caller may see: the owners (null: everyone). A device evicts the
+    # records of other owners, and pulls again from 0 when the scope grew.
+    scope: list[str] | None = None
 
 
 class LoginRequest(BaseModel):

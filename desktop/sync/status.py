@@ -91,6 +91,8 @@ class SyncReport:
     cursor: int = 0
     complete: bool = False
     skipped: list[str] = field(default_factory=list)
+    # why fields of pushed entries were not saved: their user may not read them
+    refused: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -58,7 +58,9 @@ def run_app(profile: Path, argv: list[str], lang: str | None) -> int:
     font = QFont(app.font())
     font.setFamilies([font.family(), "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC"])
     app.setFont(font)
-    ctx = AppContext(Path(profile), lang=lang)
+    from desktop.ui.common.context import open_encrypted_store
+
+    ctx = AppContext(Path(profile), lang=lang, store_factory=open_encrypted_store)
     window = MainWindow(ctx)
     install_features(window)
     window.show()

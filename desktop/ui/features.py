@@ -21,4 +21,6 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.exchange",
     "desktop.ui.home",
     "desktop.ui.quickadd",
+    "desktop.ui.leads",
+    "desktop.ui.applock",
 )

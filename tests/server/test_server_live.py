@@ -161,7 +161,8 @@ def test_server_killed_between_commit_and_reply(backend: str, tmp_path: Path,
 
 def test_sse_stream_ends_when_the_device_is_revoked(engine: sa.Engine, db_url: str,
                                                     tmp_path: Path) -> None:
-    app = create_app(Settings(tmp_path / "sse", db_url, sse_ping_s=0.3), engine=engine)
+    # The default keep-alive period (15 s): the revoke is noticed apart from it.
+    app = create_app(Settings(tmp_path / "sse", db_url), engine=engine)
     with serve(app, engine) as api:
         api.user("alice")
         s = api.login("alice")
@@ -181,4 +182,4 @@ def test_sse_stream_ends_when_the_device_is_revoked(engine: sa.Engine, db_url: s
         revoked_at = time.monotonic()
         revoke_device(engine, s.device_id)
         th.join(5)
-        assert ended and ended[0] - revoked_at < 2.0
+        assert ended and ended[0] - revoked_at <= 1.0, ended[0] - revoked_at if ended else None

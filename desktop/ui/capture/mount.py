@@ -1,5 +1,6 @@
 """Mount contract capture and voice notes in the main window: a "Capture" menu with
-"Contract…" and "Voice note…".
+"Contract…", "Voice note…" and "Speech models…" (the Speech models tab of Settings, which
+this module registers).
 
 The windows are imported only when first opened, so the app starts as fast as before.
 Each opens in the context the rep is looking at: a deal selected on the board (or open
@@ -17,12 +18,25 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
+from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
+from desktop.ui.common.settings_dialog import register_settings_page
 from desktop.ui.common.window import MainWindow
 
-register_catalog({"&Capture": "采集(&C)", "Contract…": "合同…", "Voice note…": "语音笔记…"})
+register_catalog({"&Capture": "采集(&C)", "Contract…": "合同…", "Voice note…": "语音笔记…",
+                  "Speech models": "语音模型", "Speech models…": "语音模型…"})
 
 MENU_NAME = "capture_menu"
+SETTINGS_PAGE = "speech_models"
+
+
+def _speech_models_page(ctx: AppContext, parent: QWidget) -> QWidget:
+    from desktop.ui.capture.models.page import SpeechModelsPage
+
+    return SpeechModelsPage(ctx, parent)
+
+
+register_settings_page(SETTINGS_PAGE, "Speech models", _speech_models_page)
 
 
 class CaptureUi(QObject):
@@ -48,7 +62,8 @@ class CaptureUi(QObject):
         self.menu = menu
         self.actions = {}
         for name, text, slot in (("capture_contract", "Contract…", self.open_contract),
-                                 ("capture_voice", "Voice note…", self.open_voice)):
+                                 ("capture_voice", "Voice note…", self.open_voice),
+                                 ("capture_models", "Speech models…", self.open_models)):
             a = QAction(tr(text), self.window)
             a.setObjectName(name)
             a.triggered.connect(lambda _checked=False, s=slot: s())
@@ -97,6 +112,10 @@ class CaptureUi(QObject):
                                   open_record=self.window.open_record)
         w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         return self._show("contract", w)
+
+    def open_models(self) -> QWidget:
+        """Settings, on the Speech models tab."""
+        return self.window.open_settings(page=SETTINGS_PAGE)
 
     def open_voice(self, account_id: str | None = None) -> QWidget:
         from PySide6.QtCore import Qt

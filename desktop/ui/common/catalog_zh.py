@@ -189,4 +189,7 @@ ZH: dict[str, str] = {
     "Owner:": "负责人：",
     "no amount": "无金额",
     "Toolbar": "工具栏",
+    "General": "常规",
+    # who may read which field (issue 24, desktop.visibility)
+    "Masked: you may not read this field.": "已遮蔽：您无权查看此字段。",
 }

@@ -108,6 +108,16 @@ def open_store(profile: Path) -> Store:
     return Store.open(profile)
 
 
+def open_encrypted_store(profile: Path) -> Store:
+    """The app's store factory: a plain (or new) store is first encrypted in place when
+    the system keyring can keep its key (desktop.store.cipher.ensure_encrypted)."""
+    from desktop.store import Store
+    from desktop.store.cipher import ensure_encrypted
+
+    ensure_encrypted(profile)
+    return Store.open(profile)
+
+
 class OpProgress:
     """Given to long ops: report progress, and learn that the user cancelled."""
 

@@ -39,9 +39,25 @@ ZH_BY_KIND: dict[str, str] = {
     "NoSpeechError":
         "录音中没有识别到语音（只有噪音）。请靠近麦克风重录，或直接输入笔记。录音已保留。",
     "VoiceModelMissingError":
-        "没有安装语音模型。请下载 Vosk 模型（如中文 vosk-model-small-cn-0.22），解压到个人资料的 "
-        "models 文件夹或 FIELDCRM_VOSK_MODELS 指定的文件夹后重试。",
+        "没有安装语音模型。请在 设置 ▸ 语音模型 中下载（如中文 vosk-model-small-cn-0.22），或把 "
+        "Vosk 模型解压到个人资料的 models 文件夹或 FIELDCRM_VOSK_MODELS 指定的文件夹后重试。",
     "VoiceModelBrokenError": "语音模型文件夹不完整或已损坏。请换一份完整解压的 Vosk 模型后重试。",
+    "ModelCatalogError":
+        "无法读取语音模型列表。请检查其地址（设置 ▸ 语音模型，或 FIELDCRM_MODEL_CATALOG）"
+        "后重试。",
+    "ModelNotInCatalogError":
+        "该语音模型不在已知模型列表中。请查看列表（fieldcrm capture models list），"
+        "或用 --url 给出模型地址。",
+    "ModelDownloadError": "无法下载语音模型。请检查网络连接和地址后重试：下载会从中断处继续。",
+    "ModelChecksumError":
+        "下载的文件不是预期的语音模型（sha256 校验值不符）。没有安装任何内容，下载的文件已删除。"
+        "请检查模型列表中的地址和校验值后重新下载。",
+    "NotEnoughDiskSpaceError":
+        "磁盘空间不足，无法安装语音模型。请腾出空间，或选择另一块磁盘上的模型文件夹后重试。",
+    "ModelArchiveError":
+        "下载的文件不是可用的语音模型压缩包（zip 损坏、路径不安全或其中没有 Vosk 模型）。"
+        "没有安装任何内容。",
+    "ModelAlreadyInstalledError": "该语音模型已经安装。请直接选用，或先删除它的文件夹。",
     "Cancelled": "操作已取消。",
 }
 

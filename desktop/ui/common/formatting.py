@@ -74,8 +74,12 @@ def display_value(f: Field, value: Any, tr: Translator) -> str:
 
 @lru_cache(maxsize=4096)
 def pretty_phone(e164: str) -> str:
-    """+8613912345678 -> +86 139 1234 5678 (as stored if it does not parse)."""
+    """+8613912345678 -> +86 139 1234 5678 (as stored if it does not parse, or masked:
+    +86****5678, desktop.visibility)."""
     import phonenumbers
+
+    if "*" in e164:
+        return e164
 
     try:
         num = phonenumbers.parse(e164, "CN")

@@ -19,6 +19,7 @@ class Settings:
     language: str = "auto"  # "auto" follows the system locale
     voice_model: str = ""  # folder of the Vosk model for voice notes; "" = the first found
     hidden_columns: str = ""  # list columns of custom fields hidden: "account.cf_x,deal.cf_y"
+    model_catalog: str = ""  # the list of downloadable speech models: file or URL ("" = shipped)
 
     @classmethod
     def load(cls, profile: Path) -> Settings:

@@ -1,6 +1,10 @@
-"""Settings: the UI language (follow the system, English, 中文)."""
+"""Settings: the UI language (follow the system, English, 中文), and the pages features
+add (`register_settings_page`, e.g. the capture feature's Speech models), one tab each.
+A feature's page acts at once (it has no OK of its own); OK applies the general tab."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -8,15 +12,27 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.ui.common.context import AppContext
 
+PageFactory = Callable[[AppContext, QWidget], QWidget]
+# key -> (title in English, translated by ctx.tr; factory), in the order registered
+SETTINGS_PAGES: dict[str, tuple[str, PageFactory]] = {}
+
+
+def register_settings_page(key: str, title: str, factory: PageFactory) -> None:
+    """Add a tab to Settings: `factory(ctx, parent)` builds it each time the dialog opens
+    (register `title`'s Chinese with register_catalog)."""
+    SETTINGS_PAGES[key] = (title, factory)
+
 
 class SettingsDialog(QDialog):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None,
+                 page: str | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("settings_dialog")
@@ -42,12 +58,31 @@ class SettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(ctx.tr("Cancel"))
         buttons.accepted.connect(self.apply)
         buttons.rejected.connect(self.reject)
+        general = QWidget()
+        gv = QVBoxLayout(general)
+        gv.addLayout(form)
+        gv.addWidget(note)
+        gv.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addStretch(1)
+        self.pages: dict[str, QWidget] = {}
+        self.tabs: QTabWidget | None = None
+        if SETTINGS_PAGES:
+            self.tabs = QTabWidget()
+            self.tabs.setObjectName("settings_tabs")
+            self.tabs.addTab(general, ctx.tr("General"))
+            for key, (title, factory) in SETTINGS_PAGES.items():
+                widget = factory(ctx, self)
+                widget.setObjectName(f"settings_page_{key}")
+                self.pages[key] = widget
+                self.tabs.addTab(widget, ctx.tr(title))
+                if key == page:
+                    self.tabs.setCurrentWidget(widget)
+            layout.addWidget(self.tabs, 1)
+            self.resize(760, 560)
+        else:
+            layout.addWidget(general, 1)
+            self.resize(460, 220)
         layout.addWidget(buttons)
-        self.resize(460, 220)
 
     def apply(self) -> None:
         self.ctx.set_language(str(self.language.currentData()))

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.sync_ui: QObject | None = None
         self.followup_ui: QObject | None = None
         self.fields_ui: QObject | None = None
+        self.leads_ui: QObject | None = None
         self.stage_checks: list[StageCheck] = []  # the deal board's pipeline checks
         self.actions_by_name: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}
@@ -221,8 +222,9 @@ class MainWindow(QMainWindow):
         label.setStyleSheet("font-size: 16px; color: #c62828; padding: 40px;")
         self.setCentralWidget(label)
 
-    def open_settings(self) -> SettingsDialog:
-        dlg = SettingsDialog(self.ctx, self)
+    def open_settings(self, page: str | None = None) -> SettingsDialog:
+        """Settings, on the tab of `page` (a key of register_settings_page) if given."""
+        dlg = SettingsDialog(self.ctx, self, page=page)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dlg
         dlg.open()

@@ -75,8 +75,9 @@ register_catalog({
 })
 
 ROLE_NAMES = {"en": {"rep": "sales rep", "manager": "manager", "admin": "administrator",
-                     "finance": "finance"},
-              "zh": {"rep": "销售", "manager": "主管", "admin": "管理员", "finance": "财务"}}
+                     "finance": "finance", "director": "director"},
+              "zh": {"rep": "销售", "manager": "主管", "admin": "管理员", "finance": "财务",
+                     "director": "总监"}}
 LIST_ROWS = 5  # each follow-up list shows at least this many rows (Today scrolls)
 NOTIFIER_DELAY_MS = 1500  # the first reminder pass waits until the first page is on screen
 MENU = (("followup_centre", "Notifications…"), ("followup_rules", "Pipeline rules…"),

@@ -1,8 +1,7 @@
 """The rep's home (toolbar Home, View ▸ Home, Ctrl+0): open activities overdue and due
 today, deals expected to close in 14 days (per currency), this week's calls, visits and
-notes against the weekly target, and leads waiting (not available: this build has no
-leads feature, and the view says so rather than show a number). The numbers are
-desktop.home.home_numbers.
+notes against the weekly target, and the leads assigned to the rep and not contacted
+yet. The numbers are desktop.home.home_numbers.
 
 Also the rep's name on this computer (desktop.rep): asked once on first start, editable
 with File ▸ Your name…; it is the owner of every record the rep creates.
@@ -49,7 +48,7 @@ register_catalog({
     "Overdue": "逾期", "Due today": "今日到期", "Deals closing in 14 days": "14 天内预计成交",
     "This week's calls, visits and notes": "本周电话、拜访和笔记",
     "Leads waiting": "待跟进线索",
-    "Not available: this version has no leads inbox.": "暂不可用：此版本没有线索收件箱。",
+    "Assigned to you, not contacted yet": "已分配给你、尚未联系",
     "open activities past their time": "已过时间的未完成事项",
     "open activities due before midnight": "今天午夜前到期的事项",
     "{n} deals": "{n} 个商机", "no amount": "无金额",
@@ -180,8 +179,7 @@ class HomePage(QWidget):
         self.greeting.setText(tr("Hello, {name}", name=self.user) if self.user else tr("Hello"))
         self.date.setText(dt.date.today().isoformat())
         self.cards["leads"].value.setText("—")
-        self.cards["leads"].detail.setText(
-            tr("Not available: this version has no leads inbox."))
+        self.cards["leads"].detail.setText(tr("Assigned to you, not contacted yet"))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -223,9 +221,7 @@ class HomePage(QWidget):
         self.target.blockSignals(True)
         self.target.setValue(n.week_target)
         self.target.blockSignals(False)
-        if n.leads_waiting is not None:
-            c["leads"].value.setText(str(n.leads_waiting))
-            c["leads"].detail.clear()
+        c["leads"].value.setText("—" if n.leads_waiting is None else str(n.leads_waiting))
 
     def _target_changed(self) -> None:
         value = self.target.value()

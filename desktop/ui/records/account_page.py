@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 from desktop.errors import NotFoundError
 from desktop.records_summary import account_bundle, mailto_url, tel_url
 from desktop.schema import ENTITIES, to_utc_iso
+from desktop.store.visibility import unreadable_in
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import amount, display_value, local_time, pretty_phone
 from desktop.ui.common.icons import icon
+from desktop.visibility import HIDDEN
 
 if TYPE_CHECKING:
     from desktop.store import Changes, Store
@@ -287,8 +289,11 @@ class AccountPage(QWidget):
         acc = data["account"]
         self.title.set_full_text(str(acc.get("name") or ""))
         ent = ENTITIES["account"]
+        hidden = {n for n, how in unreadable_in(self.ctx.profile, "account").items()
+                  if how == HIDDEN}  # fields this user may not read: not there at all
         for name, lab in self.field_labels.items():
             lab.set_full_text(display_value(ent.field(name), acc.get(name), t) or "—")
+            self.fields_form.setRowVisible(lab, name not in hidden)
         done = [a for a in data["activities"] if a.get("done_at")]
         self.summary["open_deals"].setText(str(data["open_deals"]))
         self.summary["next_due"].setText(local_time(data["next_due"]) or "—")

@@ -26,9 +26,11 @@ from PySide6.QtCore import (
 
 from desktop.errors import NotFoundError
 from desktop.schema import ENTITIES, Entity
+from desktop.store.visibility import unreadable_in
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import amount, display_value, local_time
+from desktop.visibility import HIDDEN
 
 if TYPE_CHECKING:
     from desktop.store import Changes, Store
@@ -103,7 +105,7 @@ class RecordTableModel(QAbstractTableModel):
         self.params = tuple(params)
         self._auto_columns = columns is None  # the default set grows with custom fields
         self._fixed = tuple(columns or COLUMNS[entity])
-        self.columns = self._fixed + self._custom_columns()
+        self.columns = self._shown_columns()
         self.page_size = page_size
         self.rows: list[dict[str, Any]] = []
         self.exhausted = False
@@ -235,6 +237,13 @@ class RecordTableModel(QAbstractTableModel):
             self.exhausted = True  # do not hammer a failing store; F5 retries
         self.ctx.show_error(exc)
 
+    def _shown_columns(self) -> tuple[Column, ...]:
+        """The fixed columns and the custom fields' ones, without the fields hidden from
+        this user (desktop.visibility: a hidden field is simply not there)."""
+        hidden = {n for n, how in unreadable_in(self.ctx.profile, self.entity_name).items()
+                  if how == HIDDEN}
+        return tuple(c for c in self._fixed + self._custom_columns() if c.key not in hidden)
+
     def _custom_columns(self) -> tuple[Column, ...]:
         """A column per custom field made by an admin (retired ones left out; the list's
         column chooser hides the others it is told to)."""
@@ -243,7 +252,7 @@ class RecordTableModel(QAbstractTableModel):
         return tuple(Column(f.name) for f in self.entity.fields if f.from_def and not f.retired)
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
-        columns = self._fixed + self._custom_columns()
+        columns = self._shown_columns()
         if columns != self.columns:  # field definitions changed (desktop.store.fielddefs)
             self.beginResetModel()
             self.columns = columns

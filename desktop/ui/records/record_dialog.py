@@ -39,9 +39,11 @@ from desktop.schema import (
     may_write,
     validate_value,
 )
+from desktop.store.visibility import unreadable_in
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.dialog_hooks import DIALOG_HOOKS
 from desktop.ui.common.formatting import field_error, local_time, parse_local_time
+from desktop.visibility import MASK, MASKED
 
 if TYPE_CHECKING:
     from desktop.store import Store
@@ -152,7 +154,12 @@ class FieldEditor:
         self.error.hide()
         self.widget: QWidget
         tr = self.ctx.translator
-        if f.type is FieldType.CHOICE:
+        self.masked = f.name in dialog.masked
+        if self.masked:  # its masked text as it is, read-only (desktop.visibility)
+            shown = QLineEdit()
+            shown.setReadOnly(True)
+            self.widget = shown
+        elif f.type is FieldType.CHOICE:
             combo = QComboBox()
             combo.addItem("", None)
             for c in f.choices:
@@ -195,7 +202,10 @@ class FieldEditor:
     def set_value(self, value: Any, ref_title: str = "") -> None:
         w = self.widget
         f = self.field
-        if isinstance(w, QComboBox) and not isinstance(w, RefPicker):
+        if self.masked and isinstance(w, QLineEdit):  # a masked number or date comes empty
+            w.setText(", ".join(map(str, value)) if isinstance(value, list)
+                      else MASK if value is None else str(value))
+        elif isinstance(w, QComboBox) and not isinstance(w, RefPicker):
             i = w.findData(value)
             w.setCurrentIndex(max(i, 0))
         elif isinstance(w, RefPicker):
@@ -279,8 +289,16 @@ class RecordDialog(QDialog):
         form = QFormLayout(form_host)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.editors: dict[str, FieldEditor] = {}
+        # Fields the user may not read (desktop.visibility): a hidden one is not on the
+        # form at all; a masked one shows its masked value, read-only, never saved.
+        unreadable = unreadable_in(ctx.profile, entity)
+        self.masked = {n for n, how in unreadable.items() if how == MASKED}
         for f in editable_fields(self.ent):
+            if f.name in unreadable and f.name not in self.masked:
+                continue
             ed = FieldEditor(self, f)
+            if f.name in self.masked:
+                ed.widget.setToolTip(ctx.tr("Masked: you may not read this field."))
             self.editors[f.name] = ed
             cell = QWidget()
             box = QVBoxLayout(cell)
@@ -353,6 +371,8 @@ class RecordDialog(QDialog):
         values: dict[str, Any] = {}
         ok = True
         for name, ed in self.editors.items():
+            if name in self.masked:
+                continue  # shown masked, never written
             if touch_all:
                 ed.touched = True
             try:

@@ -74,11 +74,12 @@ def test_capture_menu_is_there_in_both_languages(qtbot: Any, make_window: Any) -
     menus = {a.text(): a for a in window.menuBar().actions()}
     assert "&Capture" in menus
     texts = [a.text() for a in menus["&Capture"].menu().actions()]
-    assert texts == ["Contract…", "Voice note…"]
+    assert texts == ["Contract…", "Voice note…", "Speech models…"]
     window.ctx.set_language("zh")  # the main window rebuilds its menus: ours comes back
     menus = {a.text(): a for a in window.menuBar().actions()}
     assert "采集(&C)" in menus
-    assert [a.text() for a in menus["采集(&C)"].menu().actions()] == ["合同…", "语音笔记…"]
+    assert [a.text() for a in menus["采集(&C)"].menu().actions()] == [
+        "合同…", "语音笔记…", "语音模型…"]
     ui.actions["capture_voice"].trigger()
     voice = ui.windows["voice"]
     assert voice.isVisible() and voice.windowTitle() == "语音笔记"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
@@ -64,14 +65,19 @@ register_catalog({
     "Still looking for the speech models: try again in a moment.": "仍在查找语音模型，请稍后再试。",
     "Open the models folder": "打开模型文件夹",
     "No speech model is installed, so recordings cannot be turned into text yet. "
-    "You can still type the note below.\n\nTo add one: download a Vosk model (for "
-    "Chinese vosk-model-small-cn-0.22, for English vosk-model-small-en-us-0.15) from "
-    "{url} on any computer, unzip it into\n{folder}\n(or a folder named in {env}), "
-    "then press “Look again”.":
+    "You can still type the note below.\n\nTo add one, press “Download or choose a "
+    "model…”: FieldCRM downloads a Vosk model (for Chinese vosk-model-small-cn-0.22, for "
+    "English vosk-model-small-en-us-0.15) into\n{folder}\nor uses a folder you choose. "
+    "Without a connection: download the model from {url} on any computer, unzip it into "
+    "that folder (or a folder named in {env}), then press “Look again”.":
         "尚未安装语音模型，录音暂时无法转成文字。仍然可以在下方直接输入笔记。\n\n"
-        "添加方法：在任意一台电脑上从 {url} 下载 Vosk 模型（中文用 vosk-model-small-cn-0.22，"
-        "英文用 vosk-model-small-en-us-0.15），解压到\n{folder}\n（或环境变量 {env} "
-        "指定的文件夹），然后点击“重新查找”。",
+        "添加方法：点击“下载或选择模型…”，FieldCRM 会下载 Vosk 模型（中文用 "
+        "vosk-model-small-cn-0.22，英文用 vosk-model-small-en-us-0.15）到\n{folder}\n"
+        "也可以使用您选择的文件夹。没有网络时：在任意一台电脑上从 {url} 下载模型，解压到该"
+        "文件夹（或环境变量 {env} 指定的文件夹），然后点击“重新查找”。",
+    "Download or choose a model…": "下载或选择模型…",
+    "Speech models…": "语音模型…",
+    "In use: {name}, in {folder}": "正在使用：{name}，位于 {folder}",
     " The recording is kept in {file}.": "录音已保存在 {file}。",
     "Record or import": "录音或导入",
     "WAV, MP3, M4A or OGG": "支持 WAV、MP3、M4A、OGG",
@@ -130,10 +136,19 @@ class VoiceNoteWindow(QWidget):
         self.model_combo.currentIndexChanged.connect(self._model_chosen)
         self.rescan_button = QPushButton(tr("Look again"))
         self.rescan_button.clicked.connect(self.find_models)
+        self.manage_button = QPushButton(tr("Speech models…"))
+        self.manage_button.setObjectName("manage_models")
+        self.manage_button.clicked.connect(lambda _checked=False: self.open_models_dialog())
         model_row = QHBoxLayout()
         model_row.addWidget(QLabel(tr("Speech model") + ":"))
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.rescan_button)
+        model_row.addWidget(self.manage_button)
+        self.model_status = QLabel()
+        self.model_status.setObjectName("model_status")
+        self.model_status.setWordWrap(True)
+        self.model_status.setStyleSheet("color: #555;")
+        self.model_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model_help = QLabel()
         self.model_help.setObjectName("model_help")
         self.model_help.setWordWrap(True)
@@ -141,8 +156,13 @@ class VoiceNoteWindow(QWidget):
         self.model_help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_models_button = QPushButton(tr("Open the models folder"))
         self.open_models_button.clicked.connect(self.open_models_folder)
+        self.get_model_button = QPushButton(tr("Download or choose a model…"))
+        self.get_model_button.setObjectName("get_model")
+        self.get_model_button.clicked.connect(lambda _checked=False: self.open_models_dialog())
         self.model_help.hide()
         self.open_models_button.hide()
+        self.get_model_button.hide()
+        self.models_dialog: QWidget | None = None
 
         # -- record or import
         self.recorder = VoiceRecorder(ctx.profile / "recordings", ctx.lang)
@@ -201,8 +221,13 @@ class VoiceNoteWindow(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addLayout(model_row)
+        lv.addWidget(self.model_status)
         lv.addWidget(self.model_help)
-        lv.addWidget(self.open_models_button, 0, Qt.AlignmentFlag.AlignRight)
+        help_row = QHBoxLayout()
+        help_row.addStretch(1)
+        help_row.addWidget(self.open_models_button)
+        help_row.addWidget(self.get_model_button)
+        lv.addLayout(help_row)
         lv.addWidget(audio_box)
         lv.addWidget(type_box)
         lv.addWidget(self.progress_box)
@@ -262,8 +287,25 @@ class VoiceNoteWindow(QWidget):
         self.model_combo.addItem(self.ctx.tr("Looking for speech models…"), None)
         self.model_combo.blockSignals(False)
         self.model_combo.setEnabled(False)
-        self.ctx.run_task(lambda _task: discover_models(profile), on_done=self._models_found,
-                          on_error=self._models_failed, name="voice-models")
+        chosen = self.ctx.settings.voice_model
+
+        def work(_task: BackgroundTask) -> list[VoiceModel]:
+            from desktop.capture.voice_models import VoiceModel, check_model, guess_language
+
+            models = discover_models(profile)
+            # a folder chosen in Speech models may lie outside the places searched
+            if chosen and all(str(m.path) != chosen for m in models):
+                try:
+                    check_model(Path(chosen))
+                    path = Path(chosen)
+                    models.append(VoiceModel(path, path.name, guess_language(path.name),
+                                             "chosen"))
+                except FieldCRMError:
+                    pass
+            return models
+
+        self.ctx.run_task(work, on_done=self._models_found, on_error=self._models_failed,
+                          name="voice-models")
 
     def _models_found(self, models: list[VoiceModel]) -> None:
         self.models = list(models)
@@ -289,6 +331,30 @@ class VoiceNoteWindow(QWidget):
             self.model_help.setText(self.how_to_add_model())
         self.model_help.setVisible(missing)
         self.open_models_button.setVisible(missing)
+        self.get_model_button.setVisible(missing)
+        self._show_model_status()
+
+    def _show_model_status(self) -> None:
+        """Say which model is in use (the combo shows only its name)."""
+        path = self.current_model()
+        self.model_status.setVisible(path is not None)
+        if path is not None:
+            self.model_status.setText(self.ctx.tr("In use: {name}, in {folder}",
+                                                  name=path.name, folder=path.parent))
+
+    def open_models_dialog(self) -> QWidget:
+        """Speech models (download, choose a folder); the list here follows its choice."""
+        from desktop.ui.capture.models.page import SpeechModelsDialog
+
+        if self.models_dialog is not None and shiboken6.isValid(self.models_dialog):
+            self.models_dialog.raise_()
+            return self.models_dialog
+        dlg = SpeechModelsDialog(self.ctx, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.page.model_changed.connect(lambda _path: self.find_models())
+        self.models_dialog = dlg
+        dlg.open()
+        return dlg
 
     def _models_failed(self, exc: BaseException) -> None:
         if not isinstance(exc, Cancelled):
@@ -300,10 +366,11 @@ class VoiceNoteWindow(QWidget):
 
         return self.ctx.tr(
             "No speech model is installed, so recordings cannot be turned into text yet. "
-            "You can still type the note below.\n\nTo add one: download a Vosk model (for "
-            "Chinese vosk-model-small-cn-0.22, for English vosk-model-small-en-us-0.15) from "
-            "{url} on any computer, unzip it into\n{folder}\n(or a folder named in {env}), "
-            "then press “Look again”.",
+            "You can still type the note below.\n\nTo add one, press “Download or choose a "
+            "model…”: FieldCRM downloads a Vosk model (for Chinese vosk-model-small-cn-0.22, for "
+            "English vosk-model-small-en-us-0.15) into\n{folder}\nor uses a folder you choose. "
+            "Without a connection: download the model from {url} on any computer, unzip it into "
+            "that folder (or a folder named in {env}), then press “Look again”.",
             url=MODELS_URL, folder=self.models_folder, env=ENV_VAR)
 
     def _model_chosen(self, _index: int) -> None:
@@ -311,6 +378,7 @@ class VoiceNoteWindow(QWidget):
         if path and path != self.ctx.settings.voice_model:
             self.ctx.settings.voice_model = path
             self.ctx.settings.save(self.ctx.profile)
+        self._show_model_status()
 
     def current_model(self) -> Path | None:
         path = self.model_combo.currentData()
