@@ -27,6 +27,8 @@ def add_subcommand(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="OCR engine (default: auto, the best one installed)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-accounts", action="store_true",
+                   help="do not correct party names against the accounts in the profile")
     p.set_defaults(func=handle)
     return p
 
@@ -41,6 +43,9 @@ def handle(args: argparse.Namespace) -> int:
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     result = capture_contract(list(args.files), engine=args.engine, progress=progress)
+    profile = getattr(args, "profile", None)
+    if profile is not None and not args.no_accounts:
+        _reconcile(Path(profile), result)
     data = result.to_json()
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
@@ -53,6 +58,25 @@ def handle(args: argparse.Namespace) -> int:
     for w in data["warnings"]:
         print(f"warning: {w}")
     return 0
+
+
+def _reconcile(profile: Path, result: Any) -> None:
+    """Party names as the profile's accounts have them (contract_save.reconcile_parties);
+    a profile without a database yet is left alone (not created)."""
+    from desktop.store.store import DB_NAME
+
+    if not (profile / DB_NAME).exists():
+        return
+    from desktop.capture.contract_save import reconcile_parties
+    from desktop.store import Store
+
+    with Store.open(profile) as store:
+        reconcile_parties(store, result.fields)
+    names = ("party_a_name", "party_b_name")
+    result.warnings[:] = [
+        w for w in result.warnings
+        if not any(w.startswith(n + ": ") and not w.endswith(": not found") for n in names)
+    ] + [f"{n}: {result.fields[n].warning}" for n in names if result.fields[n].warning]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

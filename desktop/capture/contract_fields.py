@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from desktop.capture import amounts_cn
+from desktop.capture import amounts_cn, places
 from desktop.capture.ocr import OcrLine
 from desktop.schema import is_valid_uscc
 
@@ -47,6 +47,18 @@ WARNINGS: dict[str, dict[str, str]] = {
                       "zh": "未找到签订日期标签：取自页面上最后一个日期，请核对。"},
     "amount_from_words": {"en": "Figures not found: amount taken from the capitals.",
                           "zh": "未找到小写金额：按大写金额填写，请核对。"},
+    "name_from_account": {"en": "Read differently; taken from the existing account {name}: "
+                                "check it.",
+                          "zh": "识别结果略有不同，已按现有客户「{name}」填写：请核对。"},
+    "yuan_misread": {"en": "The ¥ sign seems to have been read as a digit ({raw}): without "
+                           "it the figures agree with the capitals. Check it.",
+                     "zh": "「¥」似被识别为数字（{raw}）：去掉后与大写金额一致，请核对。"},
+    "year_repaired": {"en": "The year was unreadable and is the only likely year one digit "
+                            "away from what was read: check it.",
+                      "zh": "年份识别有误，已按最接近的合理年份填写：请核对。"},
+    "place_corrected": {"en": "The place name was read as {wrong} and corrected to {right} "
+                              "(China's administrative divisions): check it.",
+                        "zh": "地名识别为「{wrong}」，已按行政区划更正为「{right}」：请核对。"},
 }
 
 
@@ -148,11 +160,24 @@ def build_rows(lines: list[OcrLine]) -> list[Row]:
     return out
 
 
+# The traditional forms OCR models trained on both scripts read label characters as
+# (合同編号 for 合同编号); labels accept them, values are kept as read.
+TRADITIONAL = {"编": "編", "号": "號", "签": "簽", "订": "訂", "约": "約", "额": "額",
+               "总": "總", "价": "價", "统": "統", "会": "會", "码": "碼", "买": "買",
+               "卖": "賣", "贷": "貸", "写": "寫", "时": "時", "间": "間", "协": "協",
+               "议": "議", "务": "務", "托": "託", "计": "計", "应": "應", "发": "發"}
+
+
 def _lbl(*words: str) -> str:
-    """Regex alternation of labels; Chinese ones tolerate spaces between characters."""
+    """Regex alternation of labels; Chinese ones tolerate spaces between characters and
+    the traditional form of a character (TRADITIONAL)."""
     parts = []
     for w in words:
-        parts.append(r"\s*".join(re.escape(c) for c in w) if not w.isascii() else w)
+        if w.isascii():
+            parts.append(w)
+            continue
+        chars = [f"[{c}{TRADITIONAL[c]}]" if c in TRADITIONAL else re.escape(c) for c in w]
+        parts.append(r"\s*".join(chars))
     return "(?:" + "|".join(parts) + ")"
 
 
@@ -186,7 +211,9 @@ RE_AMOUNT_LABEL = re.compile(
          "总价", "金额合计", "价款总计", r"Total\s*(?:Contract\s*)?(?:Value|Amount|Price|Sum)",
          r"Contract\s*(?:Value|Price|Amount)"),
     re.I)
-FIGURE = r"([0-9]{1,3}(?:[,.][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?)"
+# Thousands may be grouped by ',' or '.', or by a space where OCR lost the comma.
+FIGURE = (r"([0-9]{1,3}(?:[,.][0-9]{3})+(?:[.,][0-9]{1,2})?"
+          r"|[0-9]{1,3}(?: [0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]+(?:[.,][0-9]{1,2})?)")
 RE_FIGURE = re.compile(r"(人民币|RMB|CNY|USD|US\$|EUR|HKD|JPY|GBP|SGD|[¥$€£])?\s*"
                        + FIGURE + r"\s*(万元|万|元)?",
                        re.I)
@@ -270,6 +297,24 @@ def _parse_date(text: str, patterns: list[tuple[re.Pattern[str], tuple[int, int,
                 continue
             if 1990 <= d.year <= 2100:
                 return d.isoformat(), m.start(), m.end()
+    return None
+
+
+RE_YEAR_FIRST = re.compile(r"(?<![0-9])([0-9]{4})(?=\s*(?:年|[-/.]\s*[0-9]{1,2}\s*[-/.]))")
+
+
+def repair_year(text: str) -> str | None:
+    """`text` with an implausible year of a numeric date (2526-11-04: OCR took a 0 under a
+    seal's ring for a 5) replaced by the only year 1990-2100 one digit away from it (the
+    text keeps its length); None when there is no such year or more than one."""
+    for m in RE_YEAR_FIRST.finditer(text):
+        year = m.group(1)
+        if 1990 <= int(year) <= 2100:
+            continue
+        near = [y for y in range(1990, 2101)
+                if sum(a != b for a, b in zip(str(y), year, strict=True)) == 1]
+        if len(near) == 1:
+            return text[: m.start(1)] + str(near[0]) + text[m.end(1):]
     return None
 
 
@@ -438,6 +483,8 @@ def _cross_check(out: dict[str, FieldResult]) -> None:
         return
     if parsed is not None and parsed == amount.value:
         return
+    if _drop_misread_yuan(amount, words, parsed):
+        return
     expected = amounts_cn.to_capitals(amount.value)
     repaired = amounts_cn.repair_capitals(words.value, amount.value)
     if repaired is not None:
@@ -451,6 +498,32 @@ def _cross_check(out: dict[str, FieldResult]) -> None:
     amount.flag("words_mismatch", figures=f"{amount.value:,.2f}", expected=expected)
 
 
+YUAN_LOOKALIKES = "8Y"  # what OCR makes of a ¥ sign before the figures
+
+
+def _drop_misread_yuan(amount: FieldResult, words: FieldResult, parsed: Decimal | None) -> bool:
+    """Figures read without their ¥ sign but with a digit more in front (¥17,720.12 as
+    817,720.12): when the figures without that digit agree with the capitals (also after
+    completing unreadable capitals), they are the amount, flagged. Returns whether so."""
+    raw = (amount.raw or "").strip()
+    if len(raw) < 3 or raw[0] not in YUAN_LOOKALIKES or not raw[1].isdigit():
+        return False
+    alt = parse_figure(raw[1:].split("元")[0].split("万")[0])
+    if alt is None or alt == 0 or "万" in raw:
+        return False
+    repaired = None if parsed == alt else amounts_cn.repair_capitals(words.value, alt)
+    if parsed != alt and repaired is None:
+        return False
+    amount.value = alt
+    amount.confidence = round(min(amount.confidence, 0.75), 3)
+    amount.flag("yuan_misread", raw=raw)
+    if repaired is not None:
+        words.value = repaired
+        words.confidence = round(min(words.confidence, 0.75), 3)
+        words.flag("words_repaired")
+    return True
+
+
 def _find_date(rows: list[Row], out: dict[str, FieldResult]) -> None:
     for row in rows:
         m = RE_DATE_LABEL.search(row.text)
@@ -459,6 +532,13 @@ def _find_date(rows: list[Row], out: dict[str, FieldResult]) -> None:
         d = parse_date(row.text[m.end():])
         if d:
             out["sign_date"] = _result(d[0], row, m.end() + d[1], m.end() + d[2])
+            return
+        repaired = repair_year(row.text[m.end():])
+        d = parse_date(repaired) if repaired else None
+        if d:
+            start, end = m.end() + d[1], m.end() + d[2]
+            out["sign_date"] = _result(d[0], row, start, end, 0.7, "year_repaired",
+                                       raw=row.text[start:end])
             return
     for row in reversed(rows):
         d = parse_date(row.text)
@@ -497,6 +577,26 @@ def _find_currency(rows: list[Row], out: dict[str, FieldResult]) -> None:
         out["currency"] = _result(code, found[0], 0, len(found[0].text), 0.7)
 
 
+def _correct_places(out: dict[str, FieldResult]) -> None:
+    """A place name misread by one character at the start of a Chinese party name (厦内 for
+    厦门) is corrected against the administrative divisions, where the party's credit
+    code (issued in that place) agrees; the field is then flagged for checking."""
+    for side in ("a", "b"):
+        name = out.get(f"party_{side}_name")
+        if name is None or not isinstance(name.value, str):
+            continue
+        uscc = out.get(f"party_{side}_uscc")
+        region = (places.region_of_uscc(uscc.value)
+                  if uscc is not None and uscc.warning is None else None)
+        fix = places.correct_place(name.value, region)
+        if fix is None:
+            continue
+        name.raw = name.raw or name.value
+        name.value = fix.text
+        name.confidence = round(min(name.confidence, 0.75), 3)
+        name.flag("place_corrected", wrong=fix.wrong, right=fix.right)
+
+
 STEPS: tuple[Callable[[list[Row], dict[str, FieldResult]], object], ...] = (
     _find_contract_no, _find_amounts, _find_date)
 
@@ -507,6 +607,7 @@ def extract_fields(lines: list[OcrLine]) -> tuple[dict[str, FieldResult], list[s
     out: dict[str, FieldResult] = {}
     anchors = _find_parties(rows, out)
     _find_usccs(rows, anchors, out)
+    _correct_places(out)
     for step in STEPS:
         step(rows, out)
     _find_currency(rows, out)

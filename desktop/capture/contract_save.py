@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop.capture.contract_fields import FIELDS
+from rapidfuzz.distance import Levenshtein
+
+from desktop.capture import places
+from desktop.capture.contract_fields import FIELDS, FieldResult
 from desktop.dedupe import rules
 from desktop.dedupe.service import check
 
@@ -68,6 +71,47 @@ def find_party(store: Any, name: str | None,
     if not found:
         return None
     return repo.get(found[0].id), found[0].reasons
+
+
+# An account's name replaces the name as read when they differ by at most this many
+# characters (OCR's misreads), not when they are the same company written another way.
+MAX_MISREAD_CHARS = 2
+
+
+def reconcile_parties(store: Any, fields: Mapping[str, FieldResult]) -> dict[str, dict[str, Any]]:
+    """Party names as the book already knows them: where the duplicate matcher finds an
+    existing account for a party (by credit code or by name, also after correcting a
+    misread place name at its start: 厦内 -> 厦门, or 上诲 -> 上海 rather than 上饶 because
+    that account exists) and its name differs from the name as read by a character or
+    two, the field takes the account's name, flagged for checking. Changes `fields` in
+    place; returns side -> the matched account."""
+    matched: dict[str, dict[str, Any]] = {}
+    for side in SIDES:
+        field_ = fields.get(f"party_{side}_name")
+        uscc_field = fields.get(f"party_{side}_uscc")
+        if field_ is None or not isinstance(field_.value, str) or not field_.value.strip():
+            continue
+        name = field_.value
+        uscc = (uscc_field.value if uscc_field is not None and uscc_field.warning is None
+                and isinstance(uscc_field.value, str) else None)
+        hit = find_party(store, name, uscc)
+        if hit is None:
+            for reading in places.readings(name):
+                hit = find_party(store, reading.text, None)
+                if hit:
+                    break
+        if hit is None:
+            continue
+        account = hit[0]
+        matched[side] = account
+        known = str(account.get("name") or "")
+        if (known and known != name and abs(len(known) - len(name)) <= 1
+                and Levenshtein.distance(known, name) <= MAX_MISREAD_CHARS):
+            field_.raw = field_.raw or name
+            field_.value = known
+            field_.confidence = round(min(field_.confidence, 0.75), 3)
+            field_.flag("name_from_account", name=known)
+    return matched
 
 
 def match_account(store: Any, name: str | None, uscc: str | None) -> dict[str, Any] | None:

@@ -202,7 +202,12 @@ def _order_quad(pts: np.ndarray) -> np.ndarray:
 
 def find_page_quad(rgb: np.ndarray) -> np.ndarray | None:
     """Corners (tl, tr, br, bl) of the sheet of paper in a photo, or None when the image
-    is already just the page (a scan) or no clear sheet is visible."""
+    is already just the page (a scan) or no clear sheet is visible.
+
+    A quad is accepted only if it has a sheet's proportions (PAGE_RATIO) and no text lies
+    outside it: the edge of a hand's or a phone's shadow, or of a glare patch, makes a
+    straight line that looks like the sheet's edge, and cropping to it would cut away
+    what lies under the shadow. Then the page is not cropped at all (None)."""
     h, w = rgb.shape[:2]
     scale = 600 / max(h, w)
     small = cv2.resize(rgb, (max(1, int(w * scale)), max(1, int(h * scale))),
@@ -225,22 +230,83 @@ def find_page_quad(rgb: np.ndarray) -> np.ndarray | None:
             for eps in (0.02, 0.03, 0.05):
                 approx = cv2.approxPolyDP(hull, eps * peri, True)
                 if len(approx) == 4:
-                    tl, tr, br, bl = _order_quad(approx)
-                    qw = max(float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl)))
-                    qh = max(float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr)))
-                    if 0.5 <= qh / max(qw, 1) <= 2.0:  # a sheet of paper, not a shadow band
-                        candidates.append((area, approx))
+                    if sheet_proportions(_order_quad(approx)):
+                        candidates.append((area, _order_quad(approx)))
                     break
     if not candidates:
         return None
-    _, best = max(candidates, key=lambda t: t[0])
-    quad = _order_quad(best) / scale
-    # A quad that hugs the image border is the whole image: nothing to straighten.
-    margin = 0.015 * max(h, w)
-    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    if np.all(np.linalg.norm(quad - corners, axis=1) < margin * 2):
-        return None
-    return quad
+    ink: np.ndarray | None = None
+    for _, quad_small in sorted(candidates, key=lambda t: -t[0]):
+        quad = quad_small / scale
+        # A quad that hugs the image border is the whole image: nothing to straighten.
+        margin = 0.015 * max(h, w)
+        corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+        if np.all(np.linalg.norm(quad - corners, axis=1) < margin * 2):
+            return None
+        if ink is None:
+            ink = text_mask(rgb)
+        if not cuts_text(ink, quad * (ink.shape[1] / w)):
+            return quad
+    return None
+
+
+PAGE_RATIO = (1.15, 1.8)  # height / width of a portrait sheet as photographed (A4 1.41,
+# Letter 1.29, Legal 1.65; a tilted camera shortens or stretches it a little)
+TEXT_OUTSIDE_MAX = 0.01  # share of the photo's ink a page quad may leave outside itself
+TEXT_MASK_SIDE = 1000  # text is looked for on the photo shrunk to this longest side
+
+
+def sheet_proportions(quad: np.ndarray) -> bool:
+    """Whether an ordered quad (tl, tr, br, bl) has the proportions of a sheet of paper,
+    upright or on its side, with opposite sides of similar length (a perspective, not a
+    strip cut off by a shadow)."""
+    tl, tr, br, bl = quad
+    top, bottom = float(np.linalg.norm(tr - tl)), float(np.linalg.norm(br - bl))
+    left, right = float(np.linalg.norm(bl - tl)), float(np.linalg.norm(br - tr))
+    if min(top, bottom, left, right) < 1:
+        return False
+    if max(top, bottom) / min(top, bottom) > 1.35 or max(left, right) / min(left, right) > 1.35:
+        return False
+    ratio = (left + right) / (top + bottom)
+    lo, hi = PAGE_RATIO
+    return lo <= ratio <= hi or lo <= 1 / ratio <= hi
+
+
+def text_mask(rgb: np.ndarray) -> np.ndarray:
+    """Where a photo has ink: small marks clearly darker than the paper (or desk) around
+    them, found against a background that keeps the hard edges of shadows and sheets.
+    Returns a uint8 mask (255 = ink) at TEXT_MASK_SIDE pixels on the longest side."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, TEXT_MASK_SIDE / max(h, w))
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if scale < 1:
+        gray = cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))),
+                          interpolation=cv2.INTER_AREA)
+    k = max(9, round(0.016 * max(gray.shape)) | 1)  # wider than a character's strokes
+    bg = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    ratio = gray.astype(np.float32) / np.maximum(bg.astype(np.float32), 1)
+    ink = ((ratio < 0.62) & (bg > 25)).astype(np.uint8) * 255
+    # Keep marks of a character's size; drop specks (noise) and long dark shapes (edges,
+    # fingers, desk furniture).
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    big = max(4, k * 3)
+    keep = np.zeros(n, bool)
+    keep[1:] = ((stats[1:, cv2.CC_STAT_AREA] >= 3) & (stats[1:, cv2.CC_STAT_WIDTH] <= big)
+                & (stats[1:, cv2.CC_STAT_HEIGHT] <= big))
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def cuts_text(ink: np.ndarray, quad: np.ndarray) -> bool:
+    """Whether more than TEXT_OUTSIDE_MAX of the ink lies outside the quad (given in the
+    mask's pixels): a quad that cuts text lines is not the sheet's edge."""
+    total = int(np.count_nonzero(ink))
+    if total == 0:
+        return False
+    inside = np.zeros_like(ink)
+    grown = quad.mean(axis=0) + (quad - quad.mean(axis=0)) * 1.01  # JPEG, anti-aliasing
+    cv2.fillConvexPoly(inside, np.round(grown).astype(np.int32), 255)
+    outside = int(np.count_nonzero(ink & ~inside))
+    return outside > TEXT_OUTSIDE_MAX * total
 
 
 def warp_page(rgb: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -263,7 +329,8 @@ def suppress_red(rgb: np.ndarray) -> np.ndarray:
     b = rgb[:, :, 2].astype(np.int16)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     redness = r - np.maximum(g, b)
-    red = ((redness > 22) & (r > 70)).astype(np.uint8)
+    # Red relative to its brightness too: a seal under a hand's shadow is dark red.
+    red = (((redness > 22) & (r > 70)) | ((redness * 10 > 3 * r) & (r > 30))).astype(np.uint8)
     red = cv2.dilate(red, np.ones((5, 5), np.uint8)).astype(bool)  # JPEG blurs the edges
     out = gray.copy()
     # Seal ink reflects ~80 % in red: lift it close to (not above: that would upset
@@ -274,14 +341,22 @@ def suppress_red(rgb: np.ndarray) -> np.ndarray:
 
 
 def flatten_light(gray: np.ndarray) -> np.ndarray:
-    """Divide by the estimated paper brightness so shadows and gradients vanish."""
+    """Divide by the estimated paper brightness so shadows and gradients vanish and text
+    under a shadow reads like text in the light.
+
+    The paper's brightness is a large-kernel background estimate at half size: a closing
+    (maximum, then minimum filter) wider than a character removes the text, and keeps a
+    hard shadow's edge where it is (a maximum alone moves it into the shadow, drawing a
+    dark band across the text beside it); a median then smooths it, again without moving
+    edges."""
     h, w = gray.shape
-    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
-    bg = cv2.dilate(small, np.ones((7, 7), np.uint8))
-    bg = cv2.medianBlur(bg, 21)
+    small = cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    k = max(9, (small.shape[1] // 40) | 1)  # about a character and a half on a page
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE,
+                          cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.medianBlur(bg, 2 * k + 1)
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    norm = cv2.divide(gray, np.maximum(bg, 1), scale=255)
-    return norm
+    return cv2.divide(gray, np.maximum(bg, 1), scale=255)
 
 
 def noise_sigma(gray: np.ndarray) -> float:
@@ -319,7 +394,10 @@ def rotate(gray: np.ndarray, angle: float) -> np.ndarray:
 
 
 def is_blank(gray: np.ndarray) -> bool:
-    small = cv2.resize(gray, (400, max(1, int(gray.shape[0] * 400 / gray.shape[1]))),
+    """Whether a prepared page holds no text. Looked at 800 pixels wide: thinner than that,
+    a light typeface on a photo that was not cropped (the sheet smaller in the frame)
+    fades to gray and the page passed for blank."""
+    small = cv2.resize(gray, (800, max(1, int(gray.shape[0] * 800 / gray.shape[1]))),
                        interpolation=cv2.INTER_AREA)
     dark = np.count_nonzero(small < 128)
     return bool(dark < BLANK_INK_RATIO * small.size or float(small.std()) < 4)

@@ -31,7 +31,27 @@ PAGE_W, PAGE_H = 1240, 1754  # A4 at 150 dpi
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 FIELDS_ALL = ["contract_no", "party_a_name", "party_a_uscc", "party_b_name", "party_b_uscc",
               "amount", "amount_in_words", "currency", "sign_date"]
-DISTORTIONS = ("rotate", "perspective", "light", "noise", "blur", "jpeg", "lowres", "shadow")
+DISTORTIONS = ("rotate", "perspective", "light", "noise", "blur", "jpeg", "lowres", "shadow",
+               "hand_shadow", "finger", "glare", "curve", "jpeg60", "photo1280", "typo",
+               "white_desk")
+# The failure classes of real phone photos (issue 20), each on a photo of a page lying on
+# a desk (perspective, uneven light) unless the class says otherwise; "mixed" is the
+# earlier random mix of DISTORTIONS[:8].
+CLASSES: dict[str, tuple[str, ...]] = {
+    "hand_shadow": ("perspective", "white_desk", "light", "hand_shadow"),
+    "finger": ("perspective", "light", "finger"),
+    "glare": ("perspective", "light", "glare"),
+    "curve": ("perspective", "light", "curve"),
+    "jpeg60": ("perspective", "light", "jpeg60"),
+    "photo1280": ("perspective", "light", "photo1280"),
+    "typo": ("perspective", "light", "typo"),
+    # Everything a careless phone photo does at once.
+    "all_at_once": ("perspective", "white_desk", "light", "hand_shadow", "finger", "glare",
+                    "curve", "jpeg60", "photo1280", "typo"),
+}
+# How OCR misreads a place name inside a party name: (printed right, read as).
+PLACE_MISREADS = [("厦门", "厦内"), ("杭州", "杭川"), ("苏州", "苏卅"), ("武汉", "武汊"),
+                  ("南京", "南亰"), ("成都", "戍都")]
 
 CITIES = [("上海", "Shanghai"), ("北京", "Beijing"), ("深圳", "Shenzhen"), ("杭州", "Hangzhou"),
           ("苏州", "Suzhou"), ("成都", "Chengdu"), ("武汉", "Wuhan"), ("南京", "Nanjing"),
@@ -69,6 +89,7 @@ class Sample:
     data: bytes = b""  # the "photo", encoded
     suffix: str = ".jpg"
     distortions: tuple[str, ...] = field(default_factory=tuple)
+    misread: dict[str, str] = field(default_factory=dict)  # field -> as printed, if not truth
 
     def write(self, folder: Path) -> Path:
         path = folder / f"{self.name}{self.suffix}"
@@ -105,9 +126,18 @@ def _font(rng: random.Random, size: int,
     return ImageFont.truetype(path, size, index=idx)
 
 
-def make_uscc(rng: random.Random, letters: bool = True) -> str:
-    body = rng.choice(["91", "92", "12", "52"]) + rng.choice(
-        ["310115", "110108", "440300", "330106", "320505"])
+# Where a company in each city is registered (a credit code's characters 3-8).
+CITY_CODES = {"上海": "310115", "北京": "110108", "深圳": "440300", "杭州": "330106",
+              "苏州": "320505", "成都": "510107", "武汉": "420106", "南京": "320105",
+              "广州": "440106", "厦门": "350203"}
+
+
+def make_uscc(rng: random.Random, letters: bool = True, city: str | None = None) -> str:
+    """A credit code with a right check character, issued in `city` (one of CITIES, by
+    its Chinese name) when given."""
+    body = rng.choice(["91", "92", "12", "52"])
+    region = rng.choice(["310115", "110108", "440300", "330106", "320505"])
+    body += CITY_CODES[city] if city else region
     pool = USCC_CHARS if letters else "0123456789"
     body += "".join(rng.choice(pool) for _ in range(9))
     check = uscc_check_char(body)
@@ -116,11 +146,14 @@ def make_uscc(rng: random.Random, letters: bool = True) -> str:
 
 
 def make_fields(rng: random.Random, lang: str) -> dict[str, Any]:
+    cities = {}
+
     def company(zh: bool) -> str:
         c, k, t = rng.choice(CITIES), rng.choice(CORES), rng.choice(TRADES)
-        if zh:
-            return f"{c[0]}{k[0]}{t[0]}{rng.choice(['有限公司', '股份有限公司'])}"
-        return f"{c[1]} {k[1]} {t[1]} Co., Ltd."
+        name = (f"{c[0]}{k[0]}{t[0]}{rng.choice(['有限公司', '股份有限公司'])}" if zh
+                else f"{c[1]} {k[1]} {t[1]} Co., Ltd.")
+        cities[name] = c[0]
+        return name
 
     zh = lang == "zh"
     a = company(zh)
@@ -142,9 +175,9 @@ def make_fields(rng: random.Random, lang: str) -> dict[str, Any]:
     return {
         "contract_no": no,
         "party_a_name": a,
-        "party_a_uscc": make_uscc(rng),
+        "party_a_uscc": make_uscc(rng, city=cities[a]),
         "party_b_name": b,
-        "party_b_uscc": make_uscc(rng),
+        "party_b_uscc": make_uscc(rng, city=cities[b]),
         "amount": float(amount),
         "amount_in_words": ("人民币" + cn2an.an2cn(str(amount), "rmb")) if zh else None,
         "currency": currency,
@@ -277,19 +310,91 @@ def render_page(f: dict[str, Any], lang: str, layout: int, rng: random.Random,
     return page
 
 
+def _curve(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A page that does not lie flat (a bound or folded sheet): lines bow up or down by up
+    to ~2 % of the width in the middle and the sheet narrows a little at its edges."""
+    h, w = img.shape[:2]
+    bow = rng.uniform(0.012, 0.022) * w * rng.choice((-1, 1))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = 2 * xx / w - 1  # -1 .. 1 across the page
+    # Bulge strongest in the middle rows, weaker at top and bottom (the sheet is held there).
+    v = 1 - 0.4 * ((2 * yy / h - 1) ** 2)
+    map_y = yy + bow * (1 - u ** 2) * v
+    map_x = xx + 0.01 * w * u * np.abs(u)
+    return cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                     borderValue=(255, 255, 255))
+
+
+def _hand_shadow(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A hard shadow of a hand or phone over the left third of the photo: a dark band with
+    a sharp, slightly slanted edge that page finding can take for the sheet's edge."""
+    h, w = img.shape[:2]
+    shade = np.ones((h, w), np.float32)
+    x_top = int(w * rng.uniform(0.28, 0.38))
+    x_bot = int(x_top + w * rng.uniform(-0.06, 0.06))
+    # A knuckle or the phone's corner: a bump in the edge part way down.
+    y_mid = int(h * rng.uniform(0.3, 0.7))
+    bump = int(w * rng.uniform(0.0, 0.05))
+    poly = np.int32([[0, 0], [x_top, 0], [(x_top + x_bot) // 2 + bump, y_mid], [x_bot, h], [0, h]])
+    cv2.fillPoly(shade, [poly], (rng.uniform(0.3, 0.45),))
+    shade = cv2.GaussianBlur(shade, (0, 0), rng.uniform(2, 5))  # a hard shadow: sharp edge
+    return img * shade[:, :, None]
+
+
+def _glare(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A glossy sheet under a lamp: a bright patch that washes out (not erases) the ink."""
+    h, w = img.shape[:2]
+    cx, cy = rng.uniform(0.25, 0.75) * w, rng.uniform(0.2, 0.8) * h
+    rx, ry = rng.uniform(0.08, 0.16) * w, rng.uniform(0.05, 0.1) * h
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    d = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2
+    alpha = rng.uniform(0.55, 0.7) * np.exp(-d * 1.2)
+    return img * (1 - alpha[:, :, None]) + 255 * alpha[:, :, None]
+
+
+def _finger(img: np.ndarray, rng: random.Random, page_box: np.ndarray) -> np.ndarray:
+    """A thumb holding the sheet down over one of its corners (the margin, not the text)."""
+    h, w = img.shape[:2]
+    k = rng.randrange(4)
+    corner = page_box[k]
+    centre = page_box.mean(axis=0)
+    inward = (centre - corner) / max(1.0, float(np.linalg.norm(centre - corner)))
+    page_w = float(np.linalg.norm(page_box[1] - page_box[0]))
+    length, width = page_w * rng.uniform(0.16, 0.22), page_w * rng.uniform(0.07, 0.09)
+    tip = corner + inward * page_w * rng.uniform(0.08, 0.11)
+    base = tip - inward * length  # the thumb comes from outside the sheet
+    mask = np.zeros((h, w), np.float32)
+    cv2.line(mask, tuple(int(v) for v in base), tuple(int(v) for v in tip), 1.0,
+             thickness=int(width))
+    cv2.circle(mask, tuple(int(v) for v in tip), int(width / 2), 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 3)[:, :, None]
+    skin = np.array([rng.uniform(190, 225), rng.uniform(140, 170), rng.uniform(115, 140)],
+                    np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    shading = 0.8 + 0.2 * np.sin(xx / max(1.0, width) + yy / max(1.0, width))
+    finger = skin[None, None, :] * shading[:, :, None]
+    return img * (1 - mask) + finger * mask
+
+
 def photograph(page: Image.Image, rng: random.Random, kinds: tuple[str, ...]) -> tuple[bytes, str]:
     """Apply the chosen distortions; returns (encoded bytes, suffix)."""
     img = np.asarray(page, np.float32)
     h, w = img.shape[:2]
+    if "curve" in kinds:
+        img = _curve(img, rng)
+    page_box = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     if "lowres" in kinds:
         s = rng.uniform(0.62, 0.7)
         img = cv2.resize(img, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
         h, w = img.shape[:2]
+        page_box = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     if "perspective" in kinds:
         pad = int(0.12 * w)
         cw, ch = w + 2 * pad, h + 2 * pad
         desk = np.empty((ch, cw, 3), np.float32)
-        desk[:] = (rng.uniform(60, 120), rng.uniform(50, 95), rng.uniform(35, 70))
+        desk[:] = ((rng.uniform(60, 120), rng.uniform(50, 95), rng.uniform(35, 70))
+                   if "white_desk" not in kinds else
+                   (rng.uniform(175, 205), rng.uniform(175, 205), rng.uniform(170, 200)))
         desk += np.random.default_rng(rng.randint(0, 2**31)).normal(
             0, 6, desk.shape).astype(np.float32)
         j = 0.06 * w
@@ -304,6 +409,7 @@ def photograph(page: Image.Image, rng: random.Random, kinds: tuple[str, ...]) ->
         mask = cv2.warpPerspective(np.ones((h, w), np.float32), m, (cw, ch))[:, :, None]
         img = warped * mask + desk * (1 - mask)
         h, w = ch, cw
+        page_box = dst
     elif "rotate" in kinds:
         angle = rng.uniform(-4, 4)
         m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
@@ -321,14 +427,25 @@ def photograph(page: Image.Image, rng: random.Random, kinds: tuple[str, ...]) ->
         poly = np.int32([[x0, 0], [x0 + w // 3, 0], [x0 + w // 4, h], [x0 - w // 6, h]])
         cv2.fillPoly(shade, [poly], (rng.uniform(0.6, 0.75),))
         img = img * cv2.GaussianBlur(shade, (0, 0), 25)[:, :, None]
+    if "hand_shadow" in kinds:
+        img = _hand_shadow(img, rng)
+    if "glare" in kinds:
+        img = _glare(img, rng)
+    if "finger" in kinds:
+        img = _finger(img, rng, page_box)
     if "blur" in kinds:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.6, 1.1))
     if "noise" in kinds:
         img = img + np.random.default_rng(rng.randint(0, 2**31)).normal(
             0, rng.uniform(5, 11), img.shape)
     out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    if "photo1280" in kinds:  # what a messenger app or a cheap phone hands over
+        out.thumbnail((1280, 1280), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    if "jpeg" in kinds or "perspective" in kinds:
+    if "jpeg60" in kinds:
+        out.save(buf, "JPEG", quality=60)
+        return buf.getvalue(), ".jpg"
+    if "jpeg" in kinds or "perspective" in kinds or "photo1280" in kinds:
         out.save(buf, "JPEG", quality=rng.randint(40, 70) if "jpeg" in kinds else 88)
         return buf.getvalue(), ".jpg"
     out.save(buf, "PNG")
@@ -341,18 +458,44 @@ def make_sample(seed: int, lang: str | None = None, layout: int | None = None,
     """A contract photo; `overrides` replaces generated field values (e.g. a credit code
     with a wrong check digit, or capitals that disagree with the figures)."""
     rng = random.Random(seed)
+    if kinds is not None and "typo" in kinds:
+        lang = "zh"
     lang = lang or ("zh" if rng.random() < 0.7 else "en")
     if layout is None:
         layout = rng.choice((0, 1)) if lang == "zh" else rng.choice((2, 3))
     fields = make_fields(rng, lang)
     fields.update(overrides or {})
-    page = render_page(fields, lang, layout, rng, seals=seals)
+    printed = fields
+    if kinds is not None and "typo" in kinds:
+        printed = misread_place(fields, lang, rng)
+    page = render_page(printed, lang, layout, rng, seals=seals)
     if kinds is None:
         base = ["perspective", "light"] if rng.random() < 0.6 else ["rotate"]
         extra = rng.sample(["noise", "blur", "jpeg", "lowres", "shadow"], k=rng.randint(1, 3))
         kinds = tuple(base + extra)
     data, suffix = photograph(page, rng, kinds)
-    return Sample(f"contract_{lang}{layout}_{seed}", lang, fields, page, data, suffix, kinds)
+    misread = {k: v for k, v in printed.items() if v != fields[k]}
+    return Sample(f"contract_{lang}{layout}_{seed}", lang, fields, page, data, suffix, kinds,
+                  misread)
+
+
+def misread_place(fields: dict[str, Any], lang: str, rng: random.Random) -> dict[str, Any]:
+    """The fields as the page should show them for OCR to misread one character of the
+    place name that begins a party's name (厦内 for 厦门). `fields` (the truth) gets that
+    place name; the returned copy, the page's text, the misread. Chinese pages only."""
+    if lang != "zh":
+        raise ValueError("place-name misreads are drawn on Chinese pages")
+    right, wrong = rng.choice(PLACE_MISREADS)
+    side = rng.choice("ab")
+    key = f"party_{side}_name"
+    other = fields["party_b_name" if side == "a" else "party_a_name"]
+    fields[key] = right + fields[key][2:]
+    if fields[key] == other:
+        fields[key] = right + fields[key][2:].replace("有限公司", "股份有限公司", 1)
+    fields[f"party_{side}_uscc"] = make_uscc(rng, city=right)
+    printed = dict(fields)
+    printed[key] = wrong + fields[key][2:]
+    return printed
 
 
 def field_matches(field_name: str, got: Any, expected: Any) -> bool:

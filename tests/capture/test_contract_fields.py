@@ -103,3 +103,33 @@ def test_extract_english_layout_and_unreadable_code_is_flagged() -> None:
 def test_garbled_party_label_still_found(text: str) -> None:
     fields, _ = extract_fields([_line(text, 100, 0.9)])
     assert fields["party_a_name"].value == "上海星辰科技有限公司"
+
+
+def test_a_year_misread_under_a_seal_is_repaired_and_flagged() -> None:
+    from desktop.capture.contract_fields import repair_year
+
+    assert repair_year("2526-11-04") == "2026-11-04"
+    assert repair_year("2526年11月4日") == "2026年11月4日"
+    assert repair_year("2026-11-04") is None  # nothing to repair
+    assert repair_year("3526-1-1") is None  # no year one digit away
+    fields, _ = extract_fields([_line("合同编号：HT-2026-00123", 100),
+                                _line("签约日期：2526-11-04", 900)])
+    date = fields["sign_date"]
+    assert date.value == "2026-11-04" and date.flagged and date.raw == "2526-11-04"
+
+
+def test_a_yuan_sign_read_as_8_and_traditional_labels() -> None:
+    lines = [_line("合同編號：SC2026-3143", 100),
+             _line("合同价款总计：817,720.12", 400),
+             _line("大写金额：人民币壹万類仟柒佰貳拾元壹角贰分", 440),
+             _line("簽訂日期：2026年3月15日", 900)]
+    fields, _ = extract_fields(lines)
+    assert fields["contract_no"].value == "SC2026-3143"
+    assert fields["sign_date"].value == "2026-03-15"
+    assert fields["amount"].value == 17720.12 and fields["amount"].flagged
+    assert fields["amount_in_words"].value == "人民币壹万柒仟柒佰贰拾元壹角贰分"
+    # Figures that disagree with the capitals in another way are not "repaired".
+    lines[1] = _line("合同价款总计：817,720.12", 400)
+    lines[2] = _line("大写金额：人民币捌拾壹万柒仟柒佰贰拾元壹角贰分", 440)
+    fields, _ = extract_fields(lines)
+    assert fields["amount"].value == 817720.12 and not fields["amount"].flagged

@@ -6,7 +6,8 @@ runs as a background task (`ctx.run_task`), not on the store worker: OCR takes s
 needs no store, and holding the store worker that long would freeze every list, search
 and save in the app. A progress bar and Cancel show while it runs. The review form
 (`ContractReview`) then shows the page with the regions found beside the editable
-fields; "Save contract" runs `save_contract` on the store worker (one transaction: the
+fields (party names first checked against the accounts on the store worker,
+`reconcile_parties`); "Save contract" runs `save_contract` on the store worker (one transaction: the
 contract on the chosen deal, the page files as attachments, parties matched to
 accounts), then offers to create the accounts of parties that have none.
 
@@ -16,6 +17,7 @@ the message the capture code wrote, on the files page; nothing is saved.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -388,6 +390,23 @@ class ContractCaptureWindow(QWidget):
         return self.ctx.tr(text) if text else ""
 
     def _read_done(self, result: ContractResult) -> None:
+        """Party names are checked against the book's accounts on the store worker (a
+        misread character takes the account's spelling), then the review shows; the
+        reading counts as running (`job`) until then."""
+
+        def op(store: Store) -> object:
+            from desktop.capture.contract_save import reconcile_parties
+
+            return reconcile_parties(store, result.fields)
+
+        def failed(exc: BaseException) -> None:  # the names stay as read
+            logging.getLogger(__name__).warning("matching contract parties failed: %r", exc)
+            self._show_review(result)
+
+        self.ctx.run(op, on_done=lambda _m: self._show_review(result), on_error=failed,
+                     initiator=self)
+
+    def _show_review(self, result: ContractResult) -> None:
         self.job = None
         self.result = result
         self._show_files()
