@@ -5,8 +5,8 @@ A check while typing reads, for each key of the record, the records that share i
 their parsed names; an import asks the same questions for every row, and rows share
 keys (a brand's first characters, a city's pinyin): here what was read is kept for the
 rest of the import (bounded), raw cursors skip the row objects, and the brands only
-near by their edges are sorted out by one rapidfuzz cdist per row before any name is
-compared in full. Accounts only; contacts use `dedupe.service.check` as it is."""
+near by their edges are sorted out by one rapidfuzz cdist per row before the rest of
+any name is read and parsed. Accounts only; contacts use `dedupe.service.check` as it is."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ class AccountMatcher:
         self.cur.row_factory = None
         self.number = store.repo("account").number
         self.keys: dict[str, tuple[int, ...]] = {}
-        self.docs: dict[int, tuple[str, NameParts, str | None] | None] = {}
+        self.cores: dict[int, str | None] = {}  # brands as read from dedupe_doc
+        self.docs: dict[int, tuple[NameParts, str | None]] = {}  # parsed, when compared
 
     def _rows_of(self, keys: set[str]) -> dict[str, tuple[int, ...]]:
         out: dict[str, tuple[int, ...]] = {}
@@ -58,19 +59,30 @@ class AccountMatcher:
             self.keys[k] = out[k] = rows
         return out
 
-    def _docs(self, rowids: list[int]) -> None:
-        missing = [r for r in rowids if r not in self.docs]
-        if len(self.docs) > CACHE_DOCS:
+    def _read(self, rowids: list[int]) -> None:
+        """Read the brands of these records (kept for the rest of the import); the rest
+        of a name is read and parsed only when it is compared in full (`_parsed`): most
+        candidates are dropped by the prefilter on their brand alone."""
+        missing = [r for r in rowids if r not in self.cores]
+        if len(self.cores) > CACHE_DOCS:
+            self.cores.clear()
             self.docs.clear()
         for start in range(0, len(missing), 900):
             part = missing[start:start + 900]
-            for r in part:
-                self.docs[r] = None
-            for row in self.cur.execute(
-                    f"SELECT rowid, {index.DOC_COLUMNS} FROM dedupe_doc "
-                    f"WHERE rowid IN ({','.join('?' * len(part))})", part):
-                doc = row[1:]
-                self.docs[row[0]] = (doc[0], index.parts_of_doc(doc), doc[5])
+            self.cores.update(dict.fromkeys(part))
+            self.cores.update(self.cur.execute(
+                f"SELECT rowid, core FROM dedupe_doc "
+                f"WHERE rowid IN ({','.join('?' * len(part))})", part))
+
+    def _parsed(self, rowid: int) -> tuple[NameParts, str | None] | None:
+        got = self.docs.get(rowid)
+        if got is None:
+            doc = self.cur.execute(f"SELECT {index.DOC_COLUMNS} FROM dedupe_doc WHERE rowid = ?",
+                                   (rowid,)).fetchone()
+            if doc is None:  # re-keyed since its brand was read: it is compared next time
+                return None
+            got = self.docs[rowid] = (index.parts_of_doc(doc), doc[5])
+        return got
 
     def find(self, me: Probe, keys: set[str]) -> dict[str, Any] | None:
         """The best probable duplicate of `me` in the book, as a candidate
@@ -89,19 +101,22 @@ class AccountMatcher:
                 matches[rowid] = (100.0, exact)
         named = [r for r, k in kinds.items() if k & _NAME_KINDS]
         if named and me.parts is not None:
-            self._docs(named)
-            docs = self.docs
-            named = [r for r in named if docs.get(r) is not None]
+            self._read(named)
+            cores = self.cores
+            named = [r for r in named if cores.get(r) is not None]
             edge_only = [r for r in named if not kinds[r] - _EDGE_KINDS]
             if edge_only:
                 near = process.cdist(
-                    [me.parts.core], [docs[r][0] for r in edge_only],  # type: ignore[index]
+                    [me.parts.core], [cores[r] for r in edge_only],
                     scorer=fuzz.ratio, score_cutoff=self.threshold - _PREFILTER_SLACK,
                     dtype=np.uint8)[0]
                 dropped = {r for r, s in zip(edge_only, near, strict=True) if not s}
                 named = [r for r in named if r not in dropped]
             for rowid in named:
-                _core, parts, uscc = docs[rowid]  # type: ignore[misc]
+                parsed = self._parsed(rowid)
+                if parsed is None:
+                    continue
+                parts, uscc = parsed
                 codes_differ = bool(me.uscc and uscc and me.uscc != uscc)
                 score = company_name_score(me.parts, parts, codes_differ=codes_differ)
                 if score >= self.threshold:
