@@ -78,6 +78,11 @@ def is_encrypted(path: Path) -> bool:
     return bool(head) and head != SQLITE_MAGIC
 
 
+def encrypted_connection(conn: Any) -> bool:
+    """Whether `conn` is an SQLCipher connection (the store it opened is encrypted)."""
+    return not isinstance(conn, sqlite3.Connection)
+
+
 def key_id(profile: Path) -> str | None:
     try:
         text = (Path(profile) / KEY_ID_FILE).read_text(encoding="ascii").strip()

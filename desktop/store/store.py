@@ -72,7 +72,11 @@ class Store:
         self.db = open_database(self.path)
         self.conn = self.db.conn
         self.conn.row_factory = cipher.row_factory(self.conn)
-        key = cipher.cached_key(profile) if cipher.is_encrypted(self.path) else None
+        # Encrypted or not is read off the connection, never off the file: closing any
+        # other descriptor of store.db drops this process's POSIX locks on it, SQLite's
+        # among them, and another process may then delete the WAL under this connection
+        # (the index builder saw an old snapshot for ever after a first sync).
+        key = cipher.cached_key(profile) if cipher.encrypted_connection(self.conn) else None
         self.blobs = BlobStore(profile / "blobs", blob_key(key) if key else None)
         self._listeners: list[Listener] = []
         self._tx: WriteTx | None = None
