@@ -78,6 +78,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from desktop.errors import Cancelled, FieldCRMError
+from desktop.ui.common import main_thread_gc
 from desktop.ui.common.i18n import Translator, system_language
 from desktop.ui.common.settings import Settings
 
@@ -246,6 +247,7 @@ class AppContext(QObject):
     def __init__(self, profile: Path, *, lang: str | None = None,
                  store_factory: StoreFactory | None = None) -> None:
         super().__init__()
+        main_thread_gc.install()  # Qt objects must never be freed on the store worker
         self.profile = Path(profile)
         self.settings = Settings.load(self.profile)
         chosen = lang or (self.settings.language if self.settings.language != "auto" else None)
@@ -287,6 +289,7 @@ class AppContext(QObject):
         from desktop.store.indexer import close_worker
 
         close_worker(self.profile)  # what it did not build, the next start builds
+        main_thread_gc.collect_now()
 
     # ------------------------------------------------------------ translation
     @property
