@@ -32,6 +32,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.leads.cli", "add_subcommands", None),
     ("desktop.capture.models_cli", "add_subcommands", "capture"),
     ("desktop.security.cli", "add_subcommands", None),
+    ("desktop.reports.cli", "add_subcommands", None),
 )
 
 

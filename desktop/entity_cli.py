@@ -1,5 +1,5 @@
-"""`fieldcrm contact|deal|activity|contract add|update|delete|undelete|show|list`: the
-same shape and `--json` as `fieldcrm account`, on the same repositories the app uses.
+"""`fieldcrm contact|deal|activity|contract|payment|fx_rate add|update|delete|undelete|show|
+list`: the same shape and `--json` as `fieldcrm account`, on the same repositories the app uses.
 
     fieldcrm contact add --name 张伟 --phones 13812345678 --account-id ID --json
     fieldcrm deal list --stage proposal --owner alice --since 2026-11-01 --search 华为 --json
@@ -18,7 +18,7 @@ from typing import Any
 from desktop.exchange.query import STAGE_FIELDS, ListFilter, where
 from desktop.schema import ENTITIES, MERGED_INTO, Entity, FieldType
 
-ENTITY_COMMANDS = ("contact", "deal", "activity", "contract")
+ENTITY_COMMANDS = ("contact", "deal", "activity", "contract", "payment", "fx_rate")
 ACTIONS = ["add", "update", "delete", "undelete", "show", "list"]
 DEDUPED = ("contact",)  # `add` refuses a probable duplicate (desktop.dedupe)
 

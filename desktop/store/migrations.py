@@ -57,6 +57,7 @@ INDEXES = {
     "activity": ["account_id, due_at", "deal_id", "contact_id", "due_at", "kind, done_at"],
     "attachment": ["sha256", "deal_id", "account_id"],
     "contract": ["deal_id", "contract_no"],
+    "payment": ["deal_id, kind, date", "contract_id", "date"],
 }
 
 
@@ -87,6 +88,8 @@ def missing_columns(db: Database) -> list[tuple[str, Field]]:
     """(table, field) of custom fields declared since the store was made."""
     out: list[tuple[str, Field]] = []
     for ent in ENTITIES.values():
+        if not db[ent.name].exists():  # a later step creates it whole
+            continue
         have = {c.name for c in db[ent.name].columns}
         out += [(ent.name, f) for f in ent.fields if f.name not in have]
     return out
@@ -281,4 +284,13 @@ def m014_erasure(db: Database) -> None:
     # Erasures of a person (desktop.schema.ERASURE, desktop.store.erasure), synced; and
     # the contact's consent fields (consent_source, consent_date, consent_scope).
     create_entity_table(db, ENTITIES["erasure"])
+    add_missing_columns(db)
+
+
+@step
+def m015_payments(db: Database) -> None:
+    # Payments and exchange rates (desktop.schema.PAYMENT, FX_RATE; desktop.reports), and
+    # the pipeline rule's win probability.
+    create_entity_table(db, ENTITIES["payment"])
+    create_entity_table(db, ENTITIES["fx_rate"])
     add_missing_columns(db)

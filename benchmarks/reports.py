@@ -1,0 +1,138 @@
+"""Reports over a big book on the laptop (issue 18).
+
+    python -m benchmarks.reports --json [--scale 1.0] [--dir DIR] [--rebuild] [--runs 5]
+
+At --scale 1: 1M accounts, 300k deals, 2M activities, 300k payments, 30k leads, spread
+over three years (first writes, activity times, closes, payment dates), built once with
+the store's bulk import and cached under DIR. Each report runs over the default period
+(the last 12 weeks, the CLI's default) with its record ids, in CNY with USD and EUR
+converted: `<report>_p95_ms` and `report_p95_ms` (the slowest report's p95). Target:
+≤ 1,000 ms each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._util import emit, log, pct
+
+TODAY = dt.date(2026, 12, 6)
+SPAN_DAYS = 3 * 365
+OWNERS = tuple(f"rep{i:02d}" for i in range(40))
+OUTCOMES = ("customer_reply", "quote_sent", "no", "", "已回复")
+
+
+def _day(rng: random.Random) -> dt.date:
+    return TODAY - dt.timedelta(days=rng.randrange(SPAN_DAYS))
+
+
+def _instant(rng: random.Random) -> str:
+    d = dt.datetime.combine(_day(rng), dt.time(), tzinfo=dt.UTC) + dt.timedelta(
+        seconds=rng.randrange(86400))
+    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build(profile: Path, scale: float) -> None:
+    from desktop.store import Store
+
+    rng = random.Random(18)
+    n = {k: max(1, int(v * scale)) for k, v in (("account", 1_000_000), ("deal", 300_000), (
+        "activity", 2_000_000), ("payment", 300_000), ("lead", 30_000))}
+    shutil.rmtree(profile, ignore_errors=True)
+    store = Store.open(profile)
+    stages = ("lead", "qualified", "proposal", "negotiation", "legal_review", "won", "lost")
+    currencies = ("CNY",) * 8 + ("USD", "EUR")
+    log(f"building {n}")
+    store.repo("account").import_many(({"name": f"公司{i}", "owner": rng.choice(OWNERS)}
+                                       for i in range(n["account"])), index=False)
+    store.repo("deal").import_many(
+        ({"title": f"商机{i}", "amount": round(rng.uniform(1e3, 5e6), 2),
+          "currency": rng.choice(currencies), "stage": rng.choice(stages),
+          "close_date": (_day(rng) + dt.timedelta(days=rng.randrange(200))).isoformat(),
+          "owner": rng.choice(OWNERS)} for i in range(n["deal"])), index=False)
+    store.repo("activity").import_many(
+        ({"kind": rng.choice(("call", "visit", "note", "task")), "subject": f"跟进{i}",
+          "done_at": _instant(rng), "duration_s": rng.randrange(300),
+          "outcome": rng.choice(OUTCOMES), "owner": rng.choice(OWNERS)}
+         for i in range(n["activity"])), index=False)
+    store.repo("payment").import_many(
+        ({"kind": rng.choice(("planned", "received")), "amount": round(rng.uniform(1e3, 1e6), 2),
+          "currency": rng.choice(currencies), "date": _day(rng).isoformat(),
+          "owner": rng.choice(OWNERS)} for _ in range(n["payment"])), index=False)
+    store.repo("lead").import_many(
+        ({"name": f"线索{i}", "owner": rng.choice(OWNERS), "status": "contacted",
+          "assigned_at": _instant(rng)} for i in range(n["lead"])), index=False)
+    store.repo("fx_rate").import_many(
+        [{"currency": c, "valid_from": f"{y}-01-01", "rate": r}
+         for y in (2023, 2024, 2025, 2026) for c, r in (("USD", 7.1), ("EUR", 7.8))])
+    with store.write() as w:  # spread first writes over three years (imports stamp "now")
+        conn = w.conn
+        conn.create_function("rnd_instant", 0, lambda: _instant(rng))
+        for table in ("account", "deal"):
+            conn.execute(f"UPDATE {table} SET created_at = rnd_instant()")
+            conn.execute(f"UPDATE {table} SET _clocks = json_quote(printf('%013d-0000-bench', "
+                         "CAST(strftime('%s', created_at) AS INTEGER) * 1000))")
+        conn.execute("UPDATE deal SET stage_changed_at = rnd_instant()")
+        conn.execute("UPDATE lead SET first_contact_at = strftime('%Y-%m-%dT%H:%M:%SZ', "
+                     "assigned_at, '+' || (abs(random()) % 120) || ' minutes') "
+                     "WHERE abs(random()) % 10 > 0")
+        conn.execute("UPDATE activity SET account_id = (SELECT id FROM account WHERE rid = "
+                     f"1 + abs(random()) % {n['account']}) WHERE rid % 2 = 0")
+        conn.execute("UPDATE activity SET deal_id = (SELECT id FROM deal WHERE rid = "
+                     f"1 + abs(random()) % {n['deal']}) WHERE rid % 2 = 1")
+    store.conn.execute("ANALYZE")
+    store.close()
+
+
+def measure(profile: Path, runs: int) -> dict[str, Any]:
+    from desktop.followup.clock import FakeClock
+    from desktop.reports import NAMES, ReportFilter, run
+    from desktop.store import Store
+
+    store = Store.open(profile)
+    zone = FakeClock(dt.datetime.now(dt.UTC), "Asia/Shanghai").zone()
+    f = ReportFilter(TODAY - dt.timedelta(weeks=12), TODAY, zone=zone)
+    out: dict[str, Any] = {}
+    worst = 0.0
+    for name in NAMES:
+        samples = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            report = run(store, name, f)
+            report.to_json()
+            samples.append((time.perf_counter() - t) * 1000)
+        key = name.replace("-", "_")
+        out[f"{key}_p95_ms"] = pct(samples, 95)
+        out[f"{key}_cells"] = len(report.cells)
+        worst = max(worst, out[f"{key}_p95_ms"])
+    out["report_p95_ms"] = worst
+    store.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "fieldcrm-bench")
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    profile = args.dir / f"reports-{args.scale:g}"
+    t = time.perf_counter()
+    if args.rebuild or not (profile / "store.db").exists():
+        build(profile, args.scale)
+    build_s = time.perf_counter() - t
+    metrics = {"scale": args.scale, "build_s": build_s, **measure(profile, args.runs)}
+    emit(metrics, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Activities per rep per week, the golden-72 compliance heat map and lead response.
+
+"Valid follow-up" is the follow-up rules' own definition (desktop.followup.settings):
+the criteria become SQL predicates here, and a test holds them equal to
+`Criterion.matches` for every activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import defaultdict
+from statistics import median
+from typing import Any
+
+from desktop.followup.settings import Criterion, FollowupSettings
+from desktop.leads.rules import Policy
+from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
+from desktop.reports.periods import local_sql, utc_bounds, week_sql
+from desktop.reports.sql import ids_of, owner_clause, pct, rows
+from desktop.store.followup_tables import EVIDENCE_SQL
+
+ACTIVITY_TIME = "coalesce(done_at, due_at, created_at)"  # the activity_when index order
+_FMT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def criterion_sql(c: Criterion, alias: str = "") -> tuple[str, list[Any]]:
+    """`c.matches(activity)` as an SQL predicate over the activity table."""
+    a = f"{alias}." if alias else ""
+    parts: list[str] = ["1"]
+    params: list[Any] = []
+    if c.kind:
+        parts.append(f"{a}kind = ?")
+        params.append(c.kind)
+    if c.min_duration_s:
+        parts.append(f"coalesce({a}duration_s, 0) >= ?")
+        params.append(int(c.min_duration_s))
+    if c.needs_attachment:
+        parts.append(f"coalesce({a}attachments, '[]') NOT IN ('[]', '', 'null')")
+    if c.outcomes:
+        parts.append("(" + " OR ".join(
+            f"substr(lower(trim(coalesce({a}outcome, ''))), 1, {len(o)}) = ?"
+            for o in c.outcomes) + ")")
+        params += [o.lower() for o in c.outcomes]
+    return " AND ".join(parts), params
+
+
+def _evidence(alias: str) -> str:
+    return EVIDENCE_SQL.replace("done_at", f"{alias}.done_at").replace("kind", f"{alias}.kind")
+
+
+def activities(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -> Report:
+    """Activities by owner and local week of their time (done, else due, else logged):
+    calls, visits and valid follow-ups (an activity that counts and meets a criterion)."""
+    lo, hi = utc_bounds(f.date_from, f.date_to, f.zone)
+    week = week_sql(local_sql(ACTIVITY_TIME, f.zone, lo, hi))
+    crit = [criterion_sql(c) for c in s.criteria]
+    any_crit = " OR ".join(f"({sql})" for sql, _ in crit) or "0"
+    crit_params = [p for _, ps in crit for p in ps]
+    own, own_p = owner_clause(f)
+    # the follow-up test once per activity, in the inner query
+    found = rows(conn, "SELECT owner, wk, count(*), sum(kind = 'call'), sum(kind = 'visit'), "
+                 "sum(fu), group_concat(id), group_concat(CASE WHEN fu THEN id END) FROM "
+                 f"(SELECT coalesce(owner, '') AS owner, {week} AS wk, kind, id, "
+                 f"({EVIDENCE_SQL} AND ({any_crit})) AS fu "
+                 "FROM activity INDEXED BY activity_when WHERE deleted = 0 AND "
+                 f"{ACTIVITY_TIME} >= ? AND {ACTIVITY_TIME} < ?{own}) GROUP BY 1, 2 "
+                 "ORDER BY 1, 2", [*crit_params, lo, hi, *own_p])
+    report = Report("activities", f.currency, ("owner", "week"),
+                    ("activities", "calls", "visits", "follow_ups"))
+    for owner, wk, n, calls, visits, valid, ids, valid_ids in found:
+        report.cells.append(Cell((owner, wk), {"activities": n, "calls": int(calls or 0),
+                                               "visits": int(visits or 0),
+                                               "follow_ups": int(valid or 0)},
+                                 ids_of(ids), {"follow_up": ids_of(valid_ids)}))
+    report.totals = sum_totals(report.cells, report.value_names)
+    return report
+
+
+def golden_72(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -> Report:
+    """New accounts and deals by owner and local week of their first write: how many had
+    a valid follow-up (the rules' criteria, `required_criteria` of them) logged within
+    the overdue hours (72 by default) of that first write."""
+    lo, hi = utc_bounds(f.date_from, f.date_to, f.zone)
+    report = Report("golden-72", f.currency, ("owner", "week"),
+                    ("records", "met", "missed", "compliance"))
+    window = f"+{float(s.golden_overdue_hours)} hours"
+    grouped: dict[tuple[str, str], Cell] = {}
+    # the oldest field stamp (desktop.followup.reminders.golden_start); a row in the
+    # compact clock form (one stamp, a JSON string) is read without json_each
+    first_ms = ("CASE WHEN substr(r._clocks, 1, 1) = '\"' THEN CAST(substr(r._clocks, 2, 13) "
+                "AS INTEGER) ELSE (SELECT min(CAST(substr(value, 1, 13) AS INTEGER)) "
+                "FROM json_each(r._clocks)) END")
+    start = (f"coalesce(strftime('{_FMT}', ({first_ms}) / 1000, 'unixepoch'), r.created_at)")
+    terms, params = [], []
+    for c in s.criteria:
+        sql, ps = criterion_sql(c, "a")
+        terms.append(f"coalesce(max({sql}), 0)")
+        params += ps
+    met = " + ".join(terms) or "0"
+    week = week_sql(local_sql("h.st", f.zone, lo, hi))
+    own, own_p = owner_clause(f, "r.owner")
+    for entity, link in (("account", "account_id"), ("deal", "deal_id")):
+        # A synced record's created_at is when it arrived here, never before its first
+        # write: created_at >= lo keeps every record whose first write is in the period.
+        found = rows(conn, f"""
+            WITH g AS MATERIALIZED (
+              SELECT r.id, coalesce(r.owner, '') AS owner, {start} AS st FROM "{entity}" r
+              WHERE r.deleted = 0 AND r.created_at >= ?{own}),
+            h AS MATERIALIZED (
+              SELECT id, owner, st, strftime('{_FMT}', st, ?) AS deadline FROM g
+              WHERE st >= ? AND st < ?)
+            SELECT h.owner, {week}, h.id, ({met}) >= ? FROM h
+            LEFT JOIN activity a ON a.{link} = h.id AND a.deleted = 0 AND
+              a.{link} IS NOT NULL AND {_evidence('a')} AND
+              coalesce(a.done_at, a.created_at) <= h.deadline
+            GROUP BY h.id""",
+            [lo, *own_p, window, lo, hi, *params, int(s.required_criteria)])
+        for owner, wk, rid, ok in found:
+            cell = grouped.setdefault((owner, wk), Cell((owner, wk), {"records": 0, "met": 0}))
+            cell.values["records"] = int(cell.values["records"] or 0) + 1
+            cell.ids.append(rid)
+            if ok:
+                cell.values["met"] = int(cell.values["met"] or 0) + 1
+            else:
+                cell.detail_ids.setdefault("missed", []).append(rid)
+    for key in sorted(grouped):
+        cell = grouped[key]
+        n, met_n = int(cell.values["records"] or 0), int(cell.values["met"] or 0)
+        cell.values.update({"missed": n - met_n, "compliance": pct(met_n, n)})
+        cell.detail_ids.setdefault("missed", [])
+        report.cells.append(cell)
+    report.totals = sum_totals(report.cells, ("records", "met", "missed"))
+    report.totals["compliance"] = pct(int(report.totals["met"] or 0),
+                                      int(report.totals["records"] or 0))
+    return report
+
+
+def lead_sla(conn: sqlite3.Connection, f: ReportFilter, now: dt.datetime) -> Report:
+    """Leads assigned in the period, by owner: response time (assignment to first
+    contact, minutes) and SLA breaches (no first contact within the escalation policy's
+    `first_contact_min`, contacted late or still waiting past it)."""
+    policies = rows(conn, "SELECT first_contact_min, reassign_min, max_reassign, retry_min, "
+                    "reclaim_days, daily_claim_limit, mask_in_pool, name FROM lead_policy "
+                    "WHERE deleted = 0 ORDER BY name")
+    values = None
+    if policies:
+        keys = ("first_contact_min", "reassign_min", "max_reassign", "retry_min",
+                "reclaim_days", "daily_claim_limit", "mask_in_pool")
+        import json
+
+        values = dict(zip(keys, policies[0][:7], strict=True))
+        if isinstance(values["retry_min"], str):
+            values["retry_min"] = json.loads(values["retry_min"])
+    sla_min = Policy.from_values(values).first_contact_min
+    lo, hi = utc_bounds(f.date_from, f.date_to, f.zone)
+    own, own_p = owner_clause(f)
+    found = rows(conn, "SELECT coalesce(owner, ''), id, assigned_at, first_contact_at "
+                 "FROM lead WHERE deleted = 0 AND assigned_at >= ? AND assigned_at < ?"
+                 f"{own} ORDER BY 1, assigned_at", [lo, hi, *own_p])
+    report = Report("lead-sla", f.currency, ("owner",),
+                    ("leads", "contacted", "median_response_min", "breaches", "breach_rate"))
+    report.notes.append(f"SLA: first contact within {sla_min} minutes of assignment.")
+    groups: dict[str, list[tuple[str, float | None, bool]]] = defaultdict(list)
+    for owner, rid, assigned, first in found:
+        a = _parse(assigned)
+        if a is None:
+            continue
+        first_t = _parse(first) if first else None
+        minutes = None if first_t is None else max(0.0, (first_t - a).total_seconds() / 60)
+        waited = minutes if minutes is not None else (now - a).total_seconds() / 60
+        groups[owner].append((rid, minutes, waited > sla_min))
+    for owner in sorted(groups):
+        items = groups[owner]
+        answered = [m for _, m, _ in items if m is not None]
+        breaches = [rid for rid, _, late in items if late]
+        report.cells.append(Cell(
+            (owner,), {"leads": len(items), "contacted": len(answered),
+                       "median_response_min": round(median(answered), 1) if answered else None,
+                       "breaches": len(breaches), "breach_rate": pct(len(breaches), len(items))},
+            [rid for rid, _, _ in items], {"breach": breaches}))
+    report.totals = sum_totals(report.cells, ("leads", "contacted", "breaches"))
+    report.totals["breach_rate"] = pct(int(report.totals["breaches"] or 0),
+                                       int(report.totals["leads"] or 0))
+    return report
+
+
+def _parse(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.strptime(str(text)[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None

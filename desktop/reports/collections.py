@@ -1,0 +1,131 @@
+"""Signed vs collected by month, and receivables ageing.
+
+- Signed: contracts by signing date (their amount); a won deal without a contract counts
+  its signed amount (else its amount) on the day it was won.
+- Collected: received payments by date; planned: planned payments by due date.
+- Ageing, as of the report's as-of day: on each deal (or a contract without a deal) the
+  received payments pay its planned instalments oldest first; what is still unpaid of
+  an instalment due on or before that day is aged by its due date into 0-30, 31-60,
+  61-90 and > 90 days. Ageing converts at the as-of day's rates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import defaultdict
+from decimal import Decimal
+
+from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
+from desktop.reports.money import MoneySum, Rates, cents_sql
+from desktop.reports.periods import utc_bounds
+from desktop.reports.sql import ids_of, owner_clause, rows
+
+BUCKETS = ("0-30", "31-60", "61-90", ">90")
+
+
+def bucket_of(days: int) -> str:
+    return BUCKETS[0] if days <= 30 else BUCKETS[1] if days <= 60 else (
+        BUCKETS[2] if days <= 90 else BUCKETS[3])
+
+
+def collections(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Report:
+    report = Report("collections", f.currency, ("month",),
+                    ("signed", "planned", "collected", "difference"))
+    d0, d1 = f.date_from.isoformat(), f.date_to.isoformat()
+    months: dict[str, dict[str, MoneySum]] = defaultdict(
+        lambda: {n: MoneySum(rates, f.currency) for n in ("signed", "planned", "collected")})
+    ids: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+
+    def add(month: str, what: str, currency: str | None, day: str, cents: int,
+            found: str | None) -> None:
+        if not months[month][what].add(cents, currency, day):
+            report.unconverted.extend(ids_of(found))
+        ids[month][what].extend(ids_of(found))
+
+    own, own_p = owner_clause(f)
+    for day, currency, cents, found in rows(
+            conn, f"SELECT sign_date, currency, sum({cents_sql('amount')}), group_concat(id) "
+            "FROM contract WHERE deleted = 0 AND amount IS NOT NULL AND sign_date BETWEEN ? "
+            f"AND ?{own} GROUP BY 1, 2", [d0, d1, *own_p]):
+        add(day[:7], "signed", currency, day, int(cents), found)
+    lo, hi = utc_bounds(f.date_from, f.date_to, dt.UTC)
+    own_d, own_dp = owner_clause(f, "d.owner")
+    for day, currency, cents, found in rows(
+            conn, "SELECT substr(d.stage_changed_at, 1, 10), d.currency, "
+            f"sum({cents_sql('coalesce(d.signed_amount, d.amount)')}), group_concat(d.id) "
+            "FROM deal d WHERE d.deleted = 0 AND d.stage = 'won' AND coalesce(d.signed_amount, "
+            "d.amount) IS NOT NULL AND d.stage_changed_at >= ? AND d.stage_changed_at < ? AND "
+            "NOT EXISTS (SELECT 1 FROM contract c WHERE c.deal_id = d.id AND c.deleted = 0 "
+            f"AND c.amount IS NOT NULL){own_d} GROUP BY 1, 2", [lo, hi, *own_dp]):
+        add(day[:7], "signed", currency, day, int(cents), found)
+    for kind, what in (("planned", "planned"), ("received", "collected")):
+        for day, currency, cents, found in rows(
+                conn, f"SELECT date, currency, sum({cents_sql('amount')}), group_concat(id) "
+                "FROM payment WHERE deleted = 0 AND kind = ? AND amount IS NOT NULL AND "
+                f"date BETWEEN ? AND ?{own} GROUP BY 1, 2", [kind, d0, d1, *own_p]):
+            add(day[:7], what, currency, day, int(cents), found)
+    for month in sorted(months):
+        sums = months[month]
+        values: dict[str, Decimal | int | float | None] = {
+            n: m.total for n, m in sums.items()}
+        values["difference"] = Decimal(values["signed"] or 0) - Decimal(values["collected"] or 0)
+        cell = Cell((month,), values, [i for n in ("signed", "planned", "collected")
+                                       for i in ids[month][n]],
+                    {n: ids[month][n] for n in ("signed", "planned", "collected")})
+        report.cells.append(cell)
+    report.totals = sum_totals(report.cells, report.value_names)
+    ageing_cells, ageing_unconverted = ageing(conn, f, rates)
+    report.notes.append("ageing as of " + f.as_of_date.isoformat() + ": " + ", ".join(
+        f"{c.key[0]} days {c.values['unpaid']}" for c in ageing_cells))
+    report.unconverted = sorted(set(report.unconverted) | set(ageing_unconverted))
+    report.sections["ageing"] = ageing_cells
+    if report.unconverted:
+        report.notes.append(f"{len(report.unconverted)} records have no exchange rate to "
+                            f"{f.currency} in force and are left out of the amounts.")
+    return report
+
+
+def ageing(conn: sqlite3.Connection, f: ReportFilter, rates: Rates,
+           ) -> tuple[list[Cell], list[str]]:
+    """Cells keyed (bucket,) with the unpaid amount and the instalments' ids.
+
+    Within one deal (else contract, else the payment alone) and one currency, received
+    payments up to the as-of day pay the planned instalments due by then, oldest first:
+    an instalment's unpaid part is its amount less what the received total leaves after
+    the instalments before it (window sums, in cents)."""
+    as_of = f.as_of_date.isoformat()
+    own, own_p = owner_clause(f, "p.owner")
+    found = rows(conn, f"""
+        WITH pay AS (
+          SELECT p.id, p.kind, p.date, coalesce(p.currency, 'CNY') AS currency,
+                 {cents_sql('p.amount')} AS cents,
+                 coalesce(p.deal_id, c.deal_id, p.contract_id, p.id) AS k
+          FROM payment p LEFT JOIN contract c ON c.id = p.contract_id
+          WHERE p.deleted = 0 AND p.amount IS NOT NULL AND p.date <= ?{own}),
+        got AS (SELECT k, currency, sum(cents) AS paid FROM pay WHERE kind = 'received'
+                GROUP BY 1, 2),
+        due AS (
+          SELECT pay.id, pay.date, pay.currency, pay.cents, coalesce(got.paid, 0) AS paid,
+                 sum(pay.cents) OVER (PARTITION BY pay.k, pay.currency ORDER BY pay.date,
+                                      pay.id) AS upto
+          FROM pay LEFT JOIN got ON got.k = pay.k AND got.currency = pay.currency
+          WHERE pay.kind = 'planned'),
+        unpaid AS (
+          SELECT id, currency, CAST(julianday(?) - julianday(date) AS INTEGER) AS age,
+                 min(cents, upto - paid) AS left FROM due WHERE upto - paid > 0)
+        SELECT CASE WHEN age <= 30 THEN 0 WHEN age <= 60 THEN 1 WHEN age <= 90 THEN 2
+               ELSE 3 END, currency, sum(left), count(*), group_concat(id)
+        FROM unpaid GROUP BY 1, 2""", [as_of, *own_p, as_of])
+    sums = [MoneySum(rates, f.currency) for _ in BUCKETS]
+    cells = [Cell((b,), {"unpaid": Decimal("0.00"), "instalments": 0}) for b in BUCKETS]
+    unconverted: list[str] = []
+    for bucket, currency, cents, n, found_ids in found:
+        cell = cells[bucket]
+        cell.values["instalments"] = int(cell.values["instalments"] or 0) + n
+        cell.ids += ids_of(found_ids)
+        if not sums[bucket].add(int(cents), currency, as_of):
+            unconverted += ids_of(found_ids)
+    for cell, money in zip(cells, sums, strict=True):
+        cell.values["unpaid"] = money.total
+    return cells, unconverted

@@ -1,0 +1,90 @@
+"""What a report is: its filter, its cells (values and the records behind them), totals.
+
+Money is Decimal in the report's currency, to the cent; counts are ints. Every cell
+carries the ids of the records it was computed from, so a figure can be traced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+Value = Decimal | int | float | None
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """The period is [date_from, date_to] in the viewer's local days (inclusive)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    owners: tuple[str, ...] = ()  # empty: every owner the store holds
+    currency: str = "CNY"
+    zone: dt.tzinfo = dt.UTC  # the viewer's zone: weeks and months are local
+    as_of: dt.date | None = None  # ageing and open-pipeline rates: default date_to
+
+    @property
+    def as_of_date(self) -> dt.date:
+        return self.as_of or self.date_to
+
+
+@dataclass
+class Cell:
+    key: tuple[str, ...]  # e.g. (owner, week) or (stage,)
+    values: dict[str, Value] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)  # the records behind the cell
+    detail_ids: dict[str, list[str]] = field(default_factory=dict)  # e.g. {"missed": [...]}
+
+    def to_json(self, with_ids: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": list(self.key),
+                               "values": {k: _json_value(v) for k, v in self.values.items()}}
+        if with_ids:
+            out["ids"] = self.ids
+            out.update({f"{k}_ids": v for k, v in self.detail_ids.items()})
+        return out
+
+
+@dataclass
+class Report:
+    name: str
+    currency: str
+    key_names: tuple[str, ...]
+    value_names: tuple[str, ...]
+    cells: list[Cell] = field(default_factory=list)
+    totals: dict[str, Value] = field(default_factory=dict)
+    # records left out of money figures because no exchange rate was in force
+    unconverted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # further tables of the same report, e.g. collections' receivables ageing
+    sections: dict[str, list[Cell]] = field(default_factory=dict)
+
+    def cell(self, *key: str) -> Cell | None:
+        return next((c for c in self.cells if c.key == key), None)
+
+    def to_json(self, with_ids: bool = True) -> dict[str, Any]:
+        return {"report": self.name, "currency": self.currency, "keys": list(self.key_names),
+                "values": list(self.value_names),
+                "rows": [c.to_json(with_ids) for c in self.cells],
+                "totals": {k: _json_value(v) for k, v in self.totals.items()},
+                "unconverted": self.unconverted, "notes": self.notes,
+                "sections": {n: [c.to_json(with_ids) for c in cells]
+                             for n, cells in self.sections.items()}}
+
+
+def _json_value(v: Value) -> Any:
+    # money as a string: JSON numbers are floats to most readers, and finance wants cents
+    return str(v) if isinstance(v, Decimal) else v
+
+
+def sum_totals(cells: list[Cell], names: tuple[str, ...]) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for n in names:
+        vals = [c.values.get(n) for c in cells]
+        nums = [v for v in vals if isinstance(v, Decimal | int) and not isinstance(v, bool)]
+        if any(isinstance(v, Decimal) for v in nums):
+            out[n] = sum((Decimal(v) for v in nums), Decimal("0.00"))
+        else:
+            out[n] = sum(int(v) for v in nums if v is not None)
+    return out

@@ -1,0 +1,86 @@
+"""Local days, weeks and months of UTC instants, computed inside SQLite.
+
+The store keeps instants as UTC text ("2026-03-08T15:00:00Z"). A report groups them by
+the viewer's local week or month, so an instant is shifted by its zone's offset *at that
+instant*: across a change of clocks the offset differs, and one fixed shift would put
+the hour after midnight into the wrong day. `local_sql` builds a CASE over the offset
+intervals of the report's period (found from the zone, a handful per year).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_FMT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc_bounds(date_from: dt.date, date_to: dt.date, zone: dt.tzinfo) -> tuple[str, str]:
+    """The instants [start of date_from, start of the day after date_to) in UTC text."""
+    lo = dt.datetime.combine(date_from, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+    hi = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(),
+                             tzinfo=zone).astimezone(dt.UTC)
+    return lo.strftime(_FMT), hi.strftime(_FMT)
+
+
+def _offset_min(moment: dt.datetime, zone: dt.tzinfo) -> int:
+    off = moment.astimezone(zone).utcoffset() or dt.timedelta()
+    return int(off.total_seconds() // 60)
+
+
+def offset_intervals(lo: dt.datetime, hi: dt.datetime, zone: dt.tzinfo,
+                     ) -> list[tuple[str | None, int]]:
+    """[(until UTC text or None for the last, offset minutes)], covering [lo, hi)."""
+    out: list[tuple[str | None, int]] = []
+    step = dt.timedelta(hours=6)
+    cur = lo
+    off = _offset_min(cur, zone)
+    while cur < hi:
+        nxt = min(cur + step, hi)
+        if _offset_min(nxt, zone) != off:
+            a, b = cur, nxt  # the change lies in (a, b]: narrow it to the minute
+            while b - a > dt.timedelta(minutes=1):
+                mid = a + (b - a) / 2
+                if _offset_min(mid, zone) == off:
+                    a = mid
+                else:
+                    b = mid
+            b = b.replace(second=0, microsecond=0)
+            if _offset_min(b, zone) == off:
+                b += dt.timedelta(minutes=1)
+            out.append((b.strftime(_FMT), off))
+            off = _offset_min(b, zone)
+            cur = b
+            continue
+        cur = nxt
+    out.append((None, off))
+    return out
+
+
+def local_sql(col: str, zone: dt.tzinfo, lo: str, hi: str) -> str:
+    """SQL for the local wall time of the UTC text in `col`, for instants in [lo, hi)
+    (outside it, the nearest interval's offset)."""
+    start = dt.datetime.strptime(lo, _FMT).replace(tzinfo=dt.UTC) - dt.timedelta(days=1)
+    end = dt.datetime.strptime(hi, _FMT).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
+    parts = offset_intervals(start, end, zone)
+    if len(parts) == 1:
+        return f"datetime({col}, '{parts[0][1]:+d} minutes')"
+    whens = " ".join(f"WHEN {col} < '{until}' THEN datetime({col}, '{off:+d} minutes')"
+                     for until, off in parts[:-1])
+    return f"(CASE {whens} ELSE datetime({col}, '{parts[-1][1]:+d} minutes') END)"
+
+
+def week_sql(local: str) -> str:
+    """The Monday (ISO date) of the week of a local time or date expression."""
+    return f"date({local}, 'weekday 0', '-6 days')"
+
+
+def month_sql(local: str) -> str:
+    return f"strftime('%Y-%m', {local})"
+
+
+def week_of(day: dt.date) -> str:
+    return (day - dt.timedelta(days=day.weekday())).isoformat()
+
+
+def local_day(instant: str, zone: dt.tzinfo) -> dt.date:
+    return dt.datetime.strptime(instant, _FMT).replace(tzinfo=dt.UTC).astimezone(zone).date()

@@ -1,0 +1,28 @@
+"""Small SQL helpers the report definitions share."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from desktop.reports.model import ReportFilter
+
+
+def owner_clause(f: ReportFilter, col: str = "owner") -> tuple[str, list[Any]]:
+    if not f.owners:
+        return "", []
+    marks = ", ".join("?" for _ in f.owners)
+    return f" AND coalesce({col}, '') IN ({marks})", list(f.owners)
+
+
+def ids_of(text: str | None) -> list[str]:
+    return text.split(",") if text else []
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+    return conn.execute(sql, list(params)).fetchall()
+
+
+def pct(part: int, whole: int) -> float | None:
+    return None if not whole else round(100.0 * part / whole, 1)

@@ -1,0 +1,306 @@
+"""Reports (issue 18): figures finance can recompute by hand, to the cent, in every
+currency; drill-down ids that add up to their cell; weeks in the viewer's zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from desktop.followup.settings import DEFAULT_CRITERIA
+from desktop.reports import ReportFilter, run
+from desktop.reports.activity import criterion_sql
+from desktop.reports.money import cents_of
+from desktop.schema import STAGE_PROBABILITY
+from desktop.store import Store
+
+D0, D1 = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+CNY, USD, EUR = "CNY", "USD", "EUR"
+RATES = [(USD, "2026-01-01", 7.1234), (USD, "2026-07-01", 7.2011), (EUR, "2026-03-01", 7.8)]
+
+
+def _rate(cur: str, day: str, rates: list[tuple[str, str, float]]) -> Decimal | None:
+    if cur == CNY:
+        return Decimal(1)
+    found = [r for c, d, r in sorted(rates) if c == cur and d <= day]
+    return Decimal(str(found[-1])) if found else None
+
+
+def _plain_sum(items: list[tuple[float, str, str]], to: str,
+               rates: list[tuple[str, str, float]]) -> tuple[Decimal, int]:
+    """The money rule recomputed from raw (amount, currency, day): cents summed per
+    (currency, rates in force), converted once, half-up to the cent. Returns (sum,
+    how many could not be converted)."""
+    parts: dict[tuple[str, Decimal, Decimal], int] = defaultdict(int)
+    missing = 0
+    for amount, cur, day in items:
+        a, b = _rate(cur, day, rates), _rate(to, day, rates)
+        if cur == to:
+            a = b = Decimal(1)
+        if a is None or b is None:
+            missing += 1
+            continue
+        parts[(cur, a, b)] += cents_of(amount)
+    total = sum(((Decimal(c) * a / b / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                 for (_, a, b), c in parts.items()), Decimal("0.00"))
+    return total, missing
+
+
+def _raw(store: Store, entity: str) -> list[dict[str, Any]]:
+    cur = store.conn.execute(f'SELECT * FROM "{entity}" WHERE deleted = 0')
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+def _book(store: Store, deals: list[dict[str, Any]], payments: list[dict[str, Any]],
+          rates: list[tuple[str, str, float]]) -> None:
+    store.repo("deal").import_many(deals)
+    store.repo("payment").import_many(payments)
+    store.repo("fx_rate").import_many(
+        [{"currency": c, "valid_from": d, "rate": r} for c, d, r in rates])
+
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2)
+days = st.dates(min_value=D0, max_value=D1).map(dt.date.isoformat)
+deal_st = st.fixed_dictionaries({
+    "title": st.just("d"), "amount": amounts.map(float),
+    "currency": st.sampled_from([CNY, USD, EUR]),
+    "stage": st.sampled_from(["lead", "qualified", "proposal", "negotiation", "legal_review"]),
+    "close_date": days, "owner": st.sampled_from(["wang", "li", "zhao"])})
+payment_st = st.fixed_dictionaries({
+    "kind": st.sampled_from(["planned", "received"]), "amount": amounts.map(float),
+    "currency": st.sampled_from([CNY, USD, EUR]), "date": days,
+    "owner": st.sampled_from(["wang", "li"])})
+
+
+@settings(max_examples=12, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(deals=st.lists(deal_st, max_size=25), payments=st.lists(payment_st, max_size=25),
+       to=st.sampled_from([CNY, USD, EUR]), drop_eur=st.booleans())
+def test_money_reports_equal_a_plain_recomputation_to_the_cent(
+        deals: list[dict[str, Any]], payments: list[dict[str, Any]], to: str,
+        drop_eur: bool) -> None:
+    rates = [r for r in RATES if not (drop_eur and r[0] == EUR)]
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "p") as store:
+        _book(store, deals, payments, rates)
+        f = ReportFilter(D0, D1, currency=to, as_of=dt.date(2026, 12, 31))
+        rows = {r["id"]: r for r in _raw(store, "deal")}
+
+        pipe = run(store, "pipeline", f)
+        for cell in pipe.cells:
+            stage = cell.key[0]
+            mine = [r for r in rows.values() if r["stage"] == stage]
+            assert sorted(cell.ids) == sorted(r["id"] for r in mine)  # drill-down = cell
+            expect, _ = _plain_sum([(r["amount"], r["currency"], "2026-12-31") for r in mine],
+                                   to, rates)
+            assert cell.values["amount"] == expect
+            assert cell.values["weighted"] == (expect * STAGE_PROBABILITY[stage] / 100
+                                               ).quantize(Decimal("0.01"))
+        total, missing = _plain_sum([(r["amount"], r["currency"], "2026-12-31")
+                                     for r in rows.values()], to, rates)
+        assert pipe.totals["amount"] == sum((c.values["amount"] for c in pipe.cells),
+                                            Decimal(0))
+        assert len(pipe.unconverted) == missing  # never added unconverted
+
+        fc = run(store, "forecast", f)
+        assert sum(int(c.values["deals"] or 0) for c in fc.cells) == len(rows)
+        for cell in fc.cells:
+            mine = [r for r in rows.values() if r["close_date"][:7] == cell.key[0]]
+            assert sorted(cell.ids) == sorted(r["id"] for r in mine)
+            expect, _ = _plain_sum([(r["amount"], r["currency"], "2026-12-31") for r in mine],
+                                   to, rates)
+            assert cell.values["amount"] == expect
+
+        col = run(store, "collections", f)
+        pays = _raw(store, "payment")
+        for cell in col.cells:
+            for kind, name in (("received", "collected"), ("planned", "planned")):
+                mine = [p for p in pays if p["kind"] == kind and p["date"][:7] == cell.key[0]]
+                assert sorted(cell.detail_ids[name]) == sorted(p["id"] for p in mine)
+                expect, _ = _plain_sum([(p["amount"], p["currency"], p["date"]) for p in mine],
+                                       to, rates)
+                assert cell.values[name] == expect
+        # a total is the sum of its rows: each month converts on its own
+        months = {p["date"][:7] for p in pays if p["kind"] == "received"}
+        expect = sum((_plain_sum([(p["amount"], p["currency"], p["date"]) for p in pays
+                                  if p["kind"] == "received" and p["date"][:7] == m],
+                                 to, rates)[0] for m in months), Decimal("0.00"))
+        assert col.totals["collected"] == expect
+
+
+def test_an_amount_without_a_rate_is_listed_never_added(store: Store) -> None:
+    store.repo("deal").create({"title": "A", "amount": 100, "currency": "USD", "stage": "lead"})
+    jpy = store.repo("deal").create({"title": "B", "amount": 100, "currency": "JPY",
+                                     "stage": "lead"})
+    store.repo("fx_rate").create({"currency": "USD", "valid_from": "2020-01-01", "rate": 7.1})
+    r = run(store, "pipeline", ReportFilter(D0, D1, currency="CNY"))
+    assert r.cell("lead").values == {"deals": 2, "amount": Decimal("710.00"), "probability": 10,
+                                     "weighted": Decimal("71.00")}
+    assert r.unconverted == [jpy["id"]]
+    assert "no exchange rate" in r.notes[0]
+
+
+def test_owner_reports_add_up_to_the_team_report(store: Store) -> None:
+    store.repo("deal").import_many(
+        [{"title": f"d{i}", "amount": 1000 + i * 0.37, "currency": "CNY",
+          "stage": ("lead", "proposal")[i % 2], "owner": ("wang", "li", "zhao")[i % 3]}
+         for i in range(60)])
+    team = run(store, "pipeline", ReportFilter(D0, D1, owners=("wang", "li")))
+    parts = [run(store, "pipeline", ReportFilter(D0, D1, owners=(o,))) for o in ("wang", "li")]
+    for name in ("deals", "amount", "weighted"):
+        assert team.totals[name] == sum(p.totals[name] for p in parts)  # type: ignore[misc]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(act=st.fixed_dictionaries({
+    "kind": st.sampled_from(["call", "visit", "note", "task"]),
+    "duration_s": st.one_of(st.none(), st.integers(0, 300)),
+    "attachments": st.one_of(st.none(), st.just([]), st.just(["a" * 64])),
+    "outcome": st.one_of(st.none(), st.sampled_from(
+        ["Customer_reply ok", " 客户回复了", "quoted 5%", "已报价", "no", "", "replied"]))}))
+def test_criteria_in_sql_agree_with_the_follow_up_rules(act: dict[str, Any]) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE activity (kind, duration_s, attachments, outcome)")
+    conn.execute("INSERT INTO activity VALUES (?, ?, ?, ?)",
+                 (act["kind"], act["duration_s"],
+                  None if act["attachments"] is None else json.dumps(act["attachments"]),
+                  act["outcome"]))
+    for c in DEFAULT_CRITERIA:
+        sql, params = criterion_sql(c)
+        got = conn.execute(f"SELECT {sql} FROM activity", params).fetchone()[0]
+        assert bool(got) == c.matches(act), c.name
+
+
+def test_golden_72_counts_follow_ups_within_72_hours_only(store: Store) -> None:
+    acc = store.repo("account")
+    quick, late, none = (acc.create({"name": n, "owner": "wang"})
+                         for n in ("快速跟进公司", "Late Co", "Nobody Co"))
+    start = dt.datetime.now(dt.UTC)
+    act = store.repo("activity")
+    for a, hours in ((quick, 5), (late, 80)):
+        when = (start + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        act.create({"kind": "call", "subject": "call", "duration_s": 120, "account_id": a["id"],
+                    "done_at": when, "owner": "wang"})
+        act.create({"kind": "note", "subject": "reply", "outcome": "customer_reply",
+                    "account_id": a["id"], "done_at": when, "owner": "wang"})
+    today = start.date()
+    r = run(store, "golden-72", ReportFilter(today - dt.timedelta(days=7), today))
+    assert r.totals["records"] == 3 and r.totals["met"] == 1
+    cell = r.cells[0]
+    assert sorted(cell.detail_ids["missed"]) == sorted([late["id"], none["id"]])
+    assert r.totals["compliance"] == 33.3
+
+
+def test_activity_weeks_are_the_viewers_local_weeks_across_a_change_of_clocks(
+        store: Store) -> None:
+    # Sunday 2026-03-08, 23:30 in New York (after the spring change: UTC-4) is Monday
+    # 03:30 UTC; the week is New York's (Monday 2026-03-02), not UTC's (2026-03-09).
+    act = store.repo("activity")
+    act.create({"kind": "call", "subject": "late call", "done_at": "2026-03-09T03:30:00Z",
+                "owner": "amy"})
+    # Monday 2026-03-02 00:30 in New York (UTC-5, before the change) is 05:30 UTC
+    act.create({"kind": "visit", "subject": "early visit", "done_at": "2026-03-02T05:30:00Z",
+                "owner": "amy"})
+    ny = ReportFilter(dt.date(2026, 2, 23), dt.date(2026, 3, 15), zone=ZoneInfo("America/New_York"))
+    r = run(store, "activities", ny)
+    assert [(c.key, c.values["calls"], c.values["visits"]) for c in r.cells] == [
+        (("amy", "2026-03-02"), 1, 1)]
+    utc = run(store, "activities", ReportFilter(dt.date(2026, 2, 23), dt.date(2026, 3, 15)))
+    assert [c.key for c in utc.cells] == [("amy", "2026-03-02"), ("amy", "2026-03-09")]
+
+
+def test_lead_sla_counts_late_and_waiting_leads_as_breaches(store: Store) -> None:
+    now = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    leads = store.repo("lead")
+    fast = leads.create({"name": "快", "owner": "wang", "status": "contacted",
+                         "assigned_at": "2026-06-01T08:00:00Z",
+                         "first_contact_at": "2026-06-01T08:05:00Z"})
+    slow = leads.create({"name": "慢", "owner": "wang", "status": "contacted",
+                         "assigned_at": "2026-06-01T08:00:00Z",
+                         "first_contact_at": "2026-06-01T09:00:00Z"})
+    waiting = leads.create({"name": "等", "owner": "wang", "status": "assigned",
+                            "assigned_at": "2026-06-01T10:00:00Z"})
+    r = run(store, "lead-sla", ReportFilter(dt.date(2026, 6, 1), dt.date(2026, 6, 1)), now=now)
+    cell = r.cell("wang")
+    assert cell is not None and fast["id"] in cell.ids
+    assert cell.values["leads"] == 3 and cell.values["contacted"] == 2
+    assert cell.values["median_response_min"] == 32.5
+    assert sorted(cell.detail_ids["breach"]) == sorted([slow["id"], waiting["id"]])
+
+
+def test_receivables_age_by_the_oldest_unpaid_instalment(store: Store) -> None:
+    deal = store.repo("deal").create({"title": "年度合同", "amount": 300, "stage": "won",
+                                      "owner": "wang"})
+    pay = store.repo("payment")
+    first = pay.create({"kind": "planned", "amount": 100, "date": "2026-08-01",
+                        "deal_id": deal["id"], "owner": "wang"})
+    second = pay.create({"kind": "planned", "amount": 100, "date": "2026-11-15",
+                         "deal_id": deal["id"], "owner": "wang"})
+    pay.create({"kind": "planned", "amount": 100, "date": "2027-02-01", "deal_id": deal["id"],
+                "owner": "wang"})  # not yet due
+    pay.create({"kind": "received", "amount": 150, "date": "2026-09-01", "deal_id": deal["id"],
+                "method": "bank_transfer", "invoice_no": "INV-1", "owner": "wang"})
+    r = run(store, "collections", ReportFilter(D0, D1, as_of=dt.date(2026, 12, 1)))
+    ageing = {c.key[0]: c for c in r.sections["ageing"]}
+    # 150 received pays the August instalment and half of November's
+    assert ageing["0-30"].values["unpaid"] == Decimal("50.00")
+    assert ageing["0-30"].ids == [second["id"]]
+    assert ageing[">90"].values["unpaid"] == Decimal("0.00") and first["id"] not in (
+        ageing[">90"].ids)
+    assert r.cell("2026-09") is not None
+    assert r.cell("2026-09").values["collected"] == Decimal("150.00")  # type: ignore[union-attr]
+
+
+def test_report_cli_prints_rows_totals_and_ids(profile: Path) -> None:
+    with Store.open(profile) as store:
+        d = store.repo("deal").create({"title": "深圳项目", "amount": 1234.5, "stage": "proposal",
+                                       "owner": "wang", "currency": "CNY"})
+    cmd = [sys.executable, "-m", "desktop.cli", "--profile", str(profile), "report",
+           "pipeline", "--json", "--from", "2026-01-01", "--to", "2026-12-31"]
+    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    row = next(r for r in out["rows"] if r["key"] == ["proposal"])
+    assert row["values"]["amount"] == "1234.50" and row["ids"] == [d["id"]]
+    assert out["totals"]["deals"] == 1 and out["currency"] == "CNY"
+    bad = subprocess.run([*cmd[:6], "pipeline", "--currency", "XYZ"], capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "XYZ" in bad.stderr
+    bad = subprocess.run([*cmd[:6], "pipeline", "--from", "soon"], capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "--from must be a date" in bad.stderr
+
+
+def test_unknown_report_is_refused(store: Store) -> None:
+    from desktop.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        run(store, "nonsense", ReportFilter(D0, D1))
+    with pytest.raises(ValidationError, match="ends before it starts"):
+        run(store, "pipeline", ReportFilter(D1, D0))
+
+
+def test_collected_amounts_move_into_payments_once(store: Store) -> None:
+    from desktop.reports.payments import move_collected_amounts
+
+    deal = store.repo("deal").create({"title": "老合同", "amount": 500, "stage": "won",
+                                      "owner": "wang", "collected_amount": 320.5})
+    out = move_collected_amounts(store, today=dt.date(2026, 12, 6))
+    assert out["moved"] == 1
+    pay = store.repo("payment").get(out["payment_ids"][0])
+    assert (pay["kind"], pay["amount"], pay["deal_id"], pay["owner"]) == (
+        "received", 320.5, deal["id"], "wang")
+    assert move_collected_amounts(store)["moved"] == 0  # again: nothing twice
+    r = run(store, "collections", ReportFilter(D0, dt.date(2027, 12, 31)))
+    assert r.totals["collected"] == Decimal("320.50")
