@@ -23,7 +23,19 @@ if TYPE_CHECKING:
 NAMES = ("pipeline", "forecast", "win-rate", "activities", "golden-72", "lead-sla",
          "collections")
 
-__all__ = ["NAMES", "Cell", "Report", "ReportFilter", "run"]
+__all__ = ["NAMES", "Cell", "Report", "ReportFilter", "default_period", "run"]
+DEFAULT_WEEKS = 12
+FORECAST_MONTHS = 6
+
+
+def default_period(name: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last 12 weeks; the forecast looks ahead: this month and the next five."""
+    if name == "forecast":
+        start = today.replace(day=1)
+        month = start.month - 1 + FORECAST_MONTHS
+        end = dt.date(start.year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        return start, end
+    return today - dt.timedelta(weeks=DEFAULT_WEEKS), today
 
 
 def run(store: Store, name: str, f: ReportFilter, *, now: dt.datetime | None = None) -> Report:

@@ -16,16 +16,15 @@ from typing import Any
 
 from desktop.reports import NAMES
 
-DEFAULT_WEEKS = 12
-
 
 def add_subcommands(subparsers: Any) -> None:
     p = subparsers.add_parser("report", help="reports: pipeline, forecast, win rate, "
                               "activities, golden-72, lead SLA, collections")
     p.add_argument("name", choices=NAMES)
     p.add_argument("--from", dest="date_from", help="first day (YYYY-MM-DD; default 12 "
-                   "weeks before --to)")
-    p.add_argument("--to", dest="date_to", help="last day (default today)")
+                   "weeks before --to; forecast: this month)")
+    p.add_argument("--to", dest="date_to", help="last day (default today; forecast: five "
+                   "months ahead)")
     p.add_argument("--as-of", help="ageing and open-pipeline rates on this day (default --to)")
     p.add_argument("--owner", action="append", default=[], help="only this owner (repeat)")
     p.add_argument("--currency", default="CNY", help="reporting currency (default CNY)")
@@ -66,13 +65,15 @@ def run(args: argparse.Namespace) -> int:
     from desktop.cli import _emit, _open_store
     from desktop.followup.clock import SystemClock
     from desktop.followup.settings import load_settings
-    from desktop.reports import ReportFilter
+    from desktop.reports import DEFAULT_WEEKS, ReportFilter, default_period
     from desktop.reports import run as run_report
 
     with _open_store(args) as store:
         zone = SystemClock(load_settings(store).time_zone).zone()
-        to = _day(args.date_to, "to") or dt.datetime.now(zone).date()
-        start = _day(args.date_from, "from") or to - dt.timedelta(weeks=DEFAULT_WEEKS)
+        first, last = default_period(args.name, dt.datetime.now(zone).date())
+        to = _day(args.date_to, "to") or last
+        start = _day(args.date_from, "from") or (
+            first if args.date_to is None else to - dt.timedelta(weeks=DEFAULT_WEEKS))
         f = ReportFilter(start, to, tuple(args.owner), args.currency.upper(), zone,
                          _day(args.as_of, "as-of"))
         report = run_report(store, args.name, f)

@@ -43,14 +43,11 @@ def _open_deals(conn: sqlite3.Connection, f: ReportFilter, key_sql: str, where: 
 
 
 def pipeline(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Report:
-    """Open deals by stage (a snapshot; the period filters by expected close when the
-    deal has one). Amounts at the rates in force on the as-of day."""
+    """Open deals by stage: a snapshot of today's pipeline (the period does not apply).
+    Amounts at the rates in force on the as-of day."""
     probs = stage_probabilities(conn)
     marks = ", ".join("?" for _ in OPEN_STAGES)
-    found = _open_deals(
-        conn, f, "stage", f"stage IN ({marks}) AND (close_date IS NULL OR "
-        "close_date BETWEEN ? AND ?)",
-        [*OPEN_STAGES, f.date_from.isoformat(), f.date_to.isoformat()])
+    found = _open_deals(conn, f, "stage", f"stage IN ({marks})", list(OPEN_STAGES))
     return _by_key(conn, f, rates, "pipeline", ("stage",), found, probs,
                    order=list(OPEN_STAGES), key_is_stage=True)
 

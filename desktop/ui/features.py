@@ -23,4 +23,5 @@ FEATURES: tuple[str, ...] = (
     "desktop.ui.quickadd",
     "desktop.ui.leads",
     "desktop.ui.applock",
+    "desktop.ui.reports",
 )

@@ -289,7 +289,6 @@ class AppContext(QObject):
         from desktop.store.indexer import close_worker
 
         close_worker(self.profile)  # what it did not build, the next start builds
-        main_thread_gc.collect_now()
 
     # ------------------------------------------------------------ translation
     @property

@@ -41,7 +41,3 @@ def collect_due() -> int:
     gc.collect(generation)
     return generation
 
-
-def collect_now() -> None:
-    """A full collection on this (the main) thread, e.g. when a context shuts down."""
-    gc.collect()

@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.followup_ui: QObject | None = None
         self.fields_ui: QObject | None = None
         self.leads_ui: QObject | None = None
+        self.reports_ui: QObject | None = None
         self.stage_checks: list[StageCheck] = []  # the deal board's pipeline checks
         self.actions_by_name: dict[str, QAction] = {}
         self._menus: dict[str, QMenu] = {}

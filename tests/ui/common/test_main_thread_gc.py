@@ -22,11 +22,14 @@ def test_cycles_from_a_worker_thread_are_freed_on_the_main_thread(ctx: Any, qtbo
     assert not gc.isenabled()
     _Node.freed_on.clear()
 
+    kept: list[Any] = []
+
     def churn() -> None:
         for _ in range(50):
             _Node()
-        junk = [[i] for i in range(200_000)]  # allocations far past every threshold
-        del junk
+        # allocations far past every threshold, kept alive (freeing them would lower
+        # the collector's count again)
+        kept.append([[i] for i in range(200_000)])
 
     t = threading.Thread(target=churn)
     t.start()
@@ -34,3 +37,4 @@ def test_cycles_from_a_worker_thread_are_freed_on_the_main_thread(ctx: Any, qtbo
     assert _Node.freed_on == []  # nothing was collected on the worker
     qtbot.waitUntil(lambda: len(_Node.freed_on) == 50, timeout=5000)
     assert set(_Node.freed_on) == {threading.main_thread().ident}
+    kept.clear()
