@@ -101,3 +101,15 @@ def drill(store: Store, ids: list[str], limit: int = DRILL_LIMIT) -> list[dict[s
                     f'SELECT id, "{title_field}" FROM "{entity}" WHERE id IN ({marks})', part):
                 found[rid] = {"entity": entity, "id": rid, "title": str(text or "")}
     return [found[i] for i in wanted if i in found]
+
+
+HEAT_REPORTS = ("activities", "golden-72")  # owner × week: a heat map, not bars
+
+
+def heat_grid(report: Report) -> tuple[list[str], list[str], dict[tuple[int, int], int]]:
+    """Rows (owners), columns (weeks) and which report row sits in each grid cell."""
+    owners = sorted({c.key[0] for c in report.cells})
+    weeks = sorted({c.key[1] for c in report.cells})
+    at = {(owners.index(c.key[0]), weeks.index(c.key[1])): i
+          for i, c in enumerate(report.cells)}
+    return owners, weeks, at

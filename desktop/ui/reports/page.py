@@ -35,6 +35,7 @@ from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.window import MainWindow
 from desktop.ui.reports.chart import BarChart
+from desktop.ui.reports.heatmap import HeatMap
 
 CONTEXT = "reports"
 register_catalog({
@@ -120,6 +121,9 @@ class ReportsPage(QWidget):
         self.heading.setStyleSheet("font-size: 15px; font-weight: 600;")
         self.chart = BarChart()
         self.chart.clicked.connect(self.drill_row)
+        self.heat = HeatMap()
+        self.heat.clicked.connect(self.drill_row)
+        self.heat.hide()
         self.table = QTableWidget(0, 0)
         self.table.setObjectName("report_table")
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -136,6 +140,7 @@ class ReportsPage(QWidget):
         inner = QVBoxLayout(body)
         inner.addWidget(self.heading)
         inner.addWidget(self.chart)
+        inner.addWidget(self.heat)
         inner.addWidget(self.table, 1)
         inner.addWidget(self.notes)
         inner.addWidget(self.hint)
@@ -207,8 +212,17 @@ class ReportsPage(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        points = rv.chart_points(report)
         value_name = rv.CHART_VALUE[report.name]
+        heat = report.name in rv.HEAT_REPORTS
+        self.heat.setVisible(heat)
+        self.chart.setVisible(not heat)
+        if heat:
+            owners, weeks, at = rv.heat_grid(report)
+            self.heat.set_grid([rv.key_text(report, (o,), lang)[0] for o in owners], weeks, at,
+                               {k: float(report.cells[i].values.get(value_name) or 0)
+                                for k, i in at.items()},
+                               scale=100.0 if report.name == "golden-72" else None)
+        points = rv.chart_points(report)
         self.chart.set_bars([" · ".join(rv.key_text(report, c.key, lang)) for c in report.cells],
                             [v for _, v in points],
                             [rv.value_text(c.values.get(value_name)) for c in report.cells])

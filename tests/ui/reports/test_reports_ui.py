@@ -80,3 +80,32 @@ def test_an_empty_period_says_so(qtbot: Any, make_window: Callable[..., Any],
     assert page.report.cells == []
     assert "此期间没有记录" in page.notes.text()
     shot(window, "reports_empty_zh")
+
+
+def test_golden_72_heat_map_rep_by_week(qtbot: Any, make_window: Callable[..., Any],
+                                        profile: Path) -> None:
+    with Store.open(profile) as store:
+        acc = store.repo("account")
+        for i, owner in enumerate(("王芳", "王芳", "李雷", "Alexandra Konstantinopoulou")):
+            a = acc.create({"name": f"杭州示例科技有限公司{i}", "owner": owner})
+            if owner == "王芳":  # followed up at once: a call and the customer's reply
+                for kind, extra in (("call", {"duration_s": 120}),
+                                    ("note", {"outcome": "customer_reply"})):
+                    store.repo("activity").create({
+                        "kind": kind, "subject": "跟进", "account_id": a["id"],
+                        "done_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "owner": owner, **extra})
+    window = make_window("zh", features=FEATURES)
+    page = window.reports_ui.page
+    window.tabs.setCurrentWidget(page)
+    page.name.setCurrentIndex(page.name.findData("golden-72"))
+    settle(qtbot, window.ctx)
+    assert page.heat.isVisible() and not page.chart.isVisible()
+    assert page.heat.owners[:2] == ["Alexandra Konstantinopoulou", "李雷"]
+    assert sorted(page.heat.values.values()) == [0.0, 0.0, 100.0]
+    shot(window, "reports_golden72_zh")
+    # a square opens the accounts behind it
+    at = next(k for k, v in page.heat.values.items() if v == 100.0)
+    page.heat.clicked.emit(page.heat.rows[at])
+    settle(qtbot, window.ctx)
+    assert window.dialog.list.count() == 2
