@@ -62,10 +62,28 @@ def build(profile: Path, scale: float) -> None:
           "done_at": _instant(rng), "duration_s": rng.randrange(300),
           "outcome": rng.choice(OUTCOMES), "owner": rng.choice(OWNERS)}
          for i in range(n["activity"])), index=False)
-    store.repo("payment").import_many(
-        ({"kind": rng.choice(("planned", "received")), "amount": round(rng.uniform(1e3, 1e6), 2),
-          "currency": rng.choice(currencies), "date": _day(rng).isoformat(),
-          "owner": rng.choice(OWNERS)} for _ in range(n["payment"])), index=False)
+    deal_ids = [r[0] for r in store.conn.execute("SELECT id FROM deal ORDER BY rid")]
+
+    def payments() -> Any:
+        # instalments of a deal: each planned, and most of them received a few weeks later
+        made = 0
+        while made < n["payment"]:
+            deal, currency = rng.choice(deal_ids), rng.choice(currencies)
+            start = _day(rng)
+            for i in range(rng.randint(1, 4)):
+                due = start + dt.timedelta(days=30 * i)
+                amount = round(rng.uniform(1e3, 1e6), 2)
+                yield {"kind": "planned", "amount": amount, "currency": currency,
+                       "date": due.isoformat(), "deal_id": deal, "owner": rng.choice(OWNERS)}
+                made += 1
+                if rng.random() < 0.8:
+                    yield {"kind": "received", "amount": amount, "currency": currency,
+                           "date": (due + dt.timedelta(days=rng.randrange(60))).isoformat(),
+                           "deal_id": deal, "method": "bank_transfer",
+                           "owner": rng.choice(OWNERS)}
+                    made += 1
+
+    store.repo("payment").import_many(payments(), index=False)
     store.repo("lead").import_many(
         ({"name": f"线索{i}", "owner": rng.choice(OWNERS), "status": "contacted",
           "assigned_at": _instant(rng)} for i in range(n["lead"])), index=False)

@@ -24,9 +24,18 @@ ACTIVITY_TIME = "coalesce(done_at, due_at, created_at)"  # the activity_when ind
 _FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def criterion_sql(c: Criterion, alias: str = "") -> tuple[str, list[Any]]:
-    """`c.matches(activity)` as an SQL predicate over the activity table."""
+def outcome_sql(alias: str = "") -> str:
+    """The outcome as the criteria compare it (SQLite's lower() folds ASCII only)."""
     a = f"{alias}." if alias else ""
+    return f"lower(trim(coalesce({a}outcome, '')))"
+
+
+def criterion_sql(c: Criterion, alias: str = "", outcome: str | None = None,
+                  ) -> tuple[str, list[Any]]:
+    """`c.matches(activity)` as an SQL predicate over the activity table; `outcome` names
+    an already computed outcome_sql (worth it: it was most of the activities report)."""
+    a = f"{alias}." if alias else ""
+    norm = outcome or outcome_sql(alias)
     parts: list[str] = ["1"]
     params: list[Any] = []
     if c.kind:
@@ -38,9 +47,8 @@ def criterion_sql(c: Criterion, alias: str = "") -> tuple[str, list[Any]]:
     if c.needs_attachment:
         parts.append(f"coalesce({a}attachments, '[]') NOT IN ('[]', '', 'null')")
     if c.outcomes:
-        parts.append("(" + " OR ".join(
-            f"substr(lower(trim(coalesce({a}outcome, ''))), 1, {len(o)}) = ?"
-            for o in c.outcomes) + ")")
+        parts.append("(" + " OR ".join(f"substr({norm}, 1, {len(o)}) = ?"
+                                       for o in c.outcomes) + ")")
         params += [o.lower() for o in c.outcomes]
     return " AND ".join(parts), params
 
@@ -54,18 +62,23 @@ def activities(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -
     calls, visits and valid follow-ups (an activity that counts and meets a criterion)."""
     lo, hi = utc_bounds(f.date_from, f.date_to, f.zone)
     week = week_sql(local_sql(ACTIVITY_TIME, f.zone, lo, hi))
-    crit = [criterion_sql(c) for c in s.criteria]
+    crit = [criterion_sql(c, outcome="o") for c in s.criteria]
     any_crit = " OR ".join(f"({sql})" for sql, _ in crit) or "0"
     crit_params = [p for _, ps in crit for p in ps]
     own, own_p = owner_clause(f)
-    # the follow-up test once per activity, in the inner query
-    found = rows(conn, "SELECT owner, wk, count(*), sum(kind = 'call'), sum(kind = 'visit'), "
-                 "sum(fu), group_concat(id), group_concat(CASE WHEN fu THEN id END) FROM "
-                 f"(SELECT coalesce(owner, '') AS owner, {week} AS wk, kind, id, "
-                 f"({EVIDENCE_SQL} AND ({any_crit})) AS fu "
-                 "FROM activity INDEXED BY activity_when WHERE deleted = 0 AND "
-                 f"{ACTIVITY_TIME} >= ? AND {ACTIVITY_TIME} < ?{own}) GROUP BY 1, 2 "
-                 "ORDER BY 1, 2", [*crit_params, lo, hi, *own_p])
+    # Each activity's outcome is normalised once and its follow-up test made once
+    # (materialised: a flattened subquery would repeat the expressions per use).
+    found = rows(conn, f"""
+        WITH a AS MATERIALIZED (
+          SELECT coalesce(owner, '') AS owner, {week} AS wk, kind, id, done_at, duration_s,
+                 attachments, {outcome_sql()} AS o
+          FROM activity INDEXED BY activity_when
+          WHERE deleted = 0 AND {ACTIVITY_TIME} >= ? AND {ACTIVITY_TIME} < ?{own}),
+        b AS MATERIALIZED (
+          SELECT owner, wk, kind, id, ({EVIDENCE_SQL} AND ({any_crit})) AS fu FROM a)
+        SELECT owner, wk, count(*), sum(kind = 'call'), sum(kind = 'visit'), sum(fu),
+               group_concat(id), group_concat(CASE WHEN fu THEN id END)
+        FROM b GROUP BY 1, 2 ORDER BY 1, 2""", [lo, hi, *own_p, *crit_params])
     report = Report("activities", f.currency, ("owner", "week"),
                     ("activities", "calls", "visits", "follow_ups"))
     for owner, wk, n, calls, visits, valid, ids, valid_ids in found:

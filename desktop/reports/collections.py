@@ -97,23 +97,27 @@ def ageing(conn: sqlite3.Connection, f: ReportFilter, rates: Rates,
     as_of = f.as_of_date.isoformat()
     own, own_p = owner_clause(f, "p.owner")
     found = rows(conn, f"""
-        WITH pay AS (
+        WITH pay AS MATERIALIZED (
           SELECT p.id, p.kind, p.date, coalesce(p.currency, 'CNY') AS currency,
                  {cents_sql('p.amount')} AS cents,
                  coalesce(p.deal_id, c.deal_id, p.contract_id, p.id) AS k
           FROM payment p LEFT JOIN contract c ON c.id = p.contract_id
           WHERE p.deleted = 0 AND p.amount IS NOT NULL AND p.date <= ?{own}),
-        got AS (SELECT k, currency, sum(cents) AS paid FROM pay WHERE kind = 'received'
-                GROUP BY 1, 2),
-        due AS (
-          SELECT pay.id, pay.date, pay.currency, pay.cents, coalesce(got.paid, 0) AS paid,
-                 sum(pay.cents) OVER (PARTITION BY pay.k, pay.currency ORDER BY pay.date,
-                                      pay.id) AS upto
-          FROM pay LEFT JOIN got ON got.k = pay.k AND got.currency = pay.currency
-          WHERE pay.kind = 'planned'),
+        open AS MATERIALIZED (  -- deals (or contracts) with something still unpaid
+          SELECT k, currency FROM pay GROUP BY 1, 2
+          HAVING sum(CASE WHEN kind = 'planned' THEN cents ELSE -cents END) > 0),
+        w AS (
+          SELECT id, kind, date, currency, cents,
+                 coalesce(sum(CASE WHEN kind = 'received' THEN cents END)
+                          OVER (PARTITION BY k, currency), 0) AS paid,
+                 sum(CASE WHEN kind = 'planned' THEN cents ELSE 0 END)
+                   OVER (PARTITION BY k, currency ORDER BY date, id
+                         ROWS UNBOUNDED PRECEDING) AS upto
+          FROM pay WHERE (k, currency) IN (SELECT k, currency FROM open)),
         unpaid AS (
           SELECT id, currency, CAST(julianday(?) - julianday(date) AS INTEGER) AS age,
-                 min(cents, upto - paid) AS left FROM due WHERE upto - paid > 0)
+                 min(cents, upto - paid) AS left FROM w
+          WHERE kind = 'planned' AND upto - paid > 0)
         SELECT CASE WHEN age <= 30 THEN 0 WHEN age <= 60 THEN 1 WHEN age <= 90 THEN 2
                ELSE 3 END, currency, sum(left), count(*), group_concat(id)
         FROM unpaid GROUP BY 1, 2""", [as_of, *own_p, as_of])

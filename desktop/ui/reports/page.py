@@ -81,7 +81,7 @@ class DrillDialog(QDialog):
 class ReportsPage(QWidget):
     def __init__(self, ctx: AppContext, window: MainWindow) -> None:
         super().__init__()
-        self.ctx, self.window = ctx, window
+        self.ctx, self.main = ctx, window
         self.setObjectName("reports_page")
         self.report: Report | None = None
         t = self._t
@@ -92,10 +92,10 @@ class ReportsPage(QWidget):
         today = QDate.currentDate()
         self.date_from = QDateEdit(today.addDays(-7 * DEFAULT_WEEKS))
         self.date_to = QDateEdit(today)
-        for w, name in ((self.date_from, "report_from"), (self.date_to, "report_to")):
-            w.setObjectName(name)
-            w.setCalendarPopup(True)
-            w.setDisplayFormat("yyyy-MM-dd")
+        for edit, name in ((self.date_from, "report_from"), (self.date_to, "report_to")):
+            edit.setObjectName(name)
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
         self.owners = QLineEdit()
         self.owners.setObjectName("report_owners")
         self.owners.setPlaceholderText(t("all owners (or names, comma-separated)"))
@@ -109,9 +109,10 @@ class ReportsPage(QWidget):
         pdf.clicked.connect(lambda _c=False: self.print_pdf())
         self.name.currentIndexChanged.connect(lambda _i: self._report_chosen())
         bar = QHBoxLayout()
-        for text, w in ((t("Report"), self.name), (t("From"), self.date_from),
-                        (t("To"), self.date_to), (t("Owners"), self.owners),
-                        (t("Currency"), self.currency)):
+        controls: tuple[tuple[str, QWidget], ...] = (
+            (t("Report"), self.name), (t("From"), self.date_from), (t("To"), self.date_to),
+            (t("Owners"), self.owners), (t("Currency"), self.currency))
+        for text, w in controls:
             bar.addWidget(QLabel(text))
             bar.addWidget(w, 2 if w is self.owners else 0)
         bar.addWidget(show)
@@ -205,12 +206,12 @@ class ReportsPage(QWidget):
         self.table.setHorizontalHeaderLabels(heads)
         self.table.setRowCount(len(rows))
         for r, (keys, values) in enumerate(rows):
-            for c, text in enumerate(keys):
-                self.table.setItem(r, c, QTableWidgetItem(text))
-            for c, v in enumerate(report.value_names, start=len(keys)):
+            for col, text in enumerate(keys):
+                self.table.setItem(r, col, QTableWidgetItem(text))
+            for col, v in enumerate(report.value_names, start=len(keys)):
                 item = QTableWidgetItem(rv.value_text(values.get(v)))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+                self.table.setItem(r, col, item)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         value_name = rv.CHART_VALUE[report.name]
         heat = report.name in rv.HEAT_REPORTS
@@ -255,8 +256,8 @@ class ReportsPage(QWidget):
             return rv.drill(store, ids)
 
         def done(records: list[dict[str, str]]) -> None:
-            dlg = DrillDialog(self.ctx, what, records, len(ids), self.window.open_record, self)
-            self.window.dialog = dlg
+            dlg = DrillDialog(self.ctx, what, records, len(ids), self.main.open_record, self)
+            self.main.dialog = dlg
             dlg.show()
 
         self.ctx.run(work, on_done=done)
@@ -283,7 +284,7 @@ class ReportsPage(QWidget):
             source.render(painter, QPoint(0, 0))
         finally:
             painter.end()
-        self.window.show_message(self._t("Saved {path}", path=path))
+        self.main.show_message(self._t("Saved {path}", path=path))
         return path
 
 
