@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING
 from desktop.reports.model import Cell, Report, ReportFilter
 
 if TYPE_CHECKING:
+    import sqlite3
+
+    from desktop.followup.settings import FollowupSettings
     from desktop.store import Store
 
 NAMES = ("pipeline", "forecast", "win-rate", "activities", "golden-72", "lead-sla",
          "collections")
 
-__all__ = ["NAMES", "Cell", "Report", "ReportFilter", "default_period", "run"]
+__all__ = ["NAMES", "Cell", "Report", "ReportFilter", "default_period", "run", "run_on"]
 DEFAULT_WEEKS = 12
 FORECAST_MONTHS = 6
 
@@ -40,8 +43,17 @@ def default_period(name: str, today: dt.date) -> tuple[dt.date, dt.date]:
 
 def run(store: Store, name: str, f: ReportFilter, *, now: dt.datetime | None = None) -> Report:
     """Raises ValidationError for an unknown report name or currency."""
-    from desktop.errors import ValidationError
     from desktop.followup.settings import load_settings
+
+    return run_on(store.conn, name, f, settings=load_settings(store), now=now)
+
+
+def run_on(conn: sqlite3.Connection, name: str, f: ReportFilter, *,
+           settings: FollowupSettings | None = None, now: dt.datetime | None = None) -> Report:
+    """`run` over any connection in the store's layout (desktop.reports.book: the
+    server's team book); follow-up rules default to the built-in ones."""
+    from desktop.errors import ValidationError
+    from desktop.followup.settings import FollowupSettings
     from desktop.reports import activity, collections, deals
     from desktop.reports.money import Rates
     from desktop.schema import CURRENCIES
@@ -54,7 +66,6 @@ def run(store: Store, name: str, f: ReportFilter, *, now: dt.datetime | None = N
                               f"not '{f.currency}'.", field="currency")
     if f.date_to < f.date_from:
         raise ValidationError("The period ends before it starts.", field="to")
-    conn = store.conn
     money: dict[str, Callable[..., Report]] = {
         "pipeline": deals.pipeline, "forecast": deals.forecast, "win-rate": deals.win_rate,
         "collections": collections.collections}
@@ -62,6 +73,6 @@ def run(store: Store, name: str, f: ReportFilter, *, now: dt.datetime | None = N
         return money[name](conn, f, Rates.load(conn))
     if name == "lead-sla":
         return activity.lead_sla(conn, f, now or dt.datetime.now(dt.UTC))
-    settings = load_settings(store)
+    rules = settings or FollowupSettings()
     return (activity.activities if name == "activities" else activity.golden_72)(
-        conn, f, settings)
+        conn, f, rules)
