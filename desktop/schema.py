@@ -46,6 +46,7 @@ class Check(StrEnum):
     USCC = "uscc"
     CURRENCY = "currency"
     SHA256 = "sha256"
+    TIME_ZONE = "time_zone"  # an IANA name (desktop.timezones)
 
 
 class Role(StrEnum):
@@ -213,6 +214,9 @@ ACTIVITY = Entity(
         F("owner", T.TEXT, "Owner", "负责人", max_length=100),
         F("attachments", T.LIST, "Attachments", "附件", check=Check.SHA256),
         F("remind_before_min", T.INTEGER, "Remind before (min)", "提前提醒（分钟）"),
+        # the zone the activity was planned in: shown beside the viewer's own where the
+        # wall times differ ("22:00 (10:00 New York)"); its instants stay UTC
+        F("time_zone", T.TEXT, "Time zone", "时区", max_length=64, check=Check.TIME_ZONE),
     ),
     title_field="subject",
 )
@@ -788,6 +792,15 @@ def _meaning_checker(f: Field) -> Checker | None:
                 raise ValidationError(f"'{value}' is not an ISO 4217 currency code", field=f.name)
             return value
         return currency
+    if f.check is Check.TIME_ZONE:
+        def time_zone(value: str) -> str:
+            from desktop.timezones import zone
+
+            if zone(value) is None:
+                raise ValidationError(f"'{value}' is not a time zone (an IANA name such as "
+                                      "Asia/Shanghai or America/New_York)", field=f.name)
+            return value
+        return time_zone
     if f.check is Check.SHA256:
         def sha256(value: str) -> str:
             if not _SHA256_RE.match(value):

@@ -117,6 +117,12 @@ class FollowupSettings:
         if not 1 <= self.required_criteria <= max(1, len(self.criteria)):
             raise ValidationError(f"A valid follow-up can need 1 to {len(self.criteria)} kinds "
                                   "of evidence.")
+        if self.time_zone:
+            from desktop.timezones import zone
+
+            if zone(self.time_zone) is None:
+                raise ValidationError(f"Time zone: '{self.time_zone}' is not a time zone (an "
+                                      "IANA name such as Asia/Shanghai or America/New_York).")
         for text in (self.quiet_start, self.quiet_end):
             try:
                 _hhmm(text)

@@ -97,6 +97,9 @@ ZH: dict[str, str] = {
     "{label} must be a number": "{label}必须是数字",
     "{label}: not a date (YYYY-MM-DD)": "{label}：日期格式应为 YYYY-MM-DD",
     "{label}: not a date and time (YYYY-MM-DD HH:MM)": "{label}：时间格式应为 YYYY-MM-DD HH:MM",
+    "{label}: {time} does not exist in {zone}: the clocks skip that hour":
+    "{label}：{zone}没有 {time} 这个时刻（夏令时拨快跳过了这一小时）",
+    "Not a time zone (e.g. Asia/Shanghai)": "不是有效的时区（例如 Asia/Shanghai）",
     # settings
     "Settings": "设置",
     "Language": "语言",

@@ -383,8 +383,17 @@ class AppContext(QObject):
     @Slot()
     def _on_opened(self) -> None:
         self.is_ready = True
+        self._load_time_zone()
         self.store_ready.emit()
         self._index_leftovers()
+
+    def _load_time_zone(self) -> None:
+        """Times are shown and typed in the user's zone setting (desktop.timezones)."""
+        from desktop.followup.settings import load_settings
+        from desktop.ui.common.formatting import set_viewer_zone
+
+        self.run(lambda store: load_settings(store).time_zone, on_done=set_viewer_zone,
+                 on_error=lambda _exc: None)  # unreadable settings: the system's zone
 
     def _index_leftovers(self) -> None:
         """Records an interrupted bulk import or sync left without search documents

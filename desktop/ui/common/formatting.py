@@ -6,39 +6,35 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
+from desktop import timezones
 from desktop.errors import ValidationError
 from desktop.schema import Check, Entity, Field, FieldType
 from desktop.ui.common.i18n import Translator
 
-LOCAL_FORMAT = "%Y-%m-%d %H:%M"
+LOCAL_FORMAT = timezones.LOCAL_FORMAT
+_viewer = {"zone": ""}  # the user's zone setting (IANA; "" = the system's), see set_viewer_zone
 
 
-def local_time(utc_iso: str | None) -> str:
-    """A stored UTC ISO time shown in the computer's time zone ("2026-11-22 12:15")."""
-    if not utc_iso:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(utc_iso.replace("Z", "+00:00"))
-    except ValueError:
-        return utc_iso
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone().strftime(LOCAL_FORMAT)
+def set_viewer_zone(name: str) -> None:
+    """Times are shown and typed in this zone from now on (the user's setting)."""
+    _viewer["zone"] = name or ""
+
+
+def viewer_zone() -> dt.tzinfo:
+    return timezones.viewer_zone(_viewer["zone"])
+
+
+def local_time(utc_iso: str | None, own_zone: str | None = None, lang: str = "en") -> str:
+    """A stored UTC ISO time in the viewer's zone ("2026-11-22 12:15"); with the record's
+    own zone where its wall time differs ("2026-07-15 22:00 (10:00 New York)")."""
+    return timezones.show(utc_iso, viewer_zone(), own_zone, lang)
 
 
 def parse_local_time(text: str) -> str | None:
-    """"2026-11-22 12:15" typed in local time -> UTC ISO for the store; None if empty.
-    Raises ValueError when it is not a date and time."""
-    text = text.strip()
-    if not text:
-        return None
-    for fmt in (LOCAL_FORMAT, "%Y-%m-%d"):
-        try:
-            naive = dt.datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return naive.astimezone().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    raise ValueError(text)
+    """"2026-11-22 12:15" typed in the viewer's zone -> UTC ISO for the store; None if
+    empty. Raises ValidationError when it is not a date and time, or a time the zone
+    skips when its clocks go forward."""
+    return timezones.to_utc(text, viewer_zone())
 
 
 def amount(value: Any, currency: str | None = None) -> str:
@@ -112,6 +108,12 @@ def field_error(f: Field, exc: ValidationError, tr: Translator) -> str:
         return tr.tr("{label} must be a number", label=label)
     if f.type is FieldType.DATE:
         return tr.tr("{label}: not a date (YYYY-MM-DD)", label=label)
+    if f.type is FieldType.DATETIME and "clocks skip" in text:
+        return tr.tr("{label}: {time} does not exist in {zone}: the clocks skip that hour",
+                     label=label, time=text.split(" does not exist", 1)[0].rsplit(": ", 1)[-1],
+                     zone=timezones.city(timezones.zone_name(viewer_zone()), tr.lang))
     if f.type is FieldType.DATETIME:
         return tr.tr("{label}: not a date and time (YYYY-MM-DD HH:MM)", label=label)
+    if f.check is Check.TIME_ZONE:
+        return tr.tr("Not a time zone (e.g. Asia/Shanghai)")
     return text

@@ -9,6 +9,7 @@ from dataclasses import replace
 from PySide6.QtCore import QTime
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -21,11 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import timezones
 from desktop.followup.pipeline import stage_label
 from desktop.followup.service import apply_settings
 from desktop.followup.settings import FollowupSettings, load_settings
 from desktop.store import Store
 from desktop.ui.common.context import AppContext
+from desktop.ui.common.formatting import set_viewer_zone
 from desktop.ui.common.i18n import register_catalog
 
 register_catalog({
@@ -37,7 +40,14 @@ register_catalog({
     "Kinds of evidence needed": "有效跟进所需证据种类",
     "Stalled after (days in stage)": "停滞判定（在阶段中的天数）",
     "Save": "保存", "Saved.": "已保存。",
+    "Time zone (times are shown and typed in it)": "时区（时间按此显示和输入）",
+    "System ({zone})": "跟随系统（{zone}）",
 })
+ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
+         "Asia/Seoul", "Asia/Dubai", "Asia/Kolkata", "Europe/London", "Europe/Paris",
+         "Europe/Berlin", "Europe/Moscow", "America/New_York", "America/Chicago",
+         "America/Los_Angeles", "America/Toronto", "America/Sao_Paulo", "Australia/Sydney",
+         "UTC")
 
 
 class FollowupSettingsForm(QWidget):
@@ -57,6 +67,9 @@ class FollowupSettingsForm(QWidget):
         self.manager = QLineEdit()
         self.required = QSpinBox()
         self.required.setRange(1, 4)
+        self.zone = QComboBox()
+        self.zone.setObjectName("followup_time_zone")
+        self.zone.setEditable(True)  # any IANA name may be typed
         self.stalled: dict[str, QSpinBox] = {}
         self.stalled_row = QHBoxLayout()
         self.stalled_labels: dict[str, QLabel] = {}
@@ -68,12 +81,13 @@ class FollowupSettingsForm(QWidget):
             self.stalled_row.addWidget(self.stalled_labels[stage])
             self.stalled_row.addWidget(spin)
         self.form = QFormLayout()
-        self.labels = [QLabel() for _ in range(8)]
+        self.labels = [QLabel() for _ in range(9)]
         rows: list[QWidget | QHBoxLayout] = [self.warn, self.overdue, self.lead, self.quiet_start,
-                                             self.quiet_end, self.manager, self.required]
+                                             self.quiet_end, self.manager, self.required,
+                                             self.zone]
         for label, field in zip(self.labels, rows, strict=False):
             self.form.addRow(label, field)
-        self.form.addRow(self.labels[7], self.stalled_row)
+        self.form.addRow(self.labels[8], self.stalled_row)
         self.save_btn = QPushButton()
         self.save_btn.clicked.connect(self.save)
         self.status = QLabel()
@@ -94,8 +108,10 @@ class FollowupSettingsForm(QWidget):
                 "Warn after (hours without follow-up)", "Overdue after (hours)",
                 "Remind before a task is due (minutes)", "Quiet hours from", "Quiet hours until",
                 "Manager (gets the review task)", "Kinds of evidence needed",
+                "Time zone (times are shown and typed in it)",
                 "Stalled after (days in stage)"), strict=True):
             label.setText(tr(text))
+        self._fill_zones(self.current.time_zone)
         for stage, lab in self.stalled_labels.items():
             lab.setText(stage_label(stage, self.ctx.lang))
         self.save_btn.setText(tr("Save"))
@@ -115,6 +131,21 @@ class FollowupSettingsForm(QWidget):
         self.required.setValue(s.required_criteria)
         for stage, spin in self.stalled.items():
             spin.setValue(int(s.stalled_days.get(stage, 14)))
+        self._fill_zones(s.time_zone)
+
+    def _fill_zones(self, chosen: str) -> None:
+        system = timezones.zone_name(timezones.system_zone()) or "UTC"
+        self.zone.clear()
+        self.zone.addItem(self.ctx.tr("System ({zone})", zone=system), "")
+        for name in (*ZONES, *([chosen] if chosen and chosen not in ZONES else [])):
+            self.zone.addItem(f"{name}  {timezones.city(name, self.ctx.lang)}", name)
+        self.zone.setCurrentIndex(max(0, self.zone.findData(chosen)))
+
+    def chosen_zone(self) -> str:
+        data = self.zone.currentData()
+        if self.zone.currentText() == self.zone.itemText(self.zone.currentIndex()):
+            return str(data or "")
+        return self.zone.currentText().strip().split()[0] if self.zone.currentText().strip() else ""
 
     def edited(self) -> FollowupSettings:
         return replace(
@@ -123,6 +154,7 @@ class FollowupSettingsForm(QWidget):
             quiet_start=self.quiet_start.time().toString("HH:mm"),
             quiet_end=self.quiet_end.time().toString("HH:mm"),
             manager=self.manager.text().strip(), required_criteria=self.required.value(),
+            time_zone=self.chosen_zone(),
             stalled_days={stage: float(spin.value()) for stage, spin in self.stalled.items()})
 
     def save(self) -> None:
@@ -135,5 +167,6 @@ class FollowupSettingsForm(QWidget):
                      on_error=lambda exc: self.status.setText(self.ctx.error_text(exc)))
 
     def _saved(self, s: FollowupSettings) -> None:
+        set_viewer_zone(s.time_zone)
         self.set_settings(s)
         self.status.setText(self.ctx.tr("Saved."))

@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 )
 
 from desktop.errors import NotFoundError
-from desktop.schema import ENTITIES, Entity
+from desktop.schema import ENTITIES, Entity, FieldType
 from desktop.store.visibility import unreadable_in
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
@@ -166,7 +166,10 @@ class RecordTableModel(QAbstractTableModel):
         if col.key == "amount":
             return amount(value, rec.get("currency"))
         if self.entity.has_field(col.key):
-            return display_value(self.entity.field(col.key), value, self.ctx.translator)
+            f = self.entity.field(col.key)
+            if f.type is FieldType.DATETIME and rec.get("time_zone"):
+                return local_time(value, rec.get("time_zone"), self.ctx.lang)
+            return display_value(f, value, self.ctx.translator)
         return "" if value is None else str(value)
 
     def record(self, row: int) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import timezones
 from desktop.errors import FieldCRMError, ValidationError
 from desktop.schema import (
     ENTITIES,
@@ -42,7 +43,7 @@ from desktop.schema import (
 from desktop.store.visibility import unreadable_in
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.dialog_hooks import DIALOG_HOOKS
-from desktop.ui.common.formatting import field_error, local_time, parse_local_time
+from desktop.ui.common.formatting import field_error, local_time, parse_local_time, viewer_zone
 from desktop.visibility import MASK, MASKED
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ class FieldEditor:
             if value is None:
                 text = ""
             elif f.type is FieldType.DATETIME:
-                text = local_time(value)
+                text = local_time(value)  # typed back in the viewer's zone
             elif f.type is FieldType.LIST:
                 text = ", ".join(value)
             else:
@@ -245,9 +246,8 @@ class FieldEditor:
         if f.type is FieldType.DATETIME and isinstance(raw, str):
             try:
                 raw = parse_local_time(raw)
-            except ValueError:
-                raise ValidationError(f"{f.label_en}: not a date and time (YYYY-MM-DD HH:MM)",
-                                      field=f.name) from None
+            except ValidationError as exc:
+                raise ValidationError(f"{f.label_en}: {exc.message}", field=f.name) from None
         value = validate_value(ent, f.name, raw)
         if value is None and f.form_required:  # a custom field the admin made required
             raise ValidationError(f"{f.label_en} is required", field=f.name)
@@ -403,6 +403,10 @@ class RecordDialog(QDialog):
         changes = self.changes(values)
         name = self.ent.name
         if self.record is None:
+            if self.ent.has_field("time_zone") and not changes.get("time_zone"):
+                # planned in the rep's zone: others see it beside theirs
+                changes["time_zone"] = timezones.zone_name(viewer_zone()) or None
+
             def op(store: Store) -> dict[str, Any]:
                 return store.repo(name).create(changes)
         else:

@@ -205,6 +205,23 @@ def test_settings_form_saves_thresholds_and_refuses_nonsense(qtbot: Any, make_ct
     assert form.status.text() == ("The follow-up warning must come before the overdue time "
                                   "(80 h is not before 72 h).")
     assert ctx.run_and_wait(lambda s: scheduler_for(s).settings.golden_warn_hours) == 24
+    # the user's time zone: times are shown and typed in it from the save on
+    from desktop.ui.common.formatting import local_time, set_viewer_zone
+
+    form.warn.setValue(24)
+    form.zone.setCurrentIndex(form.zone.findData("America/New_York"))
+    form.save_btn.click()
+    settle(qtbot, ctx)
+    try:
+        assert ctx.run_and_wait(lambda s: scheduler_for(s).settings.time_zone) == (
+            "America/New_York")
+        assert local_time("2026-07-15T14:00:00Z") == "2026-07-15 10:00"
+        form.zone.setEditText("Mars/Olympus")  # typed: refused with the reason
+        form.save_btn.click()
+        settle(qtbot, ctx)
+        assert "'Mars/Olympus' is not a time zone" in form.status.text()
+    finally:
+        set_viewer_zone("")
 
 
 def test_reminders_and_the_board_call_stages_by_the_same_chinese_names() -> None:

@@ -156,3 +156,31 @@ def test_unexpected_error_is_generic_and_logged(qtbot: Any, window: Any,
     assert len(shown) == 2 and "went wrong" in shown[1]  # Cancelled is silent
     assert "ZeroDivisionError" in caplog.text
     assert "went wrong" in window.statusBar().currentMessage()
+
+
+def test_an_activity_planned_in_new_york_shows_in_beijing_with_its_own_hour(
+        qtbot: Any, make_window: Any) -> None:
+    from desktop.ui.common.formatting import set_viewer_zone
+    from desktop.ui.records.lazy_model import RecordTableModel
+
+    window = make_window("zh")
+    try:
+        set_viewer_zone("America/New_York")  # the New York rep plans a meeting at 10:00
+        act = window.records_ui.new_record("activity")
+        act.editors["kind"].widget.setCurrentIndex(act.editors["kind"].widget.findData("visit"))
+        act.editors["subject"].widget.setText("纽约客户会议")
+        act.editors["due_at"].widget.setText("2026-03-08 02:30")  # the hour clocks skip
+        qtbot.mouseClick(act.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "due_at" in act.errors(), timeout=5000)
+        assert "纽约没有 2026-03-08 02:30 这个时刻" in act.errors()["due_at"]
+        act.editors["due_at"].widget.setText("2026-07-15 10:00")
+        qtbot.mouseClick(act.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: closed(act), timeout=5000)
+        (rec,) = window.ctx.run_and_wait(lambda s: s.repo("activity").find(subject="纽约客户会议"))
+        assert (rec["due_at"], rec["time_zone"]) == ("2026-07-15T14:00:00Z", "America/New_York")
+        set_viewer_zone("Asia/Shanghai")  # the Beijing manager's list
+        model = RecordTableModel(window.ctx, "activity")
+        col = next(c for c in model.columns if c.key == "due_at")
+        assert model.cell_text(rec, col) == "2026-07-15 22:00 (10:00 纽约)"
+    finally:
+        set_viewer_zone("")
