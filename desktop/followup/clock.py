@@ -8,7 +8,6 @@ what local wall-clock hour it is (quiet hours, the heat map, "today").
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,11 +25,12 @@ class Clock(Protocol):
 
 
 def local_zone() -> dt.tzinfo:
-    """The system's zone (re-read every call: a laptop may cross time zones)."""
-    if hasattr(time, "tzset"):  # Unix: the C library caches the zone until asked again
-        time.tzset()
-    tz = dt.datetime.now().astimezone().tzinfo
-    return tz if tz is not None else UTC
+    """The system's zone as an IANA zone (desktop.timezones: re-read every 30 s and when
+    TZ changes, a laptop may cross time zones; never today's fixed offset, which is an
+    hour off across a change of clocks)."""
+    from desktop.timezones import system_zone
+
+    return system_zone()
 
 
 class SystemClock:
