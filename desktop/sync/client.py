@@ -25,6 +25,7 @@ import orjson
 from desktop.errors import AuthError, SyncError
 from desktop.sync.errors import (
     ServerBusyError,
+    ServerNotAnsweringError,
     SignedOutError,
     WipeRequired,
     offline_error,
@@ -164,6 +165,8 @@ class SyncClient:
             resp = self._http.request(method, path, content=content, params=params, headers=headers)
         except httpx.TransportError as exc:
             raise offline_error(exc) from exc
+        if resp.status_code == 408:  # the server gave up waiting for our request: the link
+            raise ServerNotAnsweringError()  # is slow; the journal waits, the engine retries
         if resp.status_code >= 500:
             raise ServerBusyError(f"The sync server had a problem (HTTP {resp.status_code}); "
                                   "FieldCRM will try again shortly.")
@@ -282,6 +285,8 @@ class SyncClient:
                                            "Content-Type": "application/octet-stream"})
         except httpx.TransportError as exc:
             raise offline_error(exc) from exc
+        if resp.status_code == 408:  # the server gave up waiting for our request: the link
+            raise ServerNotAnsweringError()  # is slow; the journal waits, the engine retries
         if resp.status_code >= 500:
             raise ServerBusyError()
         self._json(resp)

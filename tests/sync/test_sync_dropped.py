@@ -397,3 +397,23 @@ def test_stalled_server_shows_not_answering_and_never_blocks(flaky: Flaky) -> No
     assert not th.is_alive()
     eng.close()
     flaky.assert_clean()
+
+
+def test_a_request_timeout_from_the_server_is_a_slow_link_not_a_failure() -> None:
+    """408 request_timeout (the server gave up reading a slow body, server.connections)
+    says "send it again": the engine keeps the journal and retries, like a silent server."""
+    import httpx
+
+    from desktop.sync.client import SyncClient
+    from desktop.sync.errors import ServerNotAnsweringError as NotAnswering
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(408, json={"detail": {"code": "request_timeout", "message":
+                                                    "The request body arrived too slowly."}})
+
+    client = SyncClient("http://127.0.0.1:9", "dev-a", refresh_token="r",
+                        transport=httpx.MockTransport(answer))
+    with pytest.raises(NotAnswering):
+        client.request("POST", "/v1/push", json_body={"entries": []})
+    with pytest.raises(NotAnswering):
+        client.put_blob("0" * 64, b"x")
