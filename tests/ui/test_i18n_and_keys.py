@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from desktop.errors import ValidationError
 from desktop.ui.common.catalog_zh import ZH
 from desktop.ui.common.formatting import local_time, parse_local_time
 from desktop.ui.common.i18n import Translator
@@ -98,7 +99,7 @@ def test_times_are_stored_utc_and_shown_local(shanghai: Any) -> None:
     assert local_time("2026-11-22T04:15:08Z") == "2026-11-22 12:15"
     assert parse_local_time("2026-11-22 12:15") == "2026-11-22T04:15:00Z"
     assert parse_local_time("  ") is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValidationError, match="not a date and time"):
         parse_local_time("tomorrow")
 
 
