@@ -38,7 +38,7 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import audit, config, duplicates, lead_routes, leads, visibility
+from server import audit, config, duplicates, health, lead_routes, leads, visibility
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -140,9 +140,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                                                    "cannot store."}},
                             status_code=400)
 
-    @app.get("/v1/health")
-    def health() -> dict[str, Any]:
-        return {"ok": True, "protocol": PROTOCOL_VERSION}
+    health.add_routes(app, engine, _err)
 
     throttle = LoginThrottle(engine)
 

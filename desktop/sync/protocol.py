@@ -14,6 +14,7 @@ Endpoints (all JSON; auth by `Authorization: Bearer <access token>` except login
   HEAD/PUT/GET /v1/blobs/{sha256}          (PUT with Content-Range for resumable upload)
   GET  /v1/me                               -> Me
   GET  /v1/health                           -> {"ok": true, "protocol": 1} (no auth)
+  GET  /v1/ready                            -> {"ok": true, "revision": "0008"} or 503 not_ready
 A 401 with `{"detail": {"code": "device_revoked" | "user_disabled" | ...}}` tells the
 client to wipe its local store and keyring entry (a lost laptop keeps nothing).
 
