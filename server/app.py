@@ -46,6 +46,7 @@ from server.connections import WHO_KEY, ConnectionGuard
 from server.db import is_sqlite, open_database
 from server.errors import api_error
 from server.headers import SecurityHeaders
+from server.metrics import CONTENT_TYPE, Metrics, RequestMetrics
 from server.notify import Notifier, PgListener
 from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
@@ -124,6 +125,9 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
                        min_rate=settings.min_body_rate)
     app.add_middleware(SecurityHeaders)  # nosniff, no framing, no caching (server.headers)
+    metrics = Metrics(backlog=lambda: duplicates.pending(engine))
+    app.state.metrics = metrics
+    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: sees 408/413 too
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
@@ -141,6 +145,13 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                             status_code=400)
 
     health.add_routes(app, engine, _err)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus text format for this process (server.metrics); not part of the
+        sync API: keep it off the public proxy (deploy/)."""
+        body = await run_in_threadpool(metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
 
     throttle = LoginThrottle(engine)
 
@@ -202,6 +213,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish,
                                        blobs.forget_unreferenced)
         planner_stats.wrote(sum(r.status == "applied" for r in resp.results))
+        for r in resp.results:
+            metrics.pushed.labels(r.status).inc()
         return Response(resp.model_dump_json(), media_type="application/json")
 
     @app.get("/v1/pull", response_model=PullResponse)
@@ -228,6 +241,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                 p = await run_in_threadpool(auth.authenticate_principal, p)
                 body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit,
                                                         count, entity)
+        metrics.pulled.inc(n)
         return Response(body, media_type="application/json")
 
     # Open live streams per device, and which of them may no longer listen: one query
@@ -257,6 +271,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             checked = time.monotonic()
             notifier.publish(await run_in_threadpool(current_version, engine))
             listening[p.device_id] = listening.get(p.device_id, 0) + 1
+            metrics.streams.inc()
             try:
                 while True:
                     newest = await notifier.wait_newer(last, min(ping, STREAM_RECHECK_S))
@@ -275,6 +290,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                     except HTTPException:
                         return
             finally:
+                metrics.streams.dec()
                 listening[p.device_id] -= 1
                 if not listening[p.device_id]:
                     del listening[p.device_id]
