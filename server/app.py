@@ -38,7 +38,16 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import audit, config, duplicates, health, lead_routes, leads, visibility
+from server import (
+    audit,
+    config,
+    duplicates,
+    health,
+    lead_routes,
+    leads,
+    versions,
+    visibility,
+)
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -46,12 +55,14 @@ from server.connections import WHO_KEY, ConnectionGuard
 from server.db import is_sqlite, open_database
 from server.errors import api_error
 from server.headers import SecurityHeaders
-from server.metrics import CONTENT_TYPE, Metrics, RequestMetrics
+from server.logs import RequestObserver
+from server.metrics import CONTENT_TYPE, Metrics
 from server.notify import Notifier, PgListener
 from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
 from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
 from server.throttle import LoginThrottle
+from server.versions import SYNC_PREFIXES, UPGRADE_DESCRIPTION, ClientVersions
 
 STREAM_RECHECK_S = 0.5  # a live stream of a revoked device ends within about this
 
@@ -85,7 +96,9 @@ def _err(description: str, *, also: str | None = None,
 
 def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     """Open (and migrate) the database and build the app. Raises ServerDatabaseError
-    when the database cannot be opened."""
+    when the database cannot be opened, BadVersionSetting for a client version setting
+    that is not a version."""
+    versions.check(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or open_database(settings.url)
     auth = Auth(engine, load_jwt_secret(engine), settings.access_ttl_s)
@@ -125,9 +138,12 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
                        min_rate=settings.min_body_rate)
     app.add_middleware(SecurityHeaders)  # nosniff, no framing, no caching (server.headers)
+    # newest and minimum client, 426 for a client below the minimum (server.versions)
+    app.add_middleware(ClientVersions, settings=settings)
     metrics = Metrics(backlog=lambda: duplicates.pending(engine))
     app.state.metrics = metrics
-    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: sees 408/413 too
+    # outermost: request id, metrics and the access line see 408/413 too (server.logs)
+    app.add_middleware(RequestObserver, metrics=metrics)
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
@@ -422,6 +438,9 @@ def _openapi_with_push_request(app: FastAPI) -> None:
                 answers = op.setdefault("responses", {})
                 if op.get("security") or path in ("/v1/auth/login", "/v1/auth/refresh"):
                     answers.setdefault("401", {"description": AUTH_RESPONSE, "content": error})
+                if path.startswith(SYNC_PREFIXES):
+                    answers.setdefault("426", {"description": UPGRADE_DESCRIPTION,
+                                               "content": error})
                 if path != "/v1/health":
                     answers.setdefault("503", {"description": DB_DOWN_RESPONSE,
                                                "content": error})

@@ -1,8 +1,9 @@
 """Prometheus metrics (`prometheus-client`), served at `GET /metrics` in the text format.
 
-Per process: every server process keeps its own registry and answers for itself. Run
-several workers each on its own port (deploy/fieldcrm-server@.service) and let Prometheus
-scrape every port (docs/server.md, "Metrics"); sum across instances in the query
+Per process: every server process keeps its own registry and answers for itself (its
+request metrics are fed by `server.logs.RequestObserver`). Run several workers each on
+its own port (deploy/fieldcrm-server@.service) and let Prometheus scrape every port
+(docs/server.md, "Metrics"); sum across instances in the query
 (`sum(rate(fieldcrm_http_requests_total[5m]))`). Nothing is shared through files, so a
 restarted worker leaves no stale numbers behind and the counters of each process simply
 start again at zero (Prometheus' `rate` handles resets).
@@ -19,14 +20,13 @@ start again at zero (Prometheus' `rate` handles resets).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNMATCHED = "unmatched"
@@ -79,36 +79,3 @@ def route_of(scope: Scope) -> str:
     route: Any = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED
-
-
-class RequestMetrics:
-    """Pure ASGI middleware (streams pass through untouched): counts and times every HTTP
-    request by method, route template and status. The time ends with the last body byte;
-    a request whose client went away before an answer is counted with status 499."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 499
-
-        async def send_seen(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_seen)
-        except Exception:
-            if status == 499:  # Starlette's outermost handler answers it with a 500
-                status = 500
-            raise
-        finally:
-            self.metrics.observe(scope["method"], route_of(scope), status,
-                                 time.perf_counter() - start)
