@@ -17,6 +17,8 @@ Endpoints (all JSON; auth by `Authorization: Bearer <access token>` except login
   GET  /v1/ready                            -> {"ok": true, "revision": "0008"} or 503 not_ready
 A 401 with `{"detail": {"code": "device_revoked" | "user_disabled" | ...}}` tells the
 client to wipe its local store and keyring entry (a lost laptop keeps nothing).
+A 426 `update_required` (minimum, latest, download_url in the detail) tells an app older
+than the server's minimum to stop sending and keep its journal until it is updated.
 
 Errors are `{"detail": {"code": <one of ERROR_CODES>, "message": <text for the user>}}`
 (FastAPI's own 422 request-validation errors keep FastAPI's list form).
