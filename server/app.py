@@ -38,7 +38,17 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import audit, config, duplicates, lead_routes, leads, report_routes, visibility
+from server import (
+    audit,
+    config,
+    duplicates,
+    health,
+    lead_routes,
+    leads,
+    report_routes,
+    versions,
+    visibility,
+)
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -46,11 +56,14 @@ from server.connections import WHO_KEY, ConnectionGuard
 from server.db import is_sqlite, open_database
 from server.errors import api_error
 from server.headers import SecurityHeaders
+from server.logs import RequestObserver
+from server.metrics import CONTENT_TYPE, Metrics
 from server.notify import Notifier, PgListener
 from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
 from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
 from server.throttle import LoginThrottle
+from server.versions import SYNC_PREFIXES, UPGRADE_DESCRIPTION, ClientVersions
 
 STREAM_RECHECK_S = 0.5  # a live stream of a revoked device ends within about this
 
@@ -84,7 +97,9 @@ def _err(description: str, *, also: str | None = None,
 
 def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     """Open (and migrate) the database and build the app. Raises ServerDatabaseError
-    when the database cannot be opened."""
+    when the database cannot be opened, BadVersionSetting for a client version setting
+    that is not a version."""
+    versions.check(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or open_database(settings.url)
     auth = Auth(engine, load_jwt_secret(engine), settings.access_ttl_s)
@@ -124,6 +139,12 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     app.add_middleware(ConnectionGuard, idle_s=settings.body_idle_s,
                        min_rate=settings.min_body_rate)
     app.add_middleware(SecurityHeaders)  # nosniff, no framing, no caching (server.headers)
+    # newest and minimum client, 426 for a client below the minimum (server.versions)
+    app.add_middleware(ClientVersions, settings=settings)
+    metrics = Metrics(backlog=lambda: duplicates.pending(engine))
+    app.state.metrics = metrics
+    # outermost: request id, metrics and the access line see 408/413 too (server.logs)
+    app.add_middleware(RequestObserver, metrics=metrics)
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _db_down(_r: Request, exc: sa.exc.OperationalError) -> JSONResponse:
@@ -140,9 +161,14 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                                                    "cannot store."}},
                             status_code=400)
 
-    @app.get("/v1/health")
-    def health() -> dict[str, Any]:
-        return {"ok": True, "protocol": PROTOCOL_VERSION}
+    health.add_routes(app, engine, _err)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus text format for this process (server.metrics); not part of the
+        sync API: keep it off the public proxy (deploy/)."""
+        body = await run_in_threadpool(metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
 
     throttle = LoginThrottle(engine)
 
@@ -204,6 +230,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         resp = await run_in_threadpool(apply_push, engine, p, entries, notifier.publish,
                                        blobs.forget_unreferenced)
         planner_stats.wrote(sum(r.status == "applied" for r in resp.results))
+        for r in resp.results:
+            metrics.pushed.labels(r.status).inc()
         return Response(resp.model_dump_json(), media_type="application/json")
 
     @app.get("/v1/pull", response_model=PullResponse)
@@ -230,6 +258,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                 p = await run_in_threadpool(auth.authenticate_principal, p)
                 body, n, seen = await run_in_threadpool(pull_page, engine, p, cursor, limit,
                                                         count, entity)
+        metrics.pulled.inc(n)
         return Response(body, media_type="application/json")
 
     # Open live streams per device, and which of them may no longer listen: one query
@@ -259,6 +288,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             checked = time.monotonic()
             notifier.publish(await run_in_threadpool(current_version, engine))
             listening[p.device_id] = listening.get(p.device_id, 0) + 1
+            metrics.streams.inc()
             try:
                 while True:
                     newest = await notifier.wait_newer(last, min(ping, STREAM_RECHECK_S))
@@ -277,6 +307,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
                     except HTTPException:
                         return
             finally:
+                metrics.streams.dec()
                 listening[p.device_id] -= 1
                 if not listening[p.device_id]:
                     del listening[p.device_id]
@@ -409,6 +440,9 @@ def _openapi_with_push_request(app: FastAPI) -> None:
                 answers = op.setdefault("responses", {})
                 if op.get("security") or path in ("/v1/auth/login", "/v1/auth/refresh"):
                     answers.setdefault("401", {"description": AUTH_RESPONSE, "content": error})
+                if path.startswith(SYNC_PREFIXES):
+                    answers.setdefault("426", {"description": UPGRADE_DESCRIPTION,
+                                               "content": error})
                 if path != "/v1/health":
                     answers.setdefault("503", {"description": DB_DOWN_RESPONSE,
                                                "content": error})

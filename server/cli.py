@@ -1,6 +1,8 @@
 """`fieldcrm-server`: run the sync server and administer users, teams and devices.
 
     fieldcrm-server run [--data DIR] [--host 127.0.0.1] [--port 8765] [--database-url URL]
+                    [--log-format json|text] [--log-level warning] [--no-access-log]
+                    [--client-latest V] [--client-minimum V] [--client-download-url URL]
     fieldcrm-server user add NAME --role rep|manager|admin|finance|director [--team T]...
                     [--password-stdin]
     fieldcrm-server user disable NAME
@@ -38,9 +40,10 @@ import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
 from desktop.schema import CUSTOM_FIELD_ENTITIES, CUSTOM_FIELD_TYPES, Role, normalize_field_name
-from server import admin, audit, config, duplicates
+from server import admin, audit, config, duplicates, logs, versions
 from server.config import Settings
 from server.db import open_database
+from server.logs import LOG_FORMATS, LogFormat
 
 LISTENING = "fieldcrm-server listening on "
 
@@ -59,7 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--host", default=config.DEFAULT_HOST)
     run.add_argument("--port", type=int, default=config.DEFAULT_PORT)
-    run.add_argument("--log-level", default="warning")
+    run.add_argument("--log-level", default="warning",
+                     help="level of the server's own log lines (default warning)")
+    run.add_argument("--log-format", choices=LOG_FORMATS, default="text",
+                     help="json: one JSON object per line (for a log collector); text: plain")
+    run.add_argument("--client-latest", metavar="VERSION",
+                     help=f"newest desktop release, told to every client "
+                     f"(default ${config.CLIENT_LATEST_ENV})")
+    run.add_argument("--client-minimum", metavar="VERSION",
+                     help="older desktop apps are told to update (426) and keep their "
+                     f"changes until they have (default ${config.CLIENT_MINIMUM_ENV})")
+    run.add_argument("--client-download-url", metavar="URL",
+                     help=f"where you host the installer (default ${config.CLIENT_DOWNLOAD_ENV})")
+    run.add_argument("--no-access-log", dest="access_log", action="store_false",
+                     help="leave out the one line per request (on by default, at INFO)")
 
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     add = user.add_parser("add", help="create a user")
@@ -396,11 +412,14 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def serve(settings: Settings, host: str, port: int, log_level: str = "warning") -> None:
+def serve(settings: Settings, host: str, port: int, log_level: str = "warning",
+          log_format: LogFormat = "text", access_log: bool = True) -> None:
     import uvicorn
 
     from server.app import create_app
 
+    versions.check(settings)  # a bad setting is told before logging is taken over
+    logs.configure(log_format, log_level, access_log)
     app = create_app(settings)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says
@@ -410,7 +429,10 @@ def serve(settings: Settings, host: str, port: int, log_level: str = "warning") 
     sock.bind((host, port))
     sock.listen(2048)
     bound = sock.getsockname()[1]
-    cfg = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=3)
+    # log_config=None: uvicorn's loggers go through server.logs; its own access line is
+    # replaced by server.logs.RequestObserver's
+    cfg = uvicorn.Config(app, log_level=log_level, timeout_graceful_shutdown=3,
+                         log_config=None, access_log=False)
     server = uvicorn.Server(cfg)
     shown = f"[{host}]" if family == socket.AF_INET6 else host
 
@@ -430,10 +452,14 @@ def serve(settings: Settings, host: str, port: int, log_level: str = "warning") 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings.from_args(args.data, args.database_url)
+    settings = Settings.from_args(args.data, args.database_url,
+                                  getattr(args, "client_latest", None),
+                                  getattr(args, "client_minimum", None),
+                                  getattr(args, "client_download_url", None))
     try:
         if args.cmd == "run":
-            serve(settings, args.host, args.port, args.log_level)
+            serve(settings, args.host, args.port, args.log_level, args.log_format,
+                  args.access_log)
             return 0
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine: sa.Engine = open_database(settings.url)

@@ -27,6 +27,11 @@ LEADS_INTERVAL_S = 30.0  # the lead escalation pass (server.leads.tick) runs thi
 DATA_ENV = "FIELDCRM_SERVER_DATA"
 DATABASE_ENV = "FIELDCRM_DATABASE_URL"
 JWT_SECRET_ENV = "FIELDCRM_JWT_SECRET"
+# Client versions (server.versions): the newest desktop release, the oldest still served,
+# and the URL where the organisation hosts the installer.
+CLIENT_LATEST_ENV = "FIELDCRM_CLIENT_LATEST"
+CLIENT_MINIMUM_ENV = "FIELDCRM_CLIENT_MINIMUM"
+CLIENT_DOWNLOAD_ENV = "FIELDCRM_CLIENT_DOWNLOAD_URL"
 
 
 def default_data_dir() -> Path:
@@ -45,11 +50,20 @@ class Settings:
     min_body_rate: float = MIN_BODY_RATE
     dedupe_interval_s: float = DEDUPE_INTERVAL_S  # 0: only when duplicates are listed
     leads_interval_s: float = LEADS_INTERVAL_S  # 0: only `fieldcrm-server leads tick`
+    client_latest: str | None = None  # e.g. "1.4.0"; None: not told
+    client_minimum: str | None = None  # older clients get 426 update_required
+    client_download_url: str | None = None
 
     @classmethod
-    def from_args(cls, data: str | Path | None, database_url: str | None) -> Settings:
+    def from_args(cls, data: str | Path | None, database_url: str | None,
+                  client_latest: str | None = None, client_minimum: str | None = None,
+                  client_download_url: str | None = None) -> Settings:
         url = database_url or os.environ.get(DATABASE_ENV) or None
-        return cls(Path(data) if data else default_data_dir(), url)
+        env = os.environ.get
+        return cls(Path(data) if data else default_data_dir(), url,
+                   client_latest=client_latest or env(CLIENT_LATEST_ENV) or None,
+                   client_minimum=client_minimum or env(CLIENT_MINIMUM_ENV) or None,
+                   client_download_url=client_download_url or env(CLIENT_DOWNLOAD_ENV) or None)
 
     @property
     def url(self) -> str:

@@ -79,6 +79,7 @@ class LiveServer:
     env: dict[str, str]
     url: str = ""
     process: subprocess.Popen[str] | None = None
+    args: tuple[str, ...] = ()  # more `fieldcrm-server run` options
     _engine: sa.Engine | None = field(default=None, repr=False)
 
     @property
@@ -92,6 +93,7 @@ class LiveServer:
                "--port", str(port)]
         if self.database_url:
             cmd += ["--database-url", self.database_url]
+        cmd += self.args
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "server.log").open("a")
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
@@ -158,10 +160,11 @@ def _drain(proc: subprocess.Popen[str]) -> None:
 
 
 def start_server(data_dir: Path, database_url: str | None = None,
-                 env: Mapping[str, str] | None = None, port: int = 0) -> LiveServer:
+                 env: Mapping[str, str] | None = None, port: int = 0,
+                 args: tuple[str, ...] = ()) -> LiveServer:
     """Start `fieldcrm-server run` in a subprocess on 127.0.0.1 (a free port unless
     `port`); returns once it accepts connections. Call `.close()` when done."""
-    return LiveServer(data_dir, database_url, dict(env or {})).start(port)
+    return LiveServer(data_dir, database_url, dict(env or {}), args=args).start(port)
 
 
 @dataclass

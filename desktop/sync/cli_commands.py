@@ -22,6 +22,7 @@ from desktop.errors import FieldCRMError
 
 if TYPE_CHECKING:
     from desktop.sync.status import SyncStatus
+    from desktop.sync.versions import ServerVersions
 
 # The store, HTTP and sync engine are imported by the commands that use them, not here:
 # `fieldcrm --help` and `fieldcrm account list` build this parser too (start-up time).
@@ -132,6 +133,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from desktop.store import Store
+    from desktop.sync import versions
     from desktop.sync.auth import META_LAST_FRESH, load_account
     from desktop.sync.status import SyncStatus
 
@@ -143,6 +145,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             last = store.meta_get(META_LAST_FRESH)
             cursor = int(store.meta_get("sync_cursor") or 0)
             signed_in = bool(account and account.load_token())
+            told = versions.load(store)  # what the server said at the last sync
     except FieldCRMError as exc:
         return _fail(args, exc)
     last_fresh = float(last) if last else None
@@ -154,11 +157,23 @@ def cmd_status(args: argparse.Namespace) -> int:
             "pending": st.pending, "parked": st.parked, "conflicts": st.conflicts,
             "cursor": cursor, "last_fresh": last_fresh,
             "last_fresh_age_s": None if last_fresh is None else round(time.time() - last_fresh, 3),
-            "fresh_text": st.fresh_text()}
+            "fresh_text": st.fresh_text(), **told.to_json()}
     who = f"{account.username} on {account.server_url}" if account else "not signed in"
     _emit(args, data, f"{who}\n{st.pending} change(s) waiting, {st.parked} sync problem(s), "
-                      f"{st.conflicts} conflict(s); {st.fresh_text()}")
+                      f"{st.conflicts} conflict(s); {st.fresh_text()}"
+                      + _update_line(told))
     return 0
+
+
+def _update_line(told: ServerVersions) -> str:
+    kind = told.update()
+    if kind == "none":
+        return ""
+    where = f" from {told.download_url}" if told.download_url else ""
+    if kind == "required":
+        return (f"\nThis version ({told.to_json()['client_version']}) can no longer sync: "
+                f"install {told.latest or told.minimum}{where}. Your changes are kept.")
+    return f"\nFieldCRM {told.latest} is available{where}."
 
 
 def cmd_conflicts(args: argparse.Namespace) -> int:

@@ -27,16 +27,24 @@ from desktop.sync.errors import (
     ServerBusyError,
     ServerNotAnsweringError,
     SignedOutError,
+    UpdateRequired,
     WipeRequired,
     offline_error,
 )
-from desktop.sync.protocol import WIPE_CODES, TokenPair
+from desktop.sync.protocol import (
+    CLIENT_VERSION_HEADER,
+    DESKTOP_AGENT_PREFIX,
+    UPDATE_REQUIRED,
+    WIPE_CODES,
+    TokenPair,
+)
+from desktop.sync.versions import CLIENT_VERSION, ServerVersions
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0
 EVENTS_READ_TIMEOUT_S = 45.0  # the server pings every 15 s; three missed pings = gone
 REFRESHABLE = frozenset({"token_expired", "token_invalid", "session_ended", "token_missing"})
-USER_AGENT = "FieldCRM-desktop/1"
+USER_AGENT = f"{DESKTOP_AGENT_PREFIX}{CLIENT_VERSION}"
 
 
 def _detail(resp: httpx.Response) -> tuple[str, str]:
@@ -71,11 +79,12 @@ class SyncClient:
         self._access: str | None = None
         self._lock = threading.Lock()
         self.identity: dict[str, str] = {}
+        self.versions: ServerVersions | None = None  # what the server last said about them
         self._streams: set[httpx.Response] = set()
         self._http = httpx.Client(
             base_url=self.server_url, transport=transport,
             timeout=timeout or httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-            headers={"User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT, CLIENT_VERSION_HEADER: CLIENT_VERSION},
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=4))
 
     def close(self) -> None:
@@ -165,12 +174,27 @@ class SyncClient:
             resp = self._http.request(method, path, content=content, params=params, headers=headers)
         except httpx.TransportError as exc:
             raise offline_error(exc) from exc
+        self._answered(resp)
         if resp.status_code == 408:  # the server gave up waiting for our request: the link
             raise ServerNotAnsweringError()  # is slow; the journal waits, the engine retries
         if resp.status_code >= 500:
             raise ServerBusyError(f"The sync server had a problem (HTTP {resp.status_code}); "
                                   "FieldCRM will try again shortly.")
         return resp
+
+    def _answered(self, resp: httpx.Response) -> None:
+        """Note the client versions an answer names; a 426 raises UpdateRequired."""
+        got = ServerVersions.from_headers(resp.headers)
+        if got is not None:
+            self.versions = got
+        if resp.status_code == 426:
+            if not resp.is_stream_consumed:
+                resp.read()
+            code, message = _detail(resp)
+            v = self.versions or ServerVersions()
+            raise UpdateRequired(message if code == UPDATE_REQUIRED and message else None,
+                                 minimum=v.minimum, latest=v.latest,
+                                 download_url=v.download_url)
 
     def request(self, method: str, path: str, *, json_body: Any = None,
                 params: dict[str, Any] | None = None) -> Any:
@@ -244,6 +268,7 @@ class SyncClient:
                         headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
                         timeout=httpx.Timeout(EVENTS_READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
                 ) as resp:
+                    self._answered(resp)
                     if resp.status_code == 401:
                         resp.read()
                         code, _ = _detail(resp)
@@ -285,6 +310,7 @@ class SyncClient:
                                            "Content-Type": "application/octet-stream"})
         except httpx.TransportError as exc:
             raise offline_error(exc) from exc
+        self._answered(resp)
         if resp.status_code == 408:  # the server gave up waiting for our request: the link
             raise ServerNotAnsweringError()  # is slow; the journal waits, the engine retries
         if resp.status_code >= 500:

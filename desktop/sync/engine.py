@@ -44,7 +44,7 @@ from desktop.store.visibility import (
     repull_progress,
     repull_wanted,
 )
-from desktop.sync import blobs
+from desktop.sync import blobs, versions
 from desktop.sync.auth import META_LAST_FRESH, Account, load_account, wipe_profile
 from desktop.sync.client import SyncClient
 from desktop.sync.errors import (
@@ -52,6 +52,7 @@ from desktop.sync.errors import (
     ServerBusyError,
     ServerNotAnsweringError,
     SignedOutError,
+    UpdateRequired,
     WipeRequired,
 )
 from desktop.sync.protocol import DEFAULT_PULL_PAGE, DEFAULT_PUSH_BATCH
@@ -63,6 +64,7 @@ BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 60.0
 FALLBACK_POLL_S = 10.0  # no live stream: pull this often
 LIVE_POLL_S = 120.0  # live stream up: a safety pull this often anyway
+UPDATE_RECHECK_S = 300.0  # the server wants a newer app: ask again this often
 WATCH_SLICE_S = 0.2
 BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round trips
 BULK_PUSH_BATCH = 2000  # batch size for a backlog, while each push answers quickly
@@ -200,8 +202,10 @@ class SyncEngine:
             raise
         except BaseException:
             with contextlib.suppress(FieldCRMError):
+                self._note_versions(store)
                 self._refresh_counts(store)
             raise
+        self._note_versions(store)
         self._refresh_counts(store)
         report.complete = True
         self._update(state=State.IDLE, message="", progress=None)
@@ -380,6 +384,12 @@ class SyncEngine:
                 except SignedOutError as exc:
                     self._update(state=State.SIGNED_OUT, message=exc.message)
                     return
+                except UpdateRequired as exc:
+                    # Nothing was sent: the journal keeps every change until the app is
+                    # updated. Ask again now and then (the minimum may be lowered).
+                    wait_s = UPDATE_RECHECK_S
+                    self._update(state=State.UPDATE_REQUIRED, message=exc.message,
+                                 progress=None)
                 except (OfflineError, ServerBusyError) as exc:
                     attempt += 1
                     wait_s = backoff_delay(attempt, self.rng)
@@ -505,6 +515,15 @@ class SyncEngine:
                 self._client.close()
                 self._client = None
         self._update(state=State.WIPED, pending=0, parked=0, conflicts=0, live=False)
+
+    def _note_versions(self, store: Store) -> None:
+        """Keep and show what the server said about client versions."""
+        got = self._client.versions if self._client is not None else None
+        if got is None:
+            return
+        versions.save(store, got)
+        self._update(update=got.update(), latest_version=got.latest,
+                     download_url=got.download_url)
 
     def _refresh_counts(self, store: Store) -> None:
         counts = store.journal.counts()

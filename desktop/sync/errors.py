@@ -30,6 +30,18 @@ class ServerBusyError(SyncError):
     """The sync server had a problem answering. FieldCRM will try again shortly."""
 
 
+class UpdateRequired(SyncError):
+    """This version of FieldCRM is too old for the sync server: install the new version.
+    Your unsent changes are kept on this computer and are sent once you have updated."""
+
+    def __init__(self, message: str | None = None, *, minimum: str | None = None,
+                 latest: str | None = None, download_url: str | None = None) -> None:
+        super().__init__(message)
+        self.minimum = minimum
+        self.latest = latest
+        self.download_url = download_url
+
+
 class SignedOutError(AuthError):
     """You are signed out of the sync server. Sign in again to resume syncing; your
     changes are kept on this computer."""

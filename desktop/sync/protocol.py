@@ -14,8 +14,11 @@ Endpoints (all JSON; auth by `Authorization: Bearer <access token>` except login
   HEAD/PUT/GET /v1/blobs/{sha256}          (PUT with Content-Range for resumable upload)
   GET  /v1/me                               -> Me
   GET  /v1/health                           -> {"ok": true, "protocol": 1} (no auth)
+  GET  /v1/ready                            -> {"ok": true, "revision": "0008"} or 503 not_ready
 A 401 with `{"detail": {"code": "device_revoked" | "user_disabled" | ...}}` tells the
 client to wipe its local store and keyring entry (a lost laptop keeps nothing).
+A 426 `update_required` (minimum, latest, download_url in the detail) tells an app older
+than the server's minimum to stop sending and keep its journal until it is updated.
 
 Errors are `{"detail": {"code": <one of ERROR_CODES>, "message": <text for the user>}}`
 (FastAPI's own 422 request-validation errors keep FastAPI's list form).
@@ -65,7 +68,30 @@ RELOGIN_CODES = frozenset({"token_missing", "token_invalid", "session_ended",
 ERROR_CODES = WIPE_CODES | REFRESH_CODES | RELOGIN_CODES | frozenset({
     "bad_device_id", "device_in_use", "bad_range", "offset_mismatch", "hash_mismatch",
     "too_large", "not_found", "bad_request", "too_many_entries", "db_unavailable",
-    "request_timeout"})
+    "request_timeout", "update_required", "not_ready"})
+
+# Client versions (server.versions; desktop.sync.versions). Every desktop request names its
+# version; every answer names the newest client, the oldest one still served and where the
+# organisation hosts the installer (each header only when the server is told it). A client
+# older than the minimum gets 426 `update_required` on every sync endpoint and keeps its
+# journal until it is updated.
+CLIENT_VERSION_HEADER = "X-FieldCRM-Version"
+LATEST_HEADER = "X-FieldCRM-Latest"
+MINIMUM_HEADER = "X-FieldCRM-Minimum"
+DOWNLOAD_HEADER = "X-FieldCRM-Download"
+UPDATE_REQUIRED = "update_required"
+DESKTOP_AGENT_PREFIX = "FieldCRM-desktop/"  # User-Agent of every desktop build
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """"1.4.2" -> (1, 4, 2); None for anything that is not 1 to 4 dot-separated numbers."""
+    if not text or len(text) > 40:
+        return None
+    parts = text.strip().split(".")
+    if not 1 <= len(parts) <= 4 or not all(
+            p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
 # The stamp of values the server fills in itself: lower than any real HLC.
 SERVER_STAMP = "0000000000000-0000-server"
 

@@ -18,6 +18,7 @@ class State(StrEnum):
     SIGNED_OUT = "signed_out"
     WIPED = "wiped"
     ERROR = "error"
+    UPDATE_REQUIRED = "update_required"  # the server serves newer apps only: changes wait
     STOPPED = "stopped"
 
 
@@ -45,6 +46,9 @@ class SyncStatus:
     progress: Progress | None = None
     server_version: int | None = None
     cursor: int = 0
+    update: str = "none"  # "available", "required" (desktop.sync.versions)
+    latest_version: str | None = None  # the newest app the server names
+    download_url: str | None = None  # where the organisation hosts it
 
     @property
     def online(self) -> bool:

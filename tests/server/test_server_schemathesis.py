@@ -42,5 +42,5 @@ def test_no_server_errors(api: Api) -> None:
                                 f"{response.text[:300]}")
 
         run()
-    assert operations == 13
+    assert operations == 14
     assert failures == []

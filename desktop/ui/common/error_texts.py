@@ -20,6 +20,9 @@ ZH_BY_KIND: dict[str, str] = {
     "ServerNotAnsweringError": "同步服务器没有响应。您的修改保存在本机，FieldCRM 稍后会自动重试。",
     "ServerBusyError": "同步服务器处理出错，FieldCRM 稍后会自动重试。",
     "SignedOutError": "您已退出同步服务器。请重新登录以继续同步；您的修改保存在本机。",
+    "UpdateRequired":
+        "此版本的 FieldCRM 太旧，同步服务器已不再支持：请安装新版本。"
+        "您未发送的修改保存在本机，更新后会自动发送。",
     "WipeRequired": "服务器已终止本设备的访问（设备被吊销、用户被停用或已注销）：本机数据已移除。",
     "KeyringError":
         "系统钥匙串不可用，无法保存登录状态。请确认钥匙串（钥匙串访问、凭据管理器、Secret "

@@ -1,7 +1,7 @@
 """Mount sync in the main window: `install(window)` (desktop.ui.sync calls it once the
-store is open) adds the status-bar item, a "Sync" menu (Sign in…, Sync now, Conflicts…,
-Sync problems…) and starts the engine when the profile is signed in. The engine is
-stopped when the window closes."""
+store is open) adds the status-bar item, the new-version banner, a "Sync" menu (Sign in…,
+Sync now, Conflicts…, Sync problems…) and starts the engine when the profile is signed in.
+The engine is stopped when the window closes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from desktop.ui.sync.conflicts import ConflictsView
 from desktop.ui.sync.login import LoginDialog
 from desktop.ui.sync.problems import SyncProblemsView
 from desktop.ui.sync.status import SyncController, SyncStatusWidget
+from desktop.ui.sync.update_banner import UpdateBanner
 
 register_catalog({"&Sync": "同步(&S)", "Sign in…": "登录…", "Conflicts…": "冲突…",
                   "Sync problems…": "同步问题…"})
@@ -29,6 +30,8 @@ class SyncUi(QObject):
         self.controller = SyncController(ctx)
         self.status = SyncStatusWidget(ctx, self.controller)
         window.statusBar().addPermanentWidget(self.status)
+        self.banner = UpdateBanner(ctx, window)  # a newer FieldCRM exists (or is required)
+        self.controller.status_changed.connect(self.banner.show_status)
         self._views: dict[str, QWidget] = {}
         tr = ctx.tr
         menu = window.menuBar().addMenu(tr("&Sync"))

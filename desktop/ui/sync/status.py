@@ -33,15 +33,18 @@ register_catalog({
     "{n} conflict(s)": "{n} 个冲突", "never synced": "从未同步",
     "synced {at}, {ago} ago": "已同步 {at}，{ago}前", "Cancel": "取消", "Resume": "继续",
     "Sync now": "立即同步", "live": "实时", "Server not answering": "服务器无响应",
+    "Update required": "需要更新",
 })
 
 COLORS = {State.IDLE: "#1a7f37", State.SYNCING: "#0969da", State.OFFLINE: "#9a6700",
           State.SIGNED_OUT: "#6e7781", State.WIPED: "#cf222e", State.ERROR: "#cf222e",
-          State.STOPPED: "#6e7781", State.NOT_ANSWERING: "#9a6700"}
+          State.STOPPED: "#6e7781", State.NOT_ANSWERING: "#9a6700",
+          State.UPDATE_REQUIRED: "#cf222e"}
 LABELS = {State.IDLE: "Online", State.SYNCING: "Syncing…", State.OFFLINE: "Offline",
           State.SIGNED_OUT: "Signed out", State.WIPED: "Local data removed",
           State.ERROR: "Sync error", State.STOPPED: "Sync stopped",
-          State.NOT_ANSWERING: "Server not answering"}
+          State.NOT_ANSWERING: "Server not answering",
+          State.UPDATE_REQUIRED: "Update required"}
 
 
 class SyncController(QObject):
