@@ -38,7 +38,7 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import audit, config, duplicates, lead_routes, leads, visibility
+from server import api_routes, audit, config, duplicates, lead_routes, leads, visibility
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -364,6 +364,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         return JSONResponse({"sha256": sha, "complete": False, "offset": written}, status_code=202)
 
     lead_routes.add_routes(app, engine, notifier.publish, _err)
+    api_routes.add_routes(app, engine, notifier.publish, _err)
     _openapi_with_push_request(app)
     return app
 

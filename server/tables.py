@@ -68,6 +68,8 @@ records = sa.Table(
     sa.Column("updated_at", sa.String(32), nullable=False),
     # pull: each visible owner's versions after the cursor (see server.pull)
     sa.Index("ix_records_owner_version", "owner", "version"),
+    # the change feed of one entity for other systems (server.integrations)
+    sa.Index("ix_records_entity_version", "entity", "version"),
 )
 
 # At-most-once: one row per (device, seq) ever processed, written in the same
@@ -241,4 +243,44 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Index("ix_audit_log_at", "at"),
     sa.Index("ix_audit_log_actor", "actor", "at"),
+)
+
+# Other systems as API clients (server.integrations, issue 25): one credential per system
+# (sha256 of its secrets; the old one valid until `old_valid_until` after a rotation),
+# each write's idempotency key with its body's hash and first answer, and the ids records
+# carry in other systems.
+integrations = sa.Table(
+    "integrations", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("old_secret_hash", sa.String(64), nullable=True),
+    sa.Column("old_valid_until", sa.String(32), nullable=True),
+    sa.Column("scopes", sa.Text, nullable=False),  # JSON: server.integrations.Scopes
+    sa.Column("per_minute", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("rotated_at", sa.String(32), nullable=True),
+    sa.Column("revoked_at", sa.String(32), nullable=True),
+)
+
+integration_writes = sa.Table(
+    "integration_writes", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("idem_key", sa.String(200), nullable=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("response", sa.Text, nullable=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("system", "idem_key", name="uq_integration_writes_key"),
+)
+
+external_ids = sa.Table(
+    "external_ids", metadata,
+    sa.Column("system", sa.String(64), primary_key=True),
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("external_id", sa.String(200), primary_key=True),
+    sa.Column("record_id", sa.String(64), nullable=False),
+    sa.Index("ix_external_ids_record", "entity", "record_id"),
 )
