@@ -38,7 +38,16 @@ from desktop.sync.protocol import (
     RefreshRequest,
     TokenPair,
 )
-from server import api_routes, audit, config, duplicates, lead_routes, leads, visibility
+from server import (
+    api_routes,
+    audit,
+    config,
+    duplicates,
+    lead_routes,
+    leads,
+    visibility,
+    webhooks,
+)
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
 from server.config import Settings
@@ -93,6 +102,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     planner_stats = PlannerStats(engine)
     checker = duplicates.Checker(engine, settings.dedupe_interval_s)
     ticker = leads.Ticker(engine, settings.leads_interval_s, notifier.publish)
+    worker = webhooks.Worker(engine)  # one process per database delivers (its lease)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -105,9 +115,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         await run_in_threadpool(planner_stats.start)
         checker.start()
         ticker.start()
+        worker.start(settings.webhook_interval_s)
         try:
             yield
         finally:
+            worker.stop()
             ticker.stop()
             checker.stop()
             if listener is not None:

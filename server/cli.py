@@ -19,6 +19,8 @@
     fieldcrm-server integration add NAME --read ENTITY:FIELDS --write ENTITY:FIELDS
                     [--per-minute N] | list | rotate NAME [--grace-hours H] | revoke NAME
                     (server.integrations; each with --json)
+    fieldcrm-server webhook add SYSTEM URL [--event E]... | list | test ID | log ID
+                    [--limit N] | replay ID [--delivered-too]   (server.webhooks; --json)
     fieldcrm-server audit list [--user NAME] [--since ISO] [--action A] [--limit N] [--json]
 
 With `--port 0` the server picks a free port; it always prints one line
@@ -235,6 +237,23 @@ def _integration_commands(sub: Any, cmd: Any) -> None:
     ir.add_argument("--grace-hours", type=float, default=24.0)
     iv = cmd(isub, "revoke", "end every key of the system now")
     iv.add_argument("name")
+    wh = sub.add_parser("webhook", help="webhook subscriptions of other systems")
+    wsub = wh.add_subparsers(dest="action", required=True)
+    wa = cmd(wsub, "add", "subscribe a system's address to events (the secret is shown once)")
+    wa.add_argument("system")
+    wa.add_argument("url")
+    wa.add_argument("--event", action="append", default=[],
+                    help="account.created, deal.won, account.*, * (repeatable; default *)")
+    cmd(wsub, "list", "subscriptions, their state and delivery counts")
+    wt = cmd(wsub, "test", "post a ping to the subscription's address now")
+    wt.add_argument("id")
+    wl = cmd(wsub, "log", "the subscription's deliveries, newest first")
+    wl.add_argument("id")
+    wl.add_argument("--limit", type=int, default=100)
+    wr = cmd(wsub, "replay", "deliver failed deliveries again and resume the subscription")
+    wr.add_argument("id")
+    wr.add_argument("--delivered-too", action="store_true",
+                    help="also those delivered already")
 
 
 def _integration(args: argparse.Namespace, engine: sa.Engine) -> int:
@@ -257,6 +276,35 @@ def _integration(args: argparse.Namespace, engine: sa.Engine) -> int:
     else:
         out = ig.revoke(engine, args.name)
         text = f"{args.name} revoked"
+    print(json.dumps(out, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def _webhook(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import webhooks as wh
+
+    out: Any
+    if args.action == "add":
+        out = wh.add(engine, args.system, args.url, args.event)
+        text = f"subscription {out['id']}; signing secret (shown once): {out['secret']}"
+    elif args.action == "list":
+        rows = wh.list_all(engine)
+        if not args.json:
+            rows = [{**r, "events": ",".join(r["events"])} for r in rows]
+        _print_table(rows, ("id", "system", "url", "events", "status", "pending",
+                            "delivered", "failed"), args.json)
+        return 0
+    elif args.action == "log":
+        _print_table(wh.log_of(engine, args.id, max(1, args.limit)),
+                     ("delivery_id", "event", "record_id", "version", "status", "attempts",
+                      "last_error"), args.json)
+        return 0
+    elif args.action == "test":
+        out = wh.test_send(engine, args.id)
+        text = "delivered" if out["ok"] else f"failed: {out['error']}"
+    else:
+        out = wh.replay(engine, args.id, delivered_too=args.delivered_too)
+        text = f"{out['replayed']} deliveries queued again; subscription active"
     print(json.dumps(out, ensure_ascii=False) if args.json else text)
     return 0
 
@@ -543,6 +591,8 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
         return _leads(args, engine)
     elif args.cmd == "integration":
         return _integration(args, engine)
+    elif args.cmd == "webhook":
+        return _webhook(args, engine)
     elif args.cmd == "audit":
         rows = audit.entries(engine, user=args.user, since=args.since, action=args.kind,
                              limit=args.limit)

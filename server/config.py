@@ -24,6 +24,7 @@ BODY_IDLE_S = 30.0
 DEDUPE_INTERVAL_S = 5.0  # changed accounts and contacts are checked for duplicates this often
 MIN_BODY_RATE = 4096.0
 LEADS_INTERVAL_S = 30.0  # the lead escalation pass (server.leads.tick) runs this often
+WEBHOOK_INTERVAL_S = 0.1  # the webhook worker (server.webhooks) looks for work this often
 DATA_ENV = "FIELDCRM_SERVER_DATA"
 DATABASE_ENV = "FIELDCRM_DATABASE_URL"
 JWT_SECRET_ENV = "FIELDCRM_JWT_SECRET"
@@ -45,6 +46,7 @@ class Settings:
     min_body_rate: float = MIN_BODY_RATE
     dedupe_interval_s: float = DEDUPE_INTERVAL_S  # 0: only when duplicates are listed
     leads_interval_s: float = LEADS_INTERVAL_S  # 0: only `fieldcrm-server leads tick`
+    webhook_interval_s: float = WEBHOOK_INTERVAL_S  # 0: no webhook worker in this process
 
     @classmethod
     def from_args(cls, data: str | Path | None, database_url: str | None) -> Settings:

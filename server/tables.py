@@ -284,3 +284,55 @@ external_ids = sa.Table(
     sa.Column("record_id", sa.String(64), nullable=False),
     sa.Index("ix_external_ids_record", "entity", "record_id"),
 )
+
+# Webhooks (server.webhooks): subscriptions, the outbox of deliveries (times are Unix
+# seconds of the worker's clock), the worker's lease and place in the change log (one
+# row, id 1), and each record's state as the worker last saw it.
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("events", sa.Text, nullable=False),  # JSON list: "deal.won", "account.*", "*"
+    sa.Column("status", sa.String(16), nullable=False),  # active | paused
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("paused_at", sa.String(32), nullable=True),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("delivery_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("record_id", sa.String(64), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_at", sa.Float, nullable=False),
+    sa.Column("first_at", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_at"),
+    sa.Index("ix_webhook_deliveries_record", "subscription_id", "entity", "record_id", "id"),
+)
+
+webhook_worker = sa.Table(
+    "webhook_worker", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False),
+)
+
+webhook_state = sa.Table(
+    "webhook_state", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("stage", sa.String(64), nullable=True),
+)

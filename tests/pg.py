@@ -15,7 +15,8 @@ TABLES = ("lead_hidden", "lead_claim_days", "lead_state", "lead_rr", "lead_intak
           "dedupe_pairs", "dedupe_keys", "merged_records", "login_failures", "blob_uploaders",
           "blobs", "processed", "records", "refresh_tokens", "devices", "team_members",
           "user_regions", "users", "teams", "visibility_rules", "regions", "audit_log",
-          "integrations", "integration_writes", "external_ids")
+          "integrations", "integration_writes", "external_ids", "webhook_subscriptions",
+          "webhook_deliveries", "webhook_worker", "webhook_state")
 
 
 def pg_database(prefix: str) -> Iterator[str]:
