@@ -424,7 +424,7 @@ def _openapi_with_push_request(app: FastAPI) -> None:
                 if path != "/v1/health":
                     answers.setdefault("503", {"description": DB_DOWN_RESPONSE,
                                                "content": error})
-                if method in ("post", "put"):
+                if method in ("post", "put", "patch", "delete"):
                     for status, text in BODY_RESPONSES.items():
                         op.setdefault("responses", {})[status] = {
                             "description": text, "content": {"application/json": {

@@ -321,8 +321,11 @@ def _external_of(conn: sa.Connection, entity: str, ids: list[str]) -> dict[str, 
 def _shape(cred: Credential, entity: str, rid: str, fields_json: str, version: int,
            updated_at: str, external: dict[str, str]) -> dict[str, Any]:
     fields = orjson.loads(fields_json)
-    values = {k: w.get("value") for k, w in fields.items()
-              if k != DELETED and cred.scopes.may_read(entity, k)}
+    if ALL in cred.scopes.read.get(entity, ()):
+        values = {k: w.get("value") for k, w in fields.items() if k != DELETED}
+    else:
+        readable = cred.scopes.read.get(entity, frozenset())
+        values = {k: w.get("value") for k, w in fields.items() if k in readable}
     return {"id": rid, "entity": entity, "version": int(version),
             "deleted": bool(fields.get(DELETED, {}).get("value")), "updated_at": updated_at,
             "fields": values, "external_ids": external}

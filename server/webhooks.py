@@ -406,7 +406,8 @@ class Worker:
                 .order_by(d.c.id).limit(DELIVER_BATCH)).all())
 
     def _deliver(self) -> tuple[int, int]:
-        delivered = failed = 0
+        failed = 0
+        done: list[int] = []
         down: set[str] = set()  # a subscription that failed in this pass waits for the next
         for row in self._due():
             if row.subscription_id in down:
@@ -418,20 +419,21 @@ class Worker:
             ok, error = _post(self.client, row.url, secret, row.delivery_id, row.event,
                               row.payload.encode())
             if ok:
-                self._done(row.id)
-                delivered += 1
+                done.append(row.id)
             else:
                 down.add(row.subscription_id)
                 failed += 1
                 self._failed(row, error or "failed")
-        return delivered, failed
+        self._done(done)  # one transaction for the pass (a crash before it: sent again)
+        return len(done), failed
 
-    def _done(self, row_id: int) -> None:
+    def _done(self, row_ids: list[int]) -> None:
+        if not row_ids:
+            return
+        d = t.webhook_deliveries
         with write_tx(self.engine) as conn:
-            conn.execute(t.webhook_deliveries.update().where(
-                t.webhook_deliveries.c.id == row_id).values(
-                status="delivered", delivered_at=self.clock(), attempts=(
-                    t.webhook_deliveries.c.attempts + 1)))
+            conn.execute(d.update().where(d.c.id.in_(row_ids)).values(
+                status="delivered", delivered_at=self.clock(), attempts=d.c.attempts + 1))
 
     def _failed(self, row: Any, error: str) -> None:
         d, s = t.webhook_deliveries, t.webhook_subscriptions
