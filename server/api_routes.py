@@ -96,9 +96,12 @@ class FieldsWrite(BaseModel):
 
 
 def add_routes(app: FastAPI, engine: sa.Engine, publish: Callable[[int], None],
-               err: Callable[..., dict[str, Any]], limiter: RateLimiter | None = None) -> None:
-    """Register the API for systems; `err` builds an error answer for the OpenAPI document."""
+               err: Callable[..., dict[str, Any]], limiter: RateLimiter | None = None
+               ) -> ig.CallLog:
+    """Register the API for systems; `err` builds an error answer for the OpenAPI document.
+    Returns the audit writer of reads (start and stop it with the app)."""
     limiter = limiter or RateLimiter()
+    calls = ig.CallLog(engine)
     app.state.api_limiter = limiter
     common: dict[int | str, dict[str, Any]] = {
         401: err("`key_missing`, `key_invalid`, `key_revoked` or `key_rotated` (an old key "
@@ -125,10 +128,10 @@ def add_routes(app: FastAPI, engine: sa.Engine, publish: Callable[[int], None],
         try:
             status, body = work(cred)
         except ApiRefused as exc:
-            ig.note_call(engine, cred, request.method, target, exc.status, address)
+            calls.note(cred, request.method, target, exc.status, address)
             return _refusal(exc)
         if not audited_by_work:
-            ig.note_call(engine, cred, request.method, target, status, address)
+            calls.note(cred, request.method, target, status, address)
         return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
     def writing(req: WriteRequest, idem: str | None) -> Callable[[Credential],
@@ -236,6 +239,8 @@ def add_routes(app: FastAPI, engine: sa.Engine, publish: Callable[[int], None],
         req = WriteRequest("DELETE", entity, record_id, {}, {}, delete=True)
         return call(request, key, f"{entity}:{record_id}", writing(req, idem),
                     audited_by_work=True)
+
+    return calls
 
 
 def _refusal(exc: ApiRefused) -> JSONResponse:

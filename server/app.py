@@ -116,9 +116,11 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         checker.start()
         ticker.start()
         worker.start(settings.webhook_interval_s)
+        api_calls.start()
         try:
             yield
         finally:
+            api_calls.stop()
             worker.stop()
             ticker.stop()
             checker.stop()
@@ -376,7 +378,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         return JSONResponse({"sha256": sha, "complete": False, "offset": written}, status_code=202)
 
     lead_routes.add_routes(app, engine, notifier.publish, _err)
-    api_routes.add_routes(app, engine, notifier.publish, _err)
+    api_calls = api_routes.add_routes(app, engine, notifier.publish, _err)
     _openapi_with_push_request(app)
     return app
 

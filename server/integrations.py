@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -47,7 +48,9 @@ from server import tables as t
 from server.auth import Principal
 from server.db import is_sqlite, read_tx, write_tx
 from server.errors import now_iso
-from server.push import Entry, apply_push
+from server.push import Entry, _select_keys, apply_push
+
+log = logging.getLogger(__name__)
 
 API_ENTITIES = ("account", "contact", "deal", "activity", "contract", "lead")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -289,11 +292,54 @@ def authenticate(engine: sa.Engine, key: str | None, limiter: RateLimiter,
     return cred
 
 
-def note_call(engine: sa.Engine, cred: Credential, method: str, target: str, status: int,
-              address: str = "") -> None:
-    """The audit entry of one call (writes note theirs in their own transaction)."""
-    audit.record_now(engine, "api_call", actor=cred.device_id, target=target, address=address,
-                     detail={"method": method, "status": status})
+class CallLog:
+    """Audit entries of reads and refused calls, written by a background thread about
+    every FLUSH_S in one transaction: a read never waits for the database's write lock
+    (on SQLite the duplicate checker may hold it for a while). Writes note theirs in
+    their own transaction. Entries still queued when the process is killed are lost."""
+
+    FLUSH_S = 0.5
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._queue: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def note(self, cred: Credential, method: str, target: str, status: int,
+             address: str = "") -> None:
+        with self._lock:
+            self._queue.append({"actor": cred.device_id, "target": target, "address": address,
+                                "detail": {"method": method, "status": status}})
+        if self._thread is None:  # not started (a test's app): write now
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
+        if batch:
+            with write_tx(self.engine) as conn:
+                for entry in batch:
+                    audit.record(conn, "api_call", **entry)
+
+    def start(self) -> None:
+        def run() -> None:
+            while not self._stop.wait(self.FLUSH_S):
+                try:
+                    self.flush()
+                except sa.exc.SQLAlchemyError as exc:
+                    log.warning("API call audit entries not written yet: %s", exc)
+
+        self._thread = threading.Thread(target=run, name="api-audit", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        self.flush()
 
 
 # ---------------------------------------------------------------- reading
@@ -306,15 +352,11 @@ def _scoped_entity(cred: Credential, entity: str, *, write: bool = False) -> Non
 
 
 def _external_of(conn: sa.Connection, entity: str, ids: list[str]) -> dict[str, dict[str, str]]:
-    if not ids:
-        return {}
-    x = t.external_ids
+    """The external ids of these records, in one query (server.push._select_keys)."""
     out: dict[str, dict[str, str]] = {}
-    for i in range(0, len(ids), 500):
-        for system, ext, rid in conn.execute(sa.select(x.c.system, x.c.external_id, x.c.record_id)
-                                             .where(x.c.entity == entity,
-                                                    x.c.record_id.in_(ids[i:i + 500]))):
-            out.setdefault(rid, {})[system] = ext
+    for rid, system, ext in _select_keys(conn, "external_ids", "record_id, system, external_id",
+                                         ("entity", entity), "record_id", ids, "text"):
+        out.setdefault(rid, {})[system] = ext
     return out
 
 

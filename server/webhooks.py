@@ -71,7 +71,7 @@ GIVE_UP_S = 24 * 3600.0
 SEND_TIMEOUT_S = 5.0
 ENQUEUE_BATCH = 2000
 DELIVER_BATCH = 200
-INTERVAL_S = 0.1
+INTERVAL_S = 0.05
 SPECIAL_EVENTS = ("deal.stage_changed", "deal.won")
 
 
@@ -339,7 +339,12 @@ class Worker:
                 s.c.id, s.c.system, s.c.events))]
             scopes = {name: Scopes.from_json(json.loads(doc)) for name, doc in conn.execute(
                 sa.select(t.integrations.c.name, t.integrations.c.scopes))}
-            keys = [(e, r) for e, r, _f, _v in rows if e in API_ENTITIES]
+            # Only entities some subscription asks for are followed (a subscription added
+            # later sees a record it has no state of as created).
+            wanted = {e for e in API_ENTITIES if any(
+                _matches(p, f"{e}.{kind}") for _i, _s, p in subs
+                for kind in ("created", "changed", "deleted", "stage_changed", "won"))}
+            keys = [(e, r) for e, r, _f, _v in rows if e in wanted]
             seen: dict[tuple[str, str], tuple[bool, str | None]] = {}
             for i in range(0, len(keys), 500):
                 part = keys[i:i + 500]
@@ -349,7 +354,7 @@ class Worker:
                     seen[(e, r)] = (bool(deleted), stage)
             outbox: list[dict[str, Any]] = []
             for entity, rid, fields_json, version in rows:
-                if entity not in API_ENTITIES:
+                if entity not in wanted:
                     continue
                 fields = orjson.loads(fields_json)
                 before = seen.get((entity, rid))

@@ -184,3 +184,11 @@ def test_cli(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["integration", "revoke", "erp", *base]) == 0
     assert json.loads(capsys.readouterr().out) == {"name": "erp", "revoked": True}
     assert cli_main(["integration", "add", "erp", "--read", "nothing:*", *base]) == 1
+
+
+def test_rate_limit(api: Api) -> None:
+    key = _key(api, "slow", per_minute=3)
+    answers = [api.client.get("/api/v1/account", headers=_h(key)) for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert answers[-1].json()["detail"]["code"] == "rate_limited"
+    assert answers[-1].headers["Retry-After"] == "60"
