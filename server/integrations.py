@@ -306,13 +306,19 @@ class CallLog:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started = False
 
     def note(self, cred: Credential, method: str, target: str, status: int,
              address: str = "") -> None:
         with self._lock:
             self._queue.append({"actor": cred.device_id, "target": target, "address": address,
                                 "detail": {"method": method, "status": status}})
-        if self._thread is None:  # not started (a test's app): write now
+            begin = self._started and self._thread is None
+            if begin:  # the thread starts with the first call (a server no system calls has none)
+                self._thread = threading.Thread(target=self._run, name="api-audit", daemon=True)
+        if begin and self._thread is not None:
+            self._thread.start()
+        elif not self._started:  # not started (an app without its lifespan): write now
             self.flush()
 
     def flush(self) -> None:
@@ -323,18 +329,18 @@ class CallLog:
                 for entry in batch:
                     audit.record(conn, "api_call", **entry)
 
-    def start(self) -> None:
-        def run() -> None:
-            while not self._stop.wait(self.FLUSH_S):
-                try:
-                    self.flush()
-                except sa.exc.SQLAlchemyError as exc:
-                    log.warning("API call audit entries not written yet: %s", exc)
+    def _run(self) -> None:
+        while not self._stop.wait(self.FLUSH_S):
+            try:
+                self.flush()
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("API call audit entries not written yet: %s", exc)
 
-        self._thread = threading.Thread(target=run, name="api-audit", daemon=True)
-        self._thread.start()
+    def start(self) -> None:
+        self._started = True
 
     def stop(self) -> None:
+        self._started = False
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)

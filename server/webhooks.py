@@ -72,6 +72,7 @@ SEND_TIMEOUT_S = 5.0
 ENQUEUE_BATCH = 2000
 DELIVER_BATCH = 200
 INTERVAL_S = 0.05
+IDLE_S = 1.0  # between looks while no subscription exists (or another process works)
 SPECIAL_EVENTS = ("deal.stage_changed", "deal.won")
 
 
@@ -469,9 +470,11 @@ class Worker:
             return
 
         def run() -> None:
-            while not self._stop.wait(interval_s):
+            wait = interval_s
+            while not self._stop.wait(wait):
                 try:
-                    self.run_once()
+                    # Without a subscription, look again only every IDLE_S.
+                    wait = interval_s if self.run_once()["leased"] else max(interval_s, IDLE_S)
                 except sa.exc.SQLAlchemyError as exc:  # database down: try again later
                     log.warning("webhook worker paused: %s", exc)
                     self._stop.wait(1.0)
