@@ -39,6 +39,7 @@ from desktop.sync.protocol import (
     TokenPair,
 )
 from server import (
+    api_routes,
     audit,
     config,
     duplicates,
@@ -48,6 +49,7 @@ from server import (
     report_routes,
     versions,
     visibility,
+    webhooks,
 )
 from server.auth import Auth, Principal, load_jwt_secret
 from server.blobs import SHA_RE, BlobStore
@@ -108,6 +110,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     planner_stats = PlannerStats(engine)
     checker = duplicates.Checker(engine, settings.dedupe_interval_s)
     ticker = leads.Ticker(engine, settings.leads_interval_s, notifier.publish)
+    worker = webhooks.Worker(engine)  # one process per database delivers (its lease)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -120,9 +123,13 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         await run_in_threadpool(planner_stats.start)
         checker.start()
         ticker.start()
+        worker.start(settings.webhook_interval_s)
+        api_calls.start()
         try:
             yield
         finally:
+            api_calls.stop()
+            worker.stop()
             ticker.stop()
             checker.stop()
             if listener is not None:
@@ -396,6 +403,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
 
     lead_routes.add_routes(app, engine, notifier.publish, _err)
     report_routes.add_routes(app, engine, Current, _err)
+    api_calls = api_routes.add_routes(app, engine, notifier.publish, _err)
     _openapi_with_push_request(app)
     return app
 
@@ -446,7 +454,7 @@ def _openapi_with_push_request(app: FastAPI) -> None:
                 if path != "/v1/health":
                     answers.setdefault("503", {"description": DB_DOWN_RESPONSE,
                                                "content": error})
-                if method in ("post", "put"):
+                if method in ("post", "put", "patch", "delete"):
                     for status, text in BODY_RESPONSES.items():
                         op.setdefault("responses", {})[status] = {
                             "description": text, "content": {"application/json": {

@@ -5,7 +5,9 @@
 
 Actions: login, login_failed, logout, device_revoked, user_disabled, person_erased,
 rule_changed (pipeline and duplicate rules, custom fields, export rights), export (an
-export a device made, from its `export_log` record).
+export a device made, from its `export_log` record), integration_changed (a system's
+credential added, rotated or revoked), api_call (every call of the API for systems,
+server.integrations), webhook_paused (a subscription paused after repeated failures).
 Entries are only ever added (a database trigger refuses changes); they name users,
 devices and record ids, never a customer's personal data.
 """
@@ -22,7 +24,8 @@ from server import tables as t
 from server.errors import now_iso
 
 ACTIONS = ("login", "login_failed", "logout", "device_revoked", "user_disabled",
-           "person_erased", "rule_changed", "export")
+           "person_erased", "rule_changed", "export", "integration_changed", "api_call",
+           "webhook_paused")
 CLI_ACTOR = "(server admin)"
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 

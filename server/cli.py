@@ -18,6 +18,11 @@
     fieldcrm-server visibility load FILE|show [--json]   (server.visibility)
     fieldcrm-server leads rules load FILE|show, leads add|list|stats, leads tick [--now ISO]
     fieldcrm-server apikey add SOURCE [--per-minute N]   (server.leads; each with --json)
+    fieldcrm-server integration add NAME --read ENTITY:FIELDS --write ENTITY:FIELDS
+                    [--per-minute N] | list | rotate NAME [--grace-hours H] | revoke NAME
+                    (server.integrations; each with --json)
+    fieldcrm-server webhook add SYSTEM URL [--event E]... | list | test ID | log ID
+                    [--limit N] | replay ID [--delivered-too]   (server.webhooks; --json)
     fieldcrm-server audit list [--user NAME] [--since ISO] [--action A] [--limit N] [--json]
 
 With `--port 0` the server picks a free port; it always prints one line
@@ -221,11 +226,103 @@ def _lead_commands(sub: Any) -> None:
     stats.add_argument("--now", help="as of this UTC moment (ISO-8601); default: now")
     tick = cmd(lsub, "tick", "run one escalation pass (reminders, reassignment, the pool)")
     tick.add_argument("--now", help="as of this UTC moment (ISO-8601); default: now")
+    _integration_commands(sub, cmd)
     key = sub.add_parser("apikey", help="API keys of lead sources (POST /api/leads)")
     ksub = key.add_subparsers(dest="action", required=True)
     ka = cmd(ksub, "add", "make a new API key for a lead source (shown once)")
     ka.add_argument("source")
     ka.add_argument("--per-minute", type=int, default=120, help="leads accepted per minute")
+
+
+def _integration_commands(sub: Any, cmd: Any) -> None:
+    """`integration add|list|rotate|revoke` (server.integrations)."""
+    ig = sub.add_parser("integration", help="credentials of other systems (/api/v1)")
+    isub = ig.add_subparsers(dest="action", required=True)
+    ia = cmd(isub, "add", "a credential for a system, with its scopes (the key is shown once)")
+    ia.add_argument("name")
+    ia.add_argument("--read", action="append", default=[], metavar="ENTITY:FIELDS",
+                    help="entity and the fields it may read: account:* or "
+                         "account:name,phone (repeatable)")
+    ia.add_argument("--write", action="append", default=[], metavar="ENTITY:FIELDS",
+                    help="entity and the fields it may write; ENTITY:* also lets it "
+                         "create and delete records (repeatable)")
+    ia.add_argument("--per-minute", type=int, default=600, help="calls allowed per minute")
+    cmd(isub, "list", "every system's credential (never its secret)")
+    ir = cmd(isub, "rotate", "a new key; the old one stays valid for the grace period")
+    ir.add_argument("name")
+    ir.add_argument("--grace-hours", type=float, default=24.0)
+    iv = cmd(isub, "revoke", "end every key of the system now")
+    iv.add_argument("name")
+    wh = sub.add_parser("webhook", help="webhook subscriptions of other systems")
+    wsub = wh.add_subparsers(dest="action", required=True)
+    wa = cmd(wsub, "add", "subscribe a system's address to events (the secret is shown once)")
+    wa.add_argument("system")
+    wa.add_argument("url")
+    wa.add_argument("--event", action="append", default=[],
+                    help="account.created, deal.won, account.*, * (repeatable; default *)")
+    cmd(wsub, "list", "subscriptions, their state and delivery counts")
+    wt = cmd(wsub, "test", "post a ping to the subscription's address now")
+    wt.add_argument("id")
+    wl = cmd(wsub, "log", "the subscription's deliveries, newest first")
+    wl.add_argument("id")
+    wl.add_argument("--limit", type=int, default=100)
+    wr = cmd(wsub, "replay", "deliver failed deliveries again and resume the subscription")
+    wr.add_argument("id")
+    wr.add_argument("--delivered-too", action="store_true",
+                    help="also those delivered already")
+
+
+def _integration(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import integrations as ig
+
+    out: Any
+    if args.action == "add":
+        out = ig.add(engine, args.name, ig.Scopes.parse(args.read, args.write), args.per_minute)
+        text = f"key for {args.name} (shown once): {out['key']}"
+    elif args.action == "list":
+        rows = [{**r, "read": json.dumps(r["read"]), "write": json.dumps(r["write"])}
+                for r in ig.list_all(engine)] if not args.json else ig.list_all(engine)
+        _print_table(rows, ("name", "key_id", "per_minute", "read", "write", "rotated_at",
+                            "revoked_at"), args.json)
+        return 0
+    elif args.action == "rotate":
+        out = ig.rotate(engine, args.name, args.grace_hours)
+        text = (f"new key for {args.name} (shown once): {out['key']}; the old key works "
+                f"until {out['old_valid_until']}")
+    else:
+        out = ig.revoke(engine, args.name)
+        text = f"{args.name} revoked"
+    print(json.dumps(out, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def _webhook(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import webhooks as wh
+
+    out: Any
+    if args.action == "add":
+        out = wh.add(engine, args.system, args.url, args.event)
+        text = f"subscription {out['id']}; signing secret (shown once): {out['secret']}"
+    elif args.action == "list":
+        rows = wh.list_all(engine)
+        if not args.json:
+            rows = [{**r, "events": ",".join(r["events"])} for r in rows]
+        _print_table(rows, ("id", "system", "url", "events", "status", "pending",
+                            "delivered", "failed"), args.json)
+        return 0
+    elif args.action == "log":
+        _print_table(wh.log_of(engine, args.id, max(1, args.limit)),
+                     ("delivery_id", "event", "record_id", "version", "status", "attempts",
+                      "last_error"), args.json)
+        return 0
+    elif args.action == "test":
+        out = wh.test_send(engine, args.id)
+        text = "delivered" if out["ok"] else f"failed: {out['error']}"
+    else:
+        out = wh.replay(engine, args.id, delivered_too=args.delivered_too)
+        text = f"{out['replayed']} deliveries queued again; subscription active"
+    print(json.dumps(out, ensure_ascii=False) if args.json else text)
+    return 0
 
 
 def _moment(text: str | None) -> Any:
@@ -518,6 +615,10 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
         return _visibility(args, engine)
     elif args.cmd in ("leads", "apikey"):
         return _leads(args, engine)
+    elif args.cmd == "integration":
+        return _integration(args, engine)
+    elif args.cmd == "webhook":
+        return _webhook(args, engine)
     elif args.cmd == "audit":
         rows = audit.entries(engine, user=args.user, since=args.since, action=args.kind,
                              limit=args.limit)

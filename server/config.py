@@ -24,6 +24,7 @@ BODY_IDLE_S = 30.0
 DEDUPE_INTERVAL_S = 5.0  # changed accounts and contacts are checked for duplicates this often
 MIN_BODY_RATE = 4096.0
 LEADS_INTERVAL_S = 30.0  # the lead escalation pass (server.leads.tick) runs this often
+WEBHOOK_INTERVAL_S = 0.05  # the webhook worker (server.webhooks) looks for work this often
 DATA_ENV = "FIELDCRM_SERVER_DATA"
 DATABASE_ENV = "FIELDCRM_DATABASE_URL"
 JWT_SECRET_ENV = "FIELDCRM_JWT_SECRET"
@@ -53,6 +54,7 @@ class Settings:
     client_latest: str | None = None  # e.g. "1.4.0"; None: not told
     client_minimum: str | None = None  # older clients get 426 update_required
     client_download_url: str | None = None
+    webhook_interval_s: float = WEBHOOK_INTERVAL_S  # 0: no webhook worker in this process
 
     @classmethod
     def from_args(cls, data: str | Path | None, database_url: str | None,

@@ -68,6 +68,8 @@ records = sa.Table(
     sa.Column("updated_at", sa.String(32), nullable=False),
     # pull: each visible owner's versions after the cursor (see server.pull)
     sa.Index("ix_records_owner_version", "owner", "version"),
+    # the change feed of one entity for other systems (server.integrations)
+    sa.Index("ix_records_entity_version", "entity", "version"),
 )
 
 # At-most-once: one row per (device, seq) ever processed, written in the same
@@ -241,4 +243,96 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Index("ix_audit_log_at", "at"),
     sa.Index("ix_audit_log_actor", "actor", "at"),
+)
+
+# Other systems as API clients (server.integrations, issue 25): one credential per system
+# (sha256 of its secrets; the old one valid until `old_valid_until` after a rotation),
+# each write's idempotency key with its body's hash and first answer, and the ids records
+# carry in other systems.
+integrations = sa.Table(
+    "integrations", metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("old_secret_hash", sa.String(64), nullable=True),
+    sa.Column("old_valid_until", sa.String(32), nullable=True),
+    sa.Column("scopes", sa.Text, nullable=False),  # JSON: server.integrations.Scopes
+    sa.Column("per_minute", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("rotated_at", sa.String(32), nullable=True),
+    sa.Column("revoked_at", sa.String(32), nullable=True),
+)
+
+integration_writes = sa.Table(
+    "integration_writes", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("idem_key", sa.String(200), nullable=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("response", sa.Text, nullable=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("system", "idem_key", name="uq_integration_writes_key"),
+)
+
+external_ids = sa.Table(
+    "external_ids", metadata,
+    sa.Column("system", sa.String(64), primary_key=True),
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("external_id", sa.String(200), primary_key=True),
+    sa.Column("record_id", sa.String(64), nullable=False),
+    sa.Index("ix_external_ids_record", "entity", "record_id"),
+)
+
+# Webhooks (server.webhooks): subscriptions, the outbox of deliveries (times are Unix
+# seconds of the worker's clock), the worker's lease and place in the change log (one
+# row, id 1), and each record's state as the worker last saw it.
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("events", sa.Text, nullable=False),  # JSON list: "deal.won", "account.*", "*"
+    sa.Column("status", sa.String(16), nullable=False),  # active | paused
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("paused_at", sa.String(32), nullable=True),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("delivery_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("event", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("record_id", sa.String(64), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | delivered | failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_at", sa.Float, nullable=False),
+    sa.Column("first_at", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_at"),
+    sa.Index("ix_webhook_deliveries_record", "subscription_id", "entity", "record_id", "id"),
+)
+
+webhook_worker = sa.Table(
+    "webhook_worker", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=False),
+    sa.Column("cursor", sa.BigInteger, nullable=False),
+)
+
+webhook_state = sa.Table(
+    "webhook_state", metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("record_id", sa.String(64), primary_key=True),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("stage", sa.String(64), nullable=True),
 )

@@ -14,7 +14,9 @@ from tests.servers import PG_START_HINT, create_pg_database, drop_pg_database
 TABLES = ("lead_hidden", "lead_claim_days", "lead_state", "lead_rr", "lead_intake", "lead_api_keys",
           "dedupe_pairs", "dedupe_keys", "merged_records", "login_failures", "blob_uploaders",
           "blobs", "processed", "records", "refresh_tokens", "devices", "team_members",
-          "user_regions", "users", "teams", "visibility_rules", "regions", "audit_log")
+          "user_regions", "users", "teams", "visibility_rules", "regions", "audit_log",
+          "integrations", "integration_writes", "external_ids", "webhook_subscriptions",
+          "webhook_deliveries", "webhook_worker", "webhook_state")
 
 
 def pg_database(prefix: str) -> Iterator[str]:

@@ -84,8 +84,10 @@ def served(tmp_path_factory: pytest.TempPathFactory,
                 url = f"sqlite:///{data / 'server.db'}"
                 engine = open_database(url)
                 stack.callback(engine.dispose)
-            # the lead SLA pass runs only when a test asks (server.leads.tick, its own clock)
-            app = create_app(Settings(data, url, leads_interval_s=0), engine=engine)
+            # the lead SLA pass and the webhook worker run only when a test asks
+            # (server.leads.tick, server.webhooks.Worker, each with its own clock)
+            app = create_app(Settings(data, url, leads_interval_s=0, webhook_interval_s=0),
+                             engine=engine)
             ts = stack.enter_context(serve_app_in_thread(app))
             made[backend] = Served(ts.url, url, app, engine)
         return made[backend]

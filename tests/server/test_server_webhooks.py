@@ -1,0 +1,230 @@
+"""Webhooks and a real loopback "ERP" (issue 25, server.webhooks): the ERP follows the
+change feed, writes 1,000 records twice with the same idempotency keys, receives signed
+webhooks; killed mid-delivery and started again it still gets every event, in order per
+record; an endpoint down for a day (injected clock) is retried, then paused; replay
+delivers. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from conftest import Api
+from erp import Erp, free_port
+
+from server import audit
+from server import integrations as ig
+from server import tables as t
+from server import webhooks as wh
+from server.cli import main as cli_main
+
+PAYMENTS = 1000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _system(api: Api) -> str:
+    return str(ig.add(api.engine, "erp", ig.Scopes.parse(["deal:*", "account:*"],
+                                                         ["deal:*", "account:*"]),
+                      10**6)["key"])
+
+
+def _drain(worker: wh.Worker, rounds: int = 200) -> None:
+    for _ in range(rounds):
+        out = worker.run_once()
+        if not out["enqueued"] and not out["delivered"] and not out["failed"]:
+            return
+    raise AssertionError("the worker did not settle")
+
+
+def _pending(api: Api) -> int:
+    d = t.webhook_deliveries
+    with api.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(d).where(
+            d.c.status == "pending")).scalar_one())
+
+
+def test_erp_follows_writes_twice_and_receives_signed_webhooks(api: Api) -> None:
+    api.user("li", "rep")
+    key = _system(api)
+    sub = wh.add(api.engine, "erp", "http://127.0.0.1:1/unused", ["deal.created"])
+    erp = Erp(sub["secret"])
+    erp.start()
+    with api.engine.begin() as conn:
+        conn.execute(t.webhook_subscriptions.update().values(url=erp.url))
+    worker = wh.Worker(api.engine)
+    try:
+        worker.run_once()  # its place in the change log: from here on
+        headers = {"X-Integration-Key": key}
+        first: dict[int, str] = {}
+        for rnd in range(2):
+            for i in range(PAYMENTS):
+                r = api.client.post("/api/v1/deal", json={"fields": {
+                    "title": f"Payment {i}", "owner": "li", "collected_amount": 100 + i}},
+                    headers={**headers, "Idempotency-Key": f"payment-{i}"})
+                assert r.status_code == 201, r.text
+                if rnd == 0:
+                    first[i] = r.json()["id"]
+                else:
+                    assert r.json()["id"] == first[i]
+        # the ERP follows the feed from the start to the end: every record once
+        seen: list[str] = []
+        cursor = 0
+        while True:
+            page = api.client.get("/api/v1/deal/changes", params={"since": cursor,
+                                                                  "limit": 300},
+                                  headers=headers).json()
+            seen += [c["id"] for c in page["changes"]]
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                break
+        assert len(seen) == len(set(seen)) == PAYMENTS
+        assert set(seen) == set(first.values())
+        _drain(worker)
+        got = erp.unique()
+        assert erp.bad_signatures == 0
+        assert sorted(d["record_id"] for d in got) == sorted(first.values())
+        assert all(d["event"] == "deal.created" and d["_delivery_header"] == d["delivery_id"]
+                   for d in got)
+        assert {d["fields"]["collected_amount"] for d in got} == {100 + i for i in range(PAYMENTS)}
+    finally:
+        worker.stop()
+        erp.stop()
+
+
+def test_killed_mid_delivery_every_event_arrives_in_order(api: Api) -> None:
+    api.user("li", "rep")
+    key = _system(api)
+    port = free_port()
+    sub = wh.add(api.engine, "erp", f"http://127.0.0.1:{port}/hooks", ["deal.*"])
+    erp = Erp(sub["secret"], port)
+    erp.start()
+    erp.die_after = 25
+    clock = Clock()
+    worker = wh.Worker(api.engine, clock=clock)
+    headers = {"X-Integration-Key": key}
+    try:
+        worker.run_once()
+        ids = [api.client.post("/api/v1/deal", json={"fields": {
+            "title": f"D{i}", "owner": "li", "stage": "lead"}}, headers=headers).json()["id"]
+            for i in range(10)]
+        for stage in ("qualified", "proposal", "won"):
+            worker.run_once()  # each round of changes its own events
+            for rid in ids:
+                assert api.client.patch(f"/api/v1/deal/{rid}", json={
+                    "fields": {"stage": stage}}, headers=headers).status_code == 200
+        for _ in range(50):
+            worker.run_once()
+            if not erp.running:
+                break
+        assert not erp.running  # killed mid-delivery
+        for _ in range(3):
+            clock.now += 10
+            worker.run_once()  # refused: retried later
+        erp.start()
+        for _ in range(100):
+            clock.now += 3600
+            worker.run_once()
+            if not _pending(api):
+                break
+        assert _pending(api) == 0
+        got = erp.unique()
+        with api.engine.connect() as conn:
+            made = conn.execute(sa.select(t.webhook_deliveries.c.delivery_id)).scalars().all()
+        assert {d["delivery_id"] for d in got} == set(made)  # none lost
+        assert len(erp.received) > len(got)  # the one dropped came again
+        for rid in ids:
+            versions = [d["version"] for d in got if d["record_id"] == rid]
+            assert versions == sorted(versions)  # in commit order per record
+            events = [d["event"] for d in got if d["record_id"] == rid]
+            assert events[0] == "deal.created" and events[-1] == "deal.won"
+            assert events.count("deal.stage_changed") == 3
+        assert erp.bad_signatures == 0
+    finally:
+        worker.stop()
+        erp.stop()
+
+
+def test_down_for_a_day_retries_then_pauses_and_replay_delivers(api: Api) -> None:
+    api.user("li", "rep")
+    key = _system(api)
+    port = free_port()
+    sub = wh.add(api.engine, "erp", f"http://127.0.0.1:{port}/hooks", ["account.created"])
+    clock = Clock()
+    worker = wh.Worker(api.engine, clock=clock)
+    erp = Erp(sub["secret"], port)
+    try:
+        worker.run_once()
+        assert api.client.post("/api/v1/account", json={"fields": {"name": "A", "owner": "li"}},
+                               headers={"X-Integration-Key": key}).status_code == 201
+        start = clock.now
+        while clock.now - start < 25 * 3600:
+            worker.run_once()
+            clock.now += 600
+        row = wh.log_of(api.engine, sub["id"])[0]
+        assert row["status"] == "failed" and row["attempts"] >= 10
+        assert wh.list_all(api.engine)[0]["status"] == "paused"
+        assert [e["target"] for e in audit.entries(api.engine, action="webhook_paused")] == [
+            f"webhook:{sub['id']}"]
+        erp.start()
+        worker.run_once()
+        assert erp.received == []  # paused: nothing sent
+        assert wh.replay(api.engine, sub["id"], clock=clock)["replayed"] == 1
+        worker.run_once()
+        assert [d["event"] for d in erp.unique()] == ["account.created"]
+        assert erp.bad_signatures == 0
+    finally:
+        worker.stop()
+        erp.stop()
+
+
+def test_one_worker_per_database(api: Api) -> None:
+    _system(api)
+    a0 = wh.Worker(api.engine)
+    assert a0.run_once()["leased"] == 0  # no subscription: idle, no lease taken
+    a0.stop()
+    wh.add(api.engine, "erp", "https://erp.example.com/hooks", ["*"])
+    clock = Clock()
+    a, b = wh.Worker(api.engine, clock=clock), wh.Worker(api.engine, clock=clock)
+    try:
+        assert a.run_once()["leased"] == 1
+        assert b.run_once()["leased"] == 0
+        clock.now += wh.LEASE_S + 1  # a died: its lease runs out and b takes over
+        assert b.run_once()["leased"] == 1
+        assert a.run_once()["leased"] == 0
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_webhook_cli(api: Api, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _system(api)
+    erp = Erp("")
+    base = ["--database-url", db_url, "--json"]
+
+    def run(*args: str) -> Any:
+        assert cli_main([*args, *base]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    added = run("webhook", "add", "erp", erp.url, "--event", "deal.won")
+    erp.secret = added["secret"]
+    erp.start()
+    try:
+        assert run("webhook", "list")[0]["events"] == ["deal.won"]
+        assert run("webhook", "test", added["id"])["ok"] is True
+        assert erp.received[0]["event"] == "ping" and erp.bad_signatures == 0
+        assert run("webhook", "log", added["id"]) == []
+        assert run("webhook", "replay", added["id"])["replayed"] == 0
+        assert cli_main(["webhook", "add", "erp", "http://example.com/x", *base]) == 1
+        assert cli_main(["webhook", "add", "nobody", erp.url, *base]) == 1
+    finally:
+        erp.stop()
