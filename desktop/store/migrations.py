@@ -57,7 +57,7 @@ INDEXES = {
     "activity": ["account_id, due_at", "deal_id", "contact_id", "due_at", "kind, done_at"],
     "attachment": ["sha256", "deal_id", "account_id"],
     "contract": ["deal_id", "contract_no"],
-    "payment": ["deal_id, kind, date", "contract_id", "date"],
+    "payment": ["deal_id, kind, date", "contract_id"],  # dates: the covering payment_report
 }
 
 
