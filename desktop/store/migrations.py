@@ -86,12 +86,18 @@ def create_entity_table(db: Database, ent: Entity) -> None:
 
 def missing_columns(db: Database) -> list[tuple[str, Field]]:
     """(table, field) of custom fields declared since the store was made."""
+    # One query for every table's columns: run at each open, and sqlite-utils' per-table
+    # lookups (table list, view list, table_info each) were most of a store's open time.
+    have: dict[str, set[str]] = {}
+    for table, column in db.execute(
+            "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c "
+            "WHERE m.type = 'table'").fetchall():
+        have.setdefault(table, set()).add(column)
     out: list[tuple[str, Field]] = []
     for ent in ENTITIES.values():
-        if not db[ent.name].exists():  # a later step creates it whole
+        if ent.name not in have:  # a later step creates it whole
             continue
-        have = {c.name for c in db[ent.name].columns}
-        out += [(ent.name, f) for f in ent.fields if f.name not in have]
+        out += [(ent.name, f) for f in ent.fields if f.name not in have[ent.name]]
     return out
 
 
