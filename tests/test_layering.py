@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -18,17 +20,16 @@ def test_import_contracts_are_kept() -> None:
     assert "broken" not in result.stdout.lower() or " 0 broken" in result.stdout.lower()
 
 
-def test_every_test_folder_is_collected() -> None:
+def test_every_test_folder_is_collected(pytestconfig: pytest.Config) -> None:
     """pytest skips folders named build, dist, venv... by default: a test folder with such
-    a name would silently never run in CI."""
-    import subprocess
-    import sys
-    from pathlib import Path
+    a name would silently never run in CI. The rule is pytest's own (`norecursedirs`, the
+    defaults or the project's), read from this run's configuration."""
+    from fnmatch import fnmatch
 
     tests = Path(__file__).parent
-    folders = {p.name for p in tests.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    out = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider",
-                          str(tests)], capture_output=True, text=True, cwd=tests.parent).stdout
-    collected = {line.split("/")[1] for line in out.splitlines()
-                 if line.startswith("tests/") and "/" in line[6:]}
-    assert folders <= collected, f"never collected: {sorted(folders - collected)}"
+    folders = sorted(p for p in tests.rglob("*") if p.is_dir() and (p / "__init__.py").exists())
+    patterns = pytestconfig.getini("norecursedirs")
+    skipped = [str(p.relative_to(tests)) for p in folders
+               if any(fnmatch(part, pat) for part in p.relative_to(tests).parts
+                      for pat in patterns)]
+    assert not skipped, f"never collected (norecursedirs {patterns}): {skipped}"

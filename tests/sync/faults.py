@@ -75,6 +75,7 @@ class FaultProxy:
         self.port = self._sock.getsockname()[1]
         self._stop = threading.Event()
         self._conns: list[socket.socket] = []
+        self._handlers: list[threading.Thread] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
@@ -99,16 +100,24 @@ class FaultProxy:
 
     def drop_all(self) -> None:
         for c in list(self._conns):
+            # shutdown, not only close: it wakes a handler blocked in recv on this socket
+            with contextlib.suppress(OSError):
+                c.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 c.close()
         self._conns.clear()
 
     def close(self) -> None:
         self._stop.set()
+        # close() alone does not wake a thread blocked in accept() on Linux; shutdown does
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
         self._thread.join(2)
         self.drop_all()
-        time.sleep(0.6)  # let handler threads see the stop flag and close their sockets
+        deadline = time.monotonic() + 2
+        for h in self._handlers:  # each closes its upstream socket on the way out
+            h.join(max(0.0, deadline - time.monotonic()))
         self.drop_all()
 
     def _accept(self) -> None:
@@ -118,7 +127,9 @@ class FaultProxy:
             except OSError:
                 return
             self._conns.append(client)
-            threading.Thread(target=self._handle, args=(client, self.mode), daemon=True).start()
+            handler = threading.Thread(target=self._handle, args=(client, self.mode), daemon=True)
+            self._handlers.append(handler)
+            handler.start()
 
     def _handle(self, client: socket.socket, mode: str) -> None:
         if mode == "blackhole":
