@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 NAMES = ("pipeline", "forecast", "win-rate", "activities", "golden-72", "lead-sla",
          "collections")
 
-__all__ = ["NAMES", "Cell", "Report", "ReportFilter", "default_period", "run", "run_on"]
+__all__ = ["NAMES", "Cell", "Report", "ReportFilter", "cell_ids", "default_period", "run",
+           "run_on"]
 DEFAULT_WEEKS = 12
 FORECAST_MONTHS = 6
 
@@ -46,6 +47,43 @@ def run(store: Store, name: str, f: ReportFilter, *, now: dt.datetime | None = N
     from desktop.followup.settings import load_settings
 
     return run_on(store.conn, name, f, settings=load_settings(store), now=now)
+
+
+def cell_ids(store: Store, name: str, f: ReportFilter, key: tuple[str, ...] | None, *,
+             section: str | None = None, detail: str | None = None,
+             now: dt.datetime | None = None) -> list[str]:
+    """The records behind one cell of a report run without ids (the dashboard's drill-
+    down): the report again with ids, narrowed to the cell's owner and week or month
+    where its key has them. `key` None: every row's records (the total); `section`: a
+    further table (collections' "ageing"); `detail`: e.g. "missed", "follow_up"."""
+    import dataclasses
+
+    narrowed = dataclasses.replace(f, ids=True, as_of=f.as_of_date)
+    if key is not None and section is None:
+        names = _KEYS.get(name, ())
+        for part, value in zip(names, key, strict=False):
+            if part == "owner":
+                narrowed = dataclasses.replace(narrowed, owners=(value,))
+            elif part in ("week", "month"):
+                first = dt.date.fromisoformat(value + ("-01" if part == "month" else ""))
+                last = (first + dt.timedelta(days=6) if part == "week" else
+                        (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+                        - dt.timedelta(days=1))
+                lo, hi = max(first, f.date_from), min(last, f.date_to)
+                if lo <= hi:
+                    narrowed = dataclasses.replace(narrowed, date_from=lo, date_to=hi)
+    report = run(store, name, narrowed, now=now)
+    cells = report.sections.get(section, []) if section else report.cells
+    chosen = cells if key is None else [c for c in cells if c.key == tuple(key)]
+    out: list[str] = []
+    for c in chosen:
+        out += c.detail_ids.get(detail, []) if detail else c.ids
+    return out
+
+
+# the key parts a narrowed re-run can use (desktop.reports.* Report.key_names)
+_KEYS = {"activities": ("owner", "week"), "golden-72": ("owner", "week"), "win-rate": ("owner",),
+         "lead-sla": ("owner",), "forecast": ("month",), "collections": ("month",)}
 
 
 def run_on(conn: sqlite3.Connection, name: str, f: ReportFilter, *,

@@ -17,7 +17,7 @@ from desktop.followup.settings import Criterion, FollowupSettings
 from desktop.leads.rules import Policy
 from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
 from desktop.reports.periods import local_sql, utc_bounds, week_sql
-from desktop.reports.sql import ids_of, owner_clause, pct, rows
+from desktop.reports.sql import id_list, ids_of, owner_clause, pct, rows
 from desktop.store.followup_tables import EVIDENCE_SQL
 
 ACTIVITY_TIME = "coalesce(done_at, due_at, created_at)"  # the activity_when index order
@@ -77,7 +77,7 @@ def activities(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -
         b AS MATERIALIZED (
           SELECT owner, wk, kind, id, ({EVIDENCE_SQL} AND ({any_crit})) AS fu FROM a)
         SELECT owner, wk, count(*), sum(kind = 'call'), sum(kind = 'visit'), sum(fu),
-               group_concat(id), group_concat(CASE WHEN fu THEN id END)
+               {id_list(f)}, {id_list(f, expr="CASE WHEN fu THEN id END")}
         FROM b GROUP BY 1, 2 ORDER BY 1, 2""", [lo, hi, *own_p, *crit_params])
     report = Report("activities", f.currency, ("owner", "week"),
                     ("activities", "calls", "visits", "follow_ups"))
@@ -85,7 +85,7 @@ def activities(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -
         report.cells.append(Cell((owner, wk), {"activities": n, "calls": int(calls or 0),
                                                "visits": int(visits or 0),
                                                "follow_ups": int(valid or 0)},
-                                 ids_of(ids), {"follow_up": ids_of(valid_ids)}))
+                                 ids_of(ids), {"follow_up": ids_of(valid_ids)} if f.ids else {}))
     report.totals = sum_totals(report.cells, report.value_names)
     return report
 
@@ -122,26 +122,30 @@ def golden_72(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) ->
               WHERE r.deleted = 0 AND r.created_at >= ?{own}),
             h AS MATERIALIZED (
               SELECT id, owner, st, strftime('{_FMT}', st, ?) AS deadline FROM g
-              WHERE st >= ? AND st < ?)
-            SELECT h.owner, {week}, h.id, ({met}) >= ? FROM h
-            LEFT JOIN activity a ON a.{link} = h.id AND a.deleted = 0 AND
-              a.{link} IS NOT NULL AND {_evidence('a')} AND
-              coalesce(a.done_at, a.created_at) <= h.deadline
-            GROUP BY h.id""",
+              WHERE st >= ? AND st < ?),
+            m AS (
+              SELECT h.owner, {week} AS wk, h.id, ({met}) >= ? AS ok FROM h
+              LEFT JOIN activity a ON a.{link} = h.id AND a.deleted = 0 AND
+                a.{link} IS NOT NULL AND {_evidence('a')} AND
+                coalesce(a.done_at, a.created_at) <= h.deadline
+              GROUP BY h.id)
+            SELECT owner, wk, count(*), sum(ok), {id_list(f)},
+                   {id_list(f, expr="CASE WHEN NOT ok THEN id END")}
+            FROM m GROUP BY 1, 2""",
             [lo, *own_p, window, lo, hi, *params, int(s.required_criteria)])
-        for owner, wk, rid, ok in found:
+        for owner, wk, n, met_n, ids, missed in found:
             cell = grouped.setdefault((owner, wk), Cell((owner, wk), {"records": 0, "met": 0}))
-            cell.values["records"] = int(cell.values["records"] or 0) + 1
-            cell.ids.append(rid)
-            if ok:
-                cell.values["met"] = int(cell.values["met"] or 0) + 1
-            else:
-                cell.detail_ids.setdefault("missed", []).append(rid)
+            cell.values["records"] = int(cell.values["records"] or 0) + int(n)
+            cell.values["met"] = int(cell.values["met"] or 0) + int(met_n or 0)
+            cell.ids += ids_of(ids)
+            if f.ids:
+                cell.detail_ids.setdefault("missed", []).extend(ids_of(missed))
     for key in sorted(grouped):
         cell = grouped[key]
         n, met_n = int(cell.values["records"] or 0), int(cell.values["met"] or 0)
         cell.values.update({"missed": n - met_n, "compliance": pct(met_n, n)})
-        cell.detail_ids.setdefault("missed", [])
+        if f.ids:
+            cell.detail_ids.setdefault("missed", [])
         report.cells.append(cell)
     report.totals = sum_totals(report.cells, ("records", "met", "missed"))
     report.totals["compliance"] = pct(int(report.totals["met"] or 0),
@@ -191,7 +195,8 @@ def lead_sla(conn: sqlite3.Connection, f: ReportFilter, now: dt.datetime) -> Rep
             (owner,), {"leads": len(items), "contacted": len(answered),
                        "median_response_min": round(median(answered), 1) if answered else None,
                        "breaches": len(breaches), "breach_rate": pct(len(breaches), len(items))},
-            [rid for rid, _, _ in items], {"breach": breaches}))
+            [rid for rid, _, _ in items] if f.ids else [],
+            {"breach": breaches} if f.ids else {}))
     report.totals = sum_totals(report.cells, ("leads", "contacted", "breaches"))
     report.totals["breach_rate"] = pct(int(report.totals["breaches"] or 0),
                                        int(report.totals["leads"] or 0))

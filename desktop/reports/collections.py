@@ -19,7 +19,7 @@ from decimal import Decimal
 from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
 from desktop.reports.money import MoneySum, Rates, cents_sql
 from desktop.reports.periods import utc_bounds
-from desktop.reports.sql import ids_of, owner_clause, rows
+from desktop.reports.sql import id_list, ids_of, owner_clause, rows
 
 BUCKETS = ("0-30", "31-60", "61-90", ">90")
 
@@ -41,11 +41,17 @@ def collections(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Repo
             found: str | None) -> None:
         if not months[month][what].add(cents, currency, day):
             report.unconverted.extend(ids_of(found))
-        ids[month][what].extend(ids_of(found))
+        if f.ids:
+            ids[month][what].extend(ids_of(found))
+
+    def id_sql(day: str, alias: str = "") -> str:
+        a = f"{alias}." if alias else ""
+        return id_list(f, rates.missing_sql(f"{a}currency", day, f.currency), f"{a}id")
 
     own, own_p = owner_clause(f)
     for day, currency, cents, found in rows(
-            conn, f"SELECT sign_date, currency, sum({cents_sql('amount')}), group_concat(id) "
+            conn, f"SELECT sign_date, currency, sum({cents_sql('amount')}), "
+            f"{id_sql('sign_date')} "
             "FROM contract WHERE deleted = 0 AND amount IS NOT NULL AND sign_date BETWEEN ? "
             f"AND ?{own} GROUP BY 1, 2", [d0, d1, *own_p]):
         add(day[:7], "signed", currency, day, int(cents), found)
@@ -53,7 +59,8 @@ def collections(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Repo
     own_d, own_dp = owner_clause(f, "d.owner")
     for day, currency, cents, found in rows(
             conn, "SELECT substr(d.stage_changed_at, 1, 10), d.currency, "
-            f"sum({cents_sql('coalesce(d.signed_amount, d.amount)')}), group_concat(d.id) "
+            f"sum({cents_sql('coalesce(d.signed_amount, d.amount)')}), "
+            f"{id_sql('d.stage_changed_at', 'd')} "
             "FROM deal d WHERE d.deleted = 0 AND d.stage = 'won' AND coalesce(d.signed_amount, "
             "d.amount) IS NOT NULL AND d.stage_changed_at >= ? AND d.stage_changed_at < ? AND "
             "NOT EXISTS (SELECT 1 FROM contract c WHERE c.deal_id = d.id AND c.deleted = 0 "
@@ -61,7 +68,7 @@ def collections(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Repo
         add(day[:7], "signed", currency, day, int(cents), found)
     for kind, what in (("planned", "planned"), ("received", "collected")):
         for day, currency, cents, found in rows(
-                conn, f"SELECT date, currency, sum({cents_sql('amount')}), group_concat(id) "
+                conn, f"SELECT date, currency, sum({cents_sql('amount')}), {id_sql('date')} "
                 "FROM payment WHERE deleted = 0 AND kind = ? AND amount IS NOT NULL AND "
                 f"date BETWEEN ? AND ?{own} GROUP BY 1, 2", [kind, d0, d1, *own_p]):
             add(day[:7], what, currency, day, int(cents), found)
@@ -72,7 +79,8 @@ def collections(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Repo
         values["difference"] = Decimal(values["signed"] or 0) - Decimal(values["collected"] or 0)
         cell = Cell((month,), values, [i for n in ("signed", "planned", "collected")
                                        for i in ids[month][n]],
-                    {n: ids[month][n] for n in ("signed", "planned", "collected")})
+                    {n: ids[month][n] for n in ("signed", "planned", "collected")}
+                    if f.ids else {})
         report.cells.append(cell)
     report.totals = sum_totals(report.cells, report.value_names)
     ageing_cells, ageing_unconverted = ageing(conn, f, rates)
@@ -96,6 +104,7 @@ def ageing(conn: sqlite3.Connection, f: ReportFilter, rates: Rates,
     the instalments before it (window sums, in cents)."""
     as_of = f.as_of_date.isoformat()
     own, own_p = owner_clause(f, "p.owner")
+    ids = id_list(f, rates.missing_sql("currency", f"'{as_of}'", f.currency))
     found = rows(conn, f"""
         WITH pay AS MATERIALIZED (
           SELECT p.id, p.kind, p.date, coalesce(p.currency, 'CNY') AS currency,
@@ -119,7 +128,7 @@ def ageing(conn: sqlite3.Connection, f: ReportFilter, rates: Rates,
                  min(cents, upto - paid) AS left FROM w
           WHERE kind = 'planned' AND upto - paid > 0)
         SELECT CASE WHEN age <= 30 THEN 0 WHEN age <= 60 THEN 1 WHEN age <= 90 THEN 2
-               ELSE 3 END, currency, sum(left), count(*), group_concat(id)
+               ELSE 3 END, currency, sum(left), count(*), {ids}
         FROM unpaid GROUP BY 1, 2""", [as_of, *own_p, as_of])
     sums = [MoneySum(rates, f.currency) for _ in BUCKETS]
     cells = [Cell((b,), {"unpaid": Decimal("0.00"), "instalments": 0}) for b in BUCKETS]
@@ -127,7 +136,8 @@ def ageing(conn: sqlite3.Connection, f: ReportFilter, rates: Rates,
     for bucket, currency, cents, n, found_ids in found:
         cell = cells[bucket]
         cell.values["instalments"] = int(cell.values["instalments"] or 0) + n
-        cell.ids += ids_of(found_ids)
+        if f.ids:
+            cell.ids += ids_of(found_ids)
         if not sums[bucket].add(int(cents), currency, as_of):
             unconverted += ids_of(found_ids)
     for cell, money in zip(cells, sums, strict=True):

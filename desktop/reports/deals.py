@@ -12,7 +12,7 @@ from typing import Any
 from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
 from desktop.reports.money import MoneySum, Rates, cents_sql
 from desktop.reports.periods import utc_bounds
-from desktop.reports.sql import ids_of, owner_clause, pct, rows
+from desktop.reports.sql import id_list, ids_of, owner_clause, pct, rows
 from desktop.schema import STAGE_PROBABILITY, STAGES
 
 OPEN_STAGES = tuple(s for s in STAGES if s not in ("won", "lost"))
@@ -34,11 +34,17 @@ def _weighted(amount: Decimal, probability: int) -> Decimal:
     return (amount * probability / 100).quantize(Decimal("0.01"))
 
 
-def _open_deals(conn: sqlite3.Connection, f: ReportFilter, key_sql: str, where: str,
-                params: list[object]) -> list[tuple[str, str | None, int, int, str]]:
+def _as_of_sql(f: ReportFilter) -> str:
+    return f"'{f.as_of_date.isoformat()}'"
+
+
+def _open_deals(conn: sqlite3.Connection, f: ReportFilter, rates: Rates, key_sql: str,
+                where: str, params: list[object],
+                ) -> list[tuple[str, str | None, int, int, str]]:
     own, own_p = owner_clause(f)
+    ids = id_list(f, rates.missing_sql("currency", _as_of_sql(f), f.currency))
     return rows(conn, f"SELECT {key_sql}, currency, count(*), "
-                f"coalesce(sum({cents_sql('amount')}), 0), group_concat(id) FROM deal "
+                f"coalesce(sum({cents_sql('amount')}), 0), {ids} FROM deal "
                 f"WHERE deleted = 0 AND {where}{own} GROUP BY 1, 2", [*params, *own_p])
 
 
@@ -47,7 +53,7 @@ def pipeline(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Report:
     Amounts at the rates in force on the as-of day."""
     probs = stage_probabilities(conn)
     marks = ", ".join("?" for _ in OPEN_STAGES)
-    found = _open_deals(conn, f, "stage", f"stage IN ({marks})", list(OPEN_STAGES))
+    found = _open_deals(conn, f, rates, "stage", f"stage IN ({marks})", list(OPEN_STAGES))
     return _by_key(conn, f, rates, "pipeline", ("stage",), found, probs,
                    order=list(OPEN_STAGES), key_is_stage=True)
 
@@ -57,8 +63,9 @@ def forecast(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Report:
     probs = stage_probabilities(conn)
     marks = ", ".join("?" for _ in OPEN_STAGES)
     own, own_p = owner_clause(f)
+    ids_sql = id_list(f, rates.missing_sql("currency", _as_of_sql(f), f.currency))
     found = rows(conn, "SELECT substr(close_date, 1, 7), stage, currency, count(*), "
-                 f"coalesce(sum({cents_sql('amount')}), 0), group_concat(id) FROM deal "
+                 f"coalesce(sum({cents_sql('amount')}), 0), {ids_sql} FROM deal "
                  f"WHERE deleted = 0 AND stage IN ({marks}) AND close_date BETWEEN ? AND ?"
                  f"{own} GROUP BY 1, 2, 3",
                  [*OPEN_STAGES, f.date_from.isoformat(), f.date_to.isoformat(), *own_p])
@@ -69,7 +76,8 @@ def forecast(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Report:
         cell, total, by_stage = cells.setdefault(
             month, (Cell((month,), {"deals": 0}), MoneySum(rates, f.currency), {}))
         cell.values["deals"] = int(cell.values["deals"] or 0) + n
-        cell.ids += ids_of(ids)
+        if f.ids:
+            cell.ids += ids_of(ids)
         if not total.add(cents, currency, day):
             report.unconverted += ids_of(ids)
         by_stage.setdefault(stage, MoneySum(rates, f.currency)).add(cents, currency, day)
@@ -93,7 +101,8 @@ def _by_key(conn: sqlite3.Connection, f: ReportFilter, rates: Rates, name: str,
     for key, currency, n, cents, ids in found:
         cell = cells.setdefault(key, Cell((key,), {"deals": 0}))
         cell.values["deals"] = int(cell.values["deals"] or 0) + n
-        cell.ids += ids_of(ids)
+        if f.ids:
+            cell.ids += ids_of(ids)
         if not sums[key].add(cents, currency, f.as_of_date):
             report.unconverted += ids_of(ids)
     for key in order + sorted(k for k in cells if k not in order):
@@ -136,8 +145,9 @@ def win_rate(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Report:
         cell = Cell(key)
         for (_o, _s, rid, stage, _c, has_amount, won_cents, currency, closed, clocks,
              created) in groups[key]:
-            cell.ids.append(rid)
-            cell.detail_ids.setdefault(stage, []).append(rid)
+            if f.ids:
+                cell.ids.append(rid)
+                cell.detail_ids.setdefault(stage, []).append(rid)
             if stage == "won":
                 won += 1
                 if has_amount and not money.add(won_cents, currency, closed[:10]):

@@ -24,6 +24,9 @@ class ReportFilter:
     currency: str = "CNY"
     zone: dt.tzinfo = dt.UTC  # the viewer's zone: weeks and months are local
     as_of: dt.date | None = None  # ageing and open-pipeline rates: default date_to
+    # False: cells carry no record ids (the dashboard: collecting hundreds of thousands
+    # of ids was most of a report's time); `desktop.reports.cell_ids` finds one cell's
+    ids: bool = True
 
     @property
     def as_of_date(self) -> dt.date:

@@ -33,6 +33,11 @@ def cents_of(amount: float | int | None) -> int:
     return int(math.copysign(math.floor(abs(p) + 0.5), p))
 
 
+def _literal(text: str) -> str:
+    """An SQL string literal (rates are synced data: a quote in one must stay text)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 class Rates:
     def __init__(self, rows: list[tuple[str, str, float]]) -> None:
         self._by_currency: dict[str, tuple[list[str], list[Decimal]]] = {}
@@ -64,6 +69,24 @@ class Rates:
         days, values = found
         i = bisect.bisect_right(days, str(day)[:10]) - 1
         return values[i] if i >= 0 else None
+
+    def missing_sql(self, currency_sql: str, day_sql: str, to: str) -> str:
+        """SQL true where `rate_key` would be None: no rate from the row's currency to
+        `to` in force on its day (the day as ISO text; a currency's first rate holds on)."""
+        to = to.upper()
+        src = f"coalesce(nullif(upper({currency_sql}), ''), '{BASE}')"
+        day = f"substr({day_sql}, 1, 10)"
+
+        def have(cur: str) -> str:
+            if cur == BASE:
+                return "1"
+            found = self._by_currency.get(cur)
+            return f"({day} >= {_literal(found[0][0])})" if found else "0"
+
+        known = " ".join(f"WHEN {_literal(c)} THEN {have(c)}" for c in sorted(self._by_currency)
+                         if c != BASE)
+        have_src = f"(CASE {src} WHEN '{BASE}' THEN 1 {known} ELSE 0 END)"
+        return f"NOT ({src} = {_literal(to)} OR ({have_src} AND {have(to)}))"
 
     def convert_cents(self, cents: int, currency: str | None, day: str | dt.date,
                       to: str) -> Decimal | None:

@@ -16,6 +16,14 @@ def owner_clause(f: ReportFilter, col: str = "owner") -> tuple[str, list[Any]]:
     return f" AND coalesce({col}, '') IN ({marks})", list(f.owners)
 
 
+def id_list(f: ReportFilter, missing: str = "0", expr: str = "id") -> str:
+    """The SQL aggregate of a group's record ids; when the filter wants none, only those
+    of records `missing` an exchange rate (Rates.missing_sql: always listed, and rare)."""
+    if f.ids:
+        return f"group_concat({expr})"
+    return "NULL" if missing == "0" else f"group_concat(CASE WHEN {missing} THEN {expr} END)"
+
+
 def ids_of(text: str | None) -> list[str]:
     return text.split(",") if text else []
 

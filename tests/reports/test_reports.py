@@ -3,6 +3,7 @@ currency; drill-down ids that add up to their cell; weeks in the viewer's zone."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop.followup.settings import DEFAULT_CRITERIA
-from desktop.reports import ReportFilter, run
+from desktop.reports import NAMES, Report, ReportFilter, cell_ids, run
 from desktop.reports.activity import criterion_sql
 from desktop.reports.money import cents_of
 from desktop.schema import STAGE_PROBABILITY
@@ -137,6 +138,61 @@ def test_money_reports_equal_a_plain_recomputation_to_the_cent(
                                   if p["kind"] == "received" and p["date"][:7] == m],
                                  to, rates)[0] for m in months), Decimal("0.00"))
         assert col.totals["collected"] == expect
+
+        for report in (pipe, fc, col):  # the dashboard's run: the same figures, no ids
+            _same_without_ids_and_drills_to_each_cell(store, report, f)
+
+
+def _same_without_ids_and_drills_to_each_cell(store: Store, full: Report, f: ReportFilter,
+                                              now: dt.datetime | None = None) -> None:
+    lean = run(store, full.name, dataclasses.replace(f, ids=False), now=now)
+    assert [(c.key, c.values) for c in lean.cells] == [(c.key, c.values) for c in full.cells]
+    assert lean.totals == full.totals and lean.notes == full.notes
+    assert sorted(lean.unconverted) == sorted(full.unconverted)  # listed even without ids
+    assert all(not c.ids and not c.detail_ids for c in lean.cells)
+    for c in full.cells:
+        assert cell_ids(store, full.name, f, c.key, now=now) == c.ids
+        for detail, ids in c.detail_ids.items():
+            assert cell_ids(store, full.name, f, c.key, detail=detail, now=now) == ids
+    for section, cells in full.sections.items():
+        for c in cells:
+            assert sorted(cell_ids(store, full.name, f, c.key, section=section)) == sorted(c.ids)
+    assert cell_ids(store, full.name, f, None, now=now) == [i for c in full.cells for i in c.ids]
+
+
+def test_every_report_drills_from_a_dashboard_run_to_its_cells_records(store: Store) -> None:
+    """The dashboard runs reports without ids; a click on a bar, a square or a row finds
+    the same records the full run lists, for every report and detail."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # golden-72: first writes are now
+    owners = ("wang", "li", "")
+    for i in range(40):
+        when = now - dt.timedelta(days=i * 2, hours=i)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        owner = owners[i % 3] or None
+        a = store.repo("account").create({"name": f"客户{i}", "owner": owner})
+        d = store.repo("deal").create({
+            "title": f"商机{i}", "amount": 1000 + i, "currency": (CNY, USD)[i % 2],
+            "stage": ("won", "lost", "proposal")[i % 3], "owner": owner,
+            "close_date": when.date().isoformat()})
+        store.conn.execute("UPDATE deal SET stage_changed_at = ? WHERE id = ?", (stamp, d["id"]))
+        store.repo("activity").create({
+            "kind": ("call", "visit", "note")[i % 3], "subject": "跟进", "done_at": stamp,
+            "duration_s": 30 * i, "outcome": "customer_reply" if i % 4 else "",
+            "account_id": a["id"], "owner": owner})
+        store.repo("lead").create({
+            "name": f"线索{i}", "owner": owner, "status": "contacted", "assigned_at": stamp,
+            "first_contact_at": (when + dt.timedelta(minutes=7 * i)).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")})
+        store.repo("payment").create({
+            "kind": ("planned", "received")[i % 2], "amount": 500 + i, "currency": CNY,
+            "date": when.date().isoformat(), "deal_id": d["id"], "owner": owner})
+    store.repo("fx_rate").create({"currency": USD, "valid_from": "2026-01-01", "rate": 7.1})
+    f = ReportFilter(now.date() - dt.timedelta(weeks=12), now.date(),
+                     zone=ZoneInfo("Asia/Shanghai"))
+    for name in NAMES:
+        full = run(store, name, f, now=now)
+        assert full.cells, name
+        _same_without_ids_and_drills_to_each_cell(store, full, f, now)
 
 
 def test_an_amount_without_a_rate_is_listed_never_added(store: Store) -> None:
