@@ -1,5 +1,5 @@
 """Webhooks and a real loopback "ERP" (issue 25, server.webhooks): the ERP follows the
-change feed, writes 1,000 records twice with the same idempotency keys, receives signed
+change feed, writes 1,000 payments twice with the same idempotency keys, receives signed
 webhooks; killed mid-delivery and started again it still gets every event, in order per
 record; an endpoint down for a day (injected clock) is retried, then paused; replay
 delivers. SQLite and PostgreSQL."""
@@ -33,9 +33,8 @@ class Clock:
 
 
 def _system(api: Api) -> str:
-    return str(ig.add(api.engine, "erp", ig.Scopes.parse(["deal:*", "account:*"],
-                                                         ["deal:*", "account:*"]),
-                      10**6)["key"])
+    every = ["deal:*", "account:*", "payment:*"]
+    return str(ig.add(api.engine, "erp", ig.Scopes.parse(every, every), 10**6)["key"])
 
 
 def _drain(worker: wh.Worker, rounds: int = 200) -> None:
@@ -56,7 +55,7 @@ def _pending(api: Api) -> int:
 def test_erp_follows_writes_twice_and_receives_signed_webhooks(api: Api) -> None:
     api.user("li", "rep")
     key = _system(api)
-    sub = wh.add(api.engine, "erp", "http://127.0.0.1:1/unused", ["deal.created"])
+    sub = wh.add(api.engine, "erp", "http://127.0.0.1:1/unused", ["payment.created"])
     erp = Erp(sub["secret"])
     erp.start()
     with api.engine.begin() as conn:
@@ -65,23 +64,27 @@ def test_erp_follows_writes_twice_and_receives_signed_webhooks(api: Api) -> None
     try:
         worker.run_once()  # its place in the change log: from here on
         headers = {"X-Integration-Key": key}
+        deal = api.client.post("/api/v1/deal", json={"fields": {"title": "Pumps", "owner": "li"}},
+                               headers=headers).json()["id"]
         first: dict[int, str] = {}
         for rnd in range(2):
             for i in range(PAYMENTS):
-                r = api.client.post("/api/v1/deal", json={"fields": {
-                    "title": f"Payment {i}", "owner": "li", "collected_amount": 100 + i}},
+                r = api.client.post("/api/v1/payment", json={
+                    "fields": {"kind": "received", "amount": 100 + i, "date": "2026-12-01",
+                               "deal_id": deal, "invoice_no": f"INV-{i}"}},
                     headers={**headers, "Idempotency-Key": f"payment-{i}"})
                 assert r.status_code == 201, r.text
                 if rnd == 0:
                     first[i] = r.json()["id"]
+                    assert r.json()["fields"]["owner"] == "li"  # the deal's rep
                 else:
                     assert r.json()["id"] == first[i]
-        # the ERP follows the feed from the start to the end: every record once
+        # the ERP follows the feed from the start to the end: every payment once
         seen: list[str] = []
         cursor = 0
         while True:
-            page = api.client.get("/api/v1/deal/changes", params={"since": cursor,
-                                                                  "limit": 300},
+            page = api.client.get("/api/v1/payment/changes", params={"since": cursor,
+                                                                     "limit": 300},
                                   headers=headers).json()
             seen += [c["id"] for c in page["changes"]]
             cursor = page["next_cursor"]
@@ -93,9 +96,9 @@ def test_erp_follows_writes_twice_and_receives_signed_webhooks(api: Api) -> None
         got = erp.unique()
         assert erp.bad_signatures == 0
         assert sorted(d["record_id"] for d in got) == sorted(first.values())
-        assert all(d["event"] == "deal.created" and d["_delivery_header"] == d["delivery_id"]
+        assert all(d["event"] == "payment.created" and d["_delivery_header"] == d["delivery_id"]
                    for d in got)
-        assert {d["fields"]["collected_amount"] for d in got} == {100 + i for i in range(PAYMENTS)}
+        assert {d["fields"]["amount"] for d in got} == {100 + i for i in range(PAYMENTS)}
     finally:
         worker.stop()
         erp.stop()
