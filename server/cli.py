@@ -258,8 +258,10 @@ def _integration_commands(sub: Any, cmd: Any) -> None:
     wa = cmd(wsub, "add", "subscribe a system's address to events (the secret is shown once)")
     wa.add_argument("system")
     wa.add_argument("url")
-    wa.add_argument("--event", action="append", default=[],
-                    help="account.created, deal.won, account.*, * (repeatable; default *)")
+    wa.add_argument("--event", "--events", action="append", default=[],
+                    help="account.created, deal.won, lead.assigned, lead.sla_breached, "
+                         "payment.received, account.*, * (repeatable or comma-separated; "
+                         "default *)")
     cmd(wsub, "list", "subscriptions, their state and delivery counts")
     wt = cmd(wsub, "test", "post a ping to the subscription's address now")
     wt.add_argument("id")
@@ -301,7 +303,8 @@ def _webhook(args: argparse.Namespace, engine: sa.Engine) -> int:
 
     out: Any
     if args.action == "add":
-        out = wh.add(engine, args.system, args.url, args.event)
+        events = [e.strip() for item in args.event for e in item.split(",") if e.strip()]
+        out = wh.add(engine, args.system, args.url, events)
         text = f"subscription {out['id']}; signing secret (shown once): {out['secret']}"
     elif args.action == "list":
         rows = wh.list_all(engine)

@@ -6,16 +6,17 @@ delivers. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import Api
+from conftest import Api, hlc, rid
 from erp import Erp, free_port
 
-from server import audit
+from server import audit, leads
 from server import integrations as ig
 from server import tables as t
 from server import webhooks as wh
@@ -227,7 +228,96 @@ def test_webhook_cli(api: Api, db_url: str, capsys: pytest.CaptureFixture[str]) 
         assert erp.received[0]["event"] == "ping" and erp.bad_signatures == 0
         assert run("webhook", "log", added["id"]) == []
         assert run("webhook", "replay", added["id"])["replayed"] == 0
+        more = run("webhook", "add", "erp", erp.url, "--events",
+                   "lead.assigned,lead.sla_breached", "--event", "payment.received")
+        assert more["events"] == ["lead.assigned", "lead.sla_breached", "payment.received"]
+        assert cli_main(["webhook", "add", "erp", erp.url, "--events", "lead.nope", *base]) == 1
         assert cli_main(["webhook", "add", "erp", "http://example.com/x", *base]) == 1
         assert cli_main(["webhook", "add", "nobody", erp.url, *base]) == 1
     finally:
         erp.stop()
+
+
+T0 = dt.datetime(2026, 12, 5, 1, 0, tzinfo=dt.UTC)
+LEAD_RULES: dict[str, Any] = {
+    "rules": [{"name": "north web", "regions": ["north"], "team": "north"}],
+    "reps": [{"username": "ann", "weight": 1}, {"username": "bo", "weight": 1}],
+    "policy": {"first_contact_min": 15, "reassign_min": 60, "max_reassign": 1,
+               "retry_min": [30], "reclaim_days": 7, "daily_claim_limit": 5},
+}
+
+
+def test_lead_and_payment_transitions_are_sent_once_each(api: Api) -> None:
+    """lead.assigned (assignment, reassignment by the escalation pass, a claim from the
+    pool), lead.sla_breached (escalation set) and payment.received (created received, or
+    changed to received): one event per transition, none for other changes."""
+    for name in ("ann", "bo"):
+        api.user(name, "rep", ("north",))
+    api.user("max", "manager", ("north",))
+    leads.load_rules(api.engine, LEAD_RULES)
+    every = ["lead:*", "payment:*", "deal:*"]
+    key = str(ig.add(api.engine, "erp", ig.Scopes.parse(every, every), 10**6)["key"])
+    sub = wh.add(api.engine, "erp", "http://127.0.0.1:1/unused",
+                 ["lead.assigned", "lead.sla_breached", "payment.received"])
+    erp = Erp(sub["secret"])
+    erp.start()
+    with api.engine.begin() as conn:
+        conn.execute(t.webhook_subscriptions.update().values(url=erp.url))
+    worker = wh.Worker(api.engine)
+    headers = {"X-Integration-Key": key}
+
+    def events() -> list[tuple[str, str]]:
+        _drain(worker)
+        out = [(d["event"], d["record_id"]) for d in erp.unique()]
+        erp.received.clear()
+        return out
+
+    try:
+        worker.run_once()
+        one = leads.add_lead(api.engine, {"name": "赵六", "phone": "13700001111",
+                                          "region": "north"}, now=T0)
+        pooled = leads.add_lead(api.engine, {"name": "公海", "email": "p@x.cn",
+                                             "region": "west"}, now=T0)
+        assert pooled["status"] == "pool"
+        assert events() == [("lead.assigned", one["id"])]
+        leads.tick(api.engine, T0 + dt.timedelta(minutes=15))  # reminder: escalated
+        leads.tick(api.engine, T0 + dt.timedelta(minutes=16))  # nothing new
+        assert events() == [("lead.sla_breached", one["id"])]
+        leads.tick(api.engine, T0 + dt.timedelta(minutes=60))  # reassigned to the other rep
+        assert events() == [("lead.assigned", one["id"])]
+        assert erp_owner(api, one["id"]) != one["owner"]
+        # a claim from the pool; then a change that is no transition
+        ann = api.login("ann")
+        ann.push(ann.entry("lead_claim", rid(), {"lead_id": pooled["id"], "action": "claim"}))
+        ann.push(ann.entry("lead", pooled["id"], {"note": "called"},
+                           stamp=hlc(int(time.time() * 1000) + 1000, 0, ann.device_id)))
+        assert events() == [("lead.assigned", pooled["id"])]
+        # payments: planned (nothing), then received; a note (nothing); created received
+        deal = api.client.post("/api/v1/deal", json={"fields": {"title": "D", "owner": "ann"}},
+                               headers=headers).json()["id"]
+        pay = {"kind": "planned", "amount": 10, "date": "2026-12-20", "deal_id": deal}
+        planned = api.client.post("/api/v1/payment", json={"fields": pay},
+                                  headers=headers).json()["id"]
+        assert events() == []
+        for change in ({"kind": "received"}, {"note": "bank ref 17"}):
+            assert api.client.patch(f"/api/v1/payment/{planned}", json={"fields": change},
+                                    headers=headers).status_code == 200
+        got = api.client.post("/api/v1/payment", json={"fields": {**pay, "kind": "received"}},
+                              headers=headers).json()["id"]
+        assert events() == [("payment.received", planned), ("payment.received", got)]
+        assert erp.bad_signatures == 0
+    finally:
+        worker.stop()
+        erp.stop()
+
+
+def erp_owner(api: Api, lead_id: str) -> str | None:
+    return next(r["owner"] for r in leads.list_leads(api.engine, limit=100) if r["id"] == lead_id)
+
+
+def test_event_patterns_and_the_cli_take_the_transition_events() -> None:
+    for pattern, event in (("lead.*", "lead.assigned"), ("payment.*", "payment.received"),
+                           ("*", "lead.sla_breached")):
+        assert wh._matches([pattern], event)
+    assert not wh._matches(["deal.*"], "payment.received")
+    assert {"lead.assigned", "lead.sla_breached", "payment.received"} <= set(wh.event_names())
