@@ -310,8 +310,9 @@ def _webhook(args: argparse.Namespace, engine: sa.Engine) -> int:
         rows = wh.list_all(engine)
         if not args.json:
             rows = [{**r, "events": ",".join(r["events"])} for r in rows]
-        _print_table(rows, ("id", "system", "url", "events", "status", "pending",
-                            "delivered", "failed"), args.json)
+        _print_table(rows, ("id", "system", "url", "events", "status", "paused_at",
+                            "pending", "retrying", "delivered", "failed", "last_error"),
+                     args.json)
         return 0
     elif args.action == "log":
         _print_table(wh.log_of(engine, args.id, max(1, args.limit)),

@@ -164,16 +164,40 @@ def add(engine: sa.Engine, system: str, url: str, events: list[str]) -> dict[str
 
 
 def list_all(engine: sa.Engine) -> list[dict[str, Any]]:
+    """Every subscription with its state, for the admin (`webhook list`, `GET
+    /v1/admin/webhooks`): delivery counts by status, `retrying` (pending deliveries that
+    failed at least once), and the newest delivery error with its time."""
     s, d = t.webhook_subscriptions, t.webhook_deliveries
     with engine.connect() as conn:
         subs = conn.execute(sa.select(s).order_by(s.c.created_at)).all()
         counts = {(sid, st): n for sid, st, n in conn.execute(
             sa.select(d.c.subscription_id, d.c.status, sa.func.count())
             .group_by(d.c.subscription_id, d.c.status))}
+        retrying = {sid: int(n) for sid, n in conn.execute(
+            sa.select(d.c.subscription_id, sa.func.count()).where(
+                d.c.status == "pending", d.c.attempts > 0).group_by(d.c.subscription_id))}
+        # The newest delivery (by id) with an error holds the last error (deliveries go
+        # out oldest first; one delivered after retries keeps its last error).
+        errors = {r.id: conn.execute(sa.select(d.c.last_error).where(
+            d.c.subscription_id == r.id, d.c.last_error.is_not(None))
+            .order_by(d.c.id.desc()).limit(1)).scalar_one_or_none() for r in subs}
     return [{"id": r.id, "system": r.system, "url": r.url, "events": json.loads(r.events),
              "status": r.status, "paused_at": r.paused_at,
-             **{k: counts.get((r.id, k), 0) for k in ("pending", "delivered", "failed")}}
+             **{k: counts.get((r.id, k), 0) for k in ("pending", "delivered", "failed")},
+             "retrying": retrying.get(r.id, 0), "last_error": errors.get(r.id)}
             for r in subs]
+
+
+def gauges(engine: sa.Engine) -> dict[str, int]:
+    """The metrics' view (server.metrics): paused subscriptions, pending deliveries."""
+    s, d = t.webhook_subscriptions, t.webhook_deliveries
+    with engine.connect() as conn:
+        paused = conn.execute(sa.select(sa.func.count()).select_from(s).where(
+            s.c.status == "paused")).scalar_one()
+        pending = conn.execute(sa.select(sa.func.count()).select_from(d).where(
+            d.c.status == "pending")).scalar_one()
+    return {"fieldcrm_webhook_subscriptions_paused": int(paused),
+            "fieldcrm_webhook_deliveries_pending": int(pending)}
 
 
 def log_of(engine: sa.Engine, subscription_id: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import Api, hlc, rid
 from erp import Erp, free_port
+from prometheus_client.parser import text_string_to_metric_families
 
 from server import audit, leads
 from server import integrations as ig
@@ -158,8 +159,17 @@ def test_killed_mid_delivery_every_event_arrives_in_order(api: Api) -> None:
         erp.stop()
 
 
+def _gauges(api: Api) -> tuple[float, float]:
+    """(paused subscriptions, pending deliveries) as Prometheus scrapes them."""
+    text = api.client.get("/metrics").text
+    values = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples}
+    return (values["fieldcrm_webhook_subscriptions_paused"],
+            values["fieldcrm_webhook_deliveries_pending"])
+
+
 def test_down_for_a_day_retries_then_pauses_and_replay_delivers(api: Api) -> None:
     api.user("li", "rep")
+    api.user("root", "admin")
     key = _system(api)
     port = free_port()
     sub = wh.add(api.engine, "erp", f"http://127.0.0.1:{port}/hooks", ["account.created"])
@@ -179,13 +189,29 @@ def test_down_for_a_day_retries_then_pauses_and_replay_delivers(api: Api) -> Non
         assert wh.list_all(api.engine)[0]["status"] == "paused"
         assert [e["target"] for e in audit.entries(api.engine, action="webhook_paused")] == [
             f"webhook:{sub['id']}"]
+        # the admin is told: the admin view and the metrics
+        admin = api.login("root").headers
+        r = api.client.get("/v1/admin/webhooks", headers=admin)
+        assert r.status_code == 200, r.text
+        shown = r.json()
+        assert shown["paused"] == 1
+        one = shown["subscriptions"][0]
+        assert (one["id"], one["status"], one["failed"], one["pending"]) == (
+            sub["id"], "paused", 1, 0)
+        assert one["paused_at"] and one["last_error"].startswith("ConnectError")
+        assert api.client.get("/v1/admin/webhooks",
+                              headers=api.login("li").headers).status_code == 403
+        assert api.client.get("/v1/admin/webhooks").status_code == 401
+        assert _gauges(api) == (1.0, 0.0)
         erp.start()
         worker.run_once()
         assert erp.received == []  # paused: nothing sent
         assert wh.replay(api.engine, sub["id"], clock=clock)["replayed"] == 1
+        assert _gauges(api) == (0.0, 1.0)
         worker.run_once()
         assert [d["event"] for d in erp.unique()] == ["account.created"]
         assert erp.bad_signatures == 0
+        assert _gauges(api) == (0.0, 0.0)
     finally:
         worker.stop()
         erp.stop()
