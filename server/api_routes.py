@@ -24,7 +24,7 @@ from server.integrations import ApiRefused, Credential, RateLimiter, WriteReques
 from server.leads import new_id
 
 TAG = "API for systems"
-ApiEntity = Literal["account", "contact", "deal", "activity", "contract", "lead"]
+ApiEntity = Literal["account", "contact", "deal", "activity", "contract", "lead", "payment"]
 RECORD_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 SYSTEM = r"^[a-z][a-z0-9_-]{0,39}$"
 MAX_FILTERS = 10

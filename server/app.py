@@ -49,6 +49,7 @@ from server import (
     report_routes,
     versions,
     visibility,
+    webhook_routes,
     webhooks,
 )
 from server.auth import Auth, Principal, load_jwt_secret
@@ -148,7 +149,8 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # nosniff, no framing, no caching (server.headers)
     # newest and minimum client, 426 for a client below the minimum (server.versions)
     app.add_middleware(ClientVersions, settings=settings)
-    metrics = Metrics(backlog=lambda: duplicates.pending(engine))
+    metrics = Metrics(backlog=lambda: duplicates.pending(engine),
+                      webhooks=lambda: webhooks.gauges(engine))
     app.state.metrics = metrics
     # outermost: request id, metrics and the access line see 408/413 too (server.logs)
     app.add_middleware(RequestObserver, metrics=metrics)
@@ -404,6 +406,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
     lead_routes.add_routes(app, engine, notifier.publish, _err)
     report_routes.add_routes(app, engine, Current, _err)
     api_calls = api_routes.add_routes(app, engine, notifier.publish, _err)
+    webhook_routes.add_routes(app, engine, Current, _err)
     _openapi_with_push_request(app)
     return app
 

@@ -24,6 +24,9 @@
     fieldcrm-server webhook add SYSTEM URL [--event E]... | list | test ID | log ID
                     [--limit N] | replay ID [--delivered-too]   (server.webhooks; --json)
     fieldcrm-server audit list [--user NAME] [--since ISO] [--action A] [--limit N] [--json]
+    fieldcrm-server reconcile --system erp FILE [--entity account] [--id-column COL]
+                    [--encoding E] [--report OUT.csv] [--json]   (server.reconcile; exit 2
+                    for an unknown system or entity, 3 for a file that cannot be read)
 
 With `--port 0` the server picks a free port; it always prints one line
 `fieldcrm-server listening on http://HOST:PORT` on stdout once it accepts connections.
@@ -152,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--action", dest="kind", choices=audit.ACTIONS)
     al.add_argument("--limit", type=int, default=1000)
     al.add_argument("--json", action="store_true")
+    rec = sub.add_parser("reconcile", help="compare the CRM's records with another system's "
+                         "export (server.reconcile)")
+    _common(rec)
+    rec.add_argument("file", type=Path, help="the export: CSV (UTF-8, BOM, GBK) or XLSX")
+    rec.add_argument("--system", required=True, help="the system whose ids the file holds")
+    rec.add_argument("--entity", default="account")
+    rec.add_argument("--id-column", help="the column of the system's ids (default: found "
+                     "by name: erp_id, ERP ID, ERP编号, external_id, 外部编号)")
+    rec.add_argument("--encoding", help="the CSV's encoding when it is not recognised")
+    rec.add_argument("--report", type=Path, help="write every finding to this CSV")
+    rec.add_argument("--json", action="store_true", help="print the summary as JSON")
     return ap
 
 
@@ -258,8 +272,10 @@ def _integration_commands(sub: Any, cmd: Any) -> None:
     wa = cmd(wsub, "add", "subscribe a system's address to events (the secret is shown once)")
     wa.add_argument("system")
     wa.add_argument("url")
-    wa.add_argument("--event", action="append", default=[],
-                    help="account.created, deal.won, account.*, * (repeatable; default *)")
+    wa.add_argument("--event", "--events", action="append", default=[],
+                    help="account.created, deal.won, lead.assigned, lead.sla_breached, "
+                         "payment.received, account.*, * (repeatable or comma-separated; "
+                         "default *)")
     cmd(wsub, "list", "subscriptions, their state and delivery counts")
     wt = cmd(wsub, "test", "post a ping to the subscription's address now")
     wt.add_argument("id")
@@ -301,14 +317,16 @@ def _webhook(args: argparse.Namespace, engine: sa.Engine) -> int:
 
     out: Any
     if args.action == "add":
-        out = wh.add(engine, args.system, args.url, args.event)
+        events = [e.strip() for item in args.event for e in item.split(",") if e.strip()]
+        out = wh.add(engine, args.system, args.url, events)
         text = f"subscription {out['id']}; signing secret (shown once): {out['secret']}"
     elif args.action == "list":
         rows = wh.list_all(engine)
         if not args.json:
             rows = [{**r, "events": ",".join(r["events"])} for r in rows]
-        _print_table(rows, ("id", "system", "url", "events", "status", "pending",
-                            "delivered", "failed"), args.json)
+        _print_table(rows, ("id", "system", "url", "events", "status", "paused_at",
+                            "pending", "retrying", "delivered", "failed", "last_error"),
+                     args.json)
         return 0
     elif args.action == "log":
         _print_table(wh.log_of(engine, args.id, max(1, args.limit)),
@@ -322,6 +340,33 @@ def _webhook(args: argparse.Namespace, engine: sa.Engine) -> int:
         out = wh.replay(engine, args.id, delivered_too=args.delivered_too)
         text = f"{out['replayed']} deliveries queued again; subscription active"
     print(json.dumps(out, ensure_ascii=False) if args.json else text)
+    return 0
+
+
+def _reconcile(args: argparse.Namespace, engine: sa.Engine) -> int:
+    from server import reconcile
+
+    result = reconcile.reconcile(engine, args.system, args.file, entity=args.entity,
+                                 id_col=args.id_column, encoding=args.encoding)
+    out = result.summary
+    if args.report is not None:
+        try:
+            reconcile.write_report(result.findings, args.report)
+        except OSError as exc:
+            raise reconcile.ReconcileError(f"The report cannot be written to {args.report} "
+                                           f"({exc.strerror}).") from exc
+        out = {**out, "report": str(args.report)}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    system, entity = out["system"], out["entity"]
+    print(f"{out['matched']} {entity} records in both (by {system} id "
+          f"{out['matched_by']['external_id']}, credit code {out['matched_by']['uscc']}, "
+          f"phone {out['matched_by']['phone']})\n"
+          f"{out['crm_only']} only in the CRM, {out['other_only']} only in {system}\n"
+          f"{out['differing']} records differ in {out['differing_fields']} fields\n"
+          f"duplicates: {out['duplicates_crm']} in the CRM, {out['duplicates_other']} in "
+          f"{system}" + (f"\nreport: {args.report}" if args.report else ""))
     return 0
 
 
@@ -569,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps({"error": exc.message, "field": getattr(exc, "field", None)},
                              ensure_ascii=False))
         print(f"fieldcrm-server: {exc.message}", file=sys.stderr)
-        return 1
+        return int(getattr(exc, "exit_code", 1))  # reconcile: 2 unknown system, 3 bad file
 
 
 def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
@@ -619,6 +664,8 @@ def _admin(args: argparse.Namespace, engine: sa.Engine) -> int:
         return _integration(args, engine)
     elif args.cmd == "webhook":
         return _webhook(args, engine)
+    elif args.cmd == "reconcile":
+        return _reconcile(args, engine)
     elif args.cmd == "audit":
         rows = audit.entries(engine, user=args.user, since=args.since, action=args.kind,
                              limit=args.limit)

@@ -16,6 +16,10 @@ start again at zero (Prometheus' `rate` handles resets).
 - `fieldcrm_live_streams`: open SSE streams in this process.
 - `fieldcrm_dedupe_backlog`: accounts and contacts changed since the duplicate checker's
   last pass (the server's one queue), read from the database at scrape time.
+- `fieldcrm_webhook_subscriptions_paused` and `fieldcrm_webhook_deliveries_pending`:
+  subscriptions paused after a day of failures (alert on > 0: nothing more is sent to
+  that system until `fieldcrm-server webhook replay|resume`) and deliveries waiting to
+  go out, both for the whole database, read at scrape time (server.webhooks.gauges).
 """
 
 from __future__ import annotations
@@ -33,24 +37,32 @@ UNMATCHED = "unmatched"
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
-class _Backlog(Collector):
-    def __init__(self, read: Callable[[], int]) -> None:
+class _FromDatabase(Collector):
+    """Gauges read from the database at scrape time: `read` returns name -> value."""
+
+    def __init__(self, helps: dict[str, str], read: Callable[[], dict[str, int]]) -> None:
+        self._helps = helps
         self._read = read
 
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        return [GaugeMetricFamily(name, text) for name, text in self._helps.items()]
+
     def collect(self) -> Iterable[GaugeMetricFamily]:
-        g = GaugeMetricFamily("fieldcrm_dedupe_backlog",
-                              "Accounts and contacts waiting for the duplicate check")
         try:
-            g.add_metric([], float(self._read()))
+            values = self._read()
         except Exception:  # a scrape never fails for a down database
             return
-        yield g
+        for name, text in self._helps.items():
+            g = GaugeMetricFamily(name, text)
+            g.add_metric([], float(values[name]))
+            yield g
 
 
 class Metrics:
     """One registry per app (tests run several apps in one process)."""
 
-    def __init__(self, backlog: Callable[[], int] | None = None) -> None:
+    def __init__(self, backlog: Callable[[], int] | None = None,
+                 webhooks: Callable[[], dict[str, int]] | None = None) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("fieldcrm_http_requests", "HTTP requests answered",
@@ -64,7 +76,16 @@ class Metrics:
         self.streams = Gauge("fieldcrm_live_streams", "Open live-update (SSE) streams",
                              registry=r)
         if backlog is not None:
-            r.register(_Backlog(backlog))
+            r.register(_FromDatabase(
+                {"fieldcrm_dedupe_backlog":
+                 "Accounts and contacts waiting for the duplicate check"},
+                lambda: {"fieldcrm_dedupe_backlog": backlog()}))
+        if webhooks is not None:
+            r.register(_FromDatabase(
+                {"fieldcrm_webhook_subscriptions_paused":
+                 "Webhook subscriptions paused after failing for a day (nothing is sent)",
+                 "fieldcrm_webhook_deliveries_pending": "Webhook deliveries not yet delivered"},
+                webhooks))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

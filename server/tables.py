@@ -335,4 +335,6 @@ webhook_state = sa.Table(
     sa.Column("record_id", sa.String(64), primary_key=True),
     sa.Column("deleted", sa.Boolean, nullable=False),
     sa.Column("stage", sa.String(64), nullable=True),
+    # a lead's owner and escalation, a payment's kind (JSON; NULL: none), Alembic 0011
+    sa.Column("marks", sa.Text, nullable=True),
 )

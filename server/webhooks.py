@@ -1,7 +1,9 @@
 """Webhooks (issue 25): systems subscribe to record events and the server posts them.
 
 Events: `<entity>.created`, `<entity>.changed`, `<entity>.deleted` for the entities of the
-API for systems (server.integrations), and `deal.stage_changed`, `deal.won`. A
+API for systems (server.integrations), and the transitions `deal.stage_changed`,
+`deal.won`, `lead.assigned`, `lead.sla_breached` and `payment.received` (sent once per
+transition: `webhook_state` keeps what each record last looked like, see `_events`). A
 subscription names a system (its credential's read scope decides which fields a payload
 carries), an address and event patterns (`deal.won`, `account.*`, `*`).
 
@@ -73,7 +75,13 @@ ENQUEUE_BATCH = 2000
 DELIVER_BATCH = 200
 INTERVAL_S = 0.05
 IDLE_S = 1.0  # between looks while no subscription exists (or another process works)
-SPECIAL_EVENTS = ("deal.stage_changed", "deal.won")
+SPECIAL_EVENTS = ("deal.stage_changed", "deal.won", "lead.assigned", "lead.sla_breached",
+                  "payment.received")
+# Fields whose transitions are events of their own (besides `deleted` and a deal's stage),
+# kept per record in `webhook_state.marks`.
+MARKED = {"lead": ("owner", "escalation"), "payment": ("kind",)}
+KINDS = ("created", "changed", "deleted", "stage_changed", "won", "assigned", "sla_breached",
+         "received")
 
 
 class WebhookError(FieldCRMError):
@@ -156,16 +164,40 @@ def add(engine: sa.Engine, system: str, url: str, events: list[str]) -> dict[str
 
 
 def list_all(engine: sa.Engine) -> list[dict[str, Any]]:
+    """Every subscription with its state, for the admin (`webhook list`, `GET
+    /v1/admin/webhooks`): delivery counts by status, `retrying` (pending deliveries that
+    failed at least once), and the newest delivery error with its time."""
     s, d = t.webhook_subscriptions, t.webhook_deliveries
     with engine.connect() as conn:
         subs = conn.execute(sa.select(s).order_by(s.c.created_at)).all()
         counts = {(sid, st): n for sid, st, n in conn.execute(
             sa.select(d.c.subscription_id, d.c.status, sa.func.count())
             .group_by(d.c.subscription_id, d.c.status))}
+        retrying = {sid: int(n) for sid, n in conn.execute(
+            sa.select(d.c.subscription_id, sa.func.count()).where(
+                d.c.status == "pending", d.c.attempts > 0).group_by(d.c.subscription_id))}
+        # The newest delivery (by id) with an error holds the last error (deliveries go
+        # out oldest first; one delivered after retries keeps its last error).
+        errors = {r.id: conn.execute(sa.select(d.c.last_error).where(
+            d.c.subscription_id == r.id, d.c.last_error.is_not(None))
+            .order_by(d.c.id.desc()).limit(1)).scalar_one_or_none() for r in subs}
     return [{"id": r.id, "system": r.system, "url": r.url, "events": json.loads(r.events),
              "status": r.status, "paused_at": r.paused_at,
-             **{k: counts.get((r.id, k), 0) for k in ("pending", "delivered", "failed")}}
+             **{k: counts.get((r.id, k), 0) for k in ("pending", "delivered", "failed")},
+             "retrying": retrying.get(r.id, 0), "last_error": errors.get(r.id)}
             for r in subs]
+
+
+def gauges(engine: sa.Engine) -> dict[str, int]:
+    """The metrics' view (server.metrics): paused subscriptions, pending deliveries."""
+    s, d = t.webhook_subscriptions, t.webhook_deliveries
+    with engine.connect() as conn:
+        paused = conn.execute(sa.select(sa.func.count()).select_from(s).where(
+            s.c.status == "paused")).scalar_one()
+        pending = conn.execute(sa.select(sa.func.count()).select_from(d).where(
+            d.c.status == "pending")).scalar_one()
+    return {"fieldcrm_webhook_subscriptions_paused": int(paused),
+            "fieldcrm_webhook_deliveries_pending": int(pending)}
 
 
 def log_of(engine: sa.Engine, subscription_id: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -231,10 +263,21 @@ def _post(client: httpx.Client, url: str, secret: str, delivery: str, event: str
 
 
 # ---------------------------------------------------------------- the worker
-def _events(entity: str, fields: dict[str, Any], before: tuple[bool, str | None] | None
-            ) -> list[str]:
-    deleted = bool(fields.get(DELETED, {}).get("value"))
-    stage = fields.get("stage", {}).get("value") if entity == "deal" else None
+State = tuple[bool, str | None, dict[str, Any]]  # deleted, a deal's stage, marks
+
+
+def _state(entity: str, fields: dict[str, Any]) -> State:
+    marks = {k: v for k in MARKED.get(entity, ()) if (v := fields.get(k, {}).get("value"))}
+    return (bool(fields.get(DELETED, {}).get("value")),
+            fields.get("stage", {}).get("value") if entity == "deal" else None, marks)
+
+
+def _events(entity: str, now: State, before: State | None) -> list[str]:
+    """The events of a record's step from `before` (None: not seen yet) to `now`. The
+    transition events fire once per transition: a lead whose owner changes (assigned,
+    claimed, reassigned by the escalation pass; not when it goes back to the pool), a lead
+    whose escalation takes a new non-empty value, a payment that becomes `received`."""
+    deleted, stage, marks = now
     if deleted:
         return [] if before is not None and before[0] else [f"{entity}.deleted"]
     out = [f"{entity}.created" if before is None or before[0] else f"{entity}.changed"]
@@ -243,7 +286,19 @@ def _events(entity: str, fields: dict[str, Any], before: tuple[bool, str | None]
             out.append("deal.stage_changed")
         if stage == "won":
             out.append("deal.won")
+    was = before[2] if before is not None else {}
+    if entity == "lead":
+        if marks.get("owner") and marks.get("owner") != was.get("owner"):
+            out.append("lead.assigned")
+        if marks.get("escalation") and marks.get("escalation") != was.get("escalation"):
+            out.append("lead.sla_breached")
+    if entity == "payment" and marks.get("kind") == "received" and was.get("kind") != "received":
+        out.append("payment.received")
     return out
+
+
+def _marks_json(marks: dict[str, Any]) -> str | None:
+    return json.dumps(marks, sort_keys=True, ensure_ascii=False) if marks else None
 
 
 class Worker:
@@ -343,32 +398,32 @@ class Worker:
             # Only entities some subscription asks for are followed (a subscription added
             # later sees a record it has no state of as created).
             wanted = {e for e in API_ENTITIES if any(
-                _matches(p, f"{e}.{kind}") for _i, _s, p in subs
-                for kind in ("created", "changed", "deleted", "stage_changed", "won"))}
+                _matches(p, f"{e}.{kind}") for _i, _s, p in subs for kind in KINDS)}
             keys = [(e, r) for e, r, _f, _v in rows if e in wanted]
-            seen: dict[tuple[str, str], tuple[bool, str | None]] = {}
+            seen: dict[tuple[str, str], State] = {}
             for i in range(0, len(keys), 500):
                 part = keys[i:i + 500]
-                for e, r, deleted, stage in conn.execute(sa.select(
-                        st.c.entity, st.c.record_id, st.c.deleted, st.c.stage).where(
+                for e, r, deleted, stage, marks in conn.execute(sa.select(
+                        st.c.entity, st.c.record_id, st.c.deleted, st.c.stage, st.c.marks).where(
                         sa.tuple_(st.c.entity, st.c.record_id).in_(part))):
-                    seen[(e, r)] = (bool(deleted), stage)
+                    seen[(e, r)] = (bool(deleted), stage, json.loads(marks) if marks else {})
             outbox: list[dict[str, Any]] = []
             for entity, rid, fields_json, version in rows:
                 if entity not in wanted:
                     continue
                 fields = orjson.loads(fields_json)
                 before = seen.get((entity, rid))
-                events = _events(entity, fields, before)
-                state = (bool(fields.get(DELETED, {}).get("value")),
-                         fields.get("stage", {}).get("value") if entity == "deal" else None)
+                state = _state(entity, fields)
+                events = _events(entity, state, before)
                 if before is None:
                     conn.execute(st.insert().values(entity=entity, record_id=rid,
-                                                    deleted=state[0], stage=state[1]))
+                                                    deleted=state[0], stage=state[1],
+                                                    marks=_marks_json(state[2])))
                 elif before != state:
                     conn.execute(st.update().where(st.c.entity == entity,
                                                    st.c.record_id == rid)
-                                 .values(deleted=state[0], stage=state[1]))
+                                 .values(deleted=state[0], stage=state[1],
+                                         marks=_marks_json(state[2])))
                 seen[(entity, rid)] = state
                 for sub_id, system, patterns in subs:
                     scope = scopes.get(system)

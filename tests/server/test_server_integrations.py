@@ -192,3 +192,43 @@ def test_rate_limit(api: Api) -> None:
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     assert answers[-1].json()["detail"]["code"] == "rate_limited"
     assert answers[-1].headers["Retry-After"] == "60"
+
+
+def test_payments_finance_fields_for_devices_and_systems(api: Api) -> None:
+    """Payment fields are finance's (finance/admin devices); a system writes the payment
+    fields its write scope names, as finance would, and its payments belong to the deal's
+    rep, who reads them and may not change them."""
+    api.user("li", "rep")
+    api.user("fin", "finance")
+    rep, fin = api.login("li"), api.login("fin")
+    key = _key(api, read=("deal:*", "payment:*"), write=("deal:*", "payment:*"))
+    deal = api.client.post("/api/v1/deal", json={"fields": {"title": "Pumps", "owner": "li"}},
+                           headers=_h(key)).json()["id"]
+    pay = {"kind": "planned", "amount": 5000, "date": "2026-12-20", "deal_id": deal}
+    r = api.client.post("/api/v1/payment", json={"fields": pay}, headers=_h(key))
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert r.json()["fields"]["owner"] == "li"
+    # a payment with neither an owner nor a deal would be seen by nobody: refused
+    r = api.client.post("/api/v1/payment", json={"fields": {**pay, "deal_id": None}},
+                        headers=_h(key))
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "owner"
+    # devices: the rep reads the payment and may not change it; finance may
+    assert rep.pull_all()[("payment", pid)]["amount"]["value"] == 5000
+    out = rep.push(rep.entry("payment", pid, {"amount": 1}))
+    assert out["results"][0]["status"] == "rejected"
+    assert "finance" in out["results"][0]["reason"]
+    out = fin.push(fin.entry("payment", pid, {"kind": "received"},
+                             stamp=f"{int(datetime.now(UTC).timestamp() * 1000) + 5:013d}"
+                                   "-0000-dev-fin"))
+    assert out["results"][0]["status"] == "applied", out
+    # a system with a narrower write scope: only the fields named, and no new payments
+    narrow = _key(api, "desk", read=("payment:*",), write=("payment:invoice_no",))
+    r = api.client.patch(f"/api/v1/payment/{pid}", json={"fields": {"invoice_no": "INV-9"}},
+                         headers=_h(narrow))
+    assert r.status_code == 200 and r.json()["fields"]["kind"] == "received"
+    r = api.client.patch(f"/api/v1/payment/{pid}", json={"fields": {"amount": 1}},
+                         headers=_h(narrow))
+    assert r.status_code == 403 and r.json()["detail"]["field"] == "amount"
+    assert api.client.post("/api/v1/payment", json={"fields": pay},
+                           headers=_h(narrow)).status_code == 403

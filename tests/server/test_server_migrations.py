@@ -115,3 +115,25 @@ def test_upgrade_from_each_earlier_revision_keeps_the_data(empty_db: str, start:
 
 def test_the_earlier_revisions_reach_back_to_the_first() -> None:
     assert EARLIER[-1] == "0001" and len(EARLIER) >= 7 and head_revision() not in EARLIER
+
+
+def test_0011_gives_the_leads_the_webhook_worker_follows_their_marks(empty_db: str) -> None:
+    """A lead the worker saw before 0011 is not announced as assigned again after it."""
+    engine = make_engine(empty_db)
+    lead = "0190b2a4-0000-7000-8000-000000000009"
+    try:
+        _upgrade_to(engine, "0010")
+        with write_tx(engine) as conn:
+            conn.execute(sa.text(
+                "INSERT INTO records (entity, record_id, owner, created_by, fields, version, "
+                "origin_device, updated_at) VALUES ('lead', :r, 'ann', 'admin', :f, 1, "
+                "'server', :t)"), {"r": lead, "t": NOW, "f": _fields(
+                    {"name": "赵六", "owner": "ann", "escalation": "reminded"}, 1)})
+            conn.execute(sa.text("INSERT INTO webhook_state (entity, record_id, deleted, stage) "
+                                 "VALUES ('lead', :r, false, NULL)"), {"r": lead})
+        migrate(engine)
+        with engine.connect() as conn:
+            marks = conn.execute(sa.text("SELECT marks FROM webhook_state")).scalar_one()
+        assert json.loads(marks) == {"escalation": "reminded", "owner": "ann"}
+    finally:
+        engine.dispose()

@@ -51,6 +51,6 @@ def test_no_server_errors(api: Api) -> None:
                                 f"{response.text[:300]}")
 
         run()
-    assert operations == 22
+    assert operations == 23
     assert any(status < 400 for status in api_answered)
     assert failures == []

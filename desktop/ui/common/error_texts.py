@@ -62,6 +62,12 @@ ZH_BY_KIND: dict[str, str] = {
         "没有安装任何内容。",
     "ModelAlreadyInstalledError": "该语音模型已经安装。请直接选用，或先删除它的文件夹。",
     "Cancelled": "操作已取消。",
+    # fieldcrm-server commands (server.integrations, server.webhooks, server.reconcile)
+    "IntegrationError": "无法完成对外部系统凭据的操作。",
+    "WebhookError": "无法完成对 Webhook 订阅的操作。",
+    "ReconcileError":
+        "无法比对：请检查系统名称（fieldcrm-server integration list）以及导出文件"
+        "（CSV：UTF-8 或 GBK；或 XLSX，第一行为列名）。",
 }
 
 
