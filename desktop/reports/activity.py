@@ -16,7 +16,7 @@ from typing import Any
 from desktop.followup.settings import Criterion, FollowupSettings
 from desktop.leads.rules import Policy
 from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
-from desktop.reports.periods import local_sql, utc_bounds, week_sql
+from desktop.reports.periods import utc_bounds, week_no_sql, week_of_no
 from desktop.reports.sql import id_list, ids_of, owner_clause, pct, rows
 from desktop.store.followup_tables import EVIDENCE_SQL
 
@@ -61,7 +61,7 @@ def activities(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -
     """Activities by owner and local week of their time (done, else due, else logged):
     calls, visits and valid follow-ups (an activity that counts and meets a criterion)."""
     lo, hi = utc_bounds(f.date_from, f.date_to, f.zone)
-    week = week_sql(local_sql(ACTIVITY_TIME, f.zone, lo, hi))
+    week = week_no_sql(ACTIVITY_TIME, f.zone, lo, hi)
     crit = [criterion_sql(c, outcome="o") for c in s.criteria]
     any_crit = " OR ".join(f"({sql})" for sql, _ in crit) or "0"
     crit_params = [p for _, ps in crit for p in ps]
@@ -82,10 +82,10 @@ def activities(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -
     report = Report("activities", f.currency, ("owner", "week"),
                     ("activities", "calls", "visits", "follow_ups"))
     for owner, wk, n, calls, visits, valid, ids, valid_ids in found:
-        report.cells.append(Cell((owner, wk), {"activities": n, "calls": int(calls or 0),
-                                               "visits": int(visits or 0),
-                                               "follow_ups": int(valid or 0)},
-                                 ids_of(ids), {"follow_up": ids_of(valid_ids)} if f.ids else {}))
+        report.cells.append(Cell((owner, week_of_no(wk)), {
+            "activities": n, "calls": int(calls or 0), "visits": int(visits or 0),
+            "follow_ups": int(valid or 0)},
+            ids_of(ids), {"follow_up": ids_of(valid_ids)} if f.ids else {}))
     report.totals = sum_totals(report.cells, report.value_names)
     return report
 
@@ -111,7 +111,7 @@ def golden_72(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) ->
         terms.append(f"coalesce(max({sql}), 0)")
         params += ps
     met = " + ".join(terms) or "0"
-    week = week_sql(local_sql("h.st", f.zone, lo, hi))
+    week = week_no_sql("h.st", f.zone, lo, hi)
     own, own_p = owner_clause(f, "r.owner")
     for entity, link in (("account", "account_id"), ("deal", "deal_id")):
         # A synced record's created_at is when it arrived here, never before its first
@@ -133,7 +133,8 @@ def golden_72(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) ->
                    {id_list(f, expr="CASE WHEN NOT ok THEN id END")}
             FROM m GROUP BY 1, 2""",
             [lo, *own_p, window, lo, hi, *params, int(s.required_criteria)])
-        for owner, wk, n, met_n, ids, missed in found:
+        for owner, wk_no, n, met_n, ids, missed in found:
+            wk = week_of_no(wk_no)
             cell = grouped.setdefault((owner, wk), Cell((owner, wk), {"records": 0, "met": 0}))
             cell.values["records"] = int(cell.values["records"] or 0) + int(n)
             cell.values["met"] = int(cell.values["met"] or 0) + int(met_n or 0)

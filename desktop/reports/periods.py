@@ -3,7 +3,7 @@
 The store keeps instants as UTC text ("2026-03-08T15:00:00Z"). A report groups them by
 the viewer's local week or month, so an instant is shifted by its zone's offset *at that
 instant*: across a change of clocks the offset differs, and one fixed shift would put
-the hour after midnight into the wrong day. `local_sql` builds a CASE over the offset
+the hour after midnight into the wrong day. `week_no_sql` builds a CASE over the offset
 intervals of the report's period (found from the zone, a handful per year).
 """
 
@@ -56,26 +56,27 @@ def offset_intervals(lo: dt.datetime, hi: dt.datetime, zone: dt.tzinfo,
     return out
 
 
-def local_sql(col: str, zone: dt.tzinfo, lo: str, hi: str) -> str:
-    """SQL for the local wall time of the UTC text in `col`, for instants in [lo, hi)
-    (outside it, the nearest interval's offset)."""
+def week_no_sql(col: str, zone: dt.tzinfo, lo: str, hi: str) -> str:
+    """SQL for the viewer's local week of the UTC text in `col` as a whole number (turn
+    it into the Monday with `week_of_no`): integer arithmetic on the instant's seconds,
+    about a third of the cost of date()/datetime() per row (a report reads ~150k rows).
+    Seconds from julianday() are exact once rounded (2e-5 s of error in 2026)."""
     start = dt.datetime.strptime(lo, _FMT).replace(tzinfo=dt.UTC) - dt.timedelta(days=1)
     end = dt.datetime.strptime(hi, _FMT).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
     parts = offset_intervals(start, end, zone)
-    if len(parts) == 1:
-        return f"datetime({col}, '{parts[0][1]:+d} minutes')"
-    whens = " ".join(f"WHEN {col} < '{until}' THEN datetime({col}, '{off:+d} minutes')"
-                     for until, off in parts[:-1])
-    return f"(CASE {whens} ELSE datetime({col}, '{parts[-1][1]:+d} minutes') END)"
+    # 43200: Julian days begin at noon; the local day's number is the civil JDN
+    shift = [(until, 43200 + off * 60) for until, off in parts]
+    if len(shift) == 1:
+        offset = str(shift[0][1])
+    else:
+        whens = " ".join(f"WHEN {col} < '{until}' THEN {s}" for until, s in shift[:-1])
+        offset = f"(CASE {whens} ELSE {shift[-1][1]} END)"
+    return f"((CAST(julianday({col}) * 86400 + 0.5 AS INTEGER) + {offset}) / 86400 / 7)"
 
 
-def week_sql(local: str) -> str:
-    """The Monday (ISO date) of the week of a local time or date expression."""
-    return f"date({local}, 'weekday 0', '-6 days')"
-
-
-def month_sql(local: str) -> str:
-    return f"strftime('%Y-%m', {local})"
+def week_of_no(number: int) -> str:
+    """The Monday (ISO date) of a week_no_sql number: JDN 7n is a Monday."""
+    return dt.date.fromordinal(int(number) * 7 - 1721425).isoformat()
 
 
 def week_of(day: dt.date) -> str:

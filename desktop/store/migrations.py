@@ -303,3 +303,19 @@ def m015_payments(db: Database) -> None:
     db.execute('CREATE INDEX IF NOT EXISTS "payment_report" ON "payment" (date, kind, '
                "currency, amount, deal_id, contract_id, owner, id) WHERE deleted = 0")
     add_missing_columns(db)
+
+
+@step
+def m016_report_indexes(db: Database) -> None:
+    # The reports over a region's book (desktop.reports; benchmarks.reports at 1M accounts,
+    # 300k deals, 2M activities). Open deals by stage and currency in index order, every
+    # column the pipeline and forecast read: 575 -> 50 ms, no row read.
+    db.execute('CREATE INDEX IF NOT EXISTS "deal_report" ON "deal" (stage, currency, '
+               "close_date, amount, owner, id) WHERE deleted = 0")
+    # The activities report reads ~150k activities of 12 weeks; through the list order's
+    # index each cost a row read (~400 of its ~1,000 ms). The same index, the same order
+    # (the Activities list still walks it), now carrying what the report reads.
+    db.execute('DROP INDEX IF EXISTS "activity_when"')
+    db.execute('CREATE INDEX "activity_when" ON "activity" '
+               "(coalesce(done_at, due_at, created_at), rid, owner, kind, done_at, duration_s, "
+               "outcome, attachments, id) WHERE deleted = 0")

@@ -360,3 +360,28 @@ def test_collected_amounts_move_into_payments_once(store: Store) -> None:
     assert move_collected_amounts(store)["moved"] == 0  # again: nothing twice
     r = run(store, "collections", ReportFilter(D0, dt.date(2027, 12, 31)))
     assert r.totals["collected"] == Decimal("320.50")
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(moment=st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2027, 12, 31)),
+       zone=st.sampled_from(["America/New_York", "Europe/London", "Asia/Shanghai",
+                             "Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "UTC"]))
+def test_the_sql_week_is_the_local_week_of_every_instant(moment: dt.datetime, zone: str) -> None:
+    """Weeks are grouped in SQL by integer arithmetic on the instant: for every instant,
+    in zones with summer time, half-hour offsets and a 30-minute change of clocks, it is
+    the Monday of the viewer's local day, and midnight belongs to the day it begins."""
+    from desktop.reports.periods import utc_bounds, week_no_sql, week_of_no
+
+    moment = moment.replace(microsecond=0, tzinfo=dt.UTC)
+    if moment.second % 3 == 0:  # often exactly on a local midnight, the edge that matters
+        local = moment.astimezone(ZoneInfo(zone))
+        moment = local.replace(hour=0, minute=0, second=0).astimezone(dt.UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    day = moment.astimezone(ZoneInfo(zone)).date()
+    lo, hi = utc_bounds(day - dt.timedelta(days=40), day + dt.timedelta(days=40), ZoneInfo(zone))
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    (number,) = conn.execute(f"SELECT {week_no_sql('?1', ZoneInfo(zone), lo, hi)}",
+                             [text]).fetchone()
+    assert week_of_no(number) == (day - dt.timedelta(days=day.weekday())).isoformat()
