@@ -28,8 +28,10 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "lead-sla": ("lead", "lead_policy"),
     "collections": ("contract", "deal", "payment", "fx_rate"),
 }
-_INDEXES = (
+_INDEXES = (  # those the reports name (INDEXED BY) or need, as the store has them
     'CREATE INDEX activity_when ON activity (coalesce(done_at, due_at, created_at), rid) '
+    "WHERE deleted = 0",
+    "CREATE INDEX payment_ix0 ON payment (deal_id, currency, date, id, kind, amount, owner) "
     "WHERE deleted = 0",
     "CREATE INDEX followup_evidence_account ON activity (account_id) WHERE deleted = 0 AND "
     f"account_id IS NOT NULL AND {EVIDENCE_SQL}",

@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 import sqlite3
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
 from desktop.reports.money import MoneySum, Rates, cents_sql
@@ -94,6 +97,9 @@ def collections(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Repo
     return report
 
 
+AGEING_INDEX = "payment_ix0"  # (deal_id, currency, date, id, kind, amount, owner): the order
+
+
 def ageing(conn: sqlite3.Connection, f: ReportFilter, rates: Rates,
            ) -> tuple[list[Cell], list[str]]:
     """Cells keyed (bucket,) with the unpaid amount and the instalments' ids.
@@ -101,45 +107,57 @@ def ageing(conn: sqlite3.Connection, f: ReportFilter, rates: Rates,
     Within one deal (else contract, else the payment alone) and one currency, received
     payments up to the as-of day pay the planned instalments due by then, oldest first:
     an instalment's unpaid part is its amount less what the received total leaves after
-    the instalments before it (window sums, in cents)."""
+    the instalments before it (in cents). One pass over the payments in (deal, currency,
+    date) order, read from the deal index without a sort; payments without a deal (a
+    contract's, or alone) come sorted from SQL. Window functions over the same rows took
+    1.1-1.6 s at 300k payments."""
     as_of = f.as_of_date.isoformat()
     own, own_p = owner_clause(f, "p.owner")
-    ids = id_list(f, rates.missing_sql("currency", f"'{as_of}'", f.currency))
-    found = rows(conn, f"""
-        WITH pay AS MATERIALIZED (
-          SELECT p.id, p.kind, p.date, coalesce(p.currency, 'CNY') AS currency,
-                 {cents_sql('p.amount')} AS cents,
-                 coalesce(p.deal_id, c.deal_id, p.contract_id, p.id) AS k
-          FROM payment p LEFT JOIN contract c ON c.id = p.contract_id
-          WHERE p.deleted = 0 AND p.amount IS NOT NULL AND p.date <= ?{own}),
-        open AS MATERIALIZED (  -- deals (or contracts) with something still unpaid
-          SELECT k, currency FROM pay GROUP BY 1, 2
-          HAVING sum(CASE WHEN kind = 'planned' THEN cents ELSE -cents END) > 0),
-        w AS (
-          SELECT id, kind, date, currency, cents,
-                 coalesce(sum(CASE WHEN kind = 'received' THEN cents END)
-                          OVER (PARTITION BY k, currency), 0) AS paid,
-                 sum(CASE WHEN kind = 'planned' THEN cents ELSE 0 END)
-                   OVER (PARTITION BY k, currency ORDER BY date, id
-                         ROWS UNBOUNDED PRECEDING) AS upto
-          FROM pay WHERE (k, currency) IN (SELECT k, currency FROM open)),
-        unpaid AS (
-          SELECT id, currency, CAST(julianday(?) - julianday(date) AS INTEGER) AS age,
-                 min(cents, upto - paid) AS left FROM w
-          WHERE kind = 'planned' AND upto - paid > 0)
-        SELECT CASE WHEN age <= 30 THEN 0 WHEN age <= 60 THEN 1 WHEN age <= 90 THEN 2
-               ELSE 3 END, currency, sum(left), count(*), {ids}
-        FROM unpaid GROUP BY 1, 2""", [as_of, *own_p, as_of])
+    cents = cents_sql("p.amount")
+    by_deal = conn.execute(
+        f"SELECT p.deal_id, p.currency, p.kind, p.date, {cents}, p.id "
+        f"FROM payment p INDEXED BY {AGEING_INDEX} WHERE p.deleted = 0 AND p.deal_id IS NOT "
+        f"NULL AND p.amount IS NOT NULL AND p.date <= ?{own} "
+        "ORDER BY p.deal_id, p.currency, p.date, p.id", [as_of, *own_p])
+    others = conn.execute(
+        "SELECT coalesce(c.deal_id, p.contract_id, p.id) AS k, coalesce(p.currency, 'CNY') "
+        f"AS cur, p.kind, p.date, {cents}, p.id FROM payment p LEFT JOIN contract c ON "
+        "c.id = p.contract_id WHERE p.deleted = 0 AND p.deal_id IS NULL AND p.amount IS NOT "
+        f"NULL AND p.date <= ?{own} ORDER BY k, cur, p.date, p.id", [as_of, *own_p])
+    day = f.as_of_date
     sums = [MoneySum(rates, f.currency) for _ in BUCKETS]
     cells = [Cell((b,), {"unpaid": Decimal("0.00"), "instalments": 0}) for b in BUCKETS]
+    # (bucket, currency) -> [cents, count, ids]
+    found: dict[tuple[int, str], list[Any]] = {}
+    # A contract's payments and its deal's meet under the deal's key from the two streams.
+    rows = heapq.merge(by_deal, others, key=lambda r: r[0])
+    for _key, group in itertools.groupby(rows, key=lambda r: r[0]):
+        by_currency: dict[str, list[tuple[str, str, int, str]]] = defaultdict(list)
+        for _k, currency, kind, date, amount, rid in group:
+            by_currency[currency or "CNY"].append((str(date), rid, amount, kind))
+        for currency, items in by_currency.items():
+            items.sort()  # (date, id): a handful per deal; two streams or NULL = CNY
+            paid = sum(a for _d, _i, a, kind in items if kind == "received")
+            upto = 0
+            for date, rid, amount, kind in items:
+                if kind != "planned":
+                    continue
+                upto += amount
+                if upto - paid <= 0:
+                    continue
+                age = (day - dt.date.fromisoformat(date[:10])).days
+                slot = found.setdefault((BUCKETS.index(bucket_of(age)), currency), [0, 0, []])
+                slot[0] += min(amount, upto - paid)
+                slot[1] += 1
+                slot[2].append(rid)
     unconverted: list[str] = []
-    for bucket, currency, cents, n, found_ids in found:
+    for (bucket, currency), (total, n, ids) in sorted(found.items()):
         cell = cells[bucket]
         cell.values["instalments"] = int(cell.values["instalments"] or 0) + n
         if f.ids:
-            cell.ids += ids_of(found_ids)
-        if not sums[bucket].add(int(cents), currency, as_of):
-            unconverted += ids_of(found_ids)
+            cell.ids += ids
+        if not sums[bucket].add(int(total), currency, as_of):
+            unconverted += ids
     for cell, money in zip(cells, sums, strict=True):
         cell.values["unpaid"] = money.total
     return cells, unconverted

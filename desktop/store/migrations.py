@@ -57,7 +57,9 @@ INDEXES = {
     "activity": ["account_id, due_at", "deal_id", "contact_id", "due_at", "kind, done_at"],
     "attachment": ["sha256", "deal_id", "account_id"],
     "contract": ["deal_id", "contract_no"],
-    "payment": ["deal_id, kind, date", "contract_id"],  # dates: the covering payment_report
+    # a deal's payments, in the order the receivables ageing reads them (no sort), and
+    # every column it reads; dates: the covering payment_report
+    "payment": ["deal_id, currency, date, id, kind, amount, owner", "contract_id"],
 }
 
 
@@ -319,3 +321,8 @@ def m016_report_indexes(db: Database) -> None:
     db.execute('CREATE INDEX "activity_when" ON "activity" '
                "(coalesce(done_at, due_at, created_at), rid, owner, kind, done_at, duration_s, "
                "outcome, attachments, id) WHERE deleted = 0")
+    # The receivables ageing: one pass over every payment by deal, currency and date
+    # (desktop.reports.collections.ageing), which the deal index now gives in order.
+    db.execute('DROP INDEX IF EXISTS "payment_ix0"')
+    db.execute('CREATE INDEX "payment_ix0" ON "payment" '
+               f"({INDEXES['payment'][0]}) WHERE deleted = 0")

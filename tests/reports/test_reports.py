@@ -82,7 +82,9 @@ deal_st = st.fixed_dictionaries({
 payment_st = st.fixed_dictionaries({
     "kind": st.sampled_from(["planned", "received"]), "amount": amounts.map(float),
     "currency": st.sampled_from([CNY, USD, EUR]), "date": days,
-    "owner": st.sampled_from(["wang", "li"])})
+    "owner": st.sampled_from(["wang", "li"])},
+    optional={"deal_id": st.sampled_from([f"00000000-0000-4000-8000-00000000000{i}"
+                                          for i in range(3)])})
 
 
 @settings(max_examples=12, deadline=None, database=None,
@@ -138,9 +140,41 @@ def test_money_reports_equal_a_plain_recomputation_to_the_cent(
                                   if p["kind"] == "received" and p["date"][:7] == m],
                                  to, rates)[0] for m in months), Decimal("0.00"))
         assert col.totals["collected"] == expect
+        _ageing_equals_a_plain_fifo(col, pays, to, rates, dt.date(2026, 12, 31))
 
         for report in (pipe, fc, col):  # the dashboard's run: the same figures, no ids
             _same_without_ids_and_drills_to_each_cell(store, report, f)
+
+
+def _ageing_equals_a_plain_fifo(col: Report, pays: list[dict[str, Any]], to: str,
+                                rates: list[tuple[str, str, float]], as_of: dt.date) -> None:
+    """Received payments pay a deal's planned instalments oldest first, per currency;
+    what is left unpaid of each instalment is aged by its due day."""
+    from desktop.reports.collections import bucket_of
+
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for p in pays:
+        if p["date"] <= as_of.isoformat():
+            groups[(p["deal_id"] or p["id"], p["currency"])].append(p)
+    unpaid: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    ids: dict[str, list[str]] = defaultdict(list)
+    for (_k, cur), items in groups.items():
+        credit = sum(cents_of(p["amount"]) for p in items if p["kind"] == "received")
+        for p in sorted((p for p in items if p["kind"] == "planned"),
+                        key=lambda p: (p["date"], p["id"])):
+            due = cents_of(p["amount"])
+            used = min(due, credit)
+            credit -= used
+            if due - used:
+                bucket = bucket_of((as_of - dt.date.fromisoformat(p["date"])).days)
+                unpaid[bucket].append(((due - used) / 100, cur, as_of.isoformat()))
+                ids[bucket].append(p["id"])
+    for cell in col.sections["ageing"]:
+        bucket = cell.key[0]
+        assert sorted(cell.ids) == sorted(ids[bucket])
+        assert cell.values["instalments"] == len(ids[bucket])
+        expect, _ = _plain_sum(unpaid[bucket], to, rates)
+        assert cell.values["unpaid"] == expect, bucket
 
 
 def _same_without_ids_and_drills_to_each_cell(store: Store, full: Report, f: ReportFilter,
@@ -385,3 +419,25 @@ def test_the_sql_week_is_the_local_week_of_every_instant(moment: dt.datetime, zo
     (number,) = conn.execute(f"SELECT {week_no_sql('?1', ZoneInfo(zone), lo, hi)}",
                              [text]).fetchone()
     assert week_of_no(number) == (day - dt.timedelta(days=day.weekday())).isoformat()
+
+
+instalment_st = st.fixed_dictionaries({
+    "kind": st.sampled_from(["planned", "planned", "received"]),
+    "amount": st.sampled_from([100.0, 250.5, 400.0]), "currency": st.sampled_from([CNY, USD]),
+    "date": st.dates(min_value=dt.date(2026, 6, 1), max_value=D1).map(dt.date.isoformat),
+    "owner": st.just("wang")},
+    optional={"deal_id": st.sampled_from([f"00000000-0000-4000-8000-00000000000{i}"
+                                          for i in range(2)])})
+
+
+@settings(max_examples=30, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(payments=st.lists(instalment_st, min_size=1, max_size=14))
+def test_receivables_ageing_equals_a_plain_fifo_over_instalments(
+        payments: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "p") as store:
+        _book(store, [], payments, RATES)
+        f = ReportFilter(D0, D1, as_of=dt.date(2026, 11, 30))
+        col = run(store, "collections", f)
+        _ageing_equals_a_plain_fifo(col, _raw(store, "payment"), CNY, RATES,
+                                    dt.date(2026, 11, 30))
