@@ -84,6 +84,7 @@ class ReportsPage(QWidget):
         self.ctx, self.main = ctx, window
         self.setObjectName("reports_page")
         self.report: Report | None = None
+        self.filter: ReportFilter | None = None  # the shown report's, for its drill-down
         t = self._t
         self.name = QComboBox()
         self.name.setObjectName("report_name")
@@ -173,15 +174,21 @@ class ReportsPage(QWidget):
     def reload(self) -> None:
         name, start, end, owners, currency = self.current_filter()
 
-        def work(store: Any) -> Report:
+        def work(store: Any) -> tuple[Report, ReportFilter]:
             from desktop.followup.clock import SystemClock
             from desktop.followup.settings import load_settings
             from desktop.reports import run
 
             zone = SystemClock(load_settings(store).time_zone).zone()
-            return run(store, name, ReportFilter(start, end, owners, currency, zone))
+            # figures only: a click on a cell asks for its records (cell_ids)
+            f = ReportFilter(start, end, owners, currency, zone, ids=False)
+            return run(store, name, f), f
 
-        self.ctx.run(work, on_done=self.show_report, on_error=self._failed)
+        def done(found: tuple[Report, ReportFilter]) -> None:
+            self.filter = found[1]
+            self.show_report(found[0])
+
+        self.ctx.run(work, on_done=done, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.notes.setText(self.ctx.error_text(exc))
@@ -233,34 +240,36 @@ class ReportsPage(QWidget):
         self.notes.setText("\n".join(notes))
 
     def drill_row(self, row: int) -> None:
-        report = self.report
-        if report is None:
+        report, f = self.report, self.filter
+        if report is None or f is None:
             return
-        cells = report.cells + [c for cs in report.sections.values() for c in cs]
+        sections = [(name, c) for name, cells in report.sections.items() for c in cells]
         if row < len(report.cells):
-            cell = report.cells[row]
+            key: tuple[str, ...] | None = report.cells[row].key
+            section = None
+            what = " · ".join(rv.key_text(report, report.cells[row].key, self.ctx.lang))
         elif row == len(report.cells):  # the total row: every record of the report
-            ids = [i for c in report.cells for i in c.ids]
-            self._open_drill(self._t("Total"), ids)
-            return
+            key, section, what = None, None, self._t("Total")
+        elif row - len(report.cells) - 1 < len(sections):
+            section, cell = sections[row - len(report.cells) - 1]
+            key, what = cell.key, " · ".join(rv.key_text(report, cell.key, self.ctx.lang))
         else:
-            index = row - 1
-            if index >= len(cells):
-                return
-            cell = cells[index]
-        what = " · ".join(rv.key_text(report, cell.key, self.ctx.lang))
-        self._open_drill(what, cell.ids)
+            return
+        name = report.name
 
-    def _open_drill(self, what: str, ids: list[str]) -> None:
-        def work(store: Any) -> list[dict[str, str]]:
-            return rv.drill(store, ids)
+        def work(store: Any) -> tuple[list[dict[str, str]], int]:
+            from desktop.reports import cell_ids
 
-        def done(records: list[dict[str, str]]) -> None:
-            dlg = DrillDialog(self.ctx, what, records, len(ids), self.main.open_record, self)
+            ids = cell_ids(store, name, f, key, section=section)
+            return rv.drill(store, ids), len(ids)
+
+        def done(found: tuple[list[dict[str, str]], int]) -> None:
+            records, total = found
+            dlg = DrillDialog(self.ctx, what, records, total, self.main.open_record, self)
             self.main.dialog = dlg
             dlg.show()
 
-        self.ctx.run(work, on_done=done)
+        self.ctx.run(work, on_done=done, on_error=self._failed)
 
     def print_pdf(self, path: str | None = None) -> str | None:
         """Write the heading, bars and table to a PDF (A4 landscape); returns the path."""
