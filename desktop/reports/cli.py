@@ -3,6 +3,7 @@
     fieldcrm report pipeline --currency USD --json
     fieldcrm report golden-72 --from 2026-09-01 --to 2026-11-30 --owner wang
     fieldcrm report collections --as-of 2026-12-31
+    fieldcrm report pipeline --out pipeline.xlsx --lang zh   (or .csv; --format)
 
 Rows with the record ids behind each cell (`--no-ids` leaves them out), totals, and the
 records left out of amounts for want of an exchange rate. Offline, over this store.
@@ -29,6 +30,10 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--owner", action="append", default=[], help="only this owner (repeat)")
     p.add_argument("--currency", default="CNY", help="reporting currency (default CNY)")
     p.add_argument("--no-ids", action="store_true", help="leave out the record ids")
+    p.add_argument("--out", help="write the report to this CSV or XLSX file (the export "
+                   "right and audit apply)")
+    p.add_argument("--format", choices=("csv", "xlsx"), help="default: from --out's suffix")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in the file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
     m = subparsers.add_parser("payments-from-collected",
@@ -75,8 +80,18 @@ def run(args: argparse.Namespace) -> int:
         start = _day(args.date_from, "from") or (
             first if args.date_to is None else to - dt.timedelta(weeks=DEFAULT_WEEKS))
         f = ReportFilter(start, to, tuple(args.owner), args.currency.upper(), zone,
-                         _day(args.as_of, "as-of"))
+                         _day(args.as_of, "as-of"), ids=not (args.no_ids or args.out))
         report = run_report(store, args.name, f)
+        if args.out:
+            from pathlib import Path
+
+            from desktop.reports.export import export_report
+
+            done = export_report(store, report, f, Path(args.out), fmt=args.format,
+                                 lang=args.lang)
+            _emit(args, done, lambda: f"{done['rows']} rows of {args.name} written to "
+                  f"{done['file']}")
+            return 0
     data = report.to_json(with_ids=not args.no_ids)
     _emit(args, data, lambda: text(data))
     return 0

@@ -441,3 +441,57 @@ def test_receivables_ageing_equals_a_plain_fifo_over_instalments(
         col = run(store, "collections", f)
         _ageing_equals_a_plain_fifo(col, _raw(store, "payment"), CNY, RATES,
                                     dt.date(2026, 11, 30))
+
+
+def test_a_report_exports_to_csv_and_xlsx_with_its_audit_entry(profile: Path,
+                                                              tmp_path: Path) -> None:
+    import csv
+
+    import openpyxl
+
+    from desktop.exchange import rights
+
+    with Store.open(profile) as store:
+        store.repo("deal").create({"title": "深圳项目", "amount": 1234.5, "stage": "proposal",
+                                   "owner": "=HYPERLINK(1)", "currency": "CNY"})
+        store.repo("deal").create({"title": "杭州项目", "amount": 0.25, "stage": "proposal",
+                                   "owner": "王芳", "currency": "CNY"})
+    base = [sys.executable, "-m", "desktop.cli", "--profile", str(profile), "report"]
+    out = json.loads(subprocess.run(
+        [*base, "win-rate", "--out", str(tmp_path / "w.csv"), "--json"], check=True,
+        capture_output=True, text=True).stdout)
+    assert out["format"] == "csv" and out["rows"] == 0  # an empty report is still a file
+    csv_path, xlsx_path = tmp_path / "p.csv", tmp_path / "p.xlsx"
+    for path in (csv_path, xlsx_path):
+        subprocess.run([*base, "pipeline", "--out", str(path), "--lang", "zh"], check=True,
+                       capture_output=True)
+    assert csv_path.read_bytes()[:3] == b"\xef\xbb\xbf"  # Excel reads the Chinese
+    rows = list(csv.reader(csv_path.read_text("utf-8-sig").splitlines()))
+    assert rows[0] == ["阶段", "商机数", "金额", "概率（%）", "加权金额"]
+    proposal = next(r for r in rows if r and r[0] == "方案")
+    assert proposal[1] == "2" and proposal[2] == "1234.75"  # exact cents, as text
+    assert any(r and r[0] == "合计" for r in rows)
+    book = openpyxl.load_workbook(xlsx_path, read_only=True)
+    cells = [list(r) for r in book.active.iter_rows(values_only=True)]
+    book.close()
+    assert cells[[c[0] for c in cells].index("方案")][:3] == ["方案", 2, 1234.75]
+    with Store.open(profile) as store:
+        logs = store.repo("export_log").find()
+        assert sorted(e["entity"] for e in logs) == ["report:pipeline", "report:pipeline",
+                                                    "report:win-rate"]
+        store.meta_set("sync_role", "rep")
+        rights.set_right(store, "rep", False)
+    # a name that a spreadsheet would run as a formula stays text
+    with Store.open(profile) as store:
+        from desktop.reports.export import export_report
+
+        odd = run(store, "pipeline", ReportFilter(D0, D1))
+        odd.cells[0].key = ("=HYPERLINK(1)",)
+        store.meta_set("sync_role", "admin")
+        export_report(store, odd, ReportFilter(D0, D1), tmp_path / "odd.csv")
+        store.meta_set("sync_role", "rep")
+    assert "'=HYPERLINK(1)" in (tmp_path / "odd.csv").read_text("utf-8-sig")
+    refused = subprocess.run([*base, "pipeline", "--out", str(tmp_path / "no.csv")],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "may not export" in refused.stderr
+    assert not (tmp_path / "no.csv").exists()

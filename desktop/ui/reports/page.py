@@ -41,6 +41,7 @@ CONTEXT = "reports"
 register_catalog({
     "Reports": "报表", "Report": "报表", "From": "从", "To": "到", "Owners": "负责人",
     "Currency": "币种", "Show": "显示", "Print to PDF…": "打印为 PDF…",
+    "Export…": "导出…",
     "all owners (or names, comma-separated)": "全部负责人（或输入姓名，逗号分隔）",
     "No records in this period.": "此期间没有记录。",
     "Records behind: {what}": "明细：{what}", "{n} records": "{n} 条记录",
@@ -104,10 +105,13 @@ class ReportsPage(QWidget):
         self.currency.setObjectName("report_currency")
         self.currency.addItems(list(CURRENCIES))
         show, pdf = QPushButton(t("Show")), QPushButton(t("Print to PDF…"))
+        export = QPushButton(t("Export…"))
         show.setObjectName("report_show")
         pdf.setObjectName("report_pdf")
+        export.setObjectName("report_export")
         show.clicked.connect(lambda _c=False: self.reload())
         pdf.clicked.connect(lambda _c=False: self.print_pdf())
+        export.clicked.connect(lambda _c=False: self.export_file())
         self.name.currentIndexChanged.connect(lambda _i: self._report_chosen())
         bar = QHBoxLayout()
         controls: tuple[tuple[str, QWidget], ...] = (
@@ -117,6 +121,7 @@ class ReportsPage(QWidget):
             bar.addWidget(QLabel(text))
             bar.addWidget(w, 2 if w is self.owners else 0)
         bar.addWidget(show)
+        bar.addWidget(export)
         bar.addWidget(pdf)
         self.heading = QLabel()
         self.heading.setObjectName("report_heading")
@@ -270,6 +275,28 @@ class ReportsPage(QWidget):
             dlg.show()
 
         self.ctx.run(work, on_done=done, on_error=self._failed)
+
+    def export_file(self, path: str | None = None) -> None:
+        """The shown report to CSV or XLSX (by the name's suffix), on the store worker;
+        the export right and audit apply (desktop.reports.export)."""
+        report, f = self.report, self.filter
+        if report is None or f is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, self._t("Export…"), str(Path.home() / f"{report.name}.xlsx"),
+                "Excel (*.xlsx);;CSV (*.csv)")
+            if not path:
+                return
+        lang, target = self.ctx.lang, Path(path)
+
+        def work(store: Any) -> dict[str, Any]:
+            from desktop.reports.export import export_report
+
+            return export_report(store, report, f, target, lang=lang)
+
+        self.ctx.run(work, on_done=lambda done: self.main.show_message(
+            self._t("Saved {path}", path=done["file"])), on_error=self._failed)
 
     def print_pdf(self, path: str | None = None) -> str | None:
         """Write the heading, bars and table to a PDF (A4 landscape); returns the path."""

@@ -62,6 +62,9 @@ def test_pipeline_bars_table_drill_down_and_pdf(qtbot: Any, make_window: Callabl
     assert all("年度框架采购项目" in dlg.list.item(i).text() for i in range(2))
     shot(dlg, f"reports_drill_{lang}")
     dlg.close()
+    page.export_file(str(tmp_path / "pipeline.xlsx"))  # the shown report, as a sheet
+    settle(qtbot, window.ctx)
+    assert (tmp_path / "pipeline.xlsx").read_bytes()[:2] == b"PK"
     pdf = page.print_pdf(str(tmp_path / "pipeline.pdf"))
     assert pdf is not None and Path(pdf).read_bytes()[:5] == b"%PDF-"
     assert Path(pdf).stat().st_size > 2000
