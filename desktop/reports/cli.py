@@ -4,6 +4,8 @@
     fieldcrm report golden-72 --from 2026-09-01 --to 2026-11-30 --owner wang
     fieldcrm report collections --as-of 2026-12-31
     fieldcrm report pipeline --out pipeline.xlsx --lang zh   (or .csv; --format)
+    fieldcrm report activities --team north --json   (run by the sync server: a manager's
+                                                      team, which this laptop may not hold)
 
 Rows with the record ids behind each cell (`--no-ids` leaves them out), totals, and the
 records left out of amounts for want of an exchange rate. Offline, over this store.
@@ -28,6 +30,7 @@ def add_subcommands(subparsers: Any) -> None:
                    "months ahead)")
     p.add_argument("--as-of", help="ageing and open-pipeline rates on this day (default --to)")
     p.add_argument("--owner", action="append", default=[], help="only this owner (repeat)")
+    p.add_argument("--team", help="a team's report, run by the sync server (signed in)")
     p.add_argument("--currency", default="CNY", help="reporting currency (default CNY)")
     p.add_argument("--no-ids", action="store_true", help="leave out the record ids")
     p.add_argument("--out", help="write the report to this CSV or XLSX file (the export "
@@ -79,20 +82,47 @@ def run(args: argparse.Namespace) -> int:
         to = _day(args.date_to, "to") or last
         start = _day(args.date_from, "from") or (
             first if args.date_to is None else to - dt.timedelta(weeks=DEFAULT_WEEKS))
-        f = ReportFilter(start, to, tuple(args.owner), args.currency.upper(), zone,
-                         _day(args.as_of, "as-of"), ids=not (args.no_ids or args.out))
-        report = run_report(store, args.name, f)
-        if args.out:
-            from pathlib import Path
+        if args.team is None:
+            f = ReportFilter(start, to, tuple(args.owner), args.currency.upper(), zone,
+                             _day(args.as_of, "as-of"), ids=not (args.no_ids or args.out))
+            report = run_report(store, args.name, f)
+            if args.out:
+                from pathlib import Path
 
-            from desktop.reports.export import export_report
+                from desktop.reports.export import export_report
 
-            done = export_report(store, report, f, Path(args.out), fmt=args.format,
-                                 lang=args.lang)
-            _emit(args, done, lambda: f"{done['rows']} rows of {args.name} written to "
-                  f"{done['file']}")
-            return 0
+                done = export_report(store, report, f, Path(args.out), fmt=args.format,
+                                     lang=args.lang)
+                _emit(args, done, lambda: f"{done['rows']} rows of {args.name} written to "
+                      f"{done['file']}")
+                return 0
+    if args.team is not None:
+        return _run_on_server(args, start, to)
     data = report.to_json(with_ids=not args.no_ids)
+    _emit(args, data, lambda: text(data))
+    return 0
+
+
+def _run_on_server(args: argparse.Namespace, start: dt.date, to: dt.date) -> int:
+    from desktop.cli import _emit
+    from desktop.errors import ValidationError
+    from desktop.sync.session import server_report
+
+    if args.out:
+        raise ValidationError("--out writes this laptop's reports; a team's report is "
+                              "printed (--json) by the server's definition.", field="out")
+    params: dict[str, Any] = {"from": start.isoformat(), "to": to.isoformat(),
+                              "currency": args.currency.upper(), "team": args.team}
+    if args.owner:
+        params["owner"] = list(args.owner)
+    if args.as_of:
+        params["as_of"] = _day(args.as_of, "as-of").isoformat()  # type: ignore[union-attr]
+    data = server_report(args.profile, args.name, params)
+    if args.no_ids:
+        for rows in [data.get("rows", []), *data.get("sections", {}).values()]:
+            for row in rows:
+                for k in [k for k in row if k == "ids" or k.endswith("_ids")]:
+                    del row[k]
     _emit(args, data, lambda: text(data))
     return 0
 

@@ -244,6 +244,11 @@ class SyncClient:
             "entity": entity, "limit": limit,
             "include_dismissed": "true" if include_dismissed else "false"}))
 
+    def report(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A report over the book the server lets this user see (server.reports: a
+        manager's team), `params` as GET /v1/reports/{name} takes them."""
+        return dict(self.request("GET", f"/v1/reports/{name}", params=params))
+
     def dismiss_duplicate(self, entity: str, a: str, b: str) -> None:
         self.request("POST", "/v1/duplicates/dismiss",
                      json_body={"entity": entity, "a": a, "b": b})

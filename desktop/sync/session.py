@@ -69,6 +69,24 @@ def server_duplicates(profile: Path, entity: str, *, limit: int = 200,
         return client.duplicates(entity, limit=limit)
 
 
+def server_report(profile: Path, name: str, params: dict[str, Any], *,
+                  transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
+    """A report run by the server over the team's book (`team`, `owner`, period and
+    currency in `params`): what a laptop cannot compute, holding only what its user may
+    read. Raises SignedOutError, OfflineError, ServerBusyError, SyncError (404
+    unknown_team, 422 invalid_period)."""
+    with Store.open(profile) as store:
+        account = load_account(store)
+        device_id = store.device_id
+    token = account.load_token() if account else None
+    if account is None or not token:
+        raise SignedOutError("A team's report comes from the sync server, and this profile "
+                             "is not signed in. Sign in first (fieldcrm login).")
+    with SyncClient(account.server_url, device_id, refresh_token=token,
+                    on_refresh_token=account.save_token, transport=transport) as client:
+        return client.report(name, params)
+
+
 def logout(profile: Path, *, transport: httpx.BaseTransport | None = None,
            force: bool = False) -> int:
     """Send pending changes, end the server session and wipe the profile. Returns the

@@ -5,12 +5,16 @@ reports, and leaves out what the manager may not see."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from desktop.reports import ReportFilter, run
+from desktop.sync.errors import SyncError
 from tests.sync.conftest import PASSWORD, Server
 
 TODAY = dt.date.today()
@@ -29,7 +33,8 @@ def _get(server: Server, token: str, name: str, **params: Any) -> httpx.Response
                      headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
-def test_the_managers_report_is_the_sum_of_the_reps_own(server: Server, devices: Any) -> None:
+def test_the_managers_report_is_the_sum_of_the_reps_own(
+        server: Server, devices: Any, capsys: pytest.CaptureFixture[str]) -> None:
     server.user("mgr", "manager", teams=("north",))
     server.user("alice", teams=("north",))
     server.user("ann", teams=("north",))
@@ -80,3 +85,29 @@ def test_the_managers_report_is_the_sum_of_the_reps_own(server: Server, devices:
     # a rep sees only the team's book: bob's report holds nothing of the north team
     bob = _get(server, _token(server, "bob"), "pipeline").json()
     assert bob["totals"]["deals"] == 3
+    # the manager's laptop asks for the team's report (`fieldcrm report --team`): the
+    # server's figures, though the laptop holds none of the team's records
+    mgr = devices("mgr")
+    mgr.login("mgr")
+    code, data = _cli(mgr.profile, ["report", "pipeline", "--team", "north", "--json",
+                                    "--from", PERIOD["from"], "--to", PERIOD["to"]],
+                      capsys)
+    assert code == 0 and data["totals"] == _get(server, token, "pipeline",
+                                                 team="north").json()["totals"]
+    assert data["totals"]["deals"] == 6
+    with pytest.raises(SyncError, match="unknown_team"):
+        _cli(mgr.profile, ["report", "pipeline", "--team", "nowhere", "--json"], capsys)
+
+
+def _cli(profile: Path, argv: list[str], capsys: pytest.CaptureFixture[str],
+         ) -> tuple[int, dict[str, Any]]:
+    import argparse
+
+    from desktop.reports.cli import add_subcommands
+
+    parser = argparse.ArgumentParser(prog="fieldcrm")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    args.profile = profile
+    code = args.func(args)
+    return code, json.loads(capsys.readouterr().out.strip().splitlines()[-1])
