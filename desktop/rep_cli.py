@@ -31,10 +31,16 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, ensure_ascii=False, default=str) if args.json else text)
 
 
-def _when(text: str | None) -> dt.datetime | None:
+def _now() -> dt.datetime:
+    """The current instant, aware UTC (one place, so tests can set it)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _when(text: str | None, zone: dt.tzinfo | None = None) -> dt.datetime | None:
+    """--when / --next-due: ISO-8601; without an offset, a wall time in the user's zone."""
     from desktop.followup.cli_commands import parse_when
 
-    return parse_when(text) if text else None
+    return parse_when(text, zone) if text else None
 
 
 def add_subcommands(sub: Any) -> None:
@@ -65,7 +71,8 @@ def add_subcommands(sub: Any) -> None:
     qa.add_argument("--account", required=True, help="name, pinyin or phone (first match)")
     for name in ("subject", "outcome", "next-step", "place", "body", "amount"):
         qa.add_argument(f"--{name}", default="")
-    qa.add_argument("--when", metavar="ISO", help="call/visit time, task due")
+    qa.add_argument("--when", metavar="ISO", help="call/visit time, task due (no offset: "
+                    "in your time zone setting)")
     qa.add_argument("--currency", default="CNY")
     qa.set_defaults(func=run_quick_add)
     home = p("home", "the numbers of the home view")
@@ -95,11 +102,11 @@ def run_me(args: argparse.Namespace) -> int:
 
 def run_agenda(args: argparse.Namespace) -> int:
     from desktop.followup.agenda import GROUPS, load_agenda
-    from desktop.followup.clock import local_zone
+    from desktop.followup.clock import user_zone
 
     with _store(args) as store:
-        zone = local_zone()
-        agenda = load_agenda(store, dt.datetime.now(dt.UTC), zone, store.user)
+        zone = user_zone(store)
+        agenda = load_agenda(store, _now(), zone, store.user)
         data = {g: [dataclasses.asdict(i) for i in agenda.group(g)] for g in GROUPS}
         lines = []
         for g in GROUPS:
@@ -112,10 +119,11 @@ def run_agenda(args: argparse.Namespace) -> int:
 
 def run_done(args: argparse.Namespace) -> int:
     from desktop.followup.agenda import complete
+    from desktop.followup.clock import user_zone
 
     with _store(args) as store:
-        ids = complete(store, args.id, args.outcome, dt.datetime.now(dt.UTC), args.next_step,
-                       _when(args.next_due))
+        ids = complete(store, args.id, args.outcome, _now(), args.next_step,
+                       _when(args.next_due, user_zone(store)))
         _emit(args, {"ids": ids}, "done" + (f"; next step {ids[1]}" if len(ids) > 1 else ""))
     return 0
 
@@ -130,6 +138,7 @@ def run_later(args: argparse.Namespace) -> int:
 
 
 def run_quick_add(args: argparse.Namespace) -> int:
+    from desktop.followup.clock import user_zone
     from desktop.quickadd import QuickEntry, add, find_accounts, parse_amount
 
     with _store(args) as store:
@@ -139,22 +148,23 @@ def run_quick_add(args: argparse.Namespace) -> int:
         m = found[0]
         entry = QuickEntry(args.kind, m.account_id, subject=args.subject, contact_id=m.contact_id,
                            outcome=args.outcome, next_step=args.next_step,
-                           when=_when(args.when), place=args.place, body=args.body,
+                           when=_when(args.when, user_zone(store)), place=args.place,
+                           body=args.body,
                            amount=parse_amount(args.amount), currency=args.currency)
         if args.kind in ("task", "deal") and not args.subject.strip():
             raise ValidationError("Give a --subject.", field="subject")
-        out = add(store, entry, dt.datetime.now(dt.UTC))
+        out = add(store, entry, _now())
         out["account"] = m.name
         _emit(args, out, f"added {out['entity']} {out['id']} to {m.name}")
     return 0
 
 
 def run_home(args: argparse.Namespace) -> int:
-    from desktop.followup.clock import local_zone
+    from desktop.followup.clock import user_zone
     from desktop.home import home_numbers
 
     with _store(args) as store:
-        n = home_numbers(store, dt.datetime.now(dt.UTC), local_zone(), store.user)
+        n = home_numbers(store, _now(), user_zone(store), store.user)
         data = dataclasses.asdict(n)
         _emit(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
     return 0

@@ -108,6 +108,28 @@ def show(utc_iso: str | None, viewer: dt.tzinfo, own: str | None = None,
     return f"{text} ({day}{there.strftime('%H:%M')} {city(own or '', lang)})"
 
 
+def now_in(tz: dt.tzinfo, now: dt.datetime | None = None) -> dt.datetime:
+    """Now (or `now`, aware) as a wall-clock time in `tz`: the user's "today" and the
+    default of a date-time editor come from it, never from the computer's zone."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(tz)
+
+
+def wall(naive: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A wall-clock time in zone `tz` (typed by the user, or a date-time editor's naive
+    value) -> the aware UTC instant. Raises ValidationError for a wall time the zone
+    skips (clocks going forward); a time that occurs twice (clocks going back) is the
+    first of the two. An aware value is only converted."""
+    if naive.tzinfo is not None and naive.utcoffset() is not None:
+        return naive.astimezone(dt.UTC)
+    naive = naive.replace(tzinfo=None, fold=0)
+    local = naive.replace(tzinfo=tz)
+    if local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        shown = naive.strftime(LOCAL_FORMAT)
+        raise ValidationError(f"{shown} does not exist in {city(zone_name(tz)) or 'this zone'}"
+                              ": the clocks skip that hour", field="time")
+    return local.astimezone(dt.UTC)
+
+
 def to_utc(text: str, tz: dt.tzinfo) -> str | None:
     """"2026-07-15 10:00" (or a date) typed in zone `tz` -> UTC text; None when empty.
     Raises ValidationError for text that is not a date and time, and for a wall time the
@@ -121,10 +143,10 @@ def to_utc(text: str, tz: dt.tzinfo) -> str | None:
             naive = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-        local = naive.replace(tzinfo=tz)
-        back = local.astimezone(dt.UTC).astimezone(tz)
-        if back.replace(tzinfo=None) != naive:
-            raise ValidationError(f"{text} does not exist in {city(zone_name(tz)) or 'this zone'}"
-                                  ": the clocks skip that hour", field="time")
-        return local.astimezone(dt.UTC).strftime(_UTC_FORMAT)
+        try:
+            return wall(naive, tz).strftime(_UTC_FORMAT)
+        except ValidationError:
+            raise ValidationError(f"{text} does not exist in "
+                                  f"{city(zone_name(tz)) or 'this zone'}: the clocks skip "
+                                  "that hour", field="time") from None
     raise ValidationError(f"'{text}' is not a date and time (YYYY-MM-DD HH:MM)", field="time")

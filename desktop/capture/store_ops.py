@@ -69,6 +69,9 @@ def note_context(store: Store, current_account_id: str | None = None) -> NoteCon
     return NoteContext(cands, [d.record() for d in deal_choices(store)])
 
 
-def local_now() -> dt.datetime:
-    """Now, in the computer's time zone (notes say "tomorrow" in local time)."""
-    return dt.datetime.now().astimezone()
+def local_now(zone: dt.tzinfo | None = None) -> dt.datetime:
+    """Now, in the user's zone `zone` (the time zone setting; default the system's):
+    a note's "tomorrow 10:00" is the user's tomorrow, 10:00 where the user is."""
+    from desktop.timezones import now_in, system_zone
+
+    return now_in(zone or system_zone())

@@ -52,7 +52,8 @@ def add_subcommands(capture_subparsers: Any) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--now", default=None,
-                   help="ISO-8601 moment relative dates are read from (default: now, local time)")
+                   help="ISO-8601 moment relative dates are read from (default: now in your "
+                        "time zone setting; no offset: a time there)")
     p.add_argument("--account", default=None, help="id of the current account (breaks ties)")
     p.add_argument("--apply", action="store_true",
                    help="create the task and note and set the deal amount in the profile")
@@ -60,19 +61,32 @@ def _common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def parse_now(text: str | None) -> dt.datetime:
-    """The --now moment, aware (a naive value is read in this computer's time zone).
+def parse_now(text: str | None, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """The --now moment, aware, in the user's zone `zone` (default the system's), which
+    relative dates ("明天", "tomorrow 10:00") are read in. A value without an offset is a
+    wall time in that zone; one with an offset is kept as given.
 
-    Raises ValidationError for a value that is not ISO-8601.
+    Raises ValidationError for a value that is not ISO-8601 (or a wall time the zone skips).
     """
+    from desktop.timezones import now_in, system_zone, wall
+
+    tz = zone or system_zone()
     if not text:
-        return dt.datetime.now().astimezone()
+        return now_in(tz)
     try:
         moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(f"--now '{text}' is not an ISO-8601 date and time "
                               "(for example 2026-03-11T10:00+08:00)") from None
-    return moment if moment.tzinfo is not None else moment.astimezone()
+    return moment if moment.tzinfo is not None else wall(moment, tz).astimezone(tz)
+
+
+def _zone(store: Any) -> dt.tzinfo:
+    """The user's zone: the profile's setting, else the system's (no profile yet)."""
+    from desktop.followup.clock import user_zone
+    from desktop.timezones import system_zone
+
+    return user_zone(store) if store is not None else system_zone()
 
 
 def _profile(args: argparse.Namespace) -> Path | None:
@@ -127,9 +141,9 @@ def cmd_note(args: argparse.Namespace) -> int:
     texts: Iterable[str] = [args.text] if args.text != "-" else (
         line for line in sys.stdin if line.strip())  # one process for many notes
     try:
-        now = parse_now(args.now)
         store, cands = _candidates(args)
         try:
+            now = parse_now(args.now, _zone(store))
             for text in texts:
                 parse = parse_note(text, now, cands)
                 data = parse.to_json()
@@ -165,9 +179,9 @@ def cmd_voice(args: argparse.Namespace) -> int:
             raise ValidationError("Name the audio file to transcribe (or use --list-models).")
         from desktop.capture.voice_pipeline import transcribe_note
 
-        now = parse_now(args.now)
         store, cands = _candidates(args)
         try:
+            now = parse_now(args.now, _zone(store))
             result = transcribe_note(args.file, now, model_path=args.model,
                                      profile=_profile(args), language=args.language,
                                      candidates=cands)

@@ -19,30 +19,33 @@ def add_subcommands(subparsers: Any) -> None:
     p = subparsers.add_parser("reminders", help="list pending follow-up reminders and why")
     p.add_argument("--due-before", metavar="ISO",
                    help="only reminders firing at or before this time (ISO-8601; "
-                        "no zone = local time)")
+                        "no offset = your time zone setting)")
     p.add_argument("--all-owners", action="store_true", help="everyone's, not only mine")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run_reminders)
 
 
-def parse_when(text: str) -> dt.datetime:
+def parse_when(text: str, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """An ISO-8601 moment as aware UTC; one without an offset is a wall time in `zone`
+    (the user's zone; default the system's). Raises ValidationError for other text and
+    for a wall time the zone skips."""
+    from desktop.timezones import system_zone, wall
+
     try:
         moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(f"'{text}' is not a date and time (ISO-8601, "
                               "e.g. 2026-11-23T09:00+08:00).") from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # local time
-    return moment.astimezone(dt.UTC)
+    return wall(moment, zone or system_zone())
 
 
 def run_reminders(args: argparse.Namespace) -> int:
     from desktop.followup.scheduler import Scheduler, to_json
     from desktop.store import Store
 
-    due_before = parse_when(args.due_before) if args.due_before else None
     with Store.open(args.profile) as store:
         sched = Scheduler(store)
+        due_before = parse_when(args.due_before, sched.clock.zone()) if args.due_before else None
         sched.full_pass()
         items = sched.pending_for(due_before=due_before)
         if getattr(args, "all_owners", False):

@@ -8,8 +8,11 @@ what local wall-clock hour it is (quiet hours, the heat map, "today").
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from desktop.store import Store
 
 UTC = dt.UTC
 
@@ -31,6 +34,15 @@ def local_zone() -> dt.tzinfo:
     from desktop.timezones import system_zone
 
     return system_zone()
+
+
+def user_zone(store: Store) -> dt.tzinfo:
+    """The user's zone: the follow-up settings' "Time zone" (an IANA name), else the
+    system's. What "today", a typed "tomorrow 10:00" and the agenda are read in."""
+    from desktop.followup.settings import load_settings
+    from desktop.timezones import viewer_zone
+
+    return viewer_zone(load_settings(store).time_zone)
 
 
 class SystemClock:

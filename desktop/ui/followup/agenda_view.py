@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.errors import ValidationError
 from desktop.followup.agenda import (
     GROUPS,
     Agenda,
@@ -47,11 +48,12 @@ from desktop.followup.agenda import (
     reschedule,
     reschedule_to_group,
 )
-from desktop.followup.clock import local_zone, parse_iso
+from desktop.followup.clock import parse_iso
 from desktop.records_summary import tel_url
+from desktop.timezones import now_in, wall
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
-from desktop.ui.common.formatting import pretty_phone
+from desktop.ui.common.formatting import pretty_phone, viewer_zone
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.icons import icon
 
@@ -105,9 +107,10 @@ def when_text(item: AgendaItem, zone: dt.tzinfo) -> str:
 
 
 def _aware(value: object) -> dt.datetime:
-    """A QDateTimeEdit's value (naive local time) as an aware datetime."""
+    """A QDateTimeEdit's value (a naive wall time in the user's zone) as an aware UTC
+    datetime. Raises ValidationError for a time the zone skips."""
     assert isinstance(value, dt.datetime)
-    return value.astimezone()
+    return wall(value, viewer_zone())
 
 
 class AgendaTree(QTreeWidget):
@@ -157,10 +160,11 @@ class OutcomeDialog(QDialog):
         self.setObjectName(f"outcome_{mode}")
         self.setWindowTitle({"done": tr("Done: {subject}", subject=subject),
                              "call": tr("Log a call"), "visit": tr("Log a visit")}[mode])
-        now = dt.datetime.now().astimezone()
+        zone = viewer_zone()
+        now = now_in(zone)
         form = QFormLayout()
         self.subject = QLineEdit(subject)
-        self.at = QDateTimeEdit(QDateTime(now.replace(second=0, microsecond=0)))
+        self.at = QDateTimeEdit(QDateTime(now.replace(tzinfo=None, second=0, microsecond=0)))
         self.at.setCalendarPopup(True)
         self.at.setDisplayFormat(DATETIME_FORMAT)
         self.place = QLineEdit()
@@ -169,7 +173,7 @@ class OutcomeDialog(QDialog):
         self.outcome.setPlaceholderText(tr("What came of it, e.g. agreed to a trial order"))
         self.next_step = QLineEdit()
         self.next_step.setPlaceholderText(tr("Optional: becomes a task, e.g. send the quote"))
-        self.next_due = QDateTimeEdit(QDateTime(next_step_due(now, now.tzinfo or dt.UTC)))
+        self.next_due = QDateTimeEdit(QDateTime(next_step_due(now, zone).replace(tzinfo=None)))
         self.next_due.setCalendarPopup(True)
         self.next_due.setDisplayFormat(DATETIME_FORMAT)
         if mode != "done":
@@ -206,7 +210,12 @@ class OutcomeDialog(QDialog):
                 "place": self.place.text()}
 
     def _submit(self) -> None:
-        self.submitted.emit(self.values())
+        try:
+            values = self.values()
+        except ValidationError as exc:  # a time the clocks skip in the user's zone
+            self.fail(self.ctx.error_text(exc))
+            return
+        self.submitted.emit(values)
 
     def fail(self, text: str) -> None:
         """Keep the dialog open with what was typed, and say what is wrong."""
@@ -223,7 +232,7 @@ class AgendaView(QGroupBox):
         self.setObjectName("agenda")
         self.setProperty("today_slot", "due")
         self.agenda = Agenda()
-        self.zone = local_zone()
+        self.zone = viewer_zone()
         self.dialog: OutcomeDialog | None = None
         self.loaded_once = False
         self.tree = AgendaTree()
@@ -302,7 +311,7 @@ class AgendaView(QGroupBox):
 
     def refresh(self) -> None:
         self.loaded_once = True
-        zone = self.zone = local_zone()
+        zone = self.zone = viewer_zone()
 
         def op(store: Store) -> Agenda:
             return load_agenda(store, dt.datetime.now(dt.UTC), zone, store.user)

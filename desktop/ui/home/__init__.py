@@ -31,11 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.followup.clock import local_zone
 from desktop.home import HomeNumbers, home_numbers, set_week_target
 from desktop.rep import needs_user_name, set_user_name, signed_in, skip_user_name
+from desktop.timezones import now_in
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
+from desktop.ui.common.formatting import viewer_zone
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.icons import icon
 from desktop.ui.common.window import MainWindow
@@ -177,7 +178,7 @@ class HomePage(QWidget):
         self.deals_btn.setText(tr("Open deals"))
         self.target_label.setText(tr("Weekly target"))
         self.greeting.setText(tr("Hello, {name}", name=self.user) if self.user else tr("Hello"))
-        self.date.setText(dt.date.today().isoformat())
+        self.date.setText(now_in(viewer_zone()).date().isoformat())
         self.cards["leads"].value.setText("—")
         self.cards["leads"].detail.setText(tr("Assigned to you, not contacted yet"))
 
@@ -186,7 +187,7 @@ class HomePage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        zone = local_zone()
+        zone = viewer_zone()
 
         def op(store: Store) -> tuple[HomeNumbers, str]:
             return home_numbers(store, dt.datetime.now(dt.UTC), zone, store.user), store.user

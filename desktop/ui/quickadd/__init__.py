@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 
 from desktop.quickadd import KINDS, AccountMatch, QuickEntry, add, find_accounts, parse_amount
 from desktop.schema import CURRENCIES
+from desktop.timezones import now_in, wall
 from desktop.ui.common.context import AppContext
-from desktop.ui.common.formatting import pretty_phone
+from desktop.ui.common.formatting import pretty_phone, viewer_zone
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.icons import icon
 from desktop.ui.common.window import MainWindow
@@ -62,9 +63,16 @@ KIND_TEXT = {"call": "Call", "visit": "Visit", "task": "Task", "note": "Note", "
 
 
 def _aware(value: object) -> dt.datetime:
-    """A QDateTimeEdit's value (naive local time) as an aware datetime."""
+    """A QDateTimeEdit's value (a naive wall time in the user's zone) as an aware UTC
+    datetime. Raises ValidationError for a time the zone skips."""
     assert isinstance(value, dt.datetime)
-    return value.astimezone()
+    return wall(value, viewer_zone())
+
+
+def _now_edit_value(days: int = 0) -> QDateTime:
+    """Now (+ days) as the user's wall time, for a QDateTimeEdit."""
+    local = now_in(viewer_zone()) + dt.timedelta(days=days)
+    return QDateTime(local.replace(tzinfo=None, second=0, microsecond=0))
 
 
 def _date(value: object) -> dt.date:
@@ -123,7 +131,7 @@ class QuickAddDialog(QDialog):
 
         self.subject = QLineEdit()
         self.subject.setObjectName("quick_subject")
-        self.when = QDateTimeEdit(QDateTime.currentDateTime())
+        self.when = QDateTimeEdit(_now_edit_value())
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.place = QLineEdit()
@@ -137,7 +145,7 @@ class QuickAddDialog(QDialog):
         self.amount.setPlaceholderText(tr("e.g. 12.8万 or 128000"))
         self.currency = QComboBox()
         self.currency.addItems(list(CURRENCIES))
-        self.close_date = QDateEdit(QDate.currentDate().addDays(30))
+        self.close_date = QDateEdit(QDate(now_in(viewer_zone()).date() + dt.timedelta(days=30)))
         self.close_date.setCalendarPopup(True)
         self.close_date.setDisplayFormat("yyyy-MM-dd")
         money = QHBoxLayout()
@@ -203,9 +211,9 @@ class QuickAddDialog(QDialog):
         if isinstance(label, QLabel):
             label.setText(tr("Deal title" if kind == "deal" else "Subject"))
         if kind == "task":
-            self.when.setDateTime(QDateTime.currentDateTime().addDays(1))
+            self.when.setDateTime(_now_edit_value(days=1))
         elif kind in ("call", "visit"):
-            self.when.setDateTime(QDateTime.currentDateTime())
+            self.when.setDateTime(_now_edit_value())
         self.adjustSize()
 
     def _row_of(self, widget: QWidget) -> int:

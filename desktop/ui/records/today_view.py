@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.followup.agenda import day_start
 from desktop.schema import to_utc_iso
+from desktop.timezones import now_in
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
-from desktop.ui.common.formatting import amount, local_time
+from desktop.ui.common.formatting import amount, local_time, viewer_zone
 from desktop.ui.common.widgets import ElidingList
 from desktop.ui.records.lazy_model import attach_account_names
 
@@ -36,16 +38,21 @@ CLOSING_DAYS = 14
 WATCHED = ("activity", "deal", "account")
 
 
-def day_bounds(now: dt.datetime | None = None) -> tuple[str, str]:
-    """Start and end of the local day, as UTC ISO strings."""
-    local = (now or dt.datetime.now()).astimezone()
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return to_utc_iso(start), to_utc_iso(start + dt.timedelta(days=1))
+def day_bounds(now: dt.datetime | None = None,
+               zone: dt.tzinfo | None = None) -> tuple[str, str]:
+    """Start and end of the user's day (in `zone`, default the user's setting), as UTC
+    ISO strings; a day of 23 or 25 hours when the clocks change."""
+    tz = zone or viewer_zone()
+    today = now_in(tz, now).date()
+    return (to_utc_iso(day_start(today, tz)),
+            to_utc_iso(day_start(today + dt.timedelta(days=1), tz)))
 
 
-def load_today(now: dt.datetime | None = None) -> Callable[[Store], dict[str, Any]]:
-    start, end = day_bounds(now)
-    today = (now or dt.datetime.now()).astimezone().date()
+def load_today(now: dt.datetime | None = None,
+               zone: dt.tzinfo | None = None) -> Callable[[Store], dict[str, Any]]:
+    tz = zone or viewer_zone()
+    start, end = day_bounds(now, tz)
+    today = now_in(tz, now).date()
     until = (today + dt.timedelta(days=CLOSING_DAYS)).isoformat()
 
     def op(store: Store) -> dict[str, Any]:
@@ -142,7 +149,7 @@ class TodayView(QWidget):
     def _loaded(self, data: dict[str, Any]) -> None:
         tr = self.ctx.translator
         start = str(data["start"])
-        today = dt.datetime.now().astimezone().strftime("%Y-%m-%d")
+        today = now_in(viewer_zone()).strftime("%Y-%m-%d")
         self.heading.setText(self.ctx.tr("Today, {date}", date=today))
         self._fill(self.due, "activity", [
             (a, ("⚠ " if str(a.get("due_at")) < start else "")

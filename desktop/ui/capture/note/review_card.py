@@ -31,6 +31,7 @@ from desktop.capture.note_apply import ConfirmedNote
 from desktop.capture.note_mentions import Candidates
 from desktop.capture.note_parse import DEFAULT_DUE_TIME, NoteParse
 from desktop.schema import CURRENCIES
+from desktop.ui.common.formatting import viewer_zone
 from desktop.ui.common.i18n import Translator, register_catalog
 
 CONTEXT = "note review"
@@ -213,7 +214,7 @@ class VoiceReviewCard(QFrame):
             except ValueError:
                 self.error.setText(_t("The amount must be a number, e.g. 2000000.", self.lang))
                 return None
-        tz = self._parse.now.tzinfo if self._parse else dt.datetime.now().astimezone().tzinfo
+        tz = (self._parse.now.tzinfo if self._parse else None) or viewer_zone()
         due_at = None
         if self.make_task.isChecked() and self.has_due.isChecked():
             d = self.due_date.date()

@@ -39,6 +39,7 @@ from desktop.capture.store_ops import NoteContext, local_now, note_context
 from desktop.errors import Cancelled, FieldCRMError
 from desktop.ui.capture.note.review_card import VoiceReviewCard
 from desktop.ui.capture.voice.recorder import LiveTranscriber, VoiceRecorder
+from desktop.ui.common.formatting import viewer_zone
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.jobs import BackgroundTask
 
@@ -515,7 +516,7 @@ class VoiceNoteWindow(QWidget):
             self._show_error(self.ctx.tr("Type or paste the note first."))
             return
         account_id = self.account_id
-        now = local_now()
+        now = local_now(viewer_zone())
         self.read_text_button.setEnabled(False)
 
         def op(store: Store) -> tuple[NoteContext, NoteParse]:
