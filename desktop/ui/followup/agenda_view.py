@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QDateTime, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDropEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -56,6 +56,7 @@ from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import pretty_phone, viewer_zone
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.icons import icon
+from desktop.ui.common.qt_time import wall_qdatetime
 
 if TYPE_CHECKING:
     from desktop.store import Changes, Store
@@ -164,7 +165,7 @@ class OutcomeDialog(QDialog):
         now = now_in(zone)
         form = QFormLayout()
         self.subject = QLineEdit(subject)
-        self.at = QDateTimeEdit(QDateTime(now.replace(tzinfo=None, second=0, microsecond=0)))
+        self.at = QDateTimeEdit(wall_qdatetime(now.replace(second=0, microsecond=0)))
         self.at.setCalendarPopup(True)
         self.at.setDisplayFormat(DATETIME_FORMAT)
         self.place = QLineEdit()
@@ -173,7 +174,7 @@ class OutcomeDialog(QDialog):
         self.outcome.setPlaceholderText(tr("What came of it, e.g. agreed to a trial order"))
         self.next_step = QLineEdit()
         self.next_step.setPlaceholderText(tr("Optional: becomes a task, e.g. send the quote"))
-        self.next_due = QDateTimeEdit(QDateTime(next_step_due(now, zone).replace(tzinfo=None)))
+        self.next_due = QDateTimeEdit(wall_qdatetime(next_step_due(now, zone)))
         self.next_due.setCalendarPopup(True)
         self.next_due.setDisplayFormat(DATETIME_FORMAT)
         if mode != "done":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -36,6 +36,7 @@ from desktop.ui.common.context import AppContext
 from desktop.ui.common.formatting import pretty_phone, viewer_zone
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.common.icons import icon
+from desktop.ui.common.qt_time import qdate, wall_qdatetime
 from desktop.ui.common.window import MainWindow
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _aware(value: object) -> dt.datetime:
 def _now_edit_value(days: int = 0) -> QDateTime:
     """Now (+ days) as the user's wall time, for a QDateTimeEdit."""
     local = now_in(viewer_zone()) + dt.timedelta(days=days)
-    return QDateTime(local.replace(tzinfo=None, second=0, microsecond=0))
+    return wall_qdatetime(local.replace(second=0, microsecond=0))
 
 
 def _date(value: object) -> dt.date:
@@ -145,7 +146,7 @@ class QuickAddDialog(QDialog):
         self.amount.setPlaceholderText(tr("e.g. 12.8万 or 128000"))
         self.currency = QComboBox()
         self.currency.addItems(list(CURRENCIES))
-        self.close_date = QDateEdit(QDate(now_in(viewer_zone()).date() + dt.timedelta(days=30)))
+        self.close_date = QDateEdit(qdate(now_in(viewer_zone()).date() + dt.timedelta(days=30)))
         self.close_date.setCalendarPopup(True)
         self.close_date.setDisplayFormat("yyyy-MM-dd")
         money = QHBoxLayout()
