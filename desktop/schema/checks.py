@@ -227,7 +227,7 @@ def _typed_checker(f: Field) -> Checker:
     if t is T.LIST:
         def items(value: Any) -> Any:
             if isinstance(value, str):
-                value = _LIST_SEPARATORS.split(value)
+                value = LIST_SEPARATORS.split(value)
             elif not isinstance(value, list | tuple):
                 raise ValidationError(f"{label} must be a list of text")
             for v in value:  # a loop, not all(...): no generator for the usual two or three
@@ -242,10 +242,10 @@ def _typed_checker(f: Field) -> Checker:
 
 
 _REF_RE = re.compile(r"[0-9a-f-]{36}")
-_LIST_SEPARATORS = re.compile(r"[,;，；\n]")
+LIST_SEPARATORS = re.compile(r"[,;，；\n]")  # between the items of a list typed as text
 
 
-def _field_checker(f: Field) -> Checker:
+def field_checker(f: Field) -> Checker:
     """validate_value for one field: empty values, then the typed check, with the
     field named in every error."""
     typed = _typed_checker(f)
@@ -290,4 +290,4 @@ def validate_value_for(f: Field, value: Any) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _checker_of(f: Field) -> Checker:
-    return _field_checker(f)
+    return field_checker(f)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop.errors import ValidationError
-from desktop.schema.checks import _field_checker
+from desktop.schema.checks import field_checker
 from desktop.schema.fields import DELETED, Field
 
 
@@ -44,7 +44,7 @@ class Entity:
         """validate_value for one field, built on first use."""
         check = self._checkers.get(name)
         if check is None:
-            check = self._checkers[name] = _field_checker(self.field(name))
+            check = self._checkers[name] = field_checker(self.field(name))
         return check
 
     @property

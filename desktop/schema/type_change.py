@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from desktop.errors import ValidationError
-from desktop.schema.checks import _LIST_SEPARATORS, validate_value_for
+from desktop.schema.checks import LIST_SEPARATORS, validate_value_for
 from desktop.schema.fields import Field, FieldType
 
 T = FieldType
@@ -77,6 +77,6 @@ def _coerce(f: Field, value: Any) -> tuple[bool, Any, str]:
             return True, text, ""
         return False, None, f"'{text[:60]}' is not one of the choices"
     if t is T.LIST:
-        items = value if isinstance(value, list) else _LIST_SEPARATORS.split(text)
+        items = value if isinstance(value, list) else LIST_SEPARATORS.split(text)
         return True, [s for s in dict.fromkeys(str(i).strip() for i in items) if s] or None, ""
     return False, None, f"cannot convert to {t}"
