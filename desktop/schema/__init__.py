@@ -5,7 +5,7 @@ The local store, the sync client and the server all read this package, so a fiel
 declared here is stored, validated, searched and synced everywhere without more code.
 
 Every name is importable from `desktop.schema`; each lives in the module that says what
-it holds, each importing only the ones above it:
+it holds, each importing only modules listed before it:
 
     fields          FieldType, Check, Role, Field: the field model (pure data)
     checks          value checks by type and meaning (USCC, phone, email...), to_utc_iso

@@ -55,7 +55,7 @@ DEDUPE_RULE = Entity(
 )
 
 # Custom field definitions (issue 24): records an admin edits, synced like the pipeline
-# rules, turned into Fields by `install_field_defs` (see "Field definitions" below).
+# rules, turned into Fields by `install_field_defs` (desktop.schema.field_defs).
 CUSTOM_FIELD_ENTITIES = ("account", "contact", "deal", "activity")
 CUSTOM_FIELD_TYPES = ("text", "number", "date", "choice", "list")
 FIELD_DEF = Entity(

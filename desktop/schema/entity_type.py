@@ -66,7 +66,6 @@ class Entity:
 SHARED_OWNER = "*"  # server-side owner of records that belong to everyone
 
 
-
 def _deleted_checker(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValidationError("deleted must be true or false", field=DELETED)

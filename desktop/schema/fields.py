@@ -57,7 +57,7 @@ class Field:
     # Roles allowed to write this field; None means anyone who may write the record.
     writable_by: tuple[Role, ...] | None = None
     custom: bool = False
-    # Fields an admin defined as data (a `field_def` record, see "Field definitions" below):
+    # Fields an admin defined as data (a `field_def` record, desktop.schema.field_defs):
     retired: bool = False  # hidden everywhere, values kept (restorable)
     from_def: bool = False  # made from a field_def record (its store column is untyped)
     section: str = ""  # the form section it shows in ("" = the main one)

@@ -19,7 +19,7 @@ from desktop.schema.leads import LEAD, LEAD_CLAIM, LEAD_POLICY, LEAD_REP, LEAD_R
 F = Field
 T = FieldType
 
-# The order is the store's, the sync's and the menus': new entities go at the end.
+# Every built-in entity, in the order it was declared in (ENTITIES keeps this order).
 BUILTIN_ENTITIES: tuple[Entity, ...] = (
     ACCOUNT, CONTACT, DEAL, ACTIVITY, ATTACHMENT, CONTRACT,
     PIPELINE_RULE, MERGE_LOG, DEDUPE_RULE, FIELD_DEF,
