@@ -31,8 +31,11 @@ from PySide6.QtWidgets import (
 from desktop.reports import DEFAULT_WEEKS, NAMES, Report, ReportFilter, default_period
 from desktop.reports import view as rv
 from desktop.schema import CURRENCIES, ENTITIES
+from desktop.timezones import now_in
 from desktop.ui.common.context import AppContext
+from desktop.ui.common.formatting import viewer_zone
 from desktop.ui.common.i18n import register_catalog
+from desktop.ui.common.qt_time import qdate
 from desktop.ui.common.window import MainWindow
 from desktop.ui.reports.chart import BarChart
 from desktop.ui.reports.heatmap import HeatMap
@@ -79,6 +82,10 @@ class DrillDialog(QDialog):
         lay.addWidget(self.list, 1)
 
 
+def _today() -> dt.date:
+    return now_in(viewer_zone()).date()
+
+
 class ReportsPage(QWidget):
     def __init__(self, ctx: AppContext, window: MainWindow) -> None:
         super().__init__()
@@ -91,9 +98,9 @@ class ReportsPage(QWidget):
         self.name.setObjectName("report_name")
         for n in NAMES:
             self.name.addItem(rv.title(n, ctx.lang), n)
-        today = QDate.currentDate()
-        self.date_from = QDateEdit(today.addDays(-7 * DEFAULT_WEEKS))
-        self.date_to = QDateEdit(today)
+        today = _today()  # the user's today, in the zone of their setting
+        self.date_from = QDateEdit(qdate(today - dt.timedelta(weeks=DEFAULT_WEEKS)))
+        self.date_to = QDateEdit(qdate(today))
         for edit, name in ((self.date_from, "report_from"), (self.date_to, "report_to")):
             edit.setObjectName(name)
             edit.setCalendarPopup(True)
@@ -165,7 +172,7 @@ class ReportsPage(QWidget):
         # the forecast looks ahead, the others back; moving to or from it resets the period
         name = str(self.name.currentData())
         if (name == "forecast") != (self.report is not None and self.report.name == "forecast"):
-            start, end = default_period(name, dt.date.today())
+            start, end = default_period(name, _today())
             self.date_from.setDate(QDate(start.year, start.month, start.day))
             self.date_to.setDate(QDate(end.year, end.month, end.day))
         self.reload()
