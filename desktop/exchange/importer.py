@@ -163,11 +163,12 @@ def default_errors_path(path: Path) -> Path:
 
 @dataclass
 class _Row:
-    kind: str  # "invalid", "duplicate" or "new"
+    kind: str  # "invalid", "duplicate" or "new" ("pending" until `_Importer.resolve`)
     clean: dict[str, Any] = field(default_factory=dict)  # the validated values
     existing: str | None = None  # duplicate: the record it is probably the same as
     candidate: dict[str, Any] = field(default_factory=dict)  # duplicate: who and why
     reason: str = ""  # invalid: why
+    probe: tuple[Any, set[str]] | None = None  # pending: the duplicate check's probe, keys
 
 
 class _Importer:
@@ -209,6 +210,11 @@ class _Importer:
     def row(self, cells: list[str]) -> _Row:
         """The row checked once: invalid (with the reason), a probable duplicate (with
         the existing record, None for an earlier row of this file), or new."""
+        return self.resolve([self.check(cells)])[0]
+
+    def check(self, cells: list[str]) -> _Row:
+        """The row validated (once): invalid, a duplicate by its id, new, or "pending"
+        with its probe and keys for the duplicate check (`resolve`)."""
         if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
             return _Row("invalid", reason=f"The row has {len(cells)} cells; the header names "
                                           f"{self.width} columns.")
@@ -235,20 +241,35 @@ class _Importer:
             from desktop.dedupe.match import probe
 
             me = probe(self.ent.name, clean)
-            keys = keys_of(me)
-            if self.matcher is not None:
-                candidate = self.matcher.find(me, keys)
-            else:
-                from desktop.dedupe.service import check
+            return _Row("pending", clean, probe=(me, keys_of(me)))
+        return _Row("new", clean)
 
-                found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
-                              limit=1, refresh_limit=0)
-                candidate = found[0].as_json() if found else None
-            if candidate is not None:
-                return _Row("duplicate", clean, candidate["id"], candidate)
-            if self._in_file(me, keys):
-                return _Row("duplicate", clean, None,
-                            {"id": None, "reasons": ["an earlier row of the file"]})
+    def resolve(self, rows: list[_Row]) -> list[_Row]:
+        """The pending rows of a chunk (in file order) checked against the book, their
+        keys' records read in one go (AccountMatcher.prefetch), and against the rows of
+        the file before them."""
+        pending = [r.probe for r in rows if r.probe is not None]
+        if self.matcher is not None and pending:
+            self.matcher.prefetch(pending)
+        for i, r in enumerate(rows):
+            if r.probe is not None:
+                rows[i] = self._duplicate(r.clean, *r.probe)
+        return rows
+
+    def _duplicate(self, clean: dict[str, Any], me: Any, keys: set[str]) -> _Row:
+        if self.matcher is not None:
+            candidate = self.matcher.find(me, keys)
+        else:
+            from desktop.dedupe.service import check
+
+            found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
+                          limit=1, refresh_limit=0)
+            candidate = found[0].as_json() if found else None
+        if candidate is not None:
+            return _Row("duplicate", clean, candidate["id"], candidate)
+        if self._in_file(me, keys):
+            return _Row("duplicate", clean, None,
+                        {"id": None, "reasons": ["an earlier row of the file"]})
         return _Row("new", clean)
 
     def _in_file(self, me: Any, keys: set[str]) -> bool:
@@ -407,47 +428,66 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
                     "errors_file": result.errors_file,
                     **{n: before[n] + getattr(result, n) for n in counted}}), conn=w.conn)
             if creates and imp.repo.searchable:
-                from desktop.store.indexer import build_in_background
+                from desktop.store.indexer import build_in_background, worker_for
 
-                build_in_background(store)
+                if total > chunk:  # a long import: the builder process, beside it
+                    worker_for(store.profile).poke()
+                else:
+                    build_in_background(store)
         creates.clear()
         updates.clear()
         if progress is not None:
             progress(position, max(total, position))
 
+    def account(line: int, cells: list[str], row: _Row) -> None:
+        if row.kind == "invalid":
+            result.invalid += 1
+            bad.append([*cells, row.reason])
+            if len(result.errors) < SAMPLES:
+                result.errors.append({"line": line, "reason": row.reason})
+        elif row.kind == "duplicate" and on_duplicate != "create":
+            if on_duplicate in ("update", "overwrite") and row.existing:
+                result.updated += 1
+                if not dry_run:
+                    updates.append((row.existing, imp.changes_for(row.existing, row.clean)))
+            else:
+                result.skipped_duplicates += 1
+            if len(result.duplicates) < SAMPLES:
+                result.duplicates.append({"line": line, **row.candidate})
+        else:
+            result.created += 1
+            if not dry_run:
+                creates.append(imp.for_create(row.clean))
+
+    read: list[tuple[int, list[str], _Row]] = []  # the chunk's rows, validated
+
+    def settle() -> None:
+        """The chunk's duplicate check (one batch), then each row counted in file order."""
+        nonlocal position
+        checked = imp.resolve([row for _, _, row in read])
+        for (line, cells, _), row in zip(read, checked, strict=True):
+            position += 1
+            result.rows += 1
+            account(line, cells, row)
+            if progress is not None and position % REPORT_EVERY == 0 \
+                    and position % chunk != 0:
+                progress(position, max(total, position))
+        read.clear()
+
     try:
         for line, cells in sheet.rows():
-            position += 1
-            if position <= done:
+            if position + len(read) < done:
+                position += 1
                 continue
-            result.rows += 1
-            row = imp.row(cells)
-            if row.kind == "invalid":
-                result.invalid += 1
-                bad.append([*cells, row.reason])
-                if len(result.errors) < SAMPLES:
-                    result.errors.append({"line": line, "reason": row.reason})
-            elif row.kind == "duplicate" and on_duplicate != "create":
-                if on_duplicate in ("update", "overwrite") and row.existing:
-                    result.updated += 1
-                    if not dry_run:
-                        updates.append((row.existing, imp.changes_for(row.existing, row.clean)))
-                else:
-                    result.skipped_duplicates += 1
-                if len(result.duplicates) < SAMPLES:
-                    result.duplicates.append({"line": line, **row.candidate})
-            else:
-                result.created += 1
-                if not dry_run:
-                    creates.append(imp.for_create(row.clean))
-            if position % chunk == 0:
+            read.append((line, cells, imp.check(cells)))
+            if (position + len(read)) % chunk == 0:
+                settle()
                 flush()
                 if cancelled is not None and cancelled():
                     result.cancelled = True
                     break
-            elif progress is not None and position % REPORT_EVERY == 0:
-                progress(position, max(total, position))
         else:
+            settle()
             flush(last=True)
     finally:
         errors.finish()
