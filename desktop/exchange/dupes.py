@@ -166,17 +166,21 @@ class AccountMatcher:
                     matches[rowid] = (max(old[0], score), old[1] | {"name"})
         if not matches:
             return None
+        # as dedupe.service.check: the live ones, best first, then by name and id
         mask = (1 << index.RID_BITS) - 1
-        ranked = sorted(matches.items(), key=lambda m: (-(100.0 if m[1][1] - {"name"}
-                                                           else m[1][0]), m[0]))
-        for rowid, (score, reasons) in ranked:
-            row = self.cur.execute("SELECT id, name FROM account WHERE rid = ? AND deleted = 0",
-                                   (rowid & mask,)).fetchone()
-            if row is not None:
-                ordered = [r for r in REASONS if r in reasons]
-                return {"id": row[0], "name": row[1] or "", "reasons": ordered,
-                        "score": score if ordered == ["name"] else 100.0}
-        return None
+        best = None
+        for rid, rec_id, name in self.cur.execute(
+                "SELECT rid, id, name FROM account WHERE deleted = 0 AND rid IN "
+                "(SELECT value FROM json_each(?))",
+                (orjson.dumps([r & mask for r in matches]).decode(),)):
+            score, reasons = matches[(self.number << index.RID_BITS) | rid]
+            ordered = [r for r in REASONS if r in reasons]
+            candidate = {"id": rec_id, "name": name or "", "reasons": ordered,
+                         "score": score if ordered == ["name"] else 100.0}
+            rank = (-candidate["score"], candidate["name"], rec_id)
+            if best is None or rank < best[0]:
+                best = (rank, candidate)
+        return None if best is None else best[1]
 
     def close(self) -> None:
         self.cur.close()

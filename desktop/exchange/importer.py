@@ -277,11 +277,15 @@ class _Importer:
         run (not yet in the book's duplicate index)? Else it joins them."""
         from desktop.dedupe.match import compare
 
+        seen: set[int] = set()
         for k in keys:
-            for seq in self.by_key.get(k, ())[-IN_FILE_PER_KEY:]:  # as KEY_CANDIDATES
-                other = self.recent.get(seq)
-                if other is not None and compare(me, other[0], self.rule.threshold):
-                    return True
+            seqs = self.by_key.get(k)
+            if seqs:
+                seen.update(seqs[-IN_FILE_PER_KEY:])  # as KEY_CANDIDATES
+        for seq in seen:  # each once, however many keys it shares
+            other = self.recent.get(seq)
+            if other is not None and compare(me, other[0], self.rule.threshold):
+                return True
         self.seq += 1
         self.recent[self.seq] = (me, keys)
         for k in keys:
