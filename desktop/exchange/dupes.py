@@ -44,6 +44,7 @@ class AccountMatcher:
         self.keys: dict[str, tuple[int, ...]] = {}
         self.cores: dict[int, str] = {}  # brands as read from dedupe_doc
         self.coreless: set[int] = set()  # read, with no brand (or no dedupe_doc row)
+        self.read_all = False  # the brands of every row `find` is asked about are read
         self.docs: dict[int, tuple[NameParts, str | None]] = {}  # parsed, when compared
 
     def prefetch(self, probes: list[tuple[Probe, set[str]]]) -> None:
@@ -63,6 +64,11 @@ class AccountMatcher:
                     if k[8] in _NAME_KINDS:
                         named.update(self.keys[k])
         self._read(named)
+        self.read_all = True  # until `find` is asked about rows it was not told of
+
+    def reset(self) -> None:
+        """The rows `prefetch` was told about are done."""
+        self.read_all = False
 
     def _fetch_keys(self, keys: list[str]) -> None:
         for start in range(0, len(keys), _BATCH):
@@ -89,7 +95,7 @@ class AccountMatcher:
         of a name is read and parsed only when it is compared in full (`_parse`): most
         candidates are dropped by the prefilter on their brand alone."""
         cores = self.cores
-        missing = [r for r in rowids if r not in cores and r not in self.coreless]
+        missing = list(set(rowids).difference(cores).difference(self.coreless))  # in C
         if not missing:
             return
         if len(cores) + len(missing) > CACHE_DOCS:
@@ -143,7 +149,8 @@ class AccountMatcher:
         matches: dict[int, tuple[float, set[str]]] = {r: (100.0, k) for r, k in exact.items()}
         if (strong or edge) and me.parts is not None:
             candidates = strong | edge
-            self._read(candidates)
+            if not self.read_all:  # else `prefetch` read them all
+                self._read(candidates)
             named = candidates - self.coreless
             edge_only = list(edge - other - self.coreless)
             if edge_only:

@@ -251,9 +251,13 @@ class _Importer:
         pending = [r.probe for r in rows if r.probe is not None]
         if self.matcher is not None and pending:
             self.matcher.prefetch(pending)
-        for i, r in enumerate(rows):
-            if r.probe is not None:
-                rows[i] = self._duplicate(r.clean, *r.probe)
+        try:
+            for i, r in enumerate(rows):
+                if r.probe is not None:
+                    rows[i] = self._duplicate(r.clean, *r.probe)
+        finally:
+            if self.matcher is not None:
+                self.matcher.reset()
         return rows
 
     def _duplicate(self, clean: dict[str, Any], me: Any, keys: set[str]) -> _Row:
