@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from desktop.dedupe.match import _CN_NAME_REST
 from desktop.errors import Cancelled, ValidationError
 from desktop.exchange.mapping import (
     ACCOUNT_NAME,
@@ -195,7 +199,7 @@ class _Importer:
                     f"The duplicate rule for {ent.label_en.lower()}s blocks saving a probable "
                     "duplicate: choose skip or update.", field="on_duplicate")
         # the last RECENT new rows of this run: probe and keys, and key -> their numbers
-        self.recent: OrderedDict[int, tuple[Any, set[str]]] = OrderedDict()
+        self.recent: OrderedDict[int, tuple[Any, set[str], _Brands]] = OrderedDict()
         self.by_key: dict[str, list[int]] = {}
         self.seq = 0
         self.matcher: Any = None
@@ -286,16 +290,16 @@ class _Importer:
             seqs = self.by_key.get(k)
             if seqs:
                 seen.update(seqs[-IN_FILE_PER_KEY:])  # as KEY_CANDIDATES
-        for seq in seen:  # each once, however many keys it shares
-            other = self.recent.get(seq)
-            if other is not None and compare(me, other[0], self.rule.threshold):
+        others = [o for o in map(self.recent.get, seen) if o is not None]  # each once
+        for other in _maybe_alike(me, others, self.rule.threshold):
+            if compare(me, other, self.rule.threshold):
                 return True
         self.seq += 1
-        self.recent[self.seq] = (me, keys)
+        self.recent[self.seq] = (me, keys, _brands(me))
         for k in keys:
             self.by_key.setdefault(k, []).append(self.seq)
         if len(self.recent) > RECENT:
-            old, (_, old_keys) = self.recent.popitem(last=False)
+            old, (_, old_keys, _) = self.recent.popitem(last=False)
             for k in old_keys:
                 seqs = self.by_key.get(k)
                 if seqs is not None:
@@ -372,6 +376,45 @@ class _Importer:
         if self.on_duplicate == "overwrite":
             return {k: v for k, v in clean.items() if old.get(k) != v}
         return {k: v for k, v in clean.items() if old.get(k) in _EMPTY}
+
+
+_Brands = tuple[frozenset[str], int] | None  # a row's Chinese brands, the first's length
+
+
+def _brands(me: Any) -> _Brands:
+    parts = me.parts
+    if parts is None or parts.latin or not parts.core:
+        return None
+    return frozenset(x.core for x in parts.readings()), len(parts.core)
+
+
+def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
+                 threshold: float) -> list[Any]:
+    """The probes among `others` that `compare(me, other)` could find alike. Left out
+    only where that is certain: no identifier shared, Chinese brands, no reading of
+    one the same as a reading of the other, the two brands not of one length (so no
+    homophone typo), and the brands' ratio with the rest of a name beside them, which
+    no other path of match.brand_score exceeds (a shared suffix never lowers
+    fuzz.ratio), below the threshold. One rapidfuzz call for all of them."""
+    mine = _brands(me)
+    if mine is None or len(others) < 8:
+        return [o[0] for o in others]
+    cores, length = mine
+    sure: list[Any] = []
+    unsure: list[Any] = []
+    for o, _, theirs in others:
+        if (theirs is None or theirs[1] == length or not cores.isdisjoint(theirs[0])
+                or (me.uscc and me.uscc == o.uscc) or not me.phones.isdisjoint(o.phones)
+                or not me.emails.isdisjoint(o.emails)):
+            sure.append(o)
+        else:
+            unsure.append(o)
+    if unsure:
+        near = process.cdist([me.parts.core + _CN_NAME_REST],
+                             [o.parts.core + _CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
+                             score_cutoff=threshold - 1, dtype=np.uint8)[0]  # 1: float slack
+        sure.extend(o for o, s in zip(unsure, near, strict=True) if s)
+    return sure
 
 
 def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str] | None = None,

@@ -64,3 +64,34 @@ def test_chunked_check_finds_what_the_matcher_finds_row_by_row(store: Any,
     assert (dry.created, dry.skipped_duplicates, dry.invalid) == (
         real.created, real.skipped_duplicates, real.invalid)
     assert dry.skipped_duplicates == sum(r.kind == "duplicate" for r in fast)
+
+
+def test_rows_of_one_file_are_compared_as_compare_does(store: Any, tmp_path: Path) -> None:
+    """Within one file (the book empty): a row is a duplicate exactly when `compare`
+    finds it alike to an earlier new row sharing a key; the ratio prefilter on the
+    brands leaves none out."""
+    from desktop.dedupe.index import keys_of
+    from desktop.dedupe.match import compare, probe
+
+    planted = [c for c in cases(n=10, seed=17) if c.entity == "account"]
+    rows = [_row(v) for c in planted for v in (c.a, c.b)]
+    path = tmp_path / "rows.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([HEADER, *rows])
+    ent = ENTITIES["account"]
+    sheet = Sheet(path, None)
+    imp = _Importer(store, sheet, ent, check_mapping(ent, sheet.header, auto_mapping(
+        ent, sheet.header)), "skip", dry_run=True)
+    got = imp.resolve([imp.check(cells) for _, cells in sheet.rows()])
+    imp.matcher.close()
+    threshold = rules.rule_for(store, "account").threshold
+    earlier: list[tuple[Any, set[str]]] = []
+    for row in got:
+        me = probe("account", row.clean)
+        keys = keys_of(me)
+        alike = any(keys & k and compare(me, p, threshold) for p, k in earlier)
+        assert (row.kind == "duplicate") == alike, row.clean
+        if not alike:
+            earlier.append((me, keys))
+    print(f"{len(rows)} rows, {len(rows) - len(earlier)} duplicates of earlier rows")
+    assert len(earlier) < len(rows) - 100
