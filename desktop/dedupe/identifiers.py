@@ -12,6 +12,8 @@ from desktop.errors import ValidationError
 from desktop.schema import is_valid_uscc, normalize_phone
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# A credit code in python-stdnum's form: 8 digits, then its alphabet (no I, O, S, V, Z).
+_USCC_PLAIN = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}")
 
 
 def phone_e164(raw: str | None) -> str | None:
@@ -53,6 +55,8 @@ def uscc_key(raw: str | None) -> str | None:
     if not raw:
         return None
     code = normalise_text(raw).strip().upper().replace(" ", "").replace("-", "")
+    if _USCC_PLAIN.fullmatch(code) and is_valid_uscc(code):
+        return code  # what python-stdnum accepts, checked without its (slow) clean-up
     if stdnum_uscc.is_valid(code):
         return code
     if code[:1].isalpha() and is_valid_uscc(code):

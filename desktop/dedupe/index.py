@@ -12,12 +12,13 @@ write's own transaction; `refresh` turns the queue into keys before a check or a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from desktop.dedupe.match import ENTITIES, Probe, probe
 from desktop.dedupe.names import NameParts
 from desktop.store.rows import from_row
-from desktop.store.textindex import pinyin_syllables
+from desktop.store.textindex import pinyin_string
 
 if TYPE_CHECKING:
     import sqlite3
@@ -40,6 +41,12 @@ def _edges(parts: NameParts) -> tuple[str, str] | None:
     return core[:n], core[-n:]
 
 
+@lru_cache(maxsize=100_000)
+def _pinyin(core: str) -> str:
+    """A brand's pinyin as one string (brands repeat across a book: kept)."""
+    return pinyin_string(core)
+
+
 def keys_of(p: Probe) -> set[str]:
     e = p.entity
     keys = {f"{e}:p:{phone}" for phone in p.phones} | {f"{e}:m:{m}" for m in p.emails}
@@ -54,7 +61,7 @@ def keys_of(p: Probe) -> set[str]:
             keys.add(f"{e}:b:{edges[0]}")
             keys.add(f"{e}:e:{edges[1]}")
         if not parts.latin:  # homophone typos (腾迅 / 腾讯) share the pinyin
-            keys.add(f"{e}:y:{''.join(pinyin_syllables(parts.core))}")
+            keys.add(f"{e}:y:{_pinyin(parts.core)}")
         elif " " in parts.words:
             keys.add(f"{e}:t:{' '.join(sorted(parts.words.split()))}")
     if p.person and p.account_id:

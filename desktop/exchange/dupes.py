@@ -10,9 +10,11 @@ any name is read and parsed. Accounts only; contacts use `dedupe.service.check` 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 from rapidfuzz import fuzz, process
 
 from desktop.dedupe import index
@@ -29,6 +31,7 @@ _EDGE_KINDS = frozenset("be")
 _PREFILTER_SLACK = 15  # as dedupe.service: a short brand gains points as a whole name
 CACHE_KEYS = 200_000  # keys remembered (then forgotten all at once)
 CACHE_DOCS = 400_000  # parsed names remembered
+_BATCH = 5000  # keys or records per statement (a JSON array, not bound variables)
 
 
 class AccountMatcher:
@@ -39,82 +42,128 @@ class AccountMatcher:
         self.cur.row_factory = None
         self.number = store.repo("account").number
         self.keys: dict[str, tuple[int, ...]] = {}
-        self.cores: dict[int, str | None] = {}  # brands as read from dedupe_doc
+        self.cores: dict[int, str] = {}  # brands as read from dedupe_doc
+        self.coreless: set[int] = set()  # read, with no brand (or no dedupe_doc row)
+        self.read_all = False  # the brands of every row `find` is asked about are read
         self.docs: dict[int, tuple[NameParts, str | None]] = {}  # parsed, when compared
 
-    def _rows_of(self, keys: set[str]) -> dict[str, tuple[int, ...]]:
-        out: dict[str, tuple[int, ...]] = {}
-        missing = []
-        for k in keys:
-            got = self.keys.get(k)
-            if got is None:
-                missing.append(k)
-            else:
-                out[k] = got
-        if len(self.keys) > CACHE_KEYS:
+    def prefetch(self, probes: list[tuple[Probe, set[str]]]) -> None:
+        """Read, for a whole chunk of rows at once, what `find` will ask about them: the
+        records of every key (up to KEY_CANDIDATES each, as a check reads them) in one
+        statement, then the brands of the records that share a name key with a row."""
+        wanted = {k for _, keys in probes for k in keys}
+        missing = [k for k in wanted if k not in self.keys]
+        if len(self.keys) + len(missing) > CACHE_KEYS:
             self.keys.clear()
-        for k in missing:
-            rows = tuple(r[0] for r in self.cur.execute(
-                "SELECT rowid FROM dedupe_key WHERE key = ? LIMIT ?", (k, KEY_CANDIDATES)))
-            self.keys[k] = out[k] = rows
-        return out
+            missing = list(wanted)
+        self._fetch_keys(missing)
+        named: set[int] = set()
+        for me, keys in probes:
+            if me.parts is not None:
+                for k in keys:
+                    if k[8] in _NAME_KINDS:
+                        named.update(self.keys[k])
+        self._read(named)
+        self.read_all = True  # until `find` is asked about rows it was not told of
 
-    def _read(self, rowids: list[int]) -> None:
+    def reset(self) -> None:
+        """The rows `prefetch` was told about are done."""
+        self.read_all = False
+
+    def _fetch_keys(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), _BATCH):
+            part = keys[start:start + _BATCH]
+            self.keys.update(dict.fromkeys(part, ()))
+            for key, rows in self.cur.execute(
+                    "SELECT j.value, (SELECT group_concat(rowid) FROM (SELECT rowid FROM "
+                    "dedupe_key WHERE key = j.value LIMIT ?)) FROM json_each(?) j",
+                    (KEY_CANDIDATES, orjson.dumps(part).decode())):
+                if rows:
+                    self.keys[key] = tuple(map(int, rows.split(",")))
+
+    def _rows_of(self, keys: set[str]) -> dict[str, tuple[int, ...]]:
+        missing = [k for k in keys if k not in self.keys]
+        if missing:  # a row `prefetch` was not told about
+            if len(self.keys) > CACHE_KEYS:
+                self.keys.clear()
+                missing = list(keys)
+            self._fetch_keys(missing)
+        return {k: self.keys[k] for k in keys}
+
+    def _read(self, rowids: Collection[int]) -> None:
         """Read the brands of these records (kept for the rest of the import); the rest
-        of a name is read and parsed only when it is compared in full (`_parsed`): most
+        of a name is read and parsed only when it is compared in full (`_parse`): most
         candidates are dropped by the prefilter on their brand alone."""
-        missing = [r for r in rowids if r not in self.cores]
-        if len(self.cores) > CACHE_DOCS:
-            self.cores.clear()
+        cores = self.cores
+        missing = list(set(rowids).difference(cores).difference(self.coreless))  # in C
+        if not missing:
+            return
+        if len(cores) + len(missing) > CACHE_DOCS:
+            cores.clear()
             self.docs.clear()
-        for start in range(0, len(missing), 900):
-            part = missing[start:start + 900]
-            self.cores.update(dict.fromkeys(part))
-            self.cores.update(self.cur.execute(
-                f"SELECT rowid, core FROM dedupe_doc "
-                f"WHERE rowid IN ({','.join('?' * len(part))})", part))
+            self.coreless.clear()
+            missing = list(rowids)
+        for start in range(0, len(missing), _BATCH):
+            part = missing[start:start + _BATCH]
+            found = dict(self.cur.execute(
+                "SELECT rowid, core FROM dedupe_doc WHERE rowid IN "
+                "(SELECT value FROM json_each(?)) AND core IS NOT NULL",
+                (orjson.dumps(part).decode(),)))
+            cores.update(found)
+            if len(found) < len(part):
+                self.coreless.update(r for r in part if r not in found)
 
-    def _parsed(self, rowid: int) -> tuple[NameParts, str | None] | None:
-        got = self.docs.get(rowid)
-        if got is None:
-            doc = self.cur.execute(f"SELECT {index.DOC_COLUMNS} FROM dedupe_doc WHERE rowid = ?",
-                                   (rowid,)).fetchone()
-            if doc is None:  # re-keyed since its brand was read: it is compared next time
-                return None
-            got = self.docs[rowid] = (index.parts_of_doc(doc), doc[5])
-        return got
+    def _parse(self, rowids: list[int]) -> None:
+        """Read and parse the whole names of these records (those the prefilter kept)."""
+        missing = [r for r in rowids if r not in self.docs]
+        for start in range(0, len(missing), _BATCH):
+            part = missing[start:start + _BATCH]
+            for doc in self.cur.execute(
+                    f"SELECT rowid, {index.DOC_COLUMNS} FROM dedupe_doc WHERE rowid IN "
+                    "(SELECT value FROM json_each(?))", (orjson.dumps(part).decode(),)):
+                self.docs[doc[0]] = (index.parts_of_doc(doc[1:]), doc[6])
 
     def find(self, me: Probe, keys: set[str]) -> dict[str, Any] | None:
         """The best probable duplicate of `me` in the book, as a candidate
         ({"id", "name", "score", "reasons"}), or None."""
-        kinds: dict[int, set[str]] = {}
+        exact: dict[int, set[str]] = {}
+        strong: set[int] = set()  # sharing a brand, its words or its pinyin
+        edge: set[int] = set()  # sharing a brand's first or last characters
+        other: set[int] = set()  # sharing any key that is not an edge
         for key, rows in self._rows_of(keys).items():
+            if not rows:
+                continue
             kind = key[8]  # "account:<kind>:..."
-            for rowid in rows:
-                kinds.setdefault(rowid, set()).add(kind)
-        if not kinds:
+            if kind in _EDGE_KINDS:
+                edge.update(rows)
+                continue
+            other.update(rows)
+            if kind in _EXACT_KINDS:
+                reason = _EXACT_KINDS[kind]
+                for rowid in rows:
+                    exact.setdefault(rowid, set()).add(reason)
+            elif kind in _NAME_KINDS:
+                strong.update(rows)
+        if not exact and not edge and not other:
             return None
-        matches: dict[int, tuple[float, set[str]]] = {}
-        for rowid, k in kinds.items():
-            exact = {_EXACT_KINDS[x] for x in k if x in _EXACT_KINDS}
-            if exact:
-                matches[rowid] = (100.0, exact)
-        named = [r for r, k in kinds.items() if k & _NAME_KINDS]
-        if named and me.parts is not None:
-            self._read(named)
-            cores = self.cores
-            named = [r for r in named if cores.get(r) is not None]
-            edge_only = [r for r in named if not kinds[r] - _EDGE_KINDS]
+        matches: dict[int, tuple[float, set[str]]] = {r: (100.0, k) for r, k in exact.items()}
+        if (strong or edge) and me.parts is not None:
+            candidates = strong | edge
+            if not self.read_all:  # else `prefetch` read them all
+                self._read(candidates)
+            named = candidates - self.coreless
+            edge_only = list(edge - other - self.coreless)
             if edge_only:
                 near = process.cdist(
-                    [me.parts.core], [cores[r] for r in edge_only],
+                    [me.parts.core], list(map(self.cores.__getitem__, edge_only)),
                     scorer=fuzz.ratio, score_cutoff=self.threshold - _PREFILTER_SLACK,
                     dtype=np.uint8)[0]
-                dropped = {r for r, s in zip(edge_only, near, strict=True) if not s}
-                named = [r for r in named if r not in dropped]
+                named.difference_update(np.asarray(edge_only)[near == 0].tolist())
+            self._parse(list(named))
+            docs = self.docs
             for rowid in named:
-                parsed = self._parsed(rowid)
-                if parsed is None:
+                parsed = docs.get(rowid)
+                if parsed is None:  # re-keyed since its brand was read: compared next time
                     continue
                 parts, uscc = parsed
                 codes_differ = bool(me.uscc and uscc and me.uscc != uscc)
@@ -124,17 +173,21 @@ class AccountMatcher:
                     matches[rowid] = (max(old[0], score), old[1] | {"name"})
         if not matches:
             return None
+        # as dedupe.service.check: the live ones, best first, then by name and id
         mask = (1 << index.RID_BITS) - 1
-        ranked = sorted(matches.items(), key=lambda m: (-(100.0 if m[1][1] - {"name"}
-                                                           else m[1][0]), m[0]))
-        for rowid, (score, reasons) in ranked:
-            row = self.cur.execute("SELECT id, name FROM account WHERE rid = ? AND deleted = 0",
-                                   (rowid & mask,)).fetchone()
-            if row is not None:
-                ordered = [r for r in REASONS if r in reasons]
-                return {"id": row[0], "name": row[1] or "", "reasons": ordered,
-                        "score": score if ordered == ["name"] else 100.0}
-        return None
+        best = None
+        for rid, rec_id, name in self.cur.execute(
+                "SELECT rid, id, name FROM account WHERE deleted = 0 AND rid IN "
+                "(SELECT value FROM json_each(?))",
+                (orjson.dumps([r & mask for r in matches]).decode(),)):
+            score, reasons = matches[(self.number << index.RID_BITS) | rid]
+            ordered = [r for r in REASONS if r in reasons]
+            candidate = {"id": rec_id, "name": name or "", "reasons": ordered,
+                         "score": score if ordered == ["name"] else 100.0}
+            rank = (-candidate["score"], candidate["name"], rec_id)
+            if best is None or rank < best[0]:
+                best = (rank, candidate)
+        return None if best is None else best[1]
 
     def close(self) -> None:
         self.cur.close()

@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from desktop.dedupe.match import _CN_NAME_REST
 from desktop.errors import Cancelled, ValidationError
 from desktop.exchange.mapping import (
     ACCOUNT_NAME,
@@ -163,11 +167,12 @@ def default_errors_path(path: Path) -> Path:
 
 @dataclass
 class _Row:
-    kind: str  # "invalid", "duplicate" or "new"
+    kind: str  # "invalid", "duplicate" or "new" ("pending" until `_Importer.resolve`)
     clean: dict[str, Any] = field(default_factory=dict)  # the validated values
     existing: str | None = None  # duplicate: the record it is probably the same as
     candidate: dict[str, Any] = field(default_factory=dict)  # duplicate: who and why
     reason: str = ""  # invalid: why
+    probe: tuple[Any, set[str]] | None = None  # pending: the duplicate check's probe, keys
 
 
 class _Importer:
@@ -194,7 +199,7 @@ class _Importer:
                     f"The duplicate rule for {ent.label_en.lower()}s blocks saving a probable "
                     "duplicate: choose skip or update.", field="on_duplicate")
         # the last RECENT new rows of this run: probe and keys, and key -> their numbers
-        self.recent: OrderedDict[int, tuple[Any, set[str]]] = OrderedDict()
+        self.recent: OrderedDict[int, tuple[Any, set[str], _Brands]] = OrderedDict()
         self.by_key: dict[str, list[int]] = {}
         self.seq = 0
         self.matcher: Any = None
@@ -209,6 +214,11 @@ class _Importer:
     def row(self, cells: list[str]) -> _Row:
         """The row checked once: invalid (with the reason), a probable duplicate (with
         the existing record, None for an earlier row of this file), or new."""
+        return self.resolve([self.check(cells)])[0]
+
+    def check(self, cells: list[str]) -> _Row:
+        """The row validated (once): invalid, a duplicate by its id, new, or "pending"
+        with its probe and keys for the duplicate check (`resolve`)."""
         if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
             return _Row("invalid", reason=f"The row has {len(cells)} cells; the header names "
                                           f"{self.width} columns.")
@@ -235,20 +245,39 @@ class _Importer:
             from desktop.dedupe.match import probe
 
             me = probe(self.ent.name, clean)
-            keys = keys_of(me)
-            if self.matcher is not None:
-                candidate = self.matcher.find(me, keys)
-            else:
-                from desktop.dedupe.service import check
+            return _Row("pending", clean, probe=(me, keys_of(me)))
+        return _Row("new", clean)
 
-                found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
-                              limit=1, refresh_limit=0)
-                candidate = found[0].as_json() if found else None
-            if candidate is not None:
-                return _Row("duplicate", clean, candidate["id"], candidate)
-            if self._in_file(me, keys):
-                return _Row("duplicate", clean, None,
-                            {"id": None, "reasons": ["an earlier row of the file"]})
+    def resolve(self, rows: list[_Row]) -> list[_Row]:
+        """The pending rows of a chunk (in file order) checked against the book, their
+        keys' records read in one go (AccountMatcher.prefetch), and against the rows of
+        the file before them."""
+        pending = [r.probe for r in rows if r.probe is not None]
+        if self.matcher is not None and pending:
+            self.matcher.prefetch(pending)
+        try:
+            for i, r in enumerate(rows):
+                if r.probe is not None:
+                    rows[i] = self._duplicate(r.clean, *r.probe)
+        finally:
+            if self.matcher is not None:
+                self.matcher.reset()
+        return rows
+
+    def _duplicate(self, clean: dict[str, Any], me: Any, keys: set[str]) -> _Row:
+        if self.matcher is not None:
+            candidate = self.matcher.find(me, keys)
+        else:
+            from desktop.dedupe.service import check
+
+            found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
+                          limit=1, refresh_limit=0)
+            candidate = found[0].as_json() if found else None
+        if candidate is not None:
+            return _Row("duplicate", clean, candidate["id"], candidate)
+        if self._in_file(me, keys):
+            return _Row("duplicate", clean, None,
+                        {"id": None, "reasons": ["an earlier row of the file"]})
         return _Row("new", clean)
 
     def _in_file(self, me: Any, keys: set[str]) -> bool:
@@ -256,17 +285,21 @@ class _Importer:
         run (not yet in the book's duplicate index)? Else it joins them."""
         from desktop.dedupe.match import compare
 
+        seen: set[int] = set()
         for k in keys:
-            for seq in self.by_key.get(k, ())[-IN_FILE_PER_KEY:]:  # as KEY_CANDIDATES
-                other = self.recent.get(seq)
-                if other is not None and compare(me, other[0], self.rule.threshold):
-                    return True
+            seqs = self.by_key.get(k)
+            if seqs:
+                seen.update(seqs[-IN_FILE_PER_KEY:])  # as KEY_CANDIDATES
+        others = [o for o in map(self.recent.get, seen) if o is not None]  # each once
+        for other in _maybe_alike(me, others, self.rule.threshold):
+            if compare(me, other, self.rule.threshold):
+                return True
         self.seq += 1
-        self.recent[self.seq] = (me, keys)
+        self.recent[self.seq] = (me, keys, _brands(me))
         for k in keys:
             self.by_key.setdefault(k, []).append(self.seq)
         if len(self.recent) > RECENT:
-            old, (_, old_keys) = self.recent.popitem(last=False)
+            old, (_, old_keys, _) = self.recent.popitem(last=False)
             for k in old_keys:
                 seqs = self.by_key.get(k)
                 if seqs is not None:
@@ -345,6 +378,45 @@ class _Importer:
         return {k: v for k, v in clean.items() if old.get(k) in _EMPTY}
 
 
+_Brands = tuple[frozenset[str], int] | None  # a row's Chinese brands, the first's length
+
+
+def _brands(me: Any) -> _Brands:
+    parts = me.parts
+    if parts is None or parts.latin or not parts.core:
+        return None
+    return frozenset(x.core for x in parts.readings()), len(parts.core)
+
+
+def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
+                 threshold: float) -> list[Any]:
+    """The probes among `others` that `compare(me, other)` could find alike. Left out
+    only where that is certain: no identifier shared, Chinese brands, no reading of
+    one the same as a reading of the other, the two brands not of one length (so no
+    homophone typo), and the brands' ratio with the rest of a name beside them, which
+    no other path of match.brand_score exceeds (a shared suffix never lowers
+    fuzz.ratio), below the threshold. One rapidfuzz call for all of them."""
+    mine = _brands(me)
+    if mine is None or len(others) < 8:
+        return [o[0] for o in others]
+    cores, length = mine
+    sure: list[Any] = []
+    unsure: list[Any] = []
+    for o, _, theirs in others:
+        if (theirs is None or theirs[1] == length or not cores.isdisjoint(theirs[0])
+                or (me.uscc and me.uscc == o.uscc) or not me.phones.isdisjoint(o.phones)
+                or not me.emails.isdisjoint(o.emails)):
+            sure.append(o)
+        else:
+            unsure.append(o)
+    if unsure:
+        near = process.cdist([me.parts.core + _CN_NAME_REST],
+                             [o.parts.core + _CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
+                             score_cutoff=threshold - 1, dtype=np.uint8)[0]  # 1: float slack
+        sure.extend(o for o, s in zip(unsure, near, strict=True) if s)
+    return sure
+
+
 def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str] | None = None,
                on_duplicate: str = "skip", dry_run: bool = False,
                errors_out: Path | None = None, encoding: str | None = None,
@@ -407,47 +479,66 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
                     "errors_file": result.errors_file,
                     **{n: before[n] + getattr(result, n) for n in counted}}), conn=w.conn)
             if creates and imp.repo.searchable:
-                from desktop.store.indexer import build_in_background
+                from desktop.store.indexer import build_in_background, worker_for
 
-                build_in_background(store)
+                if total > chunk:  # a long import: the builder process, beside it
+                    worker_for(store.profile).poke()
+                else:
+                    build_in_background(store)
         creates.clear()
         updates.clear()
         if progress is not None:
             progress(position, max(total, position))
 
+    def account(line: int, cells: list[str], row: _Row) -> None:
+        if row.kind == "invalid":
+            result.invalid += 1
+            bad.append([*cells, row.reason])
+            if len(result.errors) < SAMPLES:
+                result.errors.append({"line": line, "reason": row.reason})
+        elif row.kind == "duplicate" and on_duplicate != "create":
+            if on_duplicate in ("update", "overwrite") and row.existing:
+                result.updated += 1
+                if not dry_run:
+                    updates.append((row.existing, imp.changes_for(row.existing, row.clean)))
+            else:
+                result.skipped_duplicates += 1
+            if len(result.duplicates) < SAMPLES:
+                result.duplicates.append({"line": line, **row.candidate})
+        else:
+            result.created += 1
+            if not dry_run:
+                creates.append(imp.for_create(row.clean))
+
+    read: list[tuple[int, list[str], _Row]] = []  # the chunk's rows, validated
+
+    def settle() -> None:
+        """The chunk's duplicate check (one batch), then each row counted in file order."""
+        nonlocal position
+        checked = imp.resolve([row for _, _, row in read])
+        for (line, cells, _), row in zip(read, checked, strict=True):
+            position += 1
+            result.rows += 1
+            account(line, cells, row)
+            if progress is not None and position % REPORT_EVERY == 0 \
+                    and position % chunk != 0:
+                progress(position, max(total, position))
+        read.clear()
+
     try:
         for line, cells in sheet.rows():
-            position += 1
-            if position <= done:
+            if position + len(read) < done:
+                position += 1
                 continue
-            result.rows += 1
-            row = imp.row(cells)
-            if row.kind == "invalid":
-                result.invalid += 1
-                bad.append([*cells, row.reason])
-                if len(result.errors) < SAMPLES:
-                    result.errors.append({"line": line, "reason": row.reason})
-            elif row.kind == "duplicate" and on_duplicate != "create":
-                if on_duplicate in ("update", "overwrite") and row.existing:
-                    result.updated += 1
-                    if not dry_run:
-                        updates.append((row.existing, imp.changes_for(row.existing, row.clean)))
-                else:
-                    result.skipped_duplicates += 1
-                if len(result.duplicates) < SAMPLES:
-                    result.duplicates.append({"line": line, **row.candidate})
-            else:
-                result.created += 1
-                if not dry_run:
-                    creates.append(imp.for_create(row.clean))
-            if position % chunk == 0:
+            read.append((line, cells, imp.check(cells)))
+            if (position + len(read)) % chunk == 0:
+                settle()
                 flush()
                 if cancelled is not None and cancelled():
                     result.cancelled = True
                     break
-            elif progress is not None and position % REPORT_EVERY == 0:
-                progress(position, max(total, position))
         else:
+            settle()
             flush(last=True)
     finally:
         errors.finish()

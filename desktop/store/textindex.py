@@ -68,6 +68,7 @@ class _Readings:
             + [p for p, syl in self.right.items() if p[1] in poly and syl != first[p[1]]])
         # Only the characters search indexes (is_cjk); others are removed before translating.
         self.full_table = {ord(ch): syl for ch, syl in first.items() if is_cjk(ch)}
+        self.first_table = {ord(ch): syl for ch, syl in first.items()}
         self.initial_table = {ord(ch): syl[:1] for ch, syl in first.items() if is_cjk(ch)}
 
     def syllable(self, text: str, i: int) -> str:
@@ -97,6 +98,17 @@ def pinyin_syllables(text: str) -> list[str]:
     each polyphonic character read in its two-character phrase where one is known."""
     r = _readings()
     return [r.syllable(text, i) for i in range(len(text))]
+
+
+def pinyin_string(text: str) -> str:
+    """`"".join(pinyin_syllables(text))`, by one table translation when no pair of the
+    text changes a reading (most names)."""
+    r = _readings()
+    if r.changing.isdisjoint(map(str.__add__, text, text[1:])):
+        joined = text.translate(r.first_table)
+        if joined.isascii():  # so lowering it whole is lowering each character
+            return joined.lower()
+    return "".join(pinyin_syllables(text))
 
 
 def pinyin_keys(text: str) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from desktop.dedupe.identifiers import is_mobile, phone_e164, uscc_key
 from desktop.dedupe.match import company_name_score, compare, probe
-from desktop.dedupe.names import parse_name, person_key
+from desktop.dedupe.names import normalise_text, parse_name, person_key
 from tests.dedupe.eval_set import CN_BRANDS, CN_CITIES, CN_INDUSTRY, CN_LEGAL, fullwidth
 
 
@@ -88,6 +88,26 @@ def test_credit_codes_that_begin_with_a_letter_are_valid() -> None:
     assert uscc_key("91440300708461136T") == "91440300708461136T"
     assert uscc_key("91440300708461136X") is None  # wrong check character
     assert uscc_key("Y1110000MA01ABCD0X") is None
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(_USCC_CHARS + "IOSVZa -０９Ａ", min_size=17, max_size=19), st.booleans())
+def test_credit_codes_are_read_as_python_stdnum_reads_them(text: str, fix: bool) -> None:
+    """The fast path (plain codes checked without stdnum's clean-up) accepts what
+    python-stdnum accepts, plus the codes that begin with a letter."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    from desktop.schema import is_valid_uscc
+
+    if fix and len(text) >= 17 and all(c in _USCC_CHARS for c in text[:17]):
+        text = text[:17] + stdnum_uscc.calc_check_digit(text[:17])
+    code = normalise_text(text).strip().upper().replace(" ", "").replace("-", "")
+    want = code if stdnum_uscc.is_valid(code) or (
+        code[:1].isalpha() and is_valid_uscc(code)) else None
+    assert uscc_key(text) == want
 
 
 def test_phones_compare_in_e164() -> None:

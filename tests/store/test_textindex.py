@@ -9,7 +9,13 @@ from functools import lru_cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.store.textindex import build_doc, is_cjk, pinyin_keys, pinyin_syllables
+from desktop.store.textindex import (
+    build_doc,
+    is_cjk,
+    pinyin_keys,
+    pinyin_string,
+    pinyin_syllables,
+)
 
 
 # ------------------------------------------------------------ the previous implementation
@@ -78,6 +84,7 @@ names = st.text(chars, max_size=24)
 def test_pinyin_keys_equal_the_per_character_lookup(text: str) -> None:
     assert pinyin_keys(text) == old_keys(text)
     assert pinyin_syllables(text) == old_syllables(text)
+    assert pinyin_string(text) == "".join(old_syllables(text))  # the duplicate keys' form
 
 
 def test_polyphonic_characters_read_in_their_phrase() -> None:
