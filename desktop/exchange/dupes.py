@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
 from rapidfuzz import fuzz, process
 
@@ -154,6 +153,8 @@ class AccountMatcher:
             named = candidates - self.coreless
             edge_only = list(edge - other - self.coreless)
             if edge_only:
+                import numpy as np  # here: a plain command must not load numpy (test_cli)
+
                 near = process.cdist(
                     [me.parts.core], list(map(self.cores.__getitem__, edge_only)),
                     scorer=fuzz.ratio, score_cutoff=self.threshold - _PREFILTER_SLACK,

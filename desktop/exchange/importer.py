@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
 from rapidfuzz import fuzz, process
 
 from desktop.dedupe.match import _CN_NAME_REST
@@ -410,6 +409,8 @@ def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
         else:
             unsure.append(o)
     if unsure:
+        import numpy as np  # here: a plain command must not load numpy (test_cli)
+
         near = process.cdist([me.parts.core + _CN_NAME_REST],
                              [o.parts.core + _CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
                              score_cutoff=threshold - 1, dtype=np.uint8)[0]  # 1: float slack
