@@ -52,20 +52,27 @@ def login(profile: Path, server_url: str, username: str, password: str, *,
         return account
 
 
-def server_duplicates(profile: Path, entity: str, *, limit: int = 200,
-                      transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
-    """The probable duplicate pairs the server found in the team's book, among the records
-    this profile's user may see (a manager: the whole team's). Raises SignedOutError,
-    OfflineError, ServerBusyError."""
+def _signed_in_client(profile: Path, transport: httpx.BaseTransport | None,
+                      why: str) -> SyncClient:
+    """A client for one request outside sync, as this profile's signed-in user; raises
+    SignedOutError ("`why` ... Sign in first") when the profile is not signed in."""
     with Store.open(profile) as store:
         account = load_account(store)
         device_id = store.device_id
     token = account.load_token() if account else None
     if account is None or not token:
-        raise SignedOutError("This profile is not signed in to a sync server. "
-                             "Sign in first (fieldcrm login).")
-    with SyncClient(account.server_url, device_id, refresh_token=token,
-                    on_refresh_token=account.save_token, transport=transport) as client:
+        raise SignedOutError(f"{why} Sign in first (fieldcrm login).")
+    return SyncClient(account.server_url, device_id, refresh_token=token,
+                      on_refresh_token=account.save_token, transport=transport)
+
+
+def server_duplicates(profile: Path, entity: str, *, limit: int = 200,
+                      transport: httpx.BaseTransport | None = None) -> dict[str, Any]:
+    """The probable duplicate pairs the server found in the team's book, among the records
+    this profile's user may see (a manager: the whole team's). Raises SignedOutError,
+    OfflineError, ServerBusyError."""
+    with _signed_in_client(profile, transport,
+                           "This profile is not signed in to a sync server.") as client:
         return client.duplicates(entity, limit=limit)
 
 
@@ -75,15 +82,8 @@ def server_report(profile: Path, name: str, params: dict[str, Any], *,
     currency in `params`): what a laptop cannot compute, holding only what its user may
     read. Raises SignedOutError, OfflineError, ServerBusyError, SyncError (404
     unknown_team, 422 invalid_period)."""
-    with Store.open(profile) as store:
-        account = load_account(store)
-        device_id = store.device_id
-    token = account.load_token() if account else None
-    if account is None or not token:
-        raise SignedOutError("A team's report comes from the sync server, and this profile "
-                             "is not signed in. Sign in first (fieldcrm login).")
-    with SyncClient(account.server_url, device_id, refresh_token=token,
-                    on_refresh_token=account.save_token, transport=transport) as client:
+    with _signed_in_client(profile, transport, "A team's report comes from the sync "
+                           "server, and this profile is not signed in.") as client:
         return client.report(name, params)
 
 
