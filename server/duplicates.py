@@ -352,6 +352,11 @@ class Checker:
     the pauses between pushes and pulls (`busy()` is called by each)."""
 
     QUIET_S = 1.0  # no push or pull for this long: the checker may take a batch
+    # A batch holds the write lock and, in this process, mostly the GIL: a push or pull
+    # that arrives meanwhile waits for it. At a big book one batch of BATCH records cost
+    # seconds (its keys are shared by hundreds), and the first push after a quiet spell
+    # waited that long; the batch is sized to take about this long instead.
+    BATCH_S = 0.05
 
     def __init__(self, engine: sa.Engine, interval_s: float) -> None:
         self.engine, self.interval_s = engine, interval_s
@@ -377,10 +382,23 @@ class Checker:
             self._thread.join(5)
 
     def _run(self) -> None:
+        size = BATCH
         while not self._stop.wait(self.interval_s):
             try:
-                while (not self._stop.is_set() and self._quiet()
-                       and _one_batch(self.engine, BATCH)):
-                    pass
+                while not self._stop.is_set() and self._quiet():
+                    t0 = time.perf_counter()
+                    if not _one_batch(self.engine, size):
+                        break
+                    size = next_batch_size(size, time.perf_counter() - t0, self.BATCH_S)
             except sa.exc.SQLAlchemyError as exc:  # the database is down: try again later
                 log.warning("duplicate check paused: %s", exc)
+
+
+def next_batch_size(size: int, took_s: float, target_s: float) -> int:
+    """The size of the next batch, so that it takes about `target_s`: scaled down at
+    once when a batch ran long, doubled (up to BATCH) when it ran under half the time."""
+    if took_s > target_s:
+        return max(1, int(size * target_s / took_s))
+    if took_s < target_s / 2:
+        return min(BATCH, size * 2)
+    return size

@@ -158,3 +158,17 @@ def test_server_cli_lists_every_pair(api: Api, db_url: str, tmp_path: Path,
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["pending"] == 0
     assert [(p["a"], p["b"]) for p in out["pairs"]] == [tuple(sorted((a, b)))]
+
+
+def test_background_batches_shrink_when_slow_and_grow_back() -> None:
+    # A batch holds the write lock a push waits for: one that ran 10x too long makes the
+    # next ten times smaller at once; quick batches double back up to the full size.
+    target = duplicates.Checker.BATCH_S
+    assert duplicates.next_batch_size(duplicates.BATCH, target * 10, target) \
+        == duplicates.BATCH // 10
+    assert duplicates.next_batch_size(3, target * 100, target) == 1
+    size = 1
+    for _ in range(12):
+        size = duplicates.next_batch_size(size, target / 4, target)
+    assert size == duplicates.BATCH
+    assert duplicates.next_batch_size(50, target * 0.8, target) == 50
