@@ -8,7 +8,8 @@ is) and keeps the pairs it finds. A manager, or an outside system, lists the pai
 two records they may both see.
 
 The push path is not slowed: records are checked afterwards, in short transactions, in
-the order of their versions (a cursor in `settings`; versions are handed out in commit
+the order of their versions, each transaction sized to take about 50 ms (`Checker.BATCH_S`;
+a cursor in `settings`; versions are handed out in commit
 order, see server.push, so none is skipped). `catch_up` runs from a background thread of
 the server while no push or pull is being served (a first sync of 300,000 rows must not
 share the process with it), and before each listing.

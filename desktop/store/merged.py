@@ -95,19 +95,31 @@ def follow_merges(conn: Any, batch: Batch) -> Redirected:
     held = {(e, rid) for e, ids in survivors.items() for rid in _present(conn, e, ids)}
     held |= set(batch)
     added: Redirected = []
-    for (entity, record_id), fields in list(batch.items()):
+    # The batch's field dicts may be the caller's (desktop.store.remote keeps the pulled
+    # ones as they came): each is copied before its first rewrite.
+    copied: set[tuple[str, str]] = set()
+
+    def own(key: tuple[str, str]) -> dict[str, Any]:
+        if key not in copied:
+            batch[key] = dict(batch.get(key, {}))
+            copied.add(key)
+        return batch[key]
+
+    for entity, record_id in list(batch):
+        fields = batch[(entity, record_id)]
         for field, ref in REFS.get(entity, ()):
             fw = fields.get(field)
             if fw is None or not isinstance(fw.get("value"), str):
                 continue
             to = _survivor(merged, ref, fw["value"])
             if to is not None:
+                fields = own((entity, record_id))
                 fields[field] = {"value": to, "hlc": redirected_stamp(fw["hlc"])}
                 added.append((entity, record_id, field))
         to = _survivor(merged, entity, record_id) if entity in MERGEABLE else None
         if to is None or (entity, to) not in held:
             continue
-        target = batch.setdefault((entity, to), {})
+        target = own((entity, to))
         for field, fw in fields.items():
             if field in (DELETED, MERGED_INTO):
                 continue

@@ -4,15 +4,14 @@ per-field clocks, its search document and its journal entry in one transaction."
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from desktop.errors import NotFoundError, ValidationError
 from desktop.schema import DELETED, Entity, FieldType, to_utc_iso, validate_changes
+from desktop.store.gcpause import collector_paused
 from desktop.store.ids import new_id, new_ids
 from desktop.store.rows import field_type, from_row, to_column
 from desktop.store.textindex import DOC_FIELDS, build_doc, replace_doc
@@ -30,19 +29,6 @@ IMPORT_CHUNK = 10_000  # rows per transaction: each commit waits for the disk on
 LIST_ORDER: dict[str, tuple[str, bool]] = {
     "activity": ("coalesce(done_at, due_at, created_at)", True),
 }
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """A chunk is thousands of live dicts and tuples, and no reference cycles: collections
-    that walked them again and again were a sixth of an import's time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class Repository:
@@ -158,7 +144,7 @@ class Repository:
         total = 0
         chunk: list[dict[str, Any]] = []
         builder = None
-        with _cyclic_gc_paused():
+        with collector_paused():  # (desktop.store.gcpause)
             for values in rows:
                 chunk.append(self._validate_new(values))
                 if len(chunk) >= IMPORT_CHUNK:

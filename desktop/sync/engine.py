@@ -36,6 +36,7 @@ import httpx
 from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # issue 15
 from desktop.errors import Cancelled, FieldCRMError, StoreError
 from desktop.store import Changes, Store, indexer
+from desktop.store.gcpause import collector_paused
 from desktop.store.remote import CURSOR_KEY
 from desktop.store.visibility import (
     converge,
@@ -183,10 +184,11 @@ class SyncEngine:
         try:
             client = self._client_for(store)
             asked = time.time()
-            if self._push_all(store, client, report, cancel):
-                self._mark_fresh(store, asked)  # the server had nothing but our own edits
-            else:
-                self._pull_all(store, client, report, cancel)
+            with collector_paused():  # pages of acyclic rows (desktop.store.gcpause)
+                if self._push_all(store, client, report, cancel):
+                    self._mark_fresh(store, asked)  # the server had nothing but our own edits
+                else:
+                    self._pull_all(store, client, report, cancel)
             if self._blobs_wanted:
                 report.blobs = blobs.download_missing(client, store, blobs.missing_in_store(store))
                 self._blobs_wanted = False

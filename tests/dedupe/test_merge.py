@@ -87,3 +87,24 @@ def test_a_failed_merge_changes_nothing(store: Store) -> None:
     with pytest.raises(ValidationError):
         merge(store, "deal", keep["id"], keep["id"])
     assert store.journal.counts()["pending"] == before
+
+
+def test_pulled_writes_to_a_merged_away_record_land_on_the_survivor_and_leave_the_page_as_it_came(
+        store: Store) -> None:
+    import copy
+
+    acc = store.repo("account")
+    keep, drop = acc.create({"name": "华为"}), acc.create({"name": "华为技术"})
+    merge(store, "account", keep["id"], drop["id"])
+    stamp = "9999999999999-0000-phone"
+    page = [{"entity": "account", "record_id": drop["id"],
+             "fields": {"industry": {"value": "通信", "hlc": stamp}}},
+            {"entity": "contact", "record_id": "c" * 8 + "-0000-4000-8000-" + "0" * 12,
+             "fields": {"name": {"value": "李雷", "hlc": stamp},
+                        "account_id": {"value": drop["id"], "hlc": stamp}}}]
+    before = copy.deepcopy(page)
+    store.apply_remote(page)
+    assert acc.get(keep["id"])["industry"] == "通信"
+    assert store.repo("contact").get(page[1]["record_id"])["account_id"] == keep["id"]
+    # the same page applied elsewhere (another profile, a retry) must see what came
+    assert page == before

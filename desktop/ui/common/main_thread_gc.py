@@ -15,6 +15,8 @@ import gc
 
 from PySide6.QtCore import QCoreApplication, QTimer
 
+from desktop.store import gcpause
+
 INTERVAL_MS = 250
 _timer: QTimer | None = None
 
@@ -33,9 +35,10 @@ def install() -> None:
 
 
 def collect_due() -> int:
-    """Collect the oldest generation past its threshold, as automatic collection would."""
+    """Collect the oldest generation past its threshold, as automatic collection would;
+    not while a first sync or an import holds the collector off (desktop.store.gcpause)."""
     counts, thresholds = gc.get_count(), gc.get_threshold()
-    if counts[0] <= thresholds[0]:
+    if counts[0] <= thresholds[0] or gcpause.held():
         return -1
     generation = 2 if counts[2] > thresholds[2] else 1 if counts[1] > thresholds[1] else 0
     gc.collect(generation)
