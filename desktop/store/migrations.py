@@ -326,3 +326,12 @@ def m016_report_indexes(db: Database) -> None:
     db.execute('DROP INDEX IF EXISTS "payment_ix0"')
     db.execute('CREATE INDEX "payment_ix0" ON "payment" '
                f"({INDEXES['payment'][0]}) WHERE deleted = 0")
+
+
+@step
+def m018_search_merges_wider(db: Database) -> None:
+    # FTS5 merges its index segments 8 at a time instead of 4: each document's terms are
+    # rewritten fewer times while a first sync's backlog is built (the builder's commits:
+    # 13.5 -> 8.8 µs per document, benchmarks in docs/store.md), for up to 8 segments per
+    # level for a search to read.
+    db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('automerge', 8)")

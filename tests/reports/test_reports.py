@@ -221,8 +221,9 @@ def test_every_report_drills_from_a_dashboard_run_to_its_cells_records(store: St
             "kind": ("planned", "received")[i % 2], "amount": 500 + i, "currency": CNY,
             "date": when.date().isoformat(), "deal_id": d["id"], "owner": owner})
     store.repo("fx_rate").create({"currency": USD, "valid_from": "2026-01-01", "rate": 7.1})
-    f = ReportFilter(now.date() - dt.timedelta(weeks=12), now.date(),
-                     zone=ZoneInfo("Asia/Shanghai"))
+    zone = ZoneInfo("Asia/Shanghai")
+    today = now.astimezone(zone).date()  # after 16:00 UTC it is tomorrow in Shanghai
+    f = ReportFilter(today - dt.timedelta(weeks=12), today, zone=zone)
     for name in NAMES:
         full = run(store, name, f, now=now)
         assert full.cells, name
