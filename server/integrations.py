@@ -42,7 +42,15 @@ import orjson
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError, ValidationError
-from desktop.schema import DELETED, ENTITIES, Role, validate_value
+from desktop.schema import (
+    DELETED,
+    ENTITIES,
+    EXTERNAL_IDS,
+    Role,
+    external_ids_value,
+    is_server_only,
+    validate_value,
+)
 from server import audit
 from server import tables as t
 from server.auth import Principal
@@ -374,6 +382,7 @@ def _shape(cred: Credential, entity: str, rid: str, fields_json: str, version: i
     else:
         readable = cred.scopes.read.get(entity, frozenset())
         values = {k: w.get("value") for k, w in fields.items() if k in readable}
+    values.pop(EXTERNAL_IDS, None)  # the devices' copy of `external_ids` below
     return {"id": rid, "entity": entity, "version": int(version),
             "deleted": bool(fields.get(DELETED, {}).get("value")), "updated_at": updated_at,
             "fields": values, "external_ids": external}
@@ -499,6 +508,10 @@ def check_values(cred: Credential, entity: str, values: Mapping[str, Any]) -> No
         if name == DELETED or not ent.has_field(name):
             raise ApiRefused(422, "invalid_field", f"{entity} has no field '{name[:40]}'.",
                              field=name[:64])
+        if is_server_only(ent.field(name)):
+            raise ApiRefused(422, "invalid_field", f"{name} is set by the server; send a "
+                             "record's ids in other systems as the body's external_ids.",
+                             field=name)
         if not cred.scopes.may_write(entity, name):
             raise ApiRefused(403, "out_of_scope", f"This system may not write {entity}.{name}.",
                              field=name)
@@ -643,8 +656,16 @@ def _perform(engine: sa.Engine, cred: Credential, req: WriteRequest, seq: int,
         writes = {DELETED: (True, stamp, None)}
     elif not exists and current is not None:  # a deleted record created again
         writes[DELETED] = (False, stamp, None)
+    if req.external_ids and not req.delete:
+        # The record's ids in every system, this write's replacing theirs, into the synced
+        # field in the same journaled entry: devices receive them by the ordinary pull.
+        with engine.connect() as conn:
+            known = _external_of(conn, entity, [rid]).get(rid, {})
+        ids = external_ids_value({**known, **req.external_ids})
+        if ids != (current or {}).get(EXTERNAL_IDS, {}).get("value"):
+            writes[EXTERNAL_IDS] = (ids, stamp, None)
     result = apply_push(engine, cred.principal, [Entry(cred.device_id, seq, entity, rid, writes)],
-                        publish).results[0]
+                        publish, as_server=True).results[0]
     if result.status == "rejected":
         raise ApiRefused(422, "refused", result.reason or "The write was refused.")
     with engine.connect() as conn:

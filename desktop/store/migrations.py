@@ -326,3 +326,13 @@ def m016_report_indexes(db: Database) -> None:
     db.execute('DROP INDEX IF EXISTS "payment_ix0"')
     db.execute('CREATE INDEX "payment_ix0" ON "payment" '
                f"({INDEXES['payment'][0]}) WHERE deleted = 0")
+
+
+@step
+def m017_external_ids(db: Database) -> None:
+    # A record's ids in other systems (desktop.schema.EXTERNAL_IDS, written by the server
+    # from the API for systems): a column on each entity the API serves. Search documents
+    # of accounts and contacts now hold these ids too (desktop.store.textindex.build_doc),
+    # but no document is rebuilt: before this step no record has any, so every existing
+    # document is already what build_doc makes; pulled ids index their record as it lands.
+    add_missing_columns(db)
