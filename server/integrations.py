@@ -719,3 +719,44 @@ def _set_external(conn: sa.Connection, entity: str, rid: str, external: Mapping[
                                       x.c.external_id == ext))
         conn.execute(x.insert().values(system=system, entity=entity, external_id=ext,
                                        record_id=rid))
+
+
+# ---------------------------------------------------------------- ids kept before issue 25's field
+COPY_NAME = "fieldcrm.copy"  # not a system name (NAME_RE has no "."): never a credential's
+COPY_BATCH = 200
+
+
+def copy_external_ids(engine: sa.Engine, publish: Callable[[int], None]) -> dict[str, int]:
+    """Write each record's external ids into its `external_ids` field where the two differ
+    (ids set through the API before the field existed), so devices receive them by the
+    ordinary pull: journaled one-entry pushes by the server's own device id, each with a
+    seq from `integration_writes` like a system's write. Running it again changes nothing.
+    Returns {"records": how many were written}."""
+    cred = Credential(COPY_NAME, Scopes({}, {}), 1)
+    x = t.external_ids
+    wanted: dict[tuple[str, str], dict[str, str]] = {}
+    with engine.connect() as conn:
+        for system, entity, ext, rid in conn.execute(
+                sa.select(x.c.system, x.c.entity, x.c.external_id, x.c.record_id)):
+            wanted.setdefault((entity, rid), {})[system] = ext
+        have: dict[tuple[str, str], Any] = {}
+        for entity in sorted({e for e, _ in wanted}):
+            rids = [r for e, r in wanted if e == entity]
+            for rid, raw in _select_keys(conn, "records", "record_id, fields",
+                                         ("entity", entity), "record_id", rids, "text"):
+                have[(entity, rid)] = orjson.loads(raw).get(EXTERNAL_IDS, {}).get("value")
+    todo = [(key, external_ids_value(ids)) for key, ids in sorted(wanted.items())
+            if key in have and have[key] != external_ids_value(ids)]  # no record: nothing
+    for start in range(0, len(todo), COPY_BATCH):
+        entries = []
+        for (entity, rid), value in todo[start:start + COPY_BATCH]:
+            seq, _ = _reserve(engine, cred, None, hashlib.sha256(
+                f"{entity}:{rid}:{value}".encode()).hexdigest())
+            entries.append(Entry(cred.device_id, seq, entity, rid,
+                                 {EXTERNAL_IDS: (value, _stamp(cred), None)}))
+        apply_push(engine, cred.principal, entries, publish, as_server=True)
+        with write_tx(engine) as conn:
+            conn.execute(t.integration_writes.update().where(
+                t.integration_writes.c.id.in_([e.seq for e in entries])).values(
+                status=200, response="{}"))
+    return {"records": len(todo)}
