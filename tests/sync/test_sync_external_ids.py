@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from desktop.cli import main as fieldcrm
+from desktop.exchange.mapping import targets
 from desktop.schema import ENTITIES, EXTERNAL_IDS, is_server_only
 from server import integrations as ig
 from tests.sync.conftest import Server
@@ -32,6 +33,7 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Any:
 def test_the_entities_of_the_api_carry_the_server_only_field() -> None:
     for entity in ig.API_ENTITIES:
         assert is_server_only(ENTITIES[entity].field(EXTERNAL_IDS)), entity
+        assert EXTERNAL_IDS not in targets(ENTITIES[entity])  # no import column fills it
 
 
 def test_erp_ids_reach_the_laptop_and_find_the_record(
