@@ -95,3 +95,18 @@ def test_a_device_write_to_the_ids_is_refused_for_that_field(
     with httpx.Client(base_url=server.url, headers=erp.headers, timeout=10) as again:
         rec = again.get(f"/api/v1/account/{acc['id']}").json()
     assert rec["external_ids"] == {"erp": "C-1029"} and rec["fields"]["industry"] == "机械"
+
+
+def test_a_merge_on_the_laptop_never_takes_the_ids(tmp_path: Any) -> None:
+    """The survivor of a merge keeps its own ids in other systems (the server's), never
+    the merged-away record's: the laptop does not write the field."""
+    from desktop.dedupe.merge import merge
+    from desktop.store import Store
+
+    with Store.open(tmp_path / "p") as store:
+        keep = store.repo("account").create({"name": "华东精密"})
+        drop = store.repo("account").create({"name": "华东精密机械"})
+        store.repo("account").update(drop["id"], {EXTERNAL_IDS: ["erp:C-1029"]})
+        result = merge(store, "account", keep["id"], drop["id"])
+        assert EXTERNAL_IDS not in result.taken
+        assert store.repo("account").get(keep["id"])[EXTERNAL_IDS] is None
