@@ -576,6 +576,12 @@ def write(engine: sa.Engine, cred: Credential, req: WriteRequest, idem_key: str 
                      target=f"{req.entity}:{body.get('id') or req.record_id or ''}",
                      detail={"method": req.method, "status": status,
                              "fields": sorted(req.values)})
+    if status < 400 and req.external_ids and not req.delete:
+        # Two systems setting ids of one record at once each read the other's as not there
+        # yet (_perform reads the table before its push, the table is written after it):
+        # the field may lack one. Each writer compares after its own table write, so the
+        # last one to do so sets the field to the table's (usually nothing differs).
+        copy_external_ids(engine, publish, only=(req.entity, body["id"]))
     return status, body
 
 
@@ -726,18 +732,22 @@ COPY_NAME = "fieldcrm.copy"  # not a system name (NAME_RE has no "."): never a c
 COPY_BATCH = 200
 
 
-def copy_external_ids(engine: sa.Engine, publish: Callable[[int], None]) -> dict[str, int]:
+def copy_external_ids(engine: sa.Engine, publish: Callable[[int], None],
+                      only: tuple[str, str] | None = None) -> dict[str, int]:
     """Write each record's external ids into its `external_ids` field where the two differ
     (ids set through the API before the field existed), so devices receive them by the
     ordinary pull: journaled one-entry pushes by the server's own device id, each with a
     seq from `integration_writes` like a system's write. Running it again changes nothing.
-    Returns {"records": how many were written}."""
+    `only`: (entity, record id), that record alone. Returns {"records": how many were
+    written}."""
     cred = Credential(COPY_NAME, Scopes({}, {}), 1)
     x = t.external_ids
     wanted: dict[tuple[str, str], dict[str, str]] = {}
+    q = sa.select(x.c.system, x.c.entity, x.c.external_id, x.c.record_id)
+    if only is not None:
+        q = q.where(x.c.entity == only[0], x.c.record_id == only[1])
     with engine.connect() as conn:
-        for system, entity, ext, rid in conn.execute(
-                sa.select(x.c.system, x.c.entity, x.c.external_id, x.c.record_id)):
+        for system, entity, ext, rid in conn.execute(q):
             wanted.setdefault((entity, rid), {})[system] = ext
         have: dict[tuple[str, str], Any] = {}
         for entity in sorted({e for e, _ in wanted}):
