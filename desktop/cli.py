@@ -16,7 +16,7 @@ from typing import Any
 
 from desktop.errors import FieldCRMError, ValidationError
 from desktop.profile import default_profile
-from desktop.schema import ENTITIES, MERGED_INTO, FieldType
+from desktop.schema import ENTITIES, MERGED_INTO, FieldType, is_server_only
 
 # Sub-command groups that live beside the services they script: module, function name, parent.
 PLUGINS: tuple[tuple[str, str, str | None], ...] = (
@@ -200,7 +200,7 @@ def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     acc.add_argument("--allow-duplicate", action="store_true",
                      help="add: save even when the account is probably a duplicate")
     for f in ENTITIES["account"].fields:
-        if f.name == MERGED_INTO:  # set only by a merge
+        if f.name == MERGED_INTO or is_server_only(f):  # set only by a merge / the server
             continue
         acc.add_argument(f"--{f.name.replace('_', '-')}", dest=f"f_{f.name}",
                          metavar=f.type.upper(),

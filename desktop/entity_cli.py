@@ -16,7 +16,7 @@ import argparse
 from typing import Any
 
 from desktop.exchange.query import STAGE_FIELDS, ListFilter, where
-from desktop.schema import ENTITIES, MERGED_INTO, Entity, FieldType
+from desktop.schema import ENTITIES, MERGED_INTO, Entity, FieldType, is_server_only
 
 ENTITY_COMMANDS = ("contact", "deal", "activity", "contract", "payment", "fx_rate")
 ACTIONS = ["add", "update", "delete", "undelete", "show", "list"]
@@ -41,7 +41,7 @@ def add_subcommands(subparsers: Any) -> None:
 
 def add_field_options(p: argparse.ArgumentParser, ent: Entity) -> None:
     for f in ent.fields:
-        if f.name == MERGED_INTO:  # set only by a merge
+        if f.name == MERGED_INTO or is_server_only(f):  # set only by a merge / the server
             continue
         p.add_argument(f"--{f.name.replace('_', '-')}", dest=f"f_{f.name}",
                        metavar=f.type.upper(),

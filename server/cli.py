@@ -20,7 +20,7 @@
     fieldcrm-server apikey add SOURCE [--per-minute N]   (server.leads; each with --json)
     fieldcrm-server integration add NAME --read ENTITY:FIELDS --write ENTITY:FIELDS
                     [--per-minute N] | list | rotate NAME [--grace-hours H] | revoke NAME
-                    (server.integrations; each with --json)
+                    | copy-ids   (server.integrations; each with --json)
     fieldcrm-server webhook add SYSTEM URL [--event E]... | list | test ID | log ID
                     [--limit N] | replay ID [--delivered-too]   (server.webhooks; --json)
     fieldcrm-server audit list [--user NAME] [--since ISO] [--action A] [--limit N] [--json]
@@ -249,7 +249,7 @@ def _lead_commands(sub: Any) -> None:
 
 
 def _integration_commands(sub: Any, cmd: Any) -> None:
-    """`integration add|list|rotate|revoke` (server.integrations)."""
+    """`integration add|list|rotate|revoke|copy-ids` (server.integrations)."""
     ig = sub.add_parser("integration", help="credentials of other systems (/api/v1)")
     isub = ig.add_subparsers(dest="action", required=True)
     ia = cmd(isub, "add", "a credential for a system, with its scopes (the key is shown once)")
@@ -267,6 +267,8 @@ def _integration_commands(sub: Any, cmd: Any) -> None:
     ir.add_argument("--grace-hours", type=float, default=24.0)
     iv = cmd(isub, "revoke", "end every key of the system now")
     iv.add_argument("name")
+    cmd(isub, "copy-ids", "write records' external ids into the field devices receive "
+                          "(ids set before this release; running it again changes nothing)")
     wh = sub.add_parser("webhook", help="webhook subscriptions of other systems")
     wsub = wh.add_subparsers(dest="action", required=True)
     wa = cmd(wsub, "add", "subscribe a system's address to events (the secret is shown once)")
@@ -305,6 +307,9 @@ def _integration(args: argparse.Namespace, engine: sa.Engine) -> int:
         out = ig.rotate(engine, args.name, args.grace_hours)
         text = (f"new key for {args.name} (shown once): {out['key']}; the old key works "
                 f"until {out['old_valid_until']}")
+    elif args.action == "copy-ids":
+        out = ig.copy_external_ids(engine, lambda _version: None)  # devices pull on their own
+        text = f"external ids written to {out['records']} records"
     else:
         out = ig.revoke(engine, args.name)
         text = f"{args.name} revoked"

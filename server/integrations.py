@@ -42,7 +42,15 @@ import orjson
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError, ValidationError
-from desktop.schema import DELETED, ENTITIES, Role, validate_value
+from desktop.schema import (
+    DELETED,
+    ENTITIES,
+    EXTERNAL_IDS,
+    Role,
+    external_ids_value,
+    is_server_only,
+    validate_value,
+)
 from server import audit
 from server import tables as t
 from server.auth import Principal
@@ -374,6 +382,7 @@ def _shape(cred: Credential, entity: str, rid: str, fields_json: str, version: i
     else:
         readable = cred.scopes.read.get(entity, frozenset())
         values = {k: w.get("value") for k, w in fields.items() if k in readable}
+    values.pop(EXTERNAL_IDS, None)  # the devices' copy of `external_ids` below
     return {"id": rid, "entity": entity, "version": int(version),
             "deleted": bool(fields.get(DELETED, {}).get("value")), "updated_at": updated_at,
             "fields": values, "external_ids": external}
@@ -499,6 +508,10 @@ def check_values(cred: Credential, entity: str, values: Mapping[str, Any]) -> No
         if name == DELETED or not ent.has_field(name):
             raise ApiRefused(422, "invalid_field", f"{entity} has no field '{name[:40]}'.",
                              field=name[:64])
+        if is_server_only(ent.field(name)):
+            raise ApiRefused(422, "invalid_field", f"{name} is set by the server; send a "
+                             "record's ids in other systems as the body's external_ids.",
+                             field=name)
         if not cred.scopes.may_write(entity, name):
             raise ApiRefused(403, "out_of_scope", f"This system may not write {entity}.{name}.",
                              field=name)
@@ -563,6 +576,12 @@ def write(engine: sa.Engine, cred: Credential, req: WriteRequest, idem_key: str 
                      target=f"{req.entity}:{body.get('id') or req.record_id or ''}",
                      detail={"method": req.method, "status": status,
                              "fields": sorted(req.values)})
+    if status < 400 and req.external_ids and not req.delete:
+        # Two systems setting ids of one record at once each read the other's as not there
+        # yet (_perform reads the table before its push, the table is written after it):
+        # the field may lack one. Each writer compares after its own table write, so the
+        # last one to do so sets the field to the table's (usually nothing differs).
+        copy_external_ids(engine, publish, only=(req.entity, body["id"]))
     return status, body
 
 
@@ -643,8 +662,16 @@ def _perform(engine: sa.Engine, cred: Credential, req: WriteRequest, seq: int,
         writes = {DELETED: (True, stamp, None)}
     elif not exists and current is not None:  # a deleted record created again
         writes[DELETED] = (False, stamp, None)
+    if req.external_ids and not req.delete:
+        # The record's ids in every system, this write's replacing theirs, into the synced
+        # field in the same journaled entry: devices receive them by the ordinary pull.
+        with engine.connect() as conn:
+            known = _external_of(conn, entity, [rid]).get(rid, {})
+        ids = external_ids_value({**known, **req.external_ids})
+        if ids != (current or {}).get(EXTERNAL_IDS, {}).get("value"):
+            writes[EXTERNAL_IDS] = (ids, stamp, None)
     result = apply_push(engine, cred.principal, [Entry(cred.device_id, seq, entity, rid, writes)],
-                        publish).results[0]
+                        publish, as_server=True).results[0]
     if result.status == "rejected":
         raise ApiRefused(422, "refused", result.reason or "The write was refused.")
     with engine.connect() as conn:
@@ -698,3 +725,48 @@ def _set_external(conn: sa.Connection, entity: str, rid: str, external: Mapping[
                                       x.c.external_id == ext))
         conn.execute(x.insert().values(system=system, entity=entity, external_id=ext,
                                        record_id=rid))
+
+
+# ---------------------------------------------------------------- ids kept before issue 25's field
+COPY_NAME = "fieldcrm.copy"  # not a system name (NAME_RE has no "."): never a credential's
+COPY_BATCH = 200
+
+
+def copy_external_ids(engine: sa.Engine, publish: Callable[[int], None],
+                      only: tuple[str, str] | None = None) -> dict[str, int]:
+    """Write each record's external ids into its `external_ids` field where the two differ
+    (ids set through the API before the field existed), so devices receive them by the
+    ordinary pull: journaled one-entry pushes by the server's own device id, each with a
+    seq from `integration_writes` like a system's write. Running it again changes nothing.
+    `only`: (entity, record id), that record alone. Returns {"records": how many were
+    written}."""
+    cred = Credential(COPY_NAME, Scopes({}, {}), 1)
+    x = t.external_ids
+    wanted: dict[tuple[str, str], dict[str, str]] = {}
+    q = sa.select(x.c.system, x.c.entity, x.c.external_id, x.c.record_id)
+    if only is not None:
+        q = q.where(x.c.entity == only[0], x.c.record_id == only[1])
+    with engine.connect() as conn:
+        for system, entity, ext, rid in conn.execute(q):
+            wanted.setdefault((entity, rid), {})[system] = ext
+        have: dict[tuple[str, str], Any] = {}
+        for entity in sorted({e for e, _ in wanted}):
+            rids = [r for e, r in wanted if e == entity]
+            for rid, raw in _select_keys(conn, "records", "record_id, fields",
+                                         ("entity", entity), "record_id", rids, "text"):
+                have[(entity, rid)] = orjson.loads(raw).get(EXTERNAL_IDS, {}).get("value")
+    todo = [(key, external_ids_value(ids)) for key, ids in sorted(wanted.items())
+            if key in have and have[key] != external_ids_value(ids)]  # no record: nothing
+    for start in range(0, len(todo), COPY_BATCH):
+        entries = []
+        for (entity, rid), value in todo[start:start + COPY_BATCH]:
+            seq, _ = _reserve(engine, cred, None, hashlib.sha256(
+                f"{entity}:{rid}:{value}".encode()).hexdigest())
+            entries.append(Entry(cred.device_id, seq, entity, rid,
+                                 {EXTERNAL_IDS: (value, _stamp(cred), None)}))
+        apply_push(engine, cred.principal, entries, publish, as_server=True)
+        with write_tx(engine) as conn:
+            conn.execute(t.integration_writes.update().where(
+                t.integration_writes.c.id.in_([e.seq for e in entries])).values(
+                status=200, response="{}"))
+    return {"records": len(todo)}

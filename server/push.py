@@ -38,6 +38,7 @@ from desktop.schema import (
     install_field_defs,
     is_erased_value,
     is_hlc,
+    is_server_only,
     may_write,
     validate_value,
 )
@@ -155,6 +156,17 @@ class _Ctx:
     _defs: dict[str, dict[str, Any]] | None = None
     _rules: list[Rule] | None = None
     _policy: Policy = field(default_factory=dict)
+    as_server: bool = False  # the server's own write (server.integrations): server-only fields
+
+    def refusal(self, entity: str, name: str) -> str:
+        """Why a field of an applied entry was not saved."""
+        ent = ENTITIES.get(entity)
+        f = ent.field(name) if ent is not None and ent.has_field(name) else None
+        if is_server_only(f):
+            assert f is not None
+            return (f"{f.label_en} ({name}) was not saved: only the server sets it "
+                    "(from other systems, through the API for systems).")
+        return refusal(entity, name, self._rules or ())
 
     def unreadable(self, entity: str) -> dict[str, str]:
         """The fields of `entity` this user may not read, so may not write (read once per
@@ -248,12 +260,18 @@ def _apply(ctx: _Ctx, e: Entry, rec: _Rec | None
     for name, (raw, stamp, base) in e.fields.items():
         if name in hidden:
             continue
+        if not ctx.as_server and is_server_only(ent.field(name) if ent.has_field(name)
+                                                else None):
+            # Left out like a field its writer may not read: the rest of the entry applies
+            # and the device gets the server's value back (no device ever writes it).
+            refused.append(name)
+            continue
         if not is_hlc(stamp) or not (base is None or is_hlc(base)):
             raise _Rejected(f"The change to '{name[:40]}' has no valid clock stamp.")
         if name != DELETED and not ent.has_field(name):
             raise _Rejected(f"{ent.label_en} has no field '{name[:40]}'.")
         f = ent.field(name) if name != DELETED else None
-        if not may_write(f, ctx.p.role):
+        if not may_write(f, ctx.p.role) and not (ctx.as_server and is_server_only(f)):
             roles = ", ".join(r.value for r in (f.writable_by or ())) if f else ""
             label = f.label_en if f else name
             raise _Rejected(f"Only {roles} may change {label}.")
@@ -359,17 +377,19 @@ def _personal_texts(entity: str, fields: FieldMap) -> set[str]:
 
 def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEntry],
                publish: Callable[[int], None],
-               erased_files: Callable[[set[str]], object] | None = None) -> PushResponse:
+               erased_files: Callable[[set[str]], object] | None = None,
+               *, as_server: bool = False) -> PushResponse:
     """Apply one push in one transaction (see the module docstring); `publish` is called
     with the new server version after the commit, `erased_files` with the blobs that
     activities of a person erased in this push referred to (server.blobs removes those
-    no record refers to any more)."""
+    no record refers to any more). `as_server`: the server's own write, which may set
+    server-only fields (desktop.schema.SERVER_ONLY); a device's push never is."""
     entries = [e if isinstance(e, Entry) else Entry.from_model(e) for e in given]
     results: list[EntryResult | None] = [None] * len(entries)
     with write_tx(engine) as conn:
         base = version = _lock_counter(conn)
         fielddefs.ensure_installed(conn)  # the custom fields of the moment (server.fields)
-        ctx = _Ctx(conn, p)
+        ctx = _Ctx(conn, p, as_server=as_server)
         mine = [i for i, e in enumerate(entries) if e.device_id == p.device_id and e.seq <= MAX_SEQ]
         prior = {int(row[0]): row for row in _select_keys(
             conn, "processed", "seq, status, reason, superseded", ("device_id", p.device_id), "seq",
@@ -439,8 +459,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                     recs[key] = rec
                 res = EntryResult(seq=e.seq, status="applied", superseded=superseded,
                                   refused=refused, reason=" ".join(
-                                      refusal(e.entity, n, ctx._rules or ()) for n in refused)
-                                  or None)
+                                      ctx.refusal(e.entity, n) for n in refused) or None)
                 if changed and e.entity == ERASURE:
                     erased_now.add(e.record_id)
                     kind = (rec.fields.get("entity") or {}).get("value") or "contact"

@@ -56,7 +56,7 @@ import orjson
 import sqlalchemy as sa
 
 from desktop.errors import FieldCRMError
-from desktop.schema import DELETED
+from desktop.schema import DELETED, EXTERNAL_IDS, external_ids_of
 from server import audit
 from server import tables as t
 from server.db import read_tx, write_tx
@@ -430,7 +430,7 @@ class Worker:
                     if scope is None or entity not in scope.read:
                         continue
                     values = {k: w_.get("value") for k, w_ in fields.items()
-                              if k != DELETED and scope.may_read(entity, k)}
+                              if k not in (DELETED, EXTERNAL_IDS) and scope.may_read(entity, k)}
                     for event in events:
                         if not _matches(patterns, event):
                             continue
@@ -441,7 +441,9 @@ class Worker:
                             "payload": orjson.dumps({
                                 "delivery_id": delivery, "event": event, "entity": entity,
                                 "record_id": rid, "version": int(version),
-                                "fields": values}).decode(),
+                                "fields": values,  # ids as the API gives them (_shape)
+                                "external_ids": external_ids_of(
+                                    fields.get(EXTERNAL_IDS, {}).get("value"))}).decode(),
                             "status": "pending", "attempts": 0, "next_at": now,
                             "created_at": now})
             if outbox:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from desktop.errors import NotFoundError, ValidationError
-from desktop.schema import ENTITIES, MERGED_INTO, FieldType, to_utc_iso
+from desktop.schema import ENTITIES, EXTERNAL_IDS, MERGED_INTO, FieldType, to_utc_iso
 from desktop.store.rows import clocks_of
 
 if TYPE_CHECKING:
@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 
 MERGEABLE = ("account", "contact")
 # Never chosen from the other record: who owns the survivor does not change by a merge
-# unless asked (--take owner), and merged_into is the merge's own mark.
-_NOT_CHOSEN = {MERGED_INTO}
+# unless asked (--take owner), merged_into is the merge's own mark, and ids in other
+# systems are the server's (a device's write of them is refused; its table of them
+# still names the merged-away record).
+_NOT_CHOSEN = {MERGED_INTO, EXTERNAL_IDS}
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.errors import ValidationError
-from desktop.schema import MERGED_INTO, Entity
+from desktop.schema import MERGED_INTO, Entity, is_server_only
 
 ID = "id"
 ACCOUNT_NAME = "account_name"
@@ -49,7 +49,9 @@ LINK_SYNONYMS = ("account", "company", "companyname", "accountname", "客户", "
 
 def targets(ent: Entity) -> list[str]:
     """What a column may fill: id, the fields, the link columns."""
-    out = [ID] + [f.name for f in ent.fields if f.name != MERGED_INTO]
+    # not the fields only a merge or the server sets (ids in other systems): an import of
+    # them would be refused on its first sync
+    out = [ID] + [f.name for f in ent.fields if f.name != MERGED_INTO and not is_server_only(f)]
     if ent.name != "account" and ent.has_field("account_id"):
         out.append(ACCOUNT_NAME)
     return out

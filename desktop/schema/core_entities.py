@@ -4,7 +4,7 @@ attachments and contracts."""
 from __future__ import annotations
 
 from desktop.schema.entity_type import Entity
-from desktop.schema.fields import Check, Field, FieldType, Role
+from desktop.schema.fields import EXTERNAL_IDS_FIELD, Check, Field, FieldType, Role
 
 F = Field
 T = FieldType
@@ -27,6 +27,7 @@ ACCOUNT = Entity(
         F("tags", T.LIST, "Tags", "标签"),
         F("phone", T.TEXT, "Phone", "电话", check=Check.PHONE, searchable=True),
         F("merged_into", T.REF, "Merged into", "已合并到", ref="account"),
+        EXTERNAL_IDS_FIELD,  # set by the server from the API for systems
     ),
 )
 CONTACT = Entity(
@@ -45,6 +46,7 @@ CONTACT = Entity(
         F("consent_source", T.TEXT, "Consent source", "同意来源", max_length=200),
         F("consent_date", T.DATE, "Consent date", "同意日期"),
         F("consent_scope", T.TEXT, "Consent scope", "同意范围", max_length=500),
+        EXTERNAL_IDS_FIELD,  # set by the server from the API for systems
     ),
 )
 DEAL = Entity(
@@ -61,6 +63,7 @@ DEAL = Entity(
         F("collected_amount", T.NUMBER, "Collected amount", "回款金额",
           writable_by=(Role.FINANCE, Role.ADMIN)),
         F("stage_changed_at", T.DATETIME, "In stage since", "进入阶段时间"),
+        EXTERNAL_IDS_FIELD,  # set by the server from the API for systems
     ),
     title_field="title",
     change_times=(("stage", "stage_changed_at"),),  # the stage clock of stalled-deal reminders
@@ -84,6 +87,7 @@ ACTIVITY = Entity(
         # the zone the activity was planned in: shown beside the viewer's own where the
         # wall times differ ("22:00 (10:00 New York)"); its instants stay UTC
         F("time_zone", T.TEXT, "Time zone", "时区", max_length=64, check=Check.TIME_ZONE),
+        EXTERNAL_IDS_FIELD,  # set by the server from the API for systems
     ),
     title_field="subject",
 )
@@ -117,6 +121,7 @@ CONTRACT = Entity(
         F("sign_date", T.DATE, "Signing date", "签订日期"),
         F("pages", T.LIST, "Page images", "合同页", check=Check.SHA256),
         F("owner", T.TEXT, "Owner", "负责人", max_length=100),
+        EXTERNAL_IDS_FIELD,  # set by the server from the API for systems
     ),
     title_field="contract_no",
 )

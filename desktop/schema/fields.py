@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -75,5 +77,39 @@ DELETED = "deleted"
 ADMIN_ONLY = (Role.ADMIN,)  # fields of shared admin data: only admins write them
 
 
+# Fields the server alone writes (no device, whatever its role): `writable_by` is empty,
+# so may_write is false for every role. A device's change to one is refused for that
+# field only (server.push), the rest of the change applies.
+SERVER_ONLY: tuple[Role, ...] = ()
+
+# A record's ids in other systems (an ERP's customer number), which the API for systems
+# keeps (server.integrations) and writes here so they reach the laptops through the
+# ordinary pull. One "system:id" text per system: a list of text is a type every replica
+# already stores, syncs, shows and searches; system names never contain ":"
+# (server.integrations.NAME_RE), so the first ":" splits the pair.
+EXTERNAL_IDS = "external_ids"
+EXTERNAL_IDS_FIELD = Field(EXTERNAL_IDS, FieldType.LIST, "Ids in other systems", "外部系统编号",
+                           writable_by=SERVER_ONLY)
+
+
 def may_write(f: Field | None, role: Role) -> bool:
     return f is None or f.writable_by is None or role in f.writable_by
+
+
+def is_server_only(f: Field | None) -> bool:
+    return f is not None and f.writable_by == SERVER_ONLY
+
+
+def external_ids_value(ids: Mapping[str, str]) -> list[str] | None:
+    """The field's value for {system: id}, in system order (None when there are none)."""
+    return [f"{system}:{ext}" for system, ext in sorted(ids.items())] or None
+
+
+def external_ids_of(value: Any) -> dict[str, str]:
+    """{system: id} from the field's value (the inverse of external_ids_value)."""
+    out: dict[str, str] = {}
+    for item in value or ():
+        system, sep, ext = str(item).partition(":")
+        if sep:
+            out[system] = ext
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.schema.entity_type import Entity
-from desktop.schema.fields import ADMIN_ONLY, Check, Field, FieldType, Role
+from desktop.schema.fields import ADMIN_ONLY, EXTERNAL_IDS_FIELD, Check, Field, FieldType, Role
 
 F = Field
 T = FieldType
@@ -37,6 +37,7 @@ PAYMENT = Entity(
           writable_by=FINANCE_WRITES),
         F("note", T.TEXT, "Note", "备注", max_length=2000, writable_by=FINANCE_WRITES),
         F("owner", T.TEXT, "Owner", "负责人", max_length=100, writable_by=FINANCE_WRITES),
+        EXTERNAL_IDS_FIELD,  # set by the server from the API for systems
     ),
     title_field="invoice_no",
 )

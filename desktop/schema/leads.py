@@ -4,7 +4,7 @@ them by (assignment rules, reps' capacities, the escalation policy)."""
 from __future__ import annotations
 
 from desktop.schema.entity_type import Entity
-from desktop.schema.fields import ADMIN_ONLY, Check, Field, FieldType, Role
+from desktop.schema.fields import ADMIN_ONLY, EXTERNAL_IDS_FIELD, Check, Field, FieldType, Role
 
 F = Field
 T = FieldType
@@ -54,6 +54,7 @@ LEAD = Entity(
         F("account_id", T.REF, "Account", "客户", ref="account"),
         F("contact_id", T.REF, "Contact", "联系人", ref="contact"),
         F("deal_id", T.REF, "Deal", "商机", ref="deal"),
+        EXTERNAL_IDS_FIELD,  # set by the server from the API for systems
     ),
 )
 LEAD_CLAIM_ACTIONS = ("claim", "release")

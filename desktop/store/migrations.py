@@ -329,9 +329,19 @@ def m016_report_indexes(db: Database) -> None:
 
 
 @step
+def m017_external_ids(db: Database) -> None:
+    # A record's ids in other systems (desktop.schema.EXTERNAL_IDS, written by the server
+    # from the API for systems): a column on each entity the API serves. Search documents
+    # of accounts and contacts now hold these ids too (desktop.store.textindex.build_doc),
+    # but no document is rebuilt: before this step no record has any, so every existing
+    # document is already what build_doc makes; pulled ids index their record as it lands.
+    add_missing_columns(db)
+
+
+@step
 def m018_search_merges_wider(db: Database) -> None:
     # FTS5 merges its index segments 8 at a time instead of 4: each document's terms are
     # rewritten fewer times while a first sync's backlog is built (the builder's commits:
-    # 13.5 -> 8.8 µs per document, benchmarks in docs/store.md), for up to 8 segments per
-    # level for a search to read.
+    # 13.5 -> 8.8 µs per document; benchmarks.store index_rows_per_s +10%), for up to 8
+    # segments per level for a search to read.
     db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('automerge', 8)")

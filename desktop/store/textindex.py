@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from desktop.schema import EXTERNAL_IDS, external_ids_of
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -153,8 +155,8 @@ def normalize_query(text: str) -> str:
 
 # The fields a record's search document is built from (build_doc), per searched entity.
 DOC_FIELDS: dict[str, tuple[str, ...]] = {
-    "account": ("name", "phone", "uscc"),
-    "contact": ("name", "phones", "email", "wechat"),
+    "account": ("name", "phone", "uscc", EXTERNAL_IDS),
+    "contact": ("name", "phones", "email", "wechat", EXTERNAL_IDS),
 }
 
 
@@ -170,6 +172,8 @@ def build_doc(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str] | Non
         extra = [row.get("email") or "", row.get("wechat") or ""]
     else:
         return None
+    # the ids without their system's name: a rep types the ERP's number, not "erp:"
+    extra += external_ids_of(row.get(EXTERNAL_IDS)).values()
     name = normalize_query(name)
     full, initials = pinyin_keys(name)
     terms = " ".join(

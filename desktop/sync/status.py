@@ -95,7 +95,8 @@ class SyncReport:
     cursor: int = 0
     complete: bool = False
     skipped: list[str] = field(default_factory=list)
-    # why fields of pushed entries were not saved: their user may not read them
+    # why fields of pushed entries were not saved: their user may not read them, or only
+    # the server sets them (desktop.schema.SERVER_ONLY: a record's ids in other systems)
     refused: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:

@@ -10,10 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from conftest import Api
 
 from server import audit
 from server import integrations as ig
+from server import tables as t
 from server.cli import main as cli_main
 
 
@@ -232,3 +234,55 @@ def test_payments_finance_fields_for_devices_and_systems(api: Api) -> None:
     assert r.status_code == 403 and r.json()["detail"]["field"] == "amount"
     assert api.client.post("/api/v1/payment", json={"fields": pay},
                            headers=_h(narrow)).status_code == 403
+
+
+def test_ids_kept_before_the_field_are_copied_once(api: Api, db_url: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`integration copy-ids`: ids a server of the release before set only in its table
+    reach the devices' pull; run again, it writes nothing."""
+    api.user("li", "rep")
+    rep = api.login("li")
+    rid = "0193a000-0000-7000-8000-0000000000c7"
+    rep.push(rep.entry("account", rid, {"name": "华东精密", "owner": "li"}))
+    gone = "0193a000-0000-7000-8000-0000000000c8"  # an id whose record is not on the server
+    with api.engine.begin() as conn:
+        conn.execute(sa.insert(t.external_ids), [
+            {"system": "erp", "entity": "account", "external_id": "C-7", "record_id": rid},
+            {"system": "crm2", "entity": "account", "external_id": "A 1", "record_id": rid},
+            {"system": "erp", "entity": "account", "external_id": "C-8", "record_id": gone}])
+    base = ["--database-url", db_url, "--json"]
+    assert cli_main(["integration", "copy-ids", *base]) == 0
+    assert json.loads(capsys.readouterr().out) == {"records": 1}
+    pulled = rep.pull_all()
+    assert pulled[("account", rid)]["external_ids"]["value"] == ["crm2:A 1", "erp:C-7"]
+    assert ("account", gone) not in pulled
+    assert cli_main(["integration", "copy-ids", *base]) == 0
+    assert json.loads(capsys.readouterr().out) == {"records": 0}
+
+
+def test_two_systems_setting_ids_at_once_leave_both_in_the_field(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second system's write reads the record's ids before the first one's are in
+    the table (as when both write at once): the field still ends with both."""
+    api.user("li", "rep")
+    rep = api.login("li")
+    erp, desk = _key(api, "erp"), _key(api, "desk")
+    rid = api.client.post("/api/v1/account", json={"fields": {"name": "华东精密", "owner": "li"}},
+                          headers=_h(erp)).json()["id"]
+    assert api.client.patch(f"/api/v1/account/{rid}", json={"external_ids": {"erp": "C-1"}},
+                            headers=_h(erp)).status_code == 200
+    real = ig._external_of
+    missed = []
+
+    def stale(conn: sa.Connection, entity: str, ids: list[str]) -> dict[str, dict[str, str]]:
+        if not missed:  # _perform's read: the erp id not committed yet
+            missed.append(True)
+            return {}
+        return real(conn, entity, ids)
+
+    monkeypatch.setattr(ig, "_external_of", stale)
+    r = api.client.patch(f"/api/v1/account/{rid}", json={"external_ids": {"desk": "D-9"}},
+                         headers=_h(desk))
+    assert r.status_code == 200 and missed
+    assert r.json()["external_ids"] == {"desk": "D-9", "erp": "C-1"}
+    assert rep.pull_all()[("account", rid)]["external_ids"]["value"] == ["desk:D-9", "erp:C-1"]

@@ -73,7 +73,8 @@ def test_erp_follows_writes_twice_and_receives_signed_webhooks(api: Api) -> None
             for i in range(PAYMENTS):
                 r = api.client.post("/api/v1/payment", json={
                     "fields": {"kind": "received", "amount": 100 + i, "date": "2026-12-01",
-                               "deal_id": deal, "invoice_no": f"INV-{i}"}},
+                               "deal_id": deal, "invoice_no": f"INV-{i}"},
+                    "external_ids": {"erp": f"P-{i}"}},
                     headers={**headers, "Idempotency-Key": f"payment-{i}"})
                 assert r.status_code == 201, r.text
                 if rnd == 0:
@@ -101,6 +102,9 @@ def test_erp_follows_writes_twice_and_receives_signed_webhooks(api: Api) -> None
         assert all(d["event"] == "payment.created" and d["_delivery_header"] == d["delivery_id"]
                    for d in got)
         assert {d["fields"]["amount"] for d in got} == {100 + i for i in range(PAYMENTS)}
+        # the ids as the API gives them, not the devices' field (issue 25)
+        assert {d["external_ids"]["erp"] for d in got} == {f"P-{i}" for i in range(PAYMENTS)}
+        assert not any("external_ids" in d["fields"] for d in got)
     finally:
         worker.stop()
         erp.stop()

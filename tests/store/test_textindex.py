@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from desktop.store import Store
 from desktop.store.textindex import (
     build_doc,
     is_cjk,
@@ -100,3 +102,21 @@ def test_search_documents_hold_the_same_keys(name: str, phones: list[str], email
     full, initials = old_keys(doc[0])
     assert [t for t in (full, initials) if t] == doc[1].split(" ")[
         :len([t for t in (full, initials) if t])]
+
+
+def test_ids_in_other_systems_find_the_record(tmp_path: Path) -> None:
+    """A record's ids in other systems (desktop.schema.EXTERNAL_IDS, "system:id") are
+    search terms without the system's name: a rep types the ERP's number."""
+    doc = build_doc("account", {"name": "华东精密", "external_ids": ["erp:C-1029", "desk:T 77"]})
+    assert doc is not None and "c-1029" in doc[1].split(" ") and "erp" not in doc[1]
+    with Store.open(tmp_path / "profile") as store:
+        acc = store.repo("account").create({"name": "华东精密机械"})
+        con = store.repo("contact").create({"name": "张伟"})
+        assert store.search("C-1029") == []
+        store.repo("account").update(acc["id"], {"external_ids": ["erp:C-1029"]})
+        store.repo("contact").update(con["id"], {"external_ids": ["crm2:P-88"]})
+        assert [h.id for h in store.search("C-1029")] == [acc["id"]]
+        assert [h.id for h in store.search("1029")] == [acc["id"]]
+        assert [h.id for h in store.search("p-88")] == [con["id"]]
+        store.repo("account").update(acc["id"], {"external_ids": ["erp:C-2000"]})
+        assert store.search("C-1029") == []  # the old id's terms are gone with it

@@ -195,4 +195,6 @@ ZH: dict[str, str] = {
     "General": "常规",
     # who may read which field (issue 24, desktop.visibility)
     "Masked: you may not read this field.": "已遮蔽：您无权查看此字段。",
+    # a record's ids in other systems (issue 25, desktop.schema.EXTERNAL_IDS)
+    "Set by the server from other systems.": "由服务器根据其他系统设置。",
 }

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.schema import ENTITIES, MERGED_INTO
+from desktop.schema import ENTITIES, MERGED_INTO, is_server_only
 from desktop.ui.common.i18n import register_catalog
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class MergeDialog(QDialog):
         self.defaults = {self.a: data["from_b"], self.b: data["from_a"]}
         ent = ENTITIES[entity]
         self.fields = [f for f in ent.fields if f.name not in (MERGED_INTO, "owner")
+                       and not is_server_only(f)  # never taken (desktop.dedupe.merge)
                        and (self.records[self.a].get(f.name) or self.records[self.b].get(f.name))]
         grid = QGridLayout()
         grid.addWidget(QLabel(f"<b>{tr('Field')}</b>"), 0, 0)

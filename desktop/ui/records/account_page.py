@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from desktop.errors import NotFoundError
 from desktop.records_summary import account_bundle, mailto_url, tel_url
-from desktop.schema import ENTITIES, to_utc_iso
+from desktop.schema import ENTITIES, EXTERNAL_IDS, to_utc_iso
 from desktop.store.visibility import unreadable_in
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 
 ACCOUNT_DETAIL_FIELDS = ("uscc", "industry", "region", "address", "lifecycle", "owner",
-                         "tags", "phone")
+                         "tags", "phone", EXTERNAL_IDS)
 TIMELINE_LIMIT = 500
 RELATED = ("account", "contact", "deal", "activity", "contract", "attachment")
 ROLE = Qt.ItemDataRole.UserRole
@@ -293,7 +293,9 @@ class AccountPage(QWidget):
                   if how == HIDDEN}  # fields this user may not read: not there at all
         for name, lab in self.field_labels.items():
             lab.set_full_text(display_value(ent.field(name), acc.get(name), t) or "—")
-            self.fields_form.setRowVisible(lab, name not in hidden)
+            # ids in other systems: a row only for an account that has some
+            self.fields_form.setRowVisible(lab, name not in hidden and (
+                name != EXTERNAL_IDS or bool(acc.get(name))))
         done = [a for a in data["activities"] if a.get("done_at")]
         self.summary["open_deals"].setText(str(data["open_deals"]))
         self.summary["next_due"].setText(local_time(data["next_due"]) or "—")

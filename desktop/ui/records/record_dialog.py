@@ -37,6 +37,7 @@ from desktop.schema import (
     Field,
     FieldType,
     Role,
+    is_server_only,
     may_write,
     validate_value,
 )
@@ -296,9 +297,13 @@ class RecordDialog(QDialog):
         for f in editable_fields(self.ent):
             if f.name in unreadable and f.name not in self.masked:
                 continue
+            if is_server_only(f) and not (record or {}).get(f.name):
+                continue  # ids in other systems: the server's, shown when there are some
             ed = FieldEditor(self, f)
             if f.name in self.masked:
                 ed.widget.setToolTip(ctx.tr("Masked: you may not read this field."))
+            elif is_server_only(f):  # read-only (FieldEditor disables what reps may not write)
+                ed.widget.setToolTip(ctx.tr("Set by the server from other systems."))
             self.editors[f.name] = ed
             cell = QWidget()
             box = QVBoxLayout(cell)
