@@ -41,6 +41,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+LATE_BODY_GRACE_S = 0.05
 WHO_KEY = "fieldcrm_who"  # request.state key: "user/device" once authenticated
 
 
@@ -152,8 +153,15 @@ class ConnectionGuard:
             async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
                 message = await receive()
         except TimeoutError:
-            flow.ended = "timeout"
-            return {"type": "http.disconnect"}
+            # After the loop was held up (a GC pause, a busy thread) the body's arrival
+            # and this timer fire in the same turn, and the timer wins: a body that is
+            # already here is not a stall, so look once more before ending it.
+            try:
+                async with asyncio.timeout(LATE_BODY_GRACE_S):
+                    message = await receive()
+            except TimeoutError:
+                flow.ended = "timeout"
+                return {"type": "http.disconnect"}
         if message["type"] == "http.request":
             flow.arrived += len(message.get("body", b""))
             if not message.get("more_body", False):

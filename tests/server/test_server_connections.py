@@ -121,3 +121,36 @@ def test_body_at_a_fair_pace_passes_and_a_silent_one_is_ended() -> None:
     sent, took = _run_guarded([b"x" * 100, b"y" * 100], 1.0, idle_s=0.3, min_rate=1000,
                               declared=None)
     assert sent[0]["status"] == 408 and took < 1.0
+
+
+def test_body_that_arrived_while_the_server_was_held_up_is_not_a_stall() -> None:
+    """A GC pause or a busy thread holds the loop past the idle timer while the body
+    comes in: on the next turn the body and the timer are both due, and the client,
+    which sent everything at once, gets its answer, not a 408 (seen on a loaded CI)."""
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        arrived = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def loop_is_held_while_the_body_arrives() -> None:
+            time.sleep(0.3)  # past idle_s (0.1)
+            # like the socket's data callback: queued ahead of the timer that is now due
+            loop.call_soon(arrived.set)
+
+        loop.call_later(0.05, loop_is_held_while_the_body_arrives)
+
+        async def receive() -> dict[str, Any]:
+            await arrived.wait()
+            return {"type": "http.request", "body": b"x" * 125, "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(dict(message))
+
+        scope = {"type": "http", "method": "POST", "path": "/v1/auth/login",
+                 "headers": [(b"content-length", b"125")],
+                 "client": ("10.0.0.7", 5555), "state": {}}
+        await ConnectionGuard(_echo_length, idle_s=0.1, min_rate=1000)(scope, receive, send)
+
+    asyncio.run(main())
+    assert sent[0]["status"] == 200 and json.loads(sent[1]["body"]) == {"got": 125}
