@@ -51,7 +51,7 @@ from desktop.schema import (
     is_server_only,
     validate_value,
 )
-from server import audit
+from server import audit, redirect
 from server import tables as t
 from server.auth import Principal
 from server.db import is_sqlite, read_tx, write_tx
@@ -401,12 +401,16 @@ def get(engine: sa.Engine, cred: Credential, entity: str, rid: str) -> dict[str,
     return _shape(cred, entity, rid, row.fields, row.version, row.updated_at, ext)
 
 
-def find_external(engine: sa.Engine, entity: str, system: str, external_id: str) -> str | None:
+def find_external(engine: sa.Engine, entity: str, system: str, external_id: str,
+                  follow: bool = True) -> str | None:
+    """The record another system's id names; for a record merged away since, the one it
+    was merged into (a write by that id must not bring the merged-away record back)."""
     x = t.external_ids
     with engine.connect() as conn:
-        return conn.execute(sa.select(x.c.record_id).where(
+        rid = conn.execute(sa.select(x.c.record_id).where(
             x.c.system == system, x.c.entity == entity,
             x.c.external_id == external_id)).scalar_one_or_none()
+        return rid if rid is None or not follow else redirect.survivor_of(conn, entity, rid)
 
 
 def _json_text(engine: sa.Engine, name: str) -> sa.ColumnElement[Any]:
@@ -631,6 +635,10 @@ def _perform(engine: sa.Engine, cred: Credential, req: WriteRequest, seq: int,
         rid = find_external(engine, entity, *req.by_external)
         if rid is None:
             rid = _derived_id(cred, entity, *req.by_external)
+        elif find_external(engine, entity, *req.by_external, follow=False) != rid:
+            # The id's record was merged into one that has its own id in that system: the
+            # write lands on the survivor and leaves the survivor's id as it is.
+            req.external_ids.pop(req.by_external[0], None)
     current = _current(engine, entity, rid) if rid else None
     exists = current is not None and not current.get(DELETED, {}).get("value")
     if req.record_id is not None and req.by_external is None and not exists:

@@ -492,6 +492,7 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
                 conn.execute(t.processed.update().where(t.processed.c.reason.contains(
                     text, autoescape=True)).values(reason=ERASED_REASON))
         redirect.save(conn, merged_rows)
+        ids_moved = redirect.move_external_ids(conn, merged_rows) if merged_rows else []
         # Leads pushed without an owner, and claims: the server decides (server.leads)
         version = leads.after_push(conn, p.username, [
             (entity, rid, rec.exists) for (entity, rid), rec in recs.items()
@@ -508,6 +509,14 @@ def apply_push(engine: sa.Engine, p: Principal, given: Sequence[Entry | ChangeEn
         publish(version)
     if orphans and erased_files is not None:
         erased_files(orphans)
+    if ids_moved:
+        # The survivors' `external_ids` field follows the table, as after a system's write
+        # (a crash before this leaves the table right; `integration copy-ids` repairs the
+        # field). Imported here: server.integrations writes through apply_push.
+        from server.integrations import copy_external_ids
+
+        for key in ids_moved:
+            copy_external_ids(engine, publish, only=key)
     return PushResponse(results=[r for r in results if r is not None], version=version)
 
 

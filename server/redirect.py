@@ -119,3 +119,36 @@ def save(conn: sa.Connection, rows: list[tuple[str, str, str]]) -> None:
             (t.merged_records.c.entity == entity) & (t.merged_records.c.record_id == record_id)))
         conn.execute(t.merged_records.insert().values(entity=entity, record_id=record_id,
                                                       merged_into=into))
+
+
+def move_external_ids(conn: sa.Connection, rows: list[tuple[str, str, str]]
+                      ) -> list[tuple[str, str]]:
+    """A merged-away record's ids in other systems move to its survivor, for each system
+    the survivor has no id in (it keeps its own where both have one: the other system
+    then holds a duplicate, and `integrations.find_external` still leads the old id to
+    the survivor through the merge). Returns the survivors whose ids changed."""
+    x = t.external_ids
+    changed: list[tuple[str, str]] = []
+    for entity, record_id, into in rows:
+        held = set(conn.execute(sa.select(x.c.system).where(
+            x.c.entity == entity, x.c.record_id == into)).scalars())
+        moving = [s for s in conn.execute(sa.select(x.c.system).where(
+            x.c.entity == entity, x.c.record_id == record_id)).scalars() if s not in held]
+        if moving:
+            conn.execute(x.update().where(x.c.entity == entity, x.c.record_id == record_id,
+                                          x.c.system.in_(moving)).values(record_id=into))
+            changed.append((entity, into))
+    return changed
+
+
+def survivor_of(conn: sa.Connection, entity: str, record_id: str) -> str:
+    """The record `record_id` ended up merged into (itself if it was not merged)."""
+    current = record_id
+    for _ in range(MAX_REDIRECTS):
+        into = conn.execute(sa.select(t.merged_records.c.merged_into).where(
+            t.merged_records.c.entity == entity,
+            t.merged_records.c.record_id == current)).scalar_one_or_none()
+        if into is None or into == current:
+            break
+        current = into
+    return current

@@ -286,3 +286,37 @@ def test_two_systems_setting_ids_at_once_leave_both_in_the_field(
     assert r.status_code == 200 and missed
     assert r.json()["external_ids"] == {"desk": "D-9", "erp": "C-1"}
     assert rep.pull_all()[("account", rid)]["external_ids"]["value"] == ["desk:D-9", "erp:C-1"]
+
+
+def test_a_rep_merging_duplicates_keeps_their_ids_in_other_systems(api: Api) -> None:
+    """A rep merges an account the ERP knows (C-1, service desk D-1) into one the ERP
+    knows as C-2: the survivor takes D-1 and keeps C-2; the ERP's reads and writes by C-1
+    reach the survivor and never bring the merged-away record back."""
+    api.user("li", "rep")
+    rep = api.login("li")
+    erp, desk = _key(api, "erp"), _key(api, "desk")
+    new = {"fields": {"name": "华东精密", "owner": "li"}}
+    drop = api.client.post("/api/v1/account", json={**new, "external_ids": {"erp": "C-1"}},
+                           headers=_h(erp)).json()["id"]
+    assert api.client.patch(f"/api/v1/account/{drop}", json={"external_ids": {"desk": "D-1"}},
+                            headers=_h(desk)).status_code == 200
+    keep = api.client.post("/api/v1/account", json={**new, "external_ids": {"erp": "C-2"}},
+                           headers=_h(erp)).json()["id"]
+    rep.push(rep.entry("account", drop, {"merged_into": keep, "deleted": True},
+                       stamp=f"{int(datetime.now(UTC).timestamp() * 1000):013d}-0000-dev-li"))
+
+    pulled = rep.pull_all()
+    assert pulled[("account", keep)]["external_ids"]["value"] == ["desk:D-1", "erp:C-2"]
+    r = api.client.get("/api/v1/account/by-external/desk/D-1", headers=_h(desk))
+    assert r.status_code == 200 and r.json()["id"] == keep
+    r = api.client.get("/api/v1/account/by-external/erp/C-1", headers=_h(erp))
+    assert r.status_code == 200 and r.json()["id"] == keep
+
+    r = api.client.put("/api/v1/account/by-external/erp/C-1",
+                       json={"fields": {"industry": "机械"}}, headers=_h(erp))
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == keep and r.json()["external_ids"] == {"desk": "D-1", "erp": "C-2"}
+    pulled = rep.pull_all()
+    assert pulled[("account", keep)]["industry"]["value"] == "机械"
+    assert pulled[("account", drop)]["deleted"]["value"] is True
+    assert "industry" not in pulled[("account", drop)]
