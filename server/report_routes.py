@@ -38,7 +38,8 @@ class ReportAnswer(BaseModel):
     totals: dict[str, Any]
     unconverted: list[str] = Field(description="records left out of amounts: no exchange "
                                    "rate to the report's currency was in force")
-    notes: list[str]
+    notes: list[str] = Field(description="lines under the report, in English")
+    notes_zh: list[str] = Field(description="the same lines in Chinese")
     sections: dict[str, list[dict[str, Any]]]
 
 

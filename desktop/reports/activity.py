@@ -15,7 +15,7 @@ from typing import Any
 
 from desktop.followup.settings import Criterion, FollowupSettings
 from desktop.leads.rules import Policy
-from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
+from desktop.reports.model import Cell, Note, Report, ReportFilter, sum_totals
 from desktop.reports.periods import utc_bounds, week_no_sql, week_of_no
 from desktop.reports.sql import id_list, ids_of, owner_clause, pct, rows
 from desktop.store.followup_tables import EVIDENCE_SQL
@@ -178,7 +178,7 @@ def lead_sla(conn: sqlite3.Connection, f: ReportFilter, now: dt.datetime) -> Rep
                  f"{own} ORDER BY 1, assigned_at", [lo, hi, *own_p])
     report = Report("lead-sla", f.currency, ("owner",),
                     ("leads", "contacted", "median_response_min", "breaches", "breach_rate"))
-    report.notes.append(f"SLA: first contact within {sla_min} minutes of assignment.")
+    report.notes.append(Note.of("sla", minutes=sla_min))
     groups: dict[str, list[tuple[str, float | None, bool]]] = defaultdict(list)
     for owner, rid, assigned, first in found:
         a = _parse(assigned)

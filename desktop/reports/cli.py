@@ -36,7 +36,8 @@ def add_subcommands(subparsers: Any) -> None:
     p.add_argument("--out", help="write the report to this CSV or XLSX file (the export "
                    "right and audit apply)")
     p.add_argument("--format", choices=("csv", "xlsx"), help="default: from --out's suffix")
-    p.add_argument("--lang", choices=("en", "zh"), default="en", help="labels in the file")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="labels in the file; the notes")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
     m = subparsers.add_parser("payments-from-collected",
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if args.team is not None:
         return _run_on_server(args, start, to)
     data = report.to_json(with_ids=not args.no_ids)
-    _emit(args, data, lambda: text(data))
+    _emit(args, data, lambda: text(data, args.lang))
     return 0
 
 
@@ -123,11 +124,11 @@ def _run_on_server(args: argparse.Namespace, start: dt.date, to: dt.date) -> int
             for row in rows:
                 for k in [k for k in row if k == "ids" or k.endswith("_ids")]:
                     del row[k]
-    _emit(args, data, lambda: text(data))
+    _emit(args, data, lambda: text(data, args.lang))
     return 0
 
 
-def text(data: dict[str, Any]) -> str:
+def text(data: dict[str, Any], lang: str = "en") -> str:
     keys, values = data["keys"], data["values"]
     lines = [f"{data['report']} ({data['currency']})",
              "  ".join([*keys, *values])]
@@ -140,7 +141,8 @@ def text(data: dict[str, Any]) -> str:
         lines.append(f"{name}:")
         lines += ["  " + "  ".join([*map(str, r["key"]), *map(_cell, r["values"].values())])
                   for r in rows]
-    lines += data["notes"]
+    # a server of the release before gives no notes_zh
+    lines += data.get("notes_zh", data["notes"]) if lang == "zh" else data["notes"]
     if not data["rows"]:
         lines.insert(1, "(no records in this period)")
     return "\n".join(lines)

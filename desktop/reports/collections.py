@@ -19,7 +19,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
+from desktop.reports.model import Cell, Note, Report, ReportFilter, sum_totals
 from desktop.reports.money import MoneySum, Rates, cents_sql
 from desktop.reports.periods import utc_bounds
 from desktop.reports.sql import id_list, ids_of, owner_clause, rows
@@ -87,13 +87,13 @@ def collections(conn: sqlite3.Connection, f: ReportFilter, rates: Rates) -> Repo
         report.cells.append(cell)
     report.totals = sum_totals(report.cells, report.value_names)
     ageing_cells, ageing_unconverted = ageing(conn, f, rates)
-    report.notes.append("ageing as of " + f.as_of_date.isoformat() + ": " + ", ".join(
-        f"{c.key[0]} days {c.values['unpaid']}" for c in ageing_cells))
+    report.notes.append(Note.of("ageing", as_of=f.as_of_date.isoformat(), buckets=tuple(
+        (c.key[0], c.values["unpaid"]) for c in ageing_cells)))
     report.unconverted = sorted(set(report.unconverted) | set(ageing_unconverted))
     report.sections["ageing"] = ageing_cells
     if report.unconverted:
-        report.notes.append(f"{len(report.unconverted)} records have no exchange rate to "
-                            f"{f.currency} in force and are left out of the amounts.")
+        report.notes.append(Note.of("unconverted", count=len(report.unconverted),
+                                    currency=f.currency))
     return report
 
 

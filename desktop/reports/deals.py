@@ -9,7 +9,7 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from desktop.reports.model import Cell, Report, ReportFilter, sum_totals
+from desktop.reports.model import Cell, Note, Report, ReportFilter, sum_totals
 from desktop.reports.money import MoneySum, Rates, cents_sql
 from desktop.reports.periods import utc_bounds
 from desktop.reports.sql import id_list, ids_of, owner_clause, pct, rows
@@ -178,5 +178,5 @@ def _first_write(clocks: str | None, created: str | None) -> dt.datetime | None:
 
 def _note_unconverted(report: Report) -> None:
     if report.unconverted:
-        report.notes.append(f"{len(report.unconverted)} records have no exchange rate to "
-                            f"{report.currency} in force and are left out of the amounts.")
+        report.notes.append(Note.of("unconverted", count=len(report.unconverted),
+                                    currency=report.currency))

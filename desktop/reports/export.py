@@ -48,7 +48,7 @@ def table(report: Report, lang: str) -> list[list[Any]]:
         rows += _section_rows(cells, lang)
     if report.notes:
         rows.append([])
-        rows += [[note] for note in report.notes]
+        rows += [[note.text(lang)] for note in report.notes]
     return rows
 
 

@@ -49,6 +49,36 @@ class Cell:
         return out
 
 
+@dataclass(frozen=True)
+class Note:
+    """A line under a report (the SLA it measures, the ageing, records left out), kept as
+    a code and its figures so the dashboard and exports say it in the reader's language."""
+
+    code: str  # "sla" | "ageing" | "unconverted"
+    params: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, code: str, **params: Any) -> Note:
+        return cls(code, tuple(params.items()))
+
+    def text(self, lang: str = "en") -> str:
+        p = dict(self.params)
+        zh = lang == "zh"
+        if self.code == "sla":
+            return (f"SLA：分配后 {p['minutes']} 分钟内首次联系。" if zh
+                    else f"SLA: first contact within {p['minutes']} minutes of assignment.")
+        if self.code == "ageing":
+            days = "天" if zh else "days"
+            parts = [f"{bucket} {days} {amount}" for bucket, amount in p["buckets"]]
+            return (f"账龄（截至 {p['as_of']}）：" + "，".join(parts) if zh
+                    else f"ageing as of {p['as_of']}: " + ", ".join(parts))
+        if self.code == "unconverted":
+            return (f"{p['count']} 条记录在该日没有生效的 {p['currency']} 汇率，未计入金额。"
+                    if zh else f"{p['count']} records have no exchange rate to {p['currency']} "
+                    "in force and are left out of the amounts.")
+        raise ValueError(f"unknown report note {self.code!r}")
+
+
 @dataclass
 class Report:
     name: str
@@ -59,7 +89,7 @@ class Report:
     totals: dict[str, Value] = field(default_factory=dict)
     # records left out of money figures because no exchange rate was in force
     unconverted: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     # further tables of the same report, e.g. collections' receivables ageing
     sections: dict[str, list[Cell]] = field(default_factory=dict)
 
@@ -71,7 +101,9 @@ class Report:
                 "values": list(self.value_names),
                 "rows": [c.to_json(with_ids) for c in self.cells],
                 "totals": {k: _json_value(v) for k, v in self.totals.items()},
-                "unconverted": self.unconverted, "notes": self.notes,
+                "unconverted": self.unconverted,
+                "notes": [n.text("en") for n in self.notes],
+                "notes_zh": [n.text("zh") for n in self.notes],
                 "sections": {n: [c.to_json(with_ids) for c in cells]
                              for n, cells in self.sections.items()}}
 

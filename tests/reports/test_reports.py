@@ -239,7 +239,8 @@ def test_an_amount_without_a_rate_is_listed_never_added(store: Store) -> None:
     assert r.cell("lead").values == {"deals": 2, "amount": Decimal("710.00"), "probability": 10,
                                      "weighted": Decimal("71.00")}
     assert r.unconverted == [jpy["id"]]
-    assert "no exchange rate" in r.notes[0]
+    assert "no exchange rate" in r.notes[0].text()
+    assert "没有生效的 CNY 汇率" in r.notes[0].text("zh")
 
 
 def test_owner_reports_add_up_to_the_team_report(store: Store) -> None:

@@ -246,7 +246,7 @@ class ReportsPage(QWidget):
         self.chart.set_bars([" · ".join(rv.key_text(report, c.key, lang)) for c in report.cells],
                             [v for _, v in points],
                             [rv.value_text(c.values.get(value_name)) for c in report.cells])
-        notes = list(report.notes)
+        notes = [n.text(lang) for n in report.notes]
         if not report.cells:
             notes.insert(0, self._t("No records in this period."))
         self.notes.setText("\n".join(notes))

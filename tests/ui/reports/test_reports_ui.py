@@ -85,6 +85,19 @@ def test_an_empty_period_says_so(qtbot: Any, make_window: Callable[..., Any],
     shot(window, "reports_empty_zh")
 
 
+def test_notes_under_a_report_speak_the_screen_language(
+        qtbot: Any, make_window: Callable[..., Any], profile: Path) -> None:
+    window = make_window("zh", features=FEATURES)
+    page = window.reports_ui.page
+    window.tabs.setCurrentWidget(page)
+    page.name.setCurrentIndex(page.name.findData("collections"))
+    settle(qtbot, window.ctx)
+    assert page.report is not None and page.report.name == "collections"
+    assert "账龄（截至" in page.notes.text() and "天" in page.notes.text()
+    assert "ageing" not in page.notes.text()
+    shot(window, "reports_collections_notes_zh")
+
+
 def test_golden_72_heat_map_rep_by_week(qtbot: Any, make_window: Callable[..., Any],
                                         profile: Path) -> None:
     with Store.open(profile) as store:
