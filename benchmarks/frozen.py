@@ -3,12 +3,13 @@
     python -m benchmarks.frozen --json [--runs N]
 
 Builds the Linux one-folder bundle, or reuses the cached build of this exact tree
-(tests/packaging/frozen_build.py, cache outside the repo), then measures:
-  bundle_mb              size of dist/FieldCRM without speech models (target <= 200)
-  bundle_zstd_mb         the same folder as one compressed stream, about what a download
-                         weighs: `tar --sort=name | zstd -9 --long=27` (~20 s on 2 cores;
-                         needs the zstd program, else absent). Installers compress harder
-                         (Inno Setup: LZMA2): --xz adds bundle_xz_mb (`xz -6`, minutes)
+(tests/packaging/frozen_build.py, cache outside the repo), makes the Linux release from it
+(build_spec/linux/make_tarball.py, the .tar.xz a rep downloads), then measures:
+  download_mb            the release archive (xz --level, default 9 as released; minutes
+                         on 2 cores; --level 0 for a quick look) (target <= 200)
+  installed_mib          what it unpacks to, MiB (target <= 450)
+  cold_start_s           = frozen_start_s (target <= 2)
+  bundle_mb              size of dist/FieldCRM without speech models, MB
   bundle_top_mb          the largest entries of _internal/ (MB), biggest first
   frozen_start_s         process start to main window shown, bundle files evicted from
                          the page cache first (posix_fadvise DONTNEED: "cold" for the
@@ -29,16 +30,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks._util import emit, evict, log
-from tests.packaging.frozen_build import EXECUTABLE, bundle_size_bytes, ensure_bundle, frozen_env
+from tests.packaging.frozen_build import (
+    EXECUTABLE,
+    ROOT,
+    bundle_size_bytes,
+    ensure_bundle,
+    frozen_env,
+)
 
 PROBE_TIMEOUT_S = 120
 TOP_ENTRIES = 12
@@ -77,27 +84,6 @@ def start_once(bundle: Path) -> dict[str, float]:
             "in_app_window_s": marks["window_shown_ms"] / 1000}
 
 
-def compressed_mb(bundle: Path, compressor: list[str]) -> float | None:
-    """Bytes of `tar | compressor` over the bundle (speech models left out), in MB; None
-    when the compressor program is missing."""
-    if shutil.which(compressor[0]) is None:
-        log(f"{compressor[0]} not found: no compressed size")
-        return None
-    tar = subprocess.Popen(["tar", "--sort=name", f"--exclude=./{SPEECH_MODELS}", "-C",
-                            str(bundle), "-cf", "-", "."], stdout=subprocess.PIPE)
-    assert tar.stdout is not None
-    pack = subprocess.Popen(compressor, stdin=tar.stdout, stdout=subprocess.PIPE)
-    assert pack.stdout is not None
-    tar.stdout.close()  # the compressor holds the pipe now
-    size = 0
-    while chunk := pack.stdout.read(1 << 20):
-        size += len(chunk)
-    if tar.wait() != 0 or pack.wait() != 0:
-        raise RuntimeError(f"tar | {compressor[0]} of {bundle} failed "
-                           f"(exit {tar.returncode}, {pack.returncode})")
-    return size / 1e6
-
-
 def top_entries(bundle: Path, n: int = TOP_ENTRIES) -> dict[str, float]:
     """The n largest files or folders directly in _internal/, in MB."""
     internal = bundle / "_internal"
@@ -111,24 +97,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--runs", type=int, default=3, help="warm starts to take the median of")
-    parser.add_argument("--xz", action="store_true",
-                        help="also bundle_xz_mb (xz -6: installer-like, takes minutes)")
+    parser.add_argument("--level", type=int, default=9, choices=range(10),
+                        help="xz level of the release archive (9, as released, takes minutes)")
     args = parser.parse_args()
 
     bundle, build_s = ensure_bundle(log=log)
     log(f"bundle {bundle} ({'cached' if build_s is None else f'built in {build_s:.0f} s'})")
     metrics: dict[str, Any] = {"bundle_mb": bundle_size_bytes(bundle) / 1e6}
     metrics["bundle_top_mb"] = top_entries(bundle)
-    zstd_mb = compressed_mb(bundle, ["zstd", "-q", "-9", "--long=27", "-T0", "-c"])
-    if zstd_mb is not None:
-        metrics["bundle_zstd_mb"] = zstd_mb
-    if args.xz:
-        xz_mb = compressed_mb(bundle, ["xz", "-6", "-T0", "-c"])
-        if xz_mb is not None:
-            metrics["bundle_xz_mb"] = xz_mb
+    with tempfile.TemporaryDirectory(prefix="fieldcrm-release-") as out:
+        log(f"making the release archive (xz -{args.level})")
+        made = subprocess.run(
+            [sys.executable, str(ROOT / "build_spec" / "linux" / "make_tarball.py"), "--bundle",
+             str(bundle), "--out", out, "--level", str(args.level), "--json"],
+            capture_output=True, text=True, check=True)
+        release = json.loads(made.stdout)
+    metrics["download_mb"] = release["download_mb"]
+    metrics["installed_mib"] = release["installed_mib"]
+    metrics["release_archive_s"] = release["seconds"]
     log(f"evicted {evict(bundle)} bundle files from the page cache; cold start")
     cold = start_once(bundle)
-    metrics["frozen_start_s"] = cold["window_s"]
+    metrics["frozen_start_s"] = metrics["cold_start_s"] = cold["window_s"]
     metrics["frozen_first_page_s"] = cold["first_page_s"]
     metrics["frozen_in_app_window_s"] = cold["in_app_window_s"]
     warm = [start_once(bundle)["window_s"] for _ in range(max(1, args.runs))]

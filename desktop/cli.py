@@ -33,6 +33,7 @@ PLUGINS: tuple[tuple[str, str, str | None], ...] = (
     ("desktop.capture.models_cli", "add_subcommands", "capture"),
     ("desktop.security.cli", "add_subcommands", None),
     ("desktop.reports.cli", "add_subcommands", None),
+    ("desktop.menu_entry", "add_subcommands", None),
 )
 
 

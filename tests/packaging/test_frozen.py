@@ -10,14 +10,21 @@ so the run names the in-memory keyring shipped for the smoke test
 
 from __future__ import annotations
 
+import configparser
+import json
+import os
 import subprocess
+import sys
+import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.packaging.frozen_build import (
     APP,
     EXECUTABLE,
+    ROOT,
     FrozenBuildError,
     bundle_size_bytes,
     ensure_bundle,
@@ -47,8 +54,68 @@ def bundle() -> Path:
     return path
 
 
-def test_frozen_smoke_test_passes_every_check(bundle: Path, tmp_path: Path) -> None:
-    proc = subprocess.run([str(bundle / EXECUTABLE), "--smoke-test"], cwd=tmp_path,
+@pytest.fixture(scope="module")
+def release(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The Linux release made from the bundle by the release script (xz -0 here to save
+    CI time; the release is -9, the same files), and the folder it unpacks to."""
+    out = tmp_path_factory.mktemp("release")
+    proc = subprocess.run([sys.executable, str(ROOT / "build_spec" / "linux" / "make_tarball.py"),
+                           "--bundle", str(bundle), "--out", str(out), "--level", "0", "--json"],
+                          capture_output=True, text=True, timeout=SMOKE_TIMEOUT_S)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    made = json.loads(proc.stdout)
+    where = tmp_path_factory.mktemp("unpacked")
+    with tarfile.open(made["file"]) as tar:
+        members = tar.getmembers()
+        tar.extractall(where, filter="tar")
+    return {**made, "members": members, "app": where / APP}
+
+
+def test_linux_release_is_one_folder_a_rep_can_unpack_anywhere(
+        release: dict[str, Any], bundle: Path) -> None:
+    members: list[tarfile.TarInfo] = release["members"]
+    assert Path(release["file"]).name.startswith("FieldCRM-") and release["file"].endswith(
+        "-linux-x86_64.tar.xz")
+    assert {m.name.split("/")[0] for m in members} == {APP}
+    assert all(m.uid == 0 and m.uname == "" for m in members)  # no builder's name in it
+    assert len({m.mtime for m in members}) == 1  # SOURCE_DATE_EPOCH: repeatable
+    app = release["app"]
+    assert os.access(app / EXECUTABLE, os.X_OK)
+    assert (app / "fieldcrm.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "menu-entry install" in (app / "README.txt").read_text("utf-8")
+    shipped = sum(1 for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
+    assert release["files"] == shipped + 2  # the bundle, the icon, the README
+    assert 0 < release["download_mb"] < release["installed_mib"]
+
+
+def test_unpacked_release_adds_itself_to_the_menu(release: dict[str, Any],
+                                                  tmp_path: Path) -> None:
+    app: Path = release["app"]
+    env = {**frozen_env(), "HOME": str(tmp_path)}
+    env.pop("XDG_DATA_HOME", None)
+    proc = subprocess.run([str(app / EXECUTABLE), "menu-entry", "install", "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=SMOKE_TIMEOUT_S)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    done = json.loads(proc.stdout)
+    entry = tmp_path / ".local" / "share" / "applications" / "com.fieldcrm.desktop.desktop"
+    assert Path(done["entry"]) == entry
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
+    parser.read(entry, encoding="utf-8")
+    de = parser["Desktop Entry"]
+    assert de["Exec"] == f'"{app / EXECUTABLE}"' and de["Type"] == "Application"
+    assert Path(de["Icon"]).read_bytes() == (app / "fieldcrm.png").read_bytes()
+    assert de["Name"] == "FieldCRM" and "客户" in de["Comment[zh_CN]"]
+    proc = subprocess.run([str(app / EXECUTABLE), "menu-entry", "remove", "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=SMOKE_TIMEOUT_S)
+    assert proc.returncode == 0 and not entry.exists() and not Path(de["Icon"]).exists()
+
+
+def test_frozen_smoke_test_passes_every_check(release: dict[str, Any], tmp_path: Path) -> None:
+    """Run from the unpacked release, as a rep would: the archive lost nothing."""
+    proc = subprocess.run([str(release["app"] / EXECUTABLE), "--smoke-test"], cwd=tmp_path,
                           env=frozen_env(), capture_output=True, text=True,
                           timeout=SMOKE_TIMEOUT_S)
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]

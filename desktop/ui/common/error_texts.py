@@ -27,6 +27,9 @@ ZH_BY_KIND: dict[str, str] = {
     "KeyringError":
         "系统钥匙串不可用，无法保存登录状态。请确认钥匙串（钥匙串访问、凭据管理器、Secret "
         "Service）已解锁。",
+    "MenuEntryError":
+        "无法把 FieldCRM 加入应用程序菜单：该文件夹不可写。"
+        "FieldCRM 本身未受影响，仍可从其文件夹启动。",
     "CaptureError": "无法读取该文件。",
     "NotAnImageError":
         "该文件不是 FieldCRM 能读取的图片或 PDF。请使用 JPEG、PNG、HEIC、TIFF 照片或 PDF 扫描件。",
