@@ -85,7 +85,10 @@ def apply_remote(
     if visibility is not None:
         from desktop.store.visibility import converge
 
-        converge(store, {e: dict(f) for e, f in visibility.items()})
+        # A page of a pull from the start (no cursor held yet): every record comes after
+        # this purge, so what the user may now read more of needs no pull again.
+        from_start = cursor is not None and int(store.meta_get(CURSOR_KEY) or 0) == 0
+        converge(store, {e: dict(f) for e, f in visibility.items()}, repull=not from_start)
     merged = _merge_batch(changes)
     defs = {k: v for k, v in merged.items() if k[0] == FIELD_DEF_ENTITY}
     if defs and len(defs) < len(merged):

@@ -92,9 +92,12 @@ def repull_progress(store: Store, entities: list[str], cursor: int | None) -> No
                 orjson.dumps({"entities": entities, "cursor": cursor}).decode(), REPULL_KEY))
 
 
-def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
+def converge(store: Store, policy: Policy, *, repull: bool = True) -> dict[str, set[str]]:
     """Bring the store in line with `policy` (see the module docstring). Returns the
-    fields purged, per record type ({} when the policy is the one held)."""
+    fields purged, per record type ({} when the policy is the one held). `repull=False`:
+    the caller is applying the first page of a pull from the start, which brings every
+    record after the purge anyway, so nothing is marked to be pulled again (a new
+    device's initial sync under masked fields would otherwise download its book twice)."""
     policy = {e: dict(f) for e, f in policy.items() if f}
     old = held_policy(store)
     if old == policy:
@@ -115,7 +118,7 @@ def converge(store: Store, policy: Policy) -> dict[str, set[str]]:
         w.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                        (POLICY_KEY, orjson.dumps(policy).decode()))
         _by_profile[str(store.profile)] = policy
-        if more:
+        if more and repull:
             _want_repull(w.conn, more)
     checkpoint(store)
     _drop_orphan_blobs(store, orphans)

@@ -119,3 +119,21 @@ def test_a_newly_hidden_field_leaves_no_byte_in_the_store(tmp_path: Path) -> Non
     repull_progress(store, ["account", "activity"], None)
     assert repull_wanted(store) is None
     store.close()
+
+
+def test_the_first_page_of_a_pull_from_the_start_asks_for_no_pull_again(
+        tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "p")
+    rid = "0190f5a8-0000-7000-8000-000000000001"
+    page = [{"entity": "account", "record_id": rid, "fields": {
+        "name": {"value": "甲", "hlc": "1790000000000-0000-srv"},
+        "phone": {"value": "+86****5678", "hlc": "1790000000000-0000-srv"}}}]
+    store.apply_remote(page, 10, {"account": {"phone": "masked"}})
+    assert held_policy(store) == {"account": {"phone": "masked"}}
+    assert repull_wanted(store) is None  # every record comes in this pull anyway
+    assert store.repo("account").get(rid)["phone"] == "+86****5678"
+    # Once records were pulled, a policy that lets the user read more pulls them again.
+    store.apply_remote([], 11, {"account": {"phone": "hidden"}})
+    store.apply_remote([], 12, {})
+    assert repull_wanted(store) == (["account"], 0)
+    store.close()
