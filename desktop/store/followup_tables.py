@@ -39,6 +39,7 @@ FOLLOWUP_SCHEMA_SQL = (
     f"CREATE INDEX IF NOT EXISTS {REMINDER_TABLE}_record ON {REMINDER_TABLE}(entity, record_id)",
     f"CREATE INDEX IF NOT EXISTS {REMINDER_TABLE}_kind ON {REMINDER_TABLE}(kind, fire_at)",
     # Indexes the rules need beyond the store's own (partial on live rows, like the store's).
+    # (the two by created_at: dropped by step m019, the rule reads first_write_at's)
     'CREATE INDEX IF NOT EXISTS followup_account_created '
     'ON "account"(created_at) WHERE deleted = 0',
     'CREATE INDEX IF NOT EXISTS followup_deal_created ON "deal"(created_at) WHERE deleted = 0',

@@ -356,9 +356,12 @@ def m019_first_write_at(db: Database) -> None:
     # the report selected a period's new records by created_at and parsed every row's
     # clocks, and after a manager's first sync every created_at is that day, so it read the
     # whole book for twelve weeks. Filled from the rows in one pass each; the index covers
-    # what the report reads (owner and id), in the order it selects.
+    # what the report reads (owner and id), in the order it selects. The golden reminders
+    # (desktop.followup.reminders) read the same index, so their index by created_at (m006)
+    # goes: a write of an account or a deal updates as many indexes as before.
     for name in sorted(FIRST_WRITE_ENTITIES):
         db.execute(f'ALTER TABLE "{name}" ADD COLUMN {FIRST_WRITE} INTEGER')
         db.execute(f'UPDATE "{name}" SET {FIRST_WRITE} = {FIRST_WRITE_SQL}')
         db.execute(f'CREATE INDEX "{name}_first_write" ON "{name}" '
                    f"({FIRST_WRITE}, owner, id) WHERE deleted = 0")
+        db.execute(f'DROP INDEX IF EXISTS "followup_{name}_created"')
