@@ -129,7 +129,8 @@ def golden_72(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) ->
             m AS MATERIALIZED (
               SELECT h.owner, {week} AS wk, h.id, coalesce((SELECT {met} FROM (
                 SELECT a.kind, a.duration_s, a.attachments, {outcome_sql('a')} AS o
-                FROM activity a WHERE a.{link} = h.id AND a.deleted = 0 AND
+                FROM activity a INDEXED BY followup_evidence_{entity}
+                WHERE a.{link} = h.id AND a.deleted = 0 AND
                   a.{link} IS NOT NULL AND {_evidence('a')} AND
                   coalesce(a.done_at, a.created_at) <= strftime('{_FMT}', h.st, ?)
                 LIMIT -1)), 0) >= ? AS ok FROM h)

@@ -18,7 +18,8 @@ from typing import Any
 from desktop.schema import DELETED, ENTITIES, FieldType
 from desktop.store.firstwrite import COLUMN as FIRST_WRITE
 from desktop.store.firstwrite import ENTITIES as FIRST_WRITE_ENTITIES
-from desktop.store.followup_tables import EVIDENCE_SQL
+from desktop.store.firstwrite import index_sql as first_write_index_sql
+from desktop.store.followup_tables import evidence_index_sql
 
 # what each report reads
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -35,12 +36,8 @@ _INDEXES = (  # those the reports name (INDEXED BY) or need, as the store has th
     "WHERE deleted = 0",
     "CREATE INDEX payment_ix0 ON payment (deal_id, currency, date, id, kind, amount, owner) "
     "WHERE deleted = 0",
-    "CREATE INDEX followup_evidence_account ON activity (account_id) WHERE deleted = 0 AND "
-    f"account_id IS NOT NULL AND {EVIDENCE_SQL}",
-    "CREATE INDEX followup_evidence_deal ON activity (deal_id) WHERE deleted = 0 AND "
-    f"deal_id IS NOT NULL AND {EVIDENCE_SQL}",
-    *(f'CREATE INDEX "{e}_first_write" ON "{e}" ({FIRST_WRITE}, owner, id) WHERE deleted = 0'
-      for e in sorted(FIRST_WRITE_ENTITIES)),
+    *(evidence_index_sql(e) for e in sorted(FIRST_WRITE_ENTITIES)),
+    *(first_write_index_sql(e) for e in sorted(FIRST_WRITE_ENTITIES)),
 )
 Record = tuple[str, Mapping[str, Any], Mapping[str, str]]  # id, values, field -> stamp
 
