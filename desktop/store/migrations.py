@@ -356,8 +356,8 @@ def m019_first_write_at(db: Database) -> None:
     # A record's first write (desktop.store.firstwrite), on the records golden-72 counts:
     # the report selected a period's new records by created_at and parsed every row's
     # clocks, and after a manager's first sync every created_at is that day, so it read the
-    # whole book for twelve weeks. Filled from the rows in one pass each; the index covers
-    # what the report reads (owner and id), in the order it selects (no progress shown:
+    # whole book for twelve weeks. Filled from the rows in one pass each; indexed alone
+    # (firstwrite.index_sql says why), partial on live rows like the rest (no progress shown:
     # steps have no channel for it; ~7 s at 1M accounts and 300k deals, ~5 s more for the
     # evidence indexes at 2M activities). The golden reminders
     # (desktop.followup.reminders) read the same index, so their index by created_at (m006)
