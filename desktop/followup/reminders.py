@@ -21,7 +21,9 @@ reach `store.on_change`), so when ownership changes pending reminders follow the
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.followup.clock import iso, parse_iso
 from desktop.followup.settings import FollowupSettings
 from desktop.schema import ENTITIES
+from desktop.store.firstwrite import COLUMN as FIRST_WRITE
 from desktop.store.followup_tables import EVIDENCE_SQL
 from desktop.store.followup_tables import REMINDER_TABLE as TABLE
 from desktop.store.rows import clock_stamps
@@ -229,9 +232,8 @@ class Rules:
         if tasks:
             found += self._tasks_between(lo, hi)
             kinds.append("task_due")
-        since = (now - dt.timedelta(days=s.golden_window_days)).strftime("%Y-%m-%dT%H:%M:%S")
         for entity in ("account", "deal"):
-            found += self._golden_bulk(entity, since, now)
+            found += self._golden_bulk(entity, now)
         kinds += LEAD_KINDS
         for row in conn.execute("SELECT * FROM lead WHERE deleted = 0 AND status = 'assigned' "
                                 "AND owner IS NOT NULL"):
@@ -279,24 +281,23 @@ class Rules:
                 w.changed(TABLE, None)
         return res
 
-    def _golden_bulk(self, entity: str, since: str, now: dt.datetime) -> list[Reminder]:
+    def _golden_bulk(self, entity: str, now: dt.datetime) -> list[Reminder]:
         """New records without a valid follow-up; times computed in SQL (same result as
-        golden_reminders; a test holds them equal)."""
+        golden_reminders; a test holds them equal). The start is first_write_at's second
+        (desktop.store.firstwrite: golden_start as a column), read through its index."""
         s = self.s
         conn = self.store.conn
         title = ENTITIES[entity].title_field
-        start_sql = ("coalesce(strftime('%s', (SELECT min(CAST(substr(value, 1, 13) AS INTEGER)) "
-                     "FROM json_each(_clocks)) / 1000, 'unixepoch'), strftime('%s', created_at))")
-        start_sql = start_sql.replace("%s", _FMT)
+        cutoff = iso(now - dt.timedelta(days=s.golden_window_days))
+        cutoff_ms = calendar.timegm(time.strptime(cutoff, _FMT)) * 1000  # st >= cutoff
+        start_sql = f"strftime('{_FMT}', {FIRST_WRITE} / 1000, 'unixepoch')"
         rows = conn.execute(
             f"SELECT id, coalesce(\"{title}\", ''), coalesce(owner, ''), st, "
             f"strftime('{_FMT}', st, ?), strftime('{_FMT}', st, ?) FROM "
             f"(SELECT id, \"{title}\", owner, {start_sql} AS st FROM \"{entity}\" "
-            "WHERE deleted = 0 AND created_at >= ?)",
+            f'INDEXED BY "{entity}_first_write" WHERE deleted = 0 AND {FIRST_WRITE} >= ?)',
             (f"+{float(s.golden_warn_hours)} hours", f"+{float(s.golden_overdue_hours)} hours",
-             since)).fetchall()
-        cutoff = iso(now - dt.timedelta(days=s.golden_window_days))
-        rows = [r for r in rows if r[3] and r[3] >= cutoff]
+             cutoff_ms)).fetchall()
         acts = _activities_for(conn, [r[0] for r in rows])
         out: list[Reminder] = []
         for rid, name, owner, start, warn, overdue in rows:

@@ -3,8 +3,8 @@ team book. The records are laid out as the store lays them out (one table per en
 a column per field, `_clocks`), in an in-memory SQLite, so the very same SQL runs.
 
 A record's `created_at` here is the moment of its oldest field stamp (the store's is
-when it arrived on that laptop, never earlier): the golden-72 rule reads first writes
-from `_clocks` either way.
+when it arrived on that laptop); `first_write_at`, which golden-72 selects by, is that
+moment's milliseconds, as the store keeps it (desktop.store.firstwrite).
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from desktop.schema import DELETED, ENTITIES, FieldType
-from desktop.store.followup_tables import EVIDENCE_SQL
+from desktop.store.firstwrite import COLUMN as FIRST_WRITE
+from desktop.store.firstwrite import ENTITIES as FIRST_WRITE_ENTITIES
+from desktop.store.firstwrite import index_sql as first_write_index_sql
+from desktop.store.followup_tables import evidence_index_sql
 
 # what each report reads
 NEEDS: dict[str, tuple[str, ...]] = {
@@ -33,10 +36,8 @@ _INDEXES = (  # those the reports name (INDEXED BY) or need, as the store has th
     "WHERE deleted = 0",
     "CREATE INDEX payment_ix0 ON payment (deal_id, currency, date, id, kind, amount, owner) "
     "WHERE deleted = 0",
-    "CREATE INDEX followup_evidence_account ON activity (account_id) WHERE deleted = 0 AND "
-    f"account_id IS NOT NULL AND {EVIDENCE_SQL}",
-    "CREATE INDEX followup_evidence_deal ON activity (deal_id) WHERE deleted = 0 AND "
-    f"deal_id IS NOT NULL AND {EVIDENCE_SQL}",
+    *(evidence_index_sql(e) for e in sorted(FIRST_WRITE_ENTITIES)),
+    *(first_write_index_sql(e) for e in sorted(FIRST_WRITE_ENTITIES)),
 )
 Record = tuple[str, Mapping[str, Any], Mapping[str, str]]  # id, values, field -> stamp
 
@@ -51,10 +52,11 @@ def _cell(ftype: FieldType, value: Any) -> Any:
     return value
 
 
-def _first_write(stamps: Iterable[str]) -> str:
-    ms = [int(s[:13]) for s in stamps if s[:13].isdigit()]
-    moment = dt.datetime.fromtimestamp(min(ms) / 1000 if ms else 0, dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def _first_write(stamps: Iterable[str]) -> tuple[str, int]:
+    """(created_at, first_write_at) of a record with these stamps."""
+    ms = min((int(s[:13]) for s in stamps if s[:13].isdigit()), default=0)
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), ms
 
 
 def memory_book(records: Mapping[str, Iterable[Record]]) -> sqlite3.Connection:
@@ -67,17 +69,18 @@ def memory_book(records: Mapping[str, Iterable[Record]]) -> sqlite3.Connection:
         cols = ", ".join(f'"{f.name}"' for f in ent.fields)
         conn.execute(f'CREATE TABLE "{name}" (rid INTEGER PRIMARY KEY, id TEXT UNIQUE, '
                      f"{cols}, deleted INTEGER NOT NULL DEFAULT 0, created_at TEXT, "
-                     "updated_at TEXT, _clocks TEXT NOT NULL DEFAULT '{}')")
+                     "updated_at TEXT, _clocks TEXT NOT NULL DEFAULT '{}', "
+                     f"{FIRST_WRITE} INTEGER)")
         fields = ent.fields
-        marks = ", ".join("?" for _ in range(len(fields) + 5))
+        marks = ", ".join("?" for _ in range(len(fields) + 6))
         rows = []
         for rid, values, stamps in records.get(name, ()):
-            first = _first_write(stamps.values())
+            first, first_ms = _first_write(stamps.values())
             rows.append((rid, *(_cell(f.type, values.get(f.name)) for f in fields),
                          int(bool(values.get(DELETED))), first, first,
-                         json.dumps(dict(stamps))))
+                         json.dumps(dict(stamps)), first_ms))
         conn.executemany(f'INSERT INTO "{name}" (id, {cols}, deleted, created_at, '
-                         f"updated_at, _clocks) VALUES ({marks})", rows)
+                         f"updated_at, _clocks, {FIRST_WRITE}) VALUES ({marks})", rows)
     for sql in _INDEXES:
         conn.execute(sql)
     return conn

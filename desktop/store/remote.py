@@ -33,6 +33,9 @@ from desktop.schema import (
     wins,
 )
 from desktop.store import erasure
+from desktop.store.firstwrite import COLUMN as FIRST_WRITE
+from desktop.store.firstwrite import ENTITIES as FIRST_WRITE_ENTITIES
+from desktop.store.firstwrite import iso_ms, oldest_ms
 from desktop.store.journal import LOST_PREFIX
 from desktop.store.merged import follow_merges
 from desktop.store.rows import clocks_of, field_type, from_row, to_column
@@ -386,12 +389,17 @@ def _prepare(store: Store, name: str, items: list[tuple[str, dict[str, Any]]],
 
 def _new_row(ent: Entity, record_id: str, incoming: dict[str, tuple[Any, str]]
              ) -> tuple[tuple[str, ...], list[Any], bool]:
-    """(columns, insert row with rid and times left as None, deleted) for a new record."""
+    """(columns, insert row with rid and times left as None, deleted) for a new record.
+    The row: rid, id, the columns, deleted, created_at, updated_at, _clocks and, on the
+    entities that keep it, first_write_at (None without stamps: set from created_at)."""
     cols = tuple(k for k in incoming if k != DELETED)
     deleted = bool(incoming.get(DELETED, (False, ""))[0])
     clocks = {k: s for k, (_, s) in incoming.items()}
-    return cols, [None, record_id, *(_column(ent, c, incoming[c][0]) for c in cols),
-                  int(deleted), None, None, _clocks_json(clocks)], deleted
+    row = [None, record_id, *(_column(ent, c, incoming[c][0]) for c in cols),
+           int(deleted), None, None, _clocks_json(clocks)]
+    if ent.name in FIRST_WRITE_ENTITIES:
+        row.append(oldest_ms(clocks.values()))
+    return cols, row, deleted
 
 
 def _apply_entity(store: Store, w: Any, prep: _Prepared, mine: _Mine, result: ApplyResult) -> None:
@@ -435,13 +443,17 @@ def _insert_new(store: Store, w: Any, repo: Any,
     defer = len(fresh) >= DEFER_INDEX_MIN and repo.searchable
     backlog: list[tuple[int]] = []
     now = w.now
+    first = name in FIRST_WRITE_ENTITIES  # the rows end with first_write_at
     for record_id, incoming in fresh:
         made = new_rows.get(record_id)
         cols, row, deleted = made if made is not None else _new_row(ent, record_id, incoming)
         rid = next_rid
         next_rid += 1
         row[0] = rid
-        row[-3] = row[-2] = now
+        at = len(cols) + 3  # created_at, then updated_at
+        row[at] = row[at + 1] = now
+        if first and row[-1] is None:
+            row[-1] = iso_ms(now)
         groups.setdefault(cols, []).append(row)
         if deleted:
             continue
@@ -453,10 +465,10 @@ def _insert_new(store: Store, w: Any, repo: Any,
             docs.append((repo.search_rowid(rid), *doc))
     for cols, params in groups.items():
         names = "".join(f'"{c}", ' for c in cols)
-        marks = ", ".join("?" * (len(cols) + 6))
+        marks = ", ".join("?" * (len(cols) + 6 + first))
         conn.executemany(
-            f'INSERT INTO "{name}" (rid, id, {names}deleted, created_at, updated_at, _clocks) '
-            f"VALUES ({marks})", params)
+            f'INSERT INTO "{name}" (rid, id, {names}deleted, created_at, updated_at, _clocks'
+            f"{', ' + FIRST_WRITE if first else ''}) VALUES ({marks})", params)
     insert_docs(conn, docs)
     if backlog:
         conn.executemany("INSERT INTO search_backlog (rowid) VALUES (?)", backlog)
@@ -513,8 +525,14 @@ def _merge_into(store: Store, w: Any, repo: Any, row: Any, incoming: dict[str, t
     if not diff and clocks == before:
         return
     sets = "".join(f'"{k}" = ?, ' for k in diff)
+    first: list[Any] = []  # desktop.store.firstwrite: the oldest stamp the row holds
+    if name in FIRST_WRITE_ENTITIES:
+        oldest = oldest_ms(clocks.values())
+        if oldest is not None and oldest != row[FIRST_WRITE]:
+            sets += f"{FIRST_WRITE} = ?, "
+            first = [oldest]
     conn.execute(f'UPDATE "{name}" SET {sets}updated_at = ?, _clocks = ? WHERE rid = ?',
-                 [*(to_column(field_type(ent, k), v) for k, v in diff.items()), w.now,
+                 [*(to_column(field_type(ent, k), v) for k, v in diff.items()), *first, w.now,
                   orjson.dumps(clocks).decode(), row["rid"]])
     repo._reindex(conn, row["rid"], old, {**old, **diff})
     result.applied += 1

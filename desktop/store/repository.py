@@ -11,6 +11,9 @@ import orjson
 
 from desktop.errors import NotFoundError, ValidationError
 from desktop.schema import DELETED, Entity, FieldType, to_utc_iso, validate_changes
+from desktop.store.firstwrite import COLUMN as FIRST_WRITE
+from desktop.store.firstwrite import ENTITIES as FIRST_WRITE_ENTITIES
+from desktop.store.firstwrite import iso_ms, oldest_ms, stamp_ms
 from desktop.store.gcpause import collector_paused
 from desktop.store.ids import new_id, new_ids
 from desktop.store.rows import field_type, from_row, to_column
@@ -41,6 +44,7 @@ class Repository:
         self._required = [f for f in ent.fields if f.required]
         # The creator becomes the owner, unless the server decides who owns (leads)
         self._owned = ent.has_field("owner") and ent.field("owner").writable_by is None
+        self._first_write = ent.name in FIRST_WRITE_ENTITIES  # has first_write_at
 
     # ------------------------------------------------------------ reads
     def get(self, record_id: str, *, include_deleted: bool = False) -> dict[str, Any]:
@@ -194,12 +198,15 @@ class Repository:
         cols = list(clean)
         clocks = {k: stamp for k in cols}
         names = "".join(f'"{c}", ' for c in cols)
-        marks = ", ".join("?" * (len(cols) + 4))
-        sql = (f"INSERT INTO {self._table} (id, {names}created_at, updated_at, _clocks) "
-               f"VALUES ({marks})")
+        first: list[Any] = []  # desktop.store.firstwrite: this write's stamp, or created_at
+        if self._first_write:
+            first = [stamp_ms(stamp) if cols else iso_ms(now)]
+        marks = ", ".join("?" * (len(cols) + 4 + len(first)))
+        sql = (f"INSERT INTO {self._table} (id, {names}created_at, updated_at, _clocks"
+               f"{', ' + FIRST_WRITE if first else ''}) VALUES ({marks})")
         cur = conn.execute(sql, [record_id,
                                  *(to_column(self.entity.field(c).type, clean[c]) for c in cols),
-                                 now, now, orjson.dumps(clocks).decode()])
+                                 now, now, orjson.dumps(clocks).decode(), *first])
         rid = int(cur.lastrowid or 0)
         self._index(conn, rid, clean)
         self.store.journal.append(conn, self.entity.name, record_id, clean, clocks)
@@ -214,12 +221,15 @@ class Repository:
         converted = [(i, f.type) for i, f in enumerate(self.entity.fields)
                      if f.type in (FieldType.LIST, FieldType.BOOL)]
         names = "".join(f'"{c}", ' for c in cols)
-        marks = ", ".join("?" * (len(cols) + 5))
+        first = f", {FIRST_WRITE}" if self._first_write else ""
+        marks = ", ".join("?" * (len(cols) + 5 + bool(first)))
         with self.store.write() as w:
             base = int(w.conn.execute(
                 f"SELECT coalesce(max(rid), 0) FROM {self._table}").fetchone()[0])
             ids = new_ids(len(chunk))
-            tail = (w.now, w.now, orjson.dumps(w.stamp).decode())
+            tail: tuple[Any, ...] = (w.now, w.now, orjson.dumps(w.stamp).decode())
+            if first:  # every field's stamp is the transaction's (a record has a field)
+                tail += (stamp_ms(w.stamp),)
             rows = []
             for rid, record_id, clean in zip(
                     range(base + 1, base + 1 + len(chunk)), ids, chunk, strict=True):
@@ -228,8 +238,8 @@ class Repository:
                     values[i] = to_column(ftype, values[i])
                 rows.append((rid, record_id, *values, *tail))
             w.conn.executemany(
-                f"INSERT INTO {self._table} (rid, id, {names}created_at, updated_at, _clocks) "
-                f"VALUES ({marks})", rows)
+                f"INSERT INTO {self._table} (rid, id, {names}created_at, updated_at, _clocks"
+                f"{first}) VALUES ({marks})", rows)
             if self.searchable:
                 w.conn.execute(
                     "WITH RECURSIVE r(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM r WHERE x < ?) "
@@ -248,9 +258,15 @@ class Repository:
         for k in diff:
             clocks[k] = stamp
         sets = ", ".join(f'"{k}" = ?' for k in diff)
+        first: list[Any] = []  # the oldest stamp moves when every field holding it is rewritten
+        if self._first_write:
+            oldest = oldest_ms(clocks.values())
+            if oldest is not None and oldest != row[FIRST_WRITE]:
+                sets += f", {FIRST_WRITE} = ?"
+                first = [oldest]
         w.conn.execute(
             f"UPDATE {self._table} SET {sets}, updated_at = ?, _clocks = ? WHERE rid = ?",
-            [*(to_column(field_type(self.entity, k), v) for k, v in diff.items()),
+            [*(to_column(field_type(self.entity, k), v) for k, v in diff.items()), *first,
              w.now, orjson.dumps(clocks).decode(), row["rid"]])
         new = {**old, **diff}
         self._reindex(w.conn, row["rid"], old, new)

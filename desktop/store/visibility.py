@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from desktop.schema import ENTITIES, SHARED_OWNER, Check
+from desktop.store.firstwrite import COLUMN as FIRST_WRITE
+from desktop.store.firstwrite import ENTITIES as FIRST_WRITE_ENTITIES
+from desktop.store.firstwrite import ROW_SQL as FIRST_WRITE_SQL
 from desktop.store.journal import LOST_PREFIX
 from desktop.store.rows import from_row
 from desktop.store.textindex import build_doc, replace_doc
@@ -294,6 +297,10 @@ def _clear_values(store: Store, conn: sqlite3.Connection, entity: str, names: li
             f'UPDATE "{entity}" SET {sets}, _clocks = CASE WHEN substr(_clocks, 1, 1) = \'"\' '
             f"THEN _clocks ELSE json_remove(_clocks, {paths}) END "
             "WHERE rid IN (SELECT value FROM json_each(?))", (orjson.dumps(part).decode(),))
+        if entity in FIRST_WRITE_ENTITIES:  # of the stamps left (desktop.store.firstwrite)
+            conn.execute(f'UPDATE "{entity}" SET {FIRST_WRITE} = {FIRST_WRITE_SQL} '
+                         "WHERE rid IN (SELECT value FROM json_each(?))",
+                         (orjson.dumps(part).decode(),))
     return bool(repo.searchable and rids and _rebuild_docs(conn, repo, rids))
 
 

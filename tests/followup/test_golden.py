@@ -118,3 +118,34 @@ def test_imported_accounts_start_their_golden_72_when_imported(fstore: Store,
     clock.advance(minutes=1)
     assert sorted(n.title for n in sched.tick()) == ["No follow-up yet (48 h): 导入乙",
                                                      "No follow-up yet (48 h): 导入甲"]
+
+
+def test_records_pulled_on_a_first_sync_start_their_golden_72_at_their_first_write(
+        fstore: Store, clock: FakeClock) -> None:
+    """A manager's first sync: every record arrives now (created_at); the rule's clock
+    started at each one's first write on the rep's device (first_write_at), so a record
+    written 30 hours ago warns in 18 hours and one written 40 days ago (outside the
+    rule's window) has no reminder."""
+    import datetime as dt
+
+    clock.instant = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    sched = make_scheduler(fstore, clock)
+
+    def stamp(hours_ago: float) -> str:
+        moment = clock.now() - dt.timedelta(hours=hours_ago)
+        return f"{int(moment.timestamp() * 1000):013d}-0000-0190f1a2-b3c4-7d5e-8f90-repdevice"
+
+    recent, old = "0190f1a2-0000-7000-8000-00000000a001", "0190f1a2-0000-7000-8000-00000000a002"
+    fstore.apply_remote([
+        {"entity": "account", "record_id": rid, "fields": {
+            "name": {"value": name, "hlc": stamp(hours)},
+            "owner": {"value": "alice", "hlc": stamp(hours)}}}
+        for rid, name, hours in ((recent, "新客户", 30), (old, "老客户", 24 * 40))])
+    sched.full_pass()
+    scheduled = {(r[0], r[1]): (r[2], r[3]) for r in fstore.conn.execute(
+        f"SELECT record_id, kind, key, fire_at FROM {TABLE} WHERE state = 'scheduled'")}
+    assert {rid for rid, _ in scheduled} == {recent}
+    row = fstore.conn.execute("SELECT * FROM account WHERE id = ?", (recent,)).fetchone()
+    for g in golden_reminders("account", row, [], sched.settings, clock.now()):
+        assert scheduled[recent, g.kind] == (g.key, g.fire_at)
+    assert scheduled[recent, "golden_warning"][1] == at(clock, hours=18)

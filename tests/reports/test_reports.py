@@ -497,3 +497,84 @@ def test_a_report_exports_to_csv_and_xlsx_with_its_audit_entry(profile: Path,
                              capture_output=True, text=True)
     assert refused.returncode != 0 and "may not export" in refused.stderr
     assert not (tmp_path / "no.csv").exists()
+
+
+def _stamp(moment: dt.datetime, device: str = "0190f1a2-b3c4-7d5e-8f90-managerpeer") -> str:
+    return f"{int(moment.timestamp() * 1000):013d}-0000-{device}"
+
+
+def _golden_ms(store: Store, entity: str) -> list[tuple[str, int, int]]:
+    """(id, first_write_at, golden_start in ms) of every row."""
+    from desktop.followup.reminders import golden_start
+
+    out = []
+    for row in store.conn.execute(
+            f'SELECT id, first_write_at, _clocks, created_at FROM "{entity}"'):
+        start = golden_start({"_clocks": row[2], "created_at": row[3]})
+        assert start is not None
+        out.append((row[0], row[1], round(start.timestamp() * 1000)))
+    return out
+
+
+def test_golden_72_counts_a_pulled_record_in_the_week_of_its_first_write(store: Store) -> None:
+    """A manager's first sync brings the team's book: every record arrives today, and
+    counts in the week it was first written (desktop.store.firstwrite), which is what
+    golden_start reads, for records written here, imported and pulled in a bulk page, a
+    small page and a later change that brings an older field."""
+    from desktop.reports.periods import week_of
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    written = now - dt.timedelta(weeks=5)
+    first_page = [  # a first sync's page: more than remote.DEFER_INDEX_MIN new records
+        {"entity": "account", "record_id": f"0190f1a2-0000-7000-8000-{i:012d}", "fields": {
+            "name": {"value": f"客户{i}", "hlc": _stamp(written + dt.timedelta(minutes=i))},
+            "owner": {"value": "wang", "hlc": _stamp(written + dt.timedelta(minutes=i, hours=1))}}}
+        for i in range(600)]
+    deal_id = "0190f1a2-0000-7000-8000-d00000000001"
+    follow = (written + dt.timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    small_page = [
+        {"entity": "deal", "record_id": deal_id, "fields": {
+            "title": {"value": "大单", "hlc": _stamp(written + dt.timedelta(days=1))},
+            "owner": {"value": "li", "hlc": _stamp(written + dt.timedelta(days=1))}}},
+        {"entity": "activity", "record_id": "0190f1a2-0000-7000-8000-a00000000001", "fields": {
+            **{k: {"value": v, "hlc": _stamp(written)} for k, v in (
+                ("kind", "call"), ("subject", "电话"), ("duration_s", 120),
+                ("done_at", follow), ("owner", "wang"),
+                ("account_id", first_page[0]["record_id"]))}}},
+        {"entity": "activity", "record_id": "0190f1a2-0000-7000-8000-a00000000002", "fields": {
+            **{k: {"value": v, "hlc": _stamp(written)} for k, v in (
+                ("kind", "note"), ("subject", "回复"), ("outcome", "customer_reply"),
+                ("done_at", follow), ("owner", "wang"),
+                ("account_id", first_page[0]["record_id"]))}}}]
+    assert store.apply_remote(first_page).applied == 600
+    store.apply_remote(small_page)
+    # a field this device had not held, older than the record's other stamps
+    store.apply_remote([{"entity": "deal", "record_id": deal_id, "fields": {
+        "amount": {"value": 5000, "hlc": _stamp(written + dt.timedelta(hours=2))}}}])
+    mine = store.repo("account").create({"name": "本机客户", "owner": "wang"})
+    store.repo("account").import_many([{"name": f"导入{i}", "owner": "zhao"} for i in range(3)])
+    # its oldest stamp rewritten: the start is the next oldest, as golden_start reads it
+    store.repo("account").update(first_page[1]["record_id"], {"name": "改名"})
+    store.repo("deal").create({"title": "本机商机", "owner": "li"})
+
+    for entity in ("account", "deal"):
+        for rid, column, golden in _golden_ms(store, entity):
+            assert column == golden, (entity, rid)
+    assert dict((r, c) for r, c, _ in _golden_ms(store, "deal"))[deal_id] == int(
+        (written + dt.timedelta(hours=2)).timestamp() * 1000)
+
+    zone = ZoneInfo("UTC")
+    today = now.date()
+    r = run(store, "golden-72", ReportFilter(today - dt.timedelta(weeks=12), today, zone=zone))
+    pulled = {c["record_id"] for c in first_page} | {deal_id}
+    weeks = {i: c.key[1] for c in r.cells for i in c.ids}
+    assert pulled <= set(weeks)
+    first_week = week_of((written + dt.timedelta(minutes=599, hours=1)).date())
+    assert {weeks[i] for i in pulled} <= {week_of(written.date()), first_week}
+    assert weeks[mine["id"]] == week_of(today) != weeks[deal_id]
+    assert r.totals["records"] == 600 + 1 + 1 + 3 + 1 and r.totals["met"] == 1
+    # this week: only what was first written here
+    this_week = run(store, "golden-72", ReportFilter(today - dt.timedelta(days=today.weekday()),
+                                                     today, zone=zone))
+    assert not pulled & {i for c in this_week.cells for i in c.ids}
+    assert this_week.totals["records"] == 1 + 3 + 1
