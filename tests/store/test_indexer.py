@@ -153,3 +153,23 @@ def test_every_path_that_writes_a_document_keeps_the_index_exact(store: Store) -
     assert [h.title for h in store.search("gaiming")] == ["改名客户"]
     assert store.conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'plkh'"
                               ).fetchone()[0] == 599
+
+
+def test_the_builder_takes_bigger_slices_only_while_nothing_else_writes(profile: Path) -> None:
+    """Small slices while a pull or an edit writes (they wait less for the lock), big ones
+    once the builder is alone (fewer commits and FTS5 segments per document)."""
+    builder = Store.open(profile)
+    other = Store.open(profile)
+    try:
+        size, seen = indexer.next_slice(builder, -1)
+        assert size == indexer.WORKER_SLICE
+        size, seen = indexer.next_slice(builder, seen)
+        assert size == indexer.QUIET_SLICE  # nobody wrote since
+        other.repo("account").create({"name": "杭州示例科技有限公司"})
+        size, seen = indexer.next_slice(builder, seen)
+        assert size == indexer.WORKER_SLICE
+        builder.repo("account").create({"name": "上海示例有限公司"})  # its own write
+        assert indexer.next_slice(builder, seen)[0] == indexer.QUIET_SLICE
+    finally:
+        other.close()
+        builder.close()
