@@ -26,7 +26,11 @@ def payment_id_for(deal_id: str) -> str:
 def move_collected_amounts(store: Store, *, today: dt.date | None = None) -> dict[str, Any]:
     """Create the received payment of every deal with a collected amount and no
     received payment yet. Returns {"moved": n, "payment_ids": [...], "skipped": n}."""
-    day = (today or dt.date.today()).isoformat()
+    from desktop.followup.clock import user_zone
+    from desktop.timezones import now_in
+
+    zone = user_zone(store)  # dates are the user's days, never the computer's or UTC's
+    day = (today or now_in(zone).date()).isoformat()
     found = store.conn.execute(
         "SELECT d.id, d.collected_amount, d.currency, d.owner, d.stage_changed_at FROM deal d "
         "WHERE d.deleted = 0 AND d.collected_amount > 0 AND NOT EXISTS (SELECT 1 FROM "
@@ -41,7 +45,18 @@ def move_collected_amounts(store: Store, *, today: dt.date | None = None) -> dic
             skipped += 1  # moved before and deleted since: a person decided
             continue
         repo.create({"kind": "received", "amount": amount, "currency": currency or "CNY",
-                     "date": (changed or day)[:10], "deal_id": deal_id, "method": "other",
+                     "date": _local_day(changed, zone) or day, "deal_id": deal_id,
+                     "method": "other",
                      "note": NOTE, "owner": owner}, record_id=pid)
         made.append(pid)
     return {"moved": len(made), "payment_ids": made, "skipped": skipped}
+
+
+def _local_day(instant: str | None, zone: dt.tzinfo) -> str | None:
+    """The user's calendar day of a stored UTC instant (`stage_changed_at`)."""
+    if not instant:
+        return None
+    moment = dt.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(zone).date().isoformat()

@@ -398,6 +398,22 @@ def test_collected_amounts_move_into_payments_once(store: Store) -> None:
     assert r.totals["collected"] == Decimal("320.50")
 
 
+def test_a_moved_amount_is_dated_on_the_users_day_not_utcs(store: Store) -> None:
+    """Won at 20:00 UTC on 6 December: for a rep in Shanghai that was 7 December."""
+    from desktop.followup.settings import FollowupSettings, save_settings
+    from desktop.reports.payments import move_collected_amounts
+
+    save_settings(store, FollowupSettings(time_zone="Asia/Shanghai"))
+    store.repo("deal").create({"title": "老合同", "amount": 500, "stage": "won", "owner": "wang",
+                               "collected_amount": 100, "stage_changed_at": "2026-12-06T20:00:00Z"})
+    store.repo("deal").create({"title": "旧单", "amount": 80, "stage": "won", "owner": "wang",
+                               "collected_amount": 80})
+    store.conn.execute("UPDATE deal SET stage_changed_at = NULL WHERE title = '旧单'")
+    out = move_collected_amounts(store, today=dt.date(2026, 12, 9))
+    dates = sorted(store.repo("payment").get(p)["date"] for p in out["payment_ids"])
+    assert dates == ["2026-12-07", "2026-12-09"]
+
+
 @settings(max_examples=300, deadline=None, database=None)
 @given(moment=st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2027, 12, 31)),
        zone=st.sampled_from(["America/New_York", "Europe/London", "Asia/Shanghai",
