@@ -27,7 +27,7 @@ from pathlib import Path
 from desktop.followup.clock import FakeClock, iso
 from desktop.followup.scheduler import Scheduler
 from desktop.followup.settings import FollowupSettings
-from desktop.store import Changes, Store
+from desktop.store import Changes, Store, firstwrite
 
 NOW = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)  # 11:00 in Shanghai, outside quiet hours
 OWNERS = ("alice", "bob", "carol", "dave")
@@ -39,6 +39,10 @@ def log(msg: str) -> None:
 
 def stamp(moment: dt.datetime) -> str:
     return f"{int(moment.timestamp() * 1000):013d}-0000-bench"
+
+
+def first_write(moment: dt.datetime) -> int:
+    return firstwrite.stamp_ms(stamp(moment))
 
 
 def fake_id(prefix: int, i: int) -> str:
@@ -57,15 +61,17 @@ def generate(store: Store, accounts: int, tasks: int, deals: int, rng: random.Ra
                else rng.uniform(14 * 86400, 3 * 365 * 86400))
         created = NOW - dt.timedelta(seconds=age)
         c = iso(created)
+        # first_write_at: what the store keeps beside _clocks (desktop.store.firstwrite)
         batch.append((fake_id(1, i), f"Account {i}", OWNERS[i % 4], c, c,
-                      json.dumps({"name": stamp(created), "owner": stamp(created)})))
+                      json.dumps({"name": stamp(created), "owner": stamp(created)}),
+                      first_write(created)))
         if len(batch) == 50_000:
             conn.executemany("INSERT INTO account (id, name, owner, created_at, updated_at, "
-                             "_clocks) VALUES (?, ?, ?, ?, ?, ?)", batch)
+                             "_clocks, first_write_at) VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
             batch = []
     if batch:
-        conn.executemany("INSERT INTO account (id, name, owner, created_at, updated_at, _clocks) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", batch)
+        conn.executemany("INSERT INTO account (id, name, owner, created_at, updated_at, _clocks, "
+                         "first_write_at) VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
     log(f"accounts: {time.perf_counter() - t0:.1f}s")
     stages = ("lead", "qualified", "proposal", "negotiation", "legal_review", "won", "lost")
     rows: list[tuple[object, ...]] = []
@@ -74,9 +80,10 @@ def generate(store: Store, accounts: int, tasks: int, deals: int, rng: random.Ra
         changed = created + (NOW - created) * rng.random()
         rows.append((fake_id(2, i), f"Deal {i}", fake_id(1, rng.randrange(accounts)), stages[i % 7],
                      iso(changed), OWNERS[i % 4], iso(created), iso(created),
-                     json.dumps({"title": stamp(created)})))
+                     json.dumps({"title": stamp(created)}), first_write(created)))
     conn.executemany("INSERT INTO deal (id, title, account_id, stage, stage_changed_at, owner, "
-                     "created_at, updated_at, _clocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                     "created_at, updated_at, _clocks, first_write_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     rows = []
     for i in range(tasks):
         due = NOW + dt.timedelta(minutes=rng.uniform(-30 * 1440, 30 * 1440))
