@@ -384,6 +384,10 @@ class Checker:
 
     def _run(self) -> None:
         size = BATCH
+        # The batches write through the driver's own cursor (server.duplicates._Sql), so
+        # its errors arrive unwrapped: a deadlock with another writer, the database down.
+        dbapi = self.engine.dialect.dbapi
+        transient = (sa.exc.SQLAlchemyError, *((dbapi.Error,) if dbapi is not None else ()))
         while not self._stop.wait(self.interval_s):
             try:
                 while not self._stop.is_set() and self._quiet():
@@ -391,7 +395,7 @@ class Checker:
                     if not _one_batch(self.engine, size):
                         break
                     size = next_batch_size(size, time.perf_counter() - t0, self.BATCH_S)
-            except sa.exc.SQLAlchemyError as exc:  # the database is down: try again later
+            except transient as exc:  # rolled back: the same records are checked next time
                 log.warning("duplicate check paused: %s", exc)
 
 

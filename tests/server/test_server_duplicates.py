@@ -172,3 +172,35 @@ def test_background_batches_shrink_when_slow_and_grow_back() -> None:
         size = duplicates.next_batch_size(size, target / 4, target)
     assert size == duplicates.BATCH
     assert duplicates.next_batch_size(50, target * 0.8, target) == 50
+
+
+def test_the_background_check_outlives_a_database_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A deadlock with another writer (seen on PostgreSQL) comes from the driver's own
+    cursor, unwrapped: the checker logs it and goes on at its next turn, never dies."""
+    import sqlite3
+
+    from server.db import open_database
+
+    engine = open_database(f"sqlite:///{tmp_path / 'server.db'}")
+    calls: list[int] = []
+
+    def flaky_batch(_engine: sa.Engine, _size: int) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("deadlock detected")
+        return 0
+
+    monkeypatch.setattr(duplicates, "_one_batch", flaky_batch)
+    monkeypatch.setattr(duplicates.Checker, "QUIET_S", 0.0)
+    checker = duplicates.Checker(engine, 0.01)
+    checker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(calls) >= 3 and checker._thread is not None and checker._thread.is_alive()
+    finally:
+        checker.stop()
+        engine.dispose()
+    assert any("duplicate check paused" in r.getMessage() for r in caplog.records)
