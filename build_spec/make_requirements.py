@@ -4,7 +4,7 @@
     python build_spec/make_requirements.py --check  # exit 1 when the file is out of date
 
 It is uv.lock's runtime set (`uv export --frozen --no-dev --format requirements-txt
---no-emit-project`) plus PyInstaller and what it needs, taken from the lock's dev group
+--no-emit-workspace`) plus PyInstaller and what it needs, taken from the lock's dev group
 with their hashes, so `pip install --require-hashes --no-deps -r ...` installs exactly
 the locked files on every build machine. uv.lock and pyproject.toml are not touched.
 
@@ -70,7 +70,7 @@ def _norm(name: str) -> str:
 
 def _export(*args: str) -> str:
     return subprocess.run(["uv", "export", "--frozen", "--format", "requirements-txt",
-                           "--no-emit-project", "--no-header", *args],
+                           "--no-emit-workspace", "--no-header", *args],
                           cwd=ROOT, capture_output=True, text=True, check=True).stdout
 
 

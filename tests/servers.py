@@ -80,6 +80,7 @@ class LiveServer:
     url: str = ""
     process: subprocess.Popen[str] | None = None
     args: tuple[str, ...] = ()  # more `fieldcrm-server run` options
+    command: tuple[str, ...] = ()  # an installed `fieldcrm-server`; default: this tree's
     _engine: sa.Engine | None = field(default=None, repr=False)
 
     @property
@@ -89,15 +90,16 @@ class LiveServer:
         return self._engine
 
     def start(self, port: int = 0, timeout: float = 30.0) -> LiveServer:
-        cmd = [sys.executable, "-m", "server.cli", "run", "--data", str(self.data_dir),
-               "--port", str(port)]
+        cmd = [*(self.command or (sys.executable, "-m", "server.cli")), "run",
+               "--data", str(self.data_dir), "--port", str(port)]
         if self.database_url:
             cmd += ["--database-url", self.database_url]
         cmd += self.args
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "server.log").open("a")
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
-                                        env={**os.environ, **self.env}, cwd=REPO_ROOT)
+                                        env={**os.environ, **self.env},
+                                        cwd=self.data_dir if self.command else REPO_ROOT)
         log.close()
         line = _read_line(self.process, timeout)
         if not line.startswith(LISTENING):
@@ -161,10 +163,12 @@ def _drain(proc: subprocess.Popen[str]) -> None:
 
 def start_server(data_dir: Path, database_url: str | None = None,
                  env: Mapping[str, str] | None = None, port: int = 0,
-                 args: tuple[str, ...] = ()) -> LiveServer:
+                 args: tuple[str, ...] = (), command: tuple[str, ...] = ()) -> LiveServer:
     """Start `fieldcrm-server run` in a subprocess on 127.0.0.1 (a free port unless
-    `port`); returns once it accepts connections. Call `.close()` when done."""
-    return LiveServer(data_dir, database_url, dict(env or {}), args=args).start(port)
+    `port`); returns once it accepts connections. Call `.close()` when done. `command`:
+    an installed server's executable, run outside this tree."""
+    return LiveServer(data_dir, database_url, dict(env or {}), args=args,
+                      command=command).start(port)
 
 
 @dataclass
