@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 _EXACT_KINDS = {"p": "phone", "u": "uscc", "m": "email"}
 _NAME_KINDS = frozenset("nbety")
 _EDGE_KINDS = frozenset("be")
+_STRONG_KINDS = _NAME_KINDS - _EDGE_KINDS
 _PREFILTER_SLACK = 15  # as dedupe.service: a short brand gains points as a whole name
 CACHE_KEYS = 200_000  # keys remembered (then forgotten all at once)
 CACHE_DOCS = 400_000  # parsed names remembered
@@ -44,6 +45,9 @@ class AccountMatcher:
         self.cores: dict[int, str] = {}  # brands as read from dedupe_doc
         self.coreless: set[int] = set()  # read, with no brand (or no dedupe_doc row)
         self.read_all = False  # the brands of every row `find` is asked about are read
+        # per row `prefetch` was told about (by id of its probe): the records of its edge
+        # keys whose brand is near enough to its own (the prefilter, run per key)
+        self.near: dict[int, set[int]] = {}
         self.docs: dict[int, tuple[NameParts, str | None]] = {}  # parsed, when compared
 
     def prefetch(self, probes: list[tuple[Probe, set[str]]]) -> None:
@@ -63,11 +67,50 @@ class AccountMatcher:
                     if k[8] in _NAME_KINDS:
                         named.update(self.keys[k])
         self._read(named)
+        self._prefilter(probes)
         self.read_all = True  # until `find` is asked about rows it was not told of
+
+    def _prefilter(self, probes: list[tuple[Probe, set[str]]]) -> None:
+        """The prefilter of `find` on the brands of the records that share only a
+        brand's edge with a row, for the whole chunk: one rapidfuzz cdist per edge key
+        (the rows that have it against its records), not one per row. A pair's score
+        does not depend on the batch, so `find` keeps the same records. Then the whole
+        names of the records `find` will compare are read and parsed, in one statement
+        a 5,000 (not one a row)."""
+        import numpy as np  # here: a plain command must not load numpy (test_cli)
+
+        self.near = {}
+        users: dict[str, list[Probe]] = {}
+        for me, keys in probes:
+            if me.parts is not None:
+                self.near[id(me)] = set()
+                for k in keys:
+                    if k[8] in _EDGE_KINDS and self.keys[k]:
+                        users.setdefault(k, []).append(me)
+        cores = self.cores
+        for key, mine in users.items():
+            rows = [r for r in self.keys[key] if r in cores]
+            if not rows:
+                continue
+            scores = process.cdist(
+                [me.parts.core for me in mine],  # type: ignore[union-attr]
+                [cores[r] for r in rows], scorer=fuzz.ratio,
+                score_cutoff=self.threshold - _PREFILTER_SLACK, dtype=np.uint8)
+            for i, j in zip(*np.nonzero(scores), strict=True):
+                self.near[id(mine[i])].add(rows[j])
+        # the whole names `find` will compare: these and the brands' records, in one go
+        compared: set[int] = set().union(*self.near.values())
+        for me, keys in probes:
+            if me.parts is not None:
+                for k in keys:
+                    if k[8] in _STRONG_KINDS:
+                        compared.update(self.keys[k])
+        self._parse(list(compared - self.coreless))
 
     def reset(self) -> None:
         """The rows `prefetch` was told about are done."""
         self.read_all = False
+        self.near = {}
 
     def _fetch_keys(self, keys: list[str]) -> None:
         for start in range(0, len(keys), _BATCH):
@@ -148,10 +191,15 @@ class AccountMatcher:
         matches: dict[int, tuple[float, set[str]]] = {r: (100.0, k) for r, k in exact.items()}
         if (strong or edge) and me.parts is not None:
             candidates = strong | edge
-            if not self.read_all:  # else `prefetch` read them all
-                self._read(candidates)
-            named = candidates - self.coreless
-            edge_only = list(edge - other - self.coreless)
+            near = self.near.get(id(me)) if self.read_all else None
+            if near is not None:  # `prefetch` read them all and ran the prefilter
+                named = ((strong | (edge & other)) - self.coreless) | near
+                edge_only = []
+            else:
+                if not self.read_all:
+                    self._read(candidates)
+                named = candidates - self.coreless
+                edge_only = list(edge - other - self.coreless)
             if edge_only:
                 import numpy as np  # here: a plain command must not load numpy (test_cli)
 

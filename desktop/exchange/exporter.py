@@ -176,40 +176,35 @@ def write_xlsx_rows(path: Path, rows: Iterable[Iterable[Any]], *,
     constant memory; strings are always text cells. Returns the data rows written."""
     import xlsxwriter
 
+    from desktop.exchange.xlsx_rows import SheetRows
+
     wb = xlsxwriter.Workbook(str(path), {
         "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
         "strings_to_urls": False, "use_zip64": True})
     it = iter(rows)
     header = list(next(it, []))
-    sheets = 0
-    ws: Any = None
+    sheets: list[SheetRows] = []
     r = sheet_rows  # start a sheet at the first row
     written = 0
     base = title[:25].replace("/", "_") or "Sheet"
+
+    def new_sheet() -> None:
+        n = len(sheets) + 1
+        sheets.append(SheetRows(wb.add_worksheet(base if n == 1 else f"{base} {n}")))
+        sheets[-1].append([str(h) for h in header])
+
     try:
         for row in it:
             if r >= sheet_rows:
-                sheets += 1
-                ws = wb.add_worksheet(base if sheets == 1 else f"{base} {sheets}")
-                for c, h in enumerate(header):
-                    ws.write_string(0, c, str(h))
+                new_sheet()
                 r = 0
             r += 1
-            write_string, write_number = ws.write_string, ws.write_number
-            for c, v in enumerate(row):
-                if v is None:
-                    continue
-                if isinstance(v, str):
-                    write_string(r, c, v)
-                elif isinstance(v, int | float):
-                    write_number(r, c, v)
-                else:
-                    write_string(r, c, str(v))
+            sheets[-1].append(row)
             written += 1
-        if ws is None:
-            ws = wb.add_worksheet(base)
-            for c, h in enumerate(header):
-                ws.write_string(0, c, str(h))
+        if not sheets:
+            new_sheet()
+        for sheet in sheets:
+            sheet.close()
     finally:
         wb.close()
     return written

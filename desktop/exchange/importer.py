@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rapidfuzz import fuzz, process
 
-from desktop.dedupe.match import _CN_NAME_REST
+from desktop.dedupe.match import _CN_NAME_REST, _OTHER_BRAND, _pinyin
 from desktop.errors import Cancelled, ValidationError
 from desktop.exchange.mapping import (
     ACCOUNT_NAME,
@@ -387,25 +387,41 @@ def _brands(me: Any) -> _Brands:
     return frozenset(x.core for x in parts.readings()), len(parts.core)
 
 
+def _homophones(a: str, b: str) -> bool:
+    """Two brands of one length: is every character that differs a homophone of the
+    other's (as match.brand_score asks)?"""
+    pa, pb = _pinyin(a), _pinyin(b)
+    return all(pa[i] == pb[i] for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+
+
 def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
                  threshold: float) -> list[Any]:
     """The probes among `others` that `compare(me, other)` could find alike. Left out
     only where that is certain: no identifier shared, Chinese brands, no reading of
-    one the same as a reading of the other, the two brands not of one length (so no
-    homophone typo), and the brands' ratio with the rest of a name beside them, which
-    no other path of match.brand_score exceeds (a shared suffix never lowers
-    fuzz.ratio), below the threshold. One rapidfuzz call for all of them."""
+    one the same as a reading of the other, and then either
+    - the two brands not of one length (so no homophone typo), and the brands' ratio
+      with the rest of a name beside them, which no other path of match.brand_score
+      exceeds (a shared suffix never lowers fuzz.ratio), below the threshold (one
+      rapidfuzz call for all of them), or
+    - the two brands of one length, a differing character not a homophone (pinyin) of
+      the other's, and a threshold above what brand_score then gives (_OTHER_BRAND):
+      the same test brand_score makes, without the rest of `compare`."""
     mine = _brands(me)
     if mine is None or len(others) < 8:
         return [o[0] for o in others]
     cores, length = mine
+    core = me.parts.core
+    homophones_only = threshold > _OTHER_BRAND
     sure: list[Any] = []
     unsure: list[Any] = []
     for o, _, theirs in others:
-        if (theirs is None or theirs[1] == length or not cores.isdisjoint(theirs[0])
+        if (theirs is None or not cores.isdisjoint(theirs[0])
                 or (me.uscc and me.uscc == o.uscc) or not me.phones.isdisjoint(o.phones)
                 or not me.emails.isdisjoint(o.emails)):
             sure.append(o)
+        elif theirs[1] == length:
+            if not homophones_only or _homophones(core, o.parts.core):
+                sure.append(o)
         else:
             unsure.append(o)
     if unsure:

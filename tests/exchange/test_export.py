@@ -5,6 +5,7 @@ fresh profile."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,60 @@ def test_xlsx_cells_are_text_and_a_new_sheet_starts_past_the_limit(
     # every sheet is read back by the import
     with Store.open(tmp_path / "fresh") as fresh:
         assert run_import(fresh, out, "account", on_duplicate="create").created == 7
+
+
+TRICKY: list[Any] = [
+    "plain", "", " lead", "trail ", "a&b<c>d", 'say "hi"', "tab\tin", "ctrl\x01x\x1f",
+    "_x0041_ literal", "line\nbreak", "\n", "non\ufffechar\uffff", "深圳市腾讯 ",
+    "x" * 20_000, "😀" * 17_000, "&" * 17_000, 0, -7, 2.5, 1e20, -0.0, 1 / 3,
+    12345678901234567890, True, False, None, Decimal("1.50"), "\u3000全角空格"]
+
+
+def _xlsxwriter_cells(path: Path, rows: list[list[Any]]) -> None:
+    """The rows written cell by cell by xlsxwriter itself (as the export did before)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+        "strings_to_urls": False, "use_zip64": True})
+    ws = wb.add_worksheet("Sheet")
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is None:
+                continue
+            if isinstance(v, int | float):
+                ws.write_number(r, c, v)
+            else:
+                ws.write_string(r, c, v if isinstance(v, str) else str(v))
+    wb.close()
+
+
+def test_xlsx_rows_are_the_xml_xlsxwriter_writes(tmp_path: Path) -> None:
+    import zipfile
+
+    from desktop.exchange.exporter import write_xlsx_rows
+
+    header = [f"H{i}" for i in range(len(TRICKY))]
+    rows = [header, TRICKY, TRICKY[::-1], [None] * 5, [None, None, "c"],
+            [*TRICKY, *TRICKY, "AE"], [None] * 3 + [1]]
+    write_xlsx_rows(tmp_path / "fast.xlsx", iter(rows), title="Sheet")
+    _xlsxwriter_cells(tmp_path / "cells.xlsx", rows)
+    name = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(tmp_path / "fast.xlsx") as a, \
+            zipfile.ZipFile(tmp_path / "cells.xlsx") as b:
+        assert a.read(name) == b.read(name)
+    sheet = read_xlsx(tmp_path / "fast.xlsx")["Sheet"]
+    assert sheet[1][:4] == ["plain", "", " lead", "trail "]
+    assert sheet[1][TRICKY.index(None) - 1:][:3] == [False, None, "1.50"]
+
+
+def test_xlsx_text_that_looks_like_rich_text_xml_is_text(tmp_path: Path) -> None:
+    from desktop.exchange.exporter import write_xlsx_rows
+
+    # xlsxwriter writes such a string unescaped (a broken file): here it is text
+    text = "<r><t>Acme</t></r>"
+    write_xlsx_rows(tmp_path / "r.xlsx", [["Name"], [text], ["<r>x</r>"]])
+    assert read_xlsx(tmp_path / "r.xlsx")["Sheet"] == [["Name"], [text], ["<r>x</r>"]]
 
 
 def test_filters_search_and_the_audit_entry(store: Any, tmp_path: Path) -> None:
