@@ -260,7 +260,10 @@ def test_owner_reports_add_up_to_the_team_report(store: Store) -> None:
     "duration_s": st.one_of(st.none(), st.integers(0, 300)),
     "attachments": st.one_of(st.none(), st.just([]), st.just(["a" * 64])),
     "outcome": st.one_of(st.none(), st.sampled_from(
-        ["Customer_reply ok", " 客户回复了", "quoted 5%", "已报价", "no", "", "replied"]))}))
+        ["Customer_reply ok", " 客户回复了", "quoted 5%", "已报价", "no", "", "replied",
+         # at the ends of golden-72's prefix ranges (criterion_case_sql)
+         "customer_replz", "customer_repl", "CUSTOMER_REPLY", "quotee", "quotec", "已回复",
+         "已回", "已回夎", "replief", "repliedx", "已报价x", "报价已发送", "报价已发"]))}))
 def test_criteria_in_sql_agree_with_the_follow_up_rules(act: dict[str, Any]) -> None:
     import sqlite3
 
