@@ -74,6 +74,32 @@ def week_no_sql(col: str, zone: dt.tzinfo, lo: str, hi: str) -> str:
     return f"((CAST(julianday({col}) * 86400 + 0.5 AS INTEGER) + {offset}) / 86400 / 7)"
 
 
+def week_no_ms_sql(col: str, zone: dt.tzinfo, lo: str, hi: str) -> str:
+    """week_no_sql of the whole second of the Unix milliseconds in `col` (an INTEGER, e.g.
+    first_write_at), by the same arithmetic on integers alone: no text made, no julianday()
+    (the seconds julianday() gives of a whole second are exactly the Unix ones plus
+    210866760000, JD 2440587.5 being the Unix epoch)."""
+    start = dt.datetime.strptime(lo, _FMT).replace(tzinfo=dt.UTC) - dt.timedelta(days=1)
+    end = dt.datetime.strptime(hi, _FMT).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
+    parts = offset_intervals(start, end, zone)
+    sec = f"({col} / 1000)"
+    shift = [(until, 43200 + off * 60) for until, off in parts]
+    if len(shift) == 1:
+        offset = str(shift[0][1])
+    else:
+        whens = " ".join(f"WHEN {sec} < {_unix(until)} THEN {s}" for until, s in shift[:-1]
+                         if until is not None)
+        offset = f"(CASE {whens} ELSE {shift[-1][1]} END)"
+    return f"(({sec} + {_JD_UNIX_S} + {offset}) / 86400 / 7)"
+
+
+_JD_UNIX_S = 210866760000  # julianday('1970-01-01') * 86400
+
+
+def _unix(text: str) -> int:
+    return int(dt.datetime.strptime(text, _FMT).replace(tzinfo=dt.UTC).timestamp())
+
+
 def week_of_no(number: int) -> str:
     """The Monday (ISO date) of a week_no_sql number: JDN 7n is a Monday."""
     return dt.date.fromordinal(int(number) * 7 - 1721425).isoformat()

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from desktop.followup.settings import DEFAULT_CRITERIA
 from desktop.reports import NAMES, Report, ReportFilter, cell_ids, run
-from desktop.reports.activity import criterion_sql
+from desktop.reports.activity import criterion_case_sql, criterion_sql, outcome_sql
 from desktop.reports.money import cents_of
 from desktop.schema import STAGE_PROBABILITY
 from desktop.store import Store
@@ -260,7 +260,10 @@ def test_owner_reports_add_up_to_the_team_report(store: Store) -> None:
     "duration_s": st.one_of(st.none(), st.integers(0, 300)),
     "attachments": st.one_of(st.none(), st.just([]), st.just(["a" * 64])),
     "outcome": st.one_of(st.none(), st.sampled_from(
-        ["Customer_reply ok", " 客户回复了", "quoted 5%", "已报价", "no", "", "replied"]))}))
+        ["Customer_reply ok", " 客户回复了", "quoted 5%", "已报价", "no", "", "replied",
+         # at the ends of golden-72's prefix ranges (criterion_case_sql)
+         "customer_replz", "customer_repl", "CUSTOMER_REPLY", "quotee", "quotec", "已回复",
+         "已回", "已回夎", "replief", "repliedx", "已报价x", "报价已发送", "报价已发"]))}))
 def test_criteria_in_sql_agree_with_the_follow_up_rules(act: dict[str, Any]) -> None:
     import sqlite3
 
@@ -274,6 +277,9 @@ def test_criteria_in_sql_agree_with_the_follow_up_rules(act: dict[str, Any]) -> 
         sql, params = criterion_sql(c)
         got = conn.execute(f"SELECT {sql} FROM activity", params).fetchone()[0]
         assert bool(got) == c.matches(act), c.name
+        sql, params = criterion_case_sql(c, outcome_sql())  # golden-72's form: 1 or 0
+        got = conn.execute(f"SELECT {sql} FROM activity", params).fetchone()[0]
+        assert got == int(c.matches(act)), c.name
 
 
 def test_golden_72_counts_follow_ups_within_72_hours_only(store: Store) -> None:
@@ -422,7 +428,7 @@ def test_the_sql_week_is_the_local_week_of_every_instant(moment: dt.datetime, zo
     """Weeks are grouped in SQL by integer arithmetic on the instant: for every instant,
     in zones with summer time, half-hour offsets and a 30-minute change of clocks, it is
     the Monday of the viewer's local day, and midnight belongs to the day it begins."""
-    from desktop.reports.periods import utc_bounds, week_no_sql, week_of_no
+    from desktop.reports.periods import utc_bounds, week_no_ms_sql, week_no_sql, week_of_no
 
     moment = moment.replace(microsecond=0, tzinfo=dt.UTC)
     if moment.second % 3 == 0:  # often exactly on a local midnight, the edge that matters
@@ -437,6 +443,11 @@ def test_the_sql_week_is_the_local_week_of_every_instant(moment: dt.datetime, zo
     (number,) = conn.execute(f"SELECT {week_no_sql('?1', ZoneInfo(zone), lo, hi)}",
                              [text]).fetchone()
     assert week_of_no(number) == (day - dt.timedelta(days=day.weekday())).isoformat()
+    # the same week from the instant's Unix milliseconds (golden-72's first_write_at)
+    ms = int(moment.timestamp()) * 1000 + moment.second * 7 % 1000
+    (from_ms,) = conn.execute(f"SELECT {week_no_ms_sql('?1', ZoneInfo(zone), lo, hi)}",
+                              [ms]).fetchone()
+    assert from_ms == number
 
 
 instalment_st = st.fixed_dictionaries({
@@ -594,3 +605,137 @@ def test_golden_72_counts_a_pulled_record_in_the_week_of_its_first_write(store: 
                                                      today, zone=zone))
     assert not pulled & {i for c in this_week.cells for i in c.ids}
     assert this_week.totals["records"] == 1 + 3 + 1
+
+
+golden_record_st = st.fixed_dictionaries({
+    "entity": st.sampled_from(["account", "deal"]), "owner": st.sampled_from(["wang", "li", None]),
+    "hours_ago": st.one_of(st.integers(0, 80), st.integers(0, 24 * 7 * 14)),
+    "ms": st.integers(0, 999),
+    "deleted": st.sampled_from([False, False, False, True])})
+golden_activity_st = st.fixed_dictionaries({
+    "record": st.integers(0, 3), "kind": st.sampled_from(["call", "visit", "note", "task"]),
+    "duration_s": st.one_of(st.none(), st.sampled_from([0, 89, 90, 300])),
+    "attachments": st.one_of(st.none(), st.just([]), st.just(["a" * 64])),
+    "outcome": st.one_of(st.none(), st.sampled_from(
+        ["Customer_reply ok", " 客户回复了", "quoted 5%", "已报价", "no", "", "replied"])),
+    # done this many hours after the record's first write; None: not done (then its
+    # created_at, when it arrived here, is its time)
+    "after_h": st.one_of(st.none(), st.just(72), st.integers(-200, 100)),
+    "seconds": st.sampled_from([0, 1, 59, 3599]),
+    "deleted": st.sampled_from([False, False, False, True])})
+
+
+def _plain_golden(store: Store, f: ReportFilter) -> dict[tuple[str, str], tuple[int, int, list[str],
+                                                                                list[str]]]:
+    """golden-72 recomputed from the raw rows with the follow-up rules' own Python:
+    (owner, week) -> (records, met, ids, missed ids)."""
+    from desktop.followup.reminders import golden_start
+    from desktop.followup.settings import FollowupSettings
+    from desktop.reports.periods import utc_bounds, week_of
+
+    rules = FollowupSettings()
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    lo, hi = utc_bounds(f.date_from, f.date_to, f.zone)
+    acts = _raw(store, "activity")
+    out: dict[tuple[str, str], tuple[int, int, list[str], list[str]]] = {}
+    for entity in ("account", "deal"):
+        for r in _raw(store, entity):
+            start = golden_start(r)
+            assert start is not None
+            start = start.replace(microsecond=0)  # the report's start is the second
+            if not lo <= start.strftime(fmt) < hi:
+                continue
+            until = (start + dt.timedelta(hours=rules.golden_overdue_hours)).strftime(fmt)
+            mine = [{**a, "attachments": json.loads(a["attachments"] or "null")} for a in acts
+                    if a[f"{entity}_id"] == r["id"] and (a["done_at"] or a["created_at"]) <= until]
+            ok = rules.is_valid_followup(mine)
+            key = (r["owner"] or "", week_of(start.astimezone(f.zone).date()))
+            n, met, ids, missed = out.get(key, (0, 0, [], []))
+            out[key] = (n + 1, met + ok, [*ids, r["id"]], missed if ok else [*missed, r["id"]])
+    return out
+
+
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(records=st.lists(golden_record_st, min_size=1, max_size=4),
+       activities=st.lists(golden_activity_st, max_size=30),
+       zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "UTC"]))
+def test_golden_72_equals_a_plain_recomputation(records: list[dict[str, Any]],
+                                                activities: list[dict[str, Any]],
+                                                zone: str) -> None:
+    """Every cell of golden-72 (records, met, the ids and the missed ids) equals the follow-
+    up rules applied in Python to each record's raw activities; a cell lists its records
+    in first-write order; the dashboard's run has the same figures and drills to them."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "p") as store:
+        made = []
+        for i, r in enumerate(records):
+            written = now - dt.timedelta(hours=r["hours_ago"], milliseconds=r["ms"])
+            rid = f"0190f1a2-0000-7000-8000-{i:012d}"
+            name = "name" if r["entity"] == "account" else "title"
+            store.apply_remote([{"entity": r["entity"], "record_id": rid, "fields": {
+                name: {"value": f"r{i}", "hlc": _stamp(written)},
+                "owner": {"value": r["owner"], "hlc": _stamp(written)}}}])
+            made.append((r["entity"], rid, written))
+        for j, a in enumerate(activities):
+            entity, rid, written = made[a["record"] % len(made)]
+            values: dict[str, Any] = {k: a[k] for k in ("kind", "duration_s", "attachments",
+                                                         "outcome") if a[k] is not None}
+            if a["after_h"] is not None:
+                values["done_at"] = (written + dt.timedelta(hours=a["after_h"], seconds=a[
+                    "seconds"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+            values.update({"subject": "跟进", f"{entity}_id": rid})
+            aid = f"0190f1a2-0000-7000-8000-a{j:011d}"
+            store.apply_remote([{"entity": "activity", "record_id": aid, "fields": {
+                k: {"value": v, "hlc": _stamp(now)} for k, v in values.items()}}])
+            if a["deleted"]:
+                store.repo("activity").delete(aid)
+        for (entity, rid, _), r in zip(made, records, strict=True):
+            if r["deleted"]:
+                store.repo(entity).delete(rid)
+        z = ZoneInfo(zone)
+        today = now.astimezone(z).date()
+        f = ReportFilter(today - dt.timedelta(weeks=12), today, zone=z)
+        report = run(store, "golden-72", f)
+        expect = _plain_golden(store, f)
+        assert [c.key for c in report.cells] == sorted(expect)
+        order = {row[0]: (e, row[1], row[2]) for e in (0, 1) for row in store.conn.execute(
+            f'SELECT id, first_write_at, rid FROM "{("account", "deal")[e]}"')}
+        for cell in report.cells:
+            n, met, ids, missed = expect[cell.key]
+            assert cell.values == {"records": n, "met": met, "missed": n - met,
+                                   "compliance": round(100.0 * met / n, 1)}
+            assert sorted(cell.ids) == sorted(ids)
+            assert sorted(cell.detail_ids["missed"]) == sorted(missed)
+            assert cell.ids == sorted(cell.ids, key=order.__getitem__)
+            assert cell.detail_ids["missed"] == sorted(missed, key=order.__getitem__)
+        _same_without_ids_and_drills_to_each_cell(store, report, f)
+
+
+def test_golden_72_counts_a_follow_up_to_the_window_s_last_second(store: Store) -> None:
+    """The window ends on the first write's second moved by 72 hours, that second included;
+    a call logged without a done time counts at its created_at."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    written = now - dt.timedelta(days=10, milliseconds=-500)  # the start is its second
+    recent = now - dt.timedelta(hours=1)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    ids = []
+    for i, (first, late) in enumerate(((written, 0), (written, 1), (recent, None))):
+        rid = f"0190f1a2-0000-7000-8000-{i:012d}"
+        store.apply_remote([{"entity": "account", "record_id": rid, "fields": {
+            "name": {"value": f"r{i}", "hlc": _stamp(first)},
+            "owner": {"value": "wang", "hlc": _stamp(first)}}}])
+        ids.append(rid)
+        done = (None if late is None else (first.replace(microsecond=0) + dt.timedelta(
+            hours=72, seconds=late)).strftime(fmt))
+        for j, values in enumerate(({"kind": "call", "duration_s": 120, "done_at": done},
+                                    {"kind": "note", "outcome": "replied",
+                                     "done_at": done or now.strftime(fmt)})):
+            store.apply_remote([{"entity": "activity", "record_id": f"{rid[:-3]}a{i}{j}",
+                                 "fields": {k: {"value": v, "hlc": _stamp(now)} for k, v in {
+                                     **values, "subject": "跟进", "account_id": rid}.items()
+                                            if v is not None}}])
+    today = now.date()
+    r = run(store, "golden-72", ReportFilter(today - dt.timedelta(weeks=12), today))
+    missed = [i for c in r.cells for i in c.detail_ids["missed"]]
+    assert r.totals["records"] == 3 and missed == [ids[1]]
