@@ -267,7 +267,11 @@ def test_event_stream_cut_or_stalled(
                 pass
         assert proxy.fated == ["GET /v1/events"]
         wait_for(lambda: any("GET /v1/events" in m for m in flaky.log.dropped_lines()))
-        # The stream works again once the link does, and tells of a new change.
+        # The stream works again once the link does, and tells of a new change. The 1 s
+        # read timeout was for the stalled stream: here it would also cut a healthy one
+        # while b's sync is slower than a second (seen in CI: a loaded machine, PostgreSQL),
+        # since the server pings only every 15 s.
+        monkeypatch.setattr(client_mod, "EVENTS_READ_TIMEOUT_S", 10.0)
         b = flaky.device("b")
         got: list[int | None] = []
 
