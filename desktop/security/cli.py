@@ -111,6 +111,8 @@ def run_store(args: argparse.Namespace) -> int:
     if args.action == "status":
         info = cipher.status(args.profile)
         state = ("encrypted" if info["encrypted"] else "not encrypted") + (
+            " (in the older, slower format: `store encrypt` converts it)"
+            if info["format"] == "legacy" else "") + (
             "" if info["key_in_keyring"] is not False else " (its key is missing)")
         _emit(args, info, f"{info['store']}: {state}")
         return 0 if info["key_in_keyring"] is not False else 1
@@ -125,6 +127,8 @@ def run_store(args: argparse.Namespace) -> int:
 
     summary = cipher.encrypt_store(args.profile, progress)
     text = ("the store was already encrypted" if summary["already"] else
+            f"store re-encrypted in the current format: {summary['rows']} rows "
+            f"in {summary['seconds']} s" if summary["reencrypted"] else
             f"store encrypted: {summary['tables']} tables, {summary['rows']} rows "
             f"in {summary['seconds']} s; its key is in the system keyring")
     _emit(args, summary, text)
