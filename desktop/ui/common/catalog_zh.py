@@ -121,6 +121,7 @@ ZH: dict[str, str] = {
         "跳过了 {n} 行（第一处：第 {line} 行：{reason}）。",
     "Added {n} demo accounts.": "已添加 {n} 个演示客户。",
     "Stopped. What was already added is kept.": "已停止。已添加的数据会保留。",
+    "Encrypting your local data: {percent}%": "正在加密本地数据：{percent}%",
     "FieldCRM cannot open your data.": "FieldCRM 无法打开您的数据。",
     "Something went wrong. The details were written to the log.":
         "出了点问题，详细信息已写入日志。",

@@ -88,7 +88,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-StoreFactory = Callable[[Path], "Store"]
+# (profile, progress of opening): progress("encrypt", 0.42) while a store is being encrypted
+OpeningProgress = Callable[[str, float], None]
+StoreFactory = Callable[[Path, OpeningProgress], "Store"]
 GENERIC_ERROR = "Something went wrong. The details were written to the log."
 
 
@@ -101,7 +103,7 @@ def _alive(callback: Callable[..., Any]) -> bool:
     return not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
 
-def open_store(profile: Path) -> Store:
+def open_store(profile: Path, progress: OpeningProgress | None = None) -> Store:
     """The default store factory. Imported here, on the worker thread, so that the
     window does not wait for sqlite-utils to load."""
     from desktop.store import Store
@@ -109,13 +111,19 @@ def open_store(profile: Path) -> Store:
     return Store.open(profile)
 
 
-def open_encrypted_store(profile: Path) -> Store:
-    """The app's store factory: a plain (or new) store is first encrypted in place when
-    the system keyring can keep its key (desktop.store.cipher.ensure_encrypted)."""
+def open_encrypted_store(profile: Path, progress: OpeningProgress | None = None) -> Store:
+    """The app's store factory: a plain (or new) store, or one encrypted in the older
+    format, is first (re-)encrypted in place when the system keyring can keep its key
+    (desktop.store.cipher.ensure_encrypted); `progress` hears ("encrypt", fraction)."""
     from desktop.store import Store
     from desktop.store.cipher import ensure_encrypted
 
-    ensure_encrypted(profile)
+    def report(phase: str, done: float) -> None:
+        if progress is not None:  # copying is the long part: the verify and swap are short
+            progress("encrypt", {"key": 0.0, "copy": 0.9 * done, "verify": 0.9 + 0.08 * done,
+                                 "swap": 0.98 + 0.02 * done}.get(phase, done))
+
+    ensure_encrypted(profile, report)
     return Store.open(profile)
 
 
@@ -172,6 +180,7 @@ class StoreWorker(QThread):
     open_failed = Signal(object)  # the exception
     done = Signal(int, object, object)  # op id, result, exception (or None)
     progress = Signal(int, int, int, str)  # op id, done, total, text
+    opening = Signal(str, int)  # what the store's opening does, percent (an encryption)
 
     def __init__(self, profile: Path, factory: StoreFactory) -> None:
         super().__init__()
@@ -185,7 +194,8 @@ class StoreWorker(QThread):
     def run(self) -> None:
         open_error: BaseException | None = None
         try:
-            self.store = self.factory(self.profile)
+            self.store = self.factory(
+                self.profile, lambda phase, done: self.opening.emit(phase, int(done * 100)))
             self.store.on_change(self._heard)
             self.opened.emit()
         except BaseException as exc:  # reported to the UI
@@ -241,6 +251,7 @@ class AppContext(QObject):
     op_finished = Signal(object)  # OpHandle (long ops only)
     store_ready = Signal()
     store_failed = Signal(str)
+    store_opening = Signal(str, int)  # phase ("encrypt"), percent: before store_ready
     language_changed = Signal()
     error_shown = Signal(str)  # a message for the user (status bar / message box)
 
@@ -263,6 +274,7 @@ class AppContext(QObject):
         self.worker.open_failed.connect(self._on_open_failed)
         self.worker.done.connect(self._on_done)
         self.worker.progress.connect(self._on_progress)
+        self.worker.opening.connect(self.store_opening)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:

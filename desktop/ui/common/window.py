@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
 
         ctx.error_shown.connect(self.show_message)
         ctx.store_failed.connect(self._store_failed)
+        ctx.store_opening.connect(self._store_opening)
+        ctx.store_ready.connect(self._store_opened)
         ctx.language_changed.connect(self.rebuild)
         ctx.op_started.connect(self._op_started)
         ctx.op_finished.connect(self._op_finished)
@@ -215,7 +217,24 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, MESSAGE_SHOW_MS)
 
+    def _store_opening(self, _phase: str, percent: int) -> None:
+        """The store is being encrypted (or re-encrypted) before it opens: a big book
+        takes a minute, so say what is happening and how far."""
+        if self.long_op is not None:
+            return
+        self.progress.setRange(0, 100)
+        self.progress.setValue(percent)
+        self.progress.show()
+        self.statusBar().showMessage(
+            self.ctx.tr("Encrypting your local data: {percent}%", percent=percent))
+
+    def _store_opened(self) -> None:
+        if self.long_op is None and self.progress.isVisible():
+            self.progress.hide()
+            self.statusBar().clearMessage()
+
     def _store_failed(self, message: str) -> None:
+        self._store_opened()
         label = QLabel(self.ctx.tr("FieldCRM cannot open your data.") + "\n\n" + message)
         label.setObjectName("store_error")
         label.setWordWrap(True)

@@ -94,7 +94,7 @@ def test_language_switch_in_settings(qtbot: Any, make_window: Any, profile: Any)
 def test_store_that_cannot_open_is_explained(qtbot: Any, make_window: Any) -> None:
     from desktop.errors import StoreDamagedError
 
-    def broken(profile: Any) -> Any:
+    def broken(profile: Any, progress: Any = None) -> Any:
         raise StoreDamagedError(f"{profile}/store.db is damaged and was not opened.")
 
     window = make_window("en", store_factory=broken)
@@ -109,7 +109,7 @@ def test_store_opens_on_the_worker_thread(qtbot: Any, make_ctx: Any) -> None:
 
     threads: list[str] = []
 
-    def factory(profile: Any) -> Store:
+    def factory(profile: Any, progress: Any = None) -> Store:
         threads.append(threading.current_thread().name)
         return Store.open(profile)
 

@@ -106,7 +106,7 @@ def test_custom_fields_and_local_times_are_in_the_dialog(qtbot: Any, window: Any
 
 
 def failing_store(error: Exception, box: dict[str, Any]) -> Any:
-    def factory(profile: Path) -> Store:
+    def factory(profile: Path, progress: Any = None) -> Store:
         store = Store.open(profile)
         repo = store.repo("account")
 
