@@ -5,8 +5,8 @@ default format, keeps opening and is re-encrypted at the app's start, crash-safe
 from __future__ import annotations
 
 import os
-import signal
 import shutil
+import signal
 from pathlib import Path
 
 import keyring
@@ -86,6 +86,16 @@ def test_a_legacy_store_opens_and_is_reencrypted_at_the_next_start(profile: Path
     assert cipher.encrypt_store(profile)["already"]
 
 
+def _dies_at(kill_at: int) -> cipher.Progress:
+    calls = [0]
+
+    def progress(phase: str, done: float) -> None:
+        calls[0] += 1
+        if calls[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return progress
+
+
 def test_kill_9_during_reencryption_loses_nothing(profile: Path, file_keyring: None,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     expected = _legacy_store(profile, 1500, monkeypatch)
@@ -100,14 +110,7 @@ def test_kill_9_during_reencryption_loses_nothing(profile: Path, file_keyring: N
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child dies by SIGKILL
             try:
-                count = [0]
-
-                def die(phase: str, done: float) -> None:
-                    count[0] += 1
-                    if count[0] == kill_at:
-                        os.kill(os.getpid(), signal.SIGKILL)
-
-                cipher.encrypt_store(profile, die, progress_steps=200)
+                cipher.encrypt_store(profile, _dies_at(kill_at), progress_steps=200)
             finally:
                 os._exit(0)
         _, status = os.waitpid(pid, 0)
