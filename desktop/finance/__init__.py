@@ -27,7 +27,9 @@ from desktop.finance.payments import (
     list_filter,
     may_record_payments,
     money,
+    owner_for,
     payment_role,
+    save_payment,
     summarize,
     target_of,
 )
@@ -36,5 +38,5 @@ __all__ = [
     "AMOUNT_FIELD_ERRORS", "FORM_ERRORS", "CurrencyTotals", "DealPayments", "PaymentInput",
     "Target", "attach_targets", "check_payment", "contract_label", "currencies",
     "deal_payments", "find_targets", "list_filter", "may_record_payments", "money",
-    "parse_amount", "payment_role", "summarize", "target_of",
+    "owner_for", "parse_amount", "payment_role", "save_payment", "summarize", "target_of",
 ]

@@ -126,6 +126,39 @@ def deal_payments(store: Store, deal_id: str) -> DealPayments:
     return summarize(deal, rows)
 
 
+# ------------------------------------------------------------ saving
+def owner_for(store: Store, deal_id: str | None, contract_id: str | None) -> str | None:
+    """Who a payment belongs to: its deal's rep, else its contract's (finance writes it,
+    the rep reads it; the server gives a system's payment the same owner)."""
+    for table, rid in (("deal", deal_id), ("contract", contract_id)):
+        if rid:
+            row = store.conn.execute(f"SELECT owner FROM {table} WHERE id = ?",
+                                     (rid,)).fetchone()
+            if row is not None and row[0]:
+                return str(row[0])
+    return None
+
+
+def save_payment(store: Store, values: Mapping[str, Any],
+                 before: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Create a payment from the form's checked `values`, or write what changed of the
+    stored `before`. A new payment, or one moved to another deal or contract, belongs
+    to its deal's (else contract's) rep."""
+    repo = store.repo("payment")
+    if before is None:
+        new = {k: v for k, v in values.items() if v is not None}
+        owner = owner_for(store, new.get("deal_id"), new.get("contract_id"))
+        if owner:
+            new["owner"] = owner
+        return repo.create(new)
+    changes = {k: v for k, v in values.items() if before.get(k) != v}
+    if "deal_id" in changes or "contract_id" in changes:
+        owner = owner_for(store, values.get("deal_id"), values.get("contract_id"))
+        if owner and owner != before.get("owner"):
+            changes["owner"] = owner
+    return repo.update(str(before["id"]), changes) if changes else dict(before)
+
+
 # ------------------------------------------------------------ list rows
 def contract_label(rec: Mapping[str, Any]) -> str:
     """How a contract is named where it is picked or listed: its number and party A
@@ -214,13 +247,21 @@ def find_targets(store: Store, text: str, limit: int = TARGET_LIMIT) -> list[Tar
 
 
 def target_of(store: Store, payment: Mapping[str, Any]) -> Target | None:
-    """The deal (else the contract) a stored payment belongs to."""
-    rows = attach_targets(store, [dict(payment)])
-    kind = rows[0]["_target_kind"]
-    if not kind:
-        return None
-    rid = payment["deal_id"] if kind == "deal" else payment["contract_id"]
-    return Target(kind, rid, rows[0]["_target"])
+    """What a stored payment's form shows as picked: its contract (with the contract's
+    deal kept), else its deal. Editing it then keeps both links."""
+    if payment.get("contract_id"):
+        row = store.conn.execute(
+            "SELECT id, contract_no, party_a_name, currency FROM contract WHERE id = ?",
+            (payment["contract_id"],)).fetchone()
+        if row is not None:
+            return Target("contract", row["id"], contract_label(dict(row)), row["currency"],
+                          payment.get("deal_id"))
+    if payment.get("deal_id"):
+        row = store.conn.execute("SELECT id, title, currency FROM deal WHERE id = ?",
+                                 (payment["deal_id"],)).fetchone()
+        if row is not None:
+            return Target("deal", row["id"], str(row["title"] or ""), row["currency"])
+    return None
 
 
 def currencies(extra: Sequence[str | None] = ()) -> tuple[str, ...]:

@@ -21,7 +21,9 @@ from desktop.finance import (
     money,
     parse_amount,
     payment_role,
+    save_payment,
     summarize,
+    target_of,
 )
 from desktop.finance import form as pform
 from desktop.store import Store
@@ -201,3 +203,49 @@ def test_the_role_is_the_signed_in_accounts(store: Store) -> None:
     assert payment_role(store) == ""
     save_account(store, Account("http://127.0.0.1:1", "fang", store.device_id, "finance"))
     assert payment_role(store) == "finance"
+
+
+def test_a_saved_payment_belongs_to_its_deals_rep(store: Store) -> None:
+    """Finance writes it; the deal's rep owns it and so reads it (a payment with no
+    owner would be seen by no rep). Moving it to another deal moves the owner."""
+    store.set_user("fin")
+    ann = store.repo("deal").create({"title": "Ann's", "owner": "ann"})
+    bo = store.repo("deal").create({"title": "Bo's", "owner": "bo"})
+    lone = store.repo("contract").create({"contract_no": "HT-1", "owner": "cy"})
+    values, errors = check_payment(PaymentInput(
+        kind="received", target=("deal", ann["id"]), amount="10", currency="CNY",
+        date="2026-01-01"))
+    assert errors == {}
+    rec = save_payment(store, values)
+    assert (rec["owner"], rec["deal_id"], rec["amount"]) == ("ann", ann["id"], 10)
+    assert "note" not in {k for k, v in rec.items() if v is not None}
+    moved = save_payment(store, {**values, "deal_id": bo["id"], "amount": 12.5}, rec)
+    assert (moved["owner"], moved["amount"]) == ("bo", 12.5)
+    same = save_payment(store, {**values, "deal_id": bo["id"], "amount": 12.5}, moved)
+    assert same["id"] == rec["id"]
+    values, _ = check_payment(PaymentInput(kind="planned", target=("contract", lone["id"]),
+                                           amount="1", currency="CNY", date="2026-02-01"))
+    assert save_payment(store, values)["owner"] == "cy"
+
+
+def test_editing_a_payment_of_a_contract_keeps_its_deal_and_contract(store: Store) -> None:
+    seeded = _seed(store)
+    deal, contract = seeded["deal"], seeded["contract"]
+    stored = store.repo("payment").create({"kind": "received", "amount": 5, "currency": "CNY",
+                                           "date": "2026-01-01", "deal_id": deal["id"],
+                                           "contract_id": contract["id"]})
+    target = target_of(store, stored)
+    assert target is not None
+    assert (target.entity, target.id, target.deal_id) == ("contract", contract["id"], deal["id"])
+    values, errors = check_payment(PaymentInput(
+        kind="received", target=(target.entity, target.id), target_deal=target.deal_id,
+        amount="6", currency="CNY", date="2026-01-01"))
+    assert errors == {}
+    saved = save_payment(store, values, stored)
+    assert (saved["deal_id"], saved["contract_id"], saved["amount"]) == (
+        deal["id"], contract["id"], 6)
+    only_deal = store.repo("payment").create({"kind": "planned", "amount": 1, "currency": "CNY",
+                                              "date": "2026-01-01", "deal_id": deal["id"]})
+    found = target_of(store, only_deal)
+    assert found is not None and (found.entity, found.title) == ("deal", deal["title"])
+    assert target_of(store, {"id": "x"}) is None

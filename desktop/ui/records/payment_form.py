@@ -36,7 +36,9 @@ from desktop.finance import (
     find_targets,
     may_record_payments,
     money,
+    parse_amount,
     payment_role,
+    save_payment,
     target_of,
 )
 from desktop.schema import PAYMENT, PAYMENT_KINDS, PAYMENT_METHODS
@@ -262,6 +264,7 @@ class PaymentDialog(QDialog):
                        self.note.textChanged, self.target.picked):
             signal.connect(self.on_edit)
         self.target.picked.connect(self._follow_target_currency)
+        self.amount.editingFinished.connect(self._tidy_amount)
         self._set_writable(False)
         self._load()
 
@@ -357,6 +360,16 @@ class PaymentDialog(QDialog):
                 self.currency.setCurrentIndex(i)
                 self.currency.blockSignals(False)
 
+    def _tidy_amount(self) -> None:
+        """"12800.5" reads "12,800.50" once typed (as the list shows it)."""
+        try:
+            value = parse_amount(self.amount.text())
+        except FieldCRMError:
+            return  # the message under the field says what is wrong
+        tidy = f"{value:,.2f}"
+        if tidy != self.amount.text() and not self.amount.isReadOnly():
+            self.amount.setText(tidy)
+
     def validate(self, touch_all: bool = False) -> dict[str, Any] | None:
         """Check the form; show each touched field's message; enable Save when all are
         right. Returns the values to store, or None."""
@@ -385,18 +398,10 @@ class PaymentDialog(QDialog):
         values = self.validate(touch_all=True)
         if values is None:
             return
-        record = self.record
-        if record is None:
-            changes = {k: v for k, v in values.items() if v is not None}
+        before = self.record
 
-            def op(store: Store) -> dict[str, Any]:
-                return store.repo("payment").create(changes)
-        else:
-            changes = {k: v for k, v in values.items() if record.get(k) != v}
-            rid = record["id"]
-
-            def op(store: Store) -> dict[str, Any]:
-                return store.repo("payment").update(rid, changes)
+        def op(store: Store) -> dict[str, Any]:
+            return save_payment(store, values, before)
         self.saving = True
         self.save_button.setEnabled(False)
         self.message.setStyleSheet("")

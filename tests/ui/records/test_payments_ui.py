@@ -27,6 +27,7 @@ def _seed(profile: Path, role: str, *, payments: bool = True) -> dict[str, Any]:
         save_account(store, Account("http://127.0.0.1:1", f"li.{role}", store.device_id, role))
         account = store.repo("account").create({"name": "上海远航物流有限公司"})
         deal = store.repo("deal").create({"title": LONG_TITLE, "account_id": account["id"],
+                                          "owner": "wang.fang",
                                           "amount": 1280000, "signed_amount": 1200000.5,
                                           "currency": "CNY", "stage": "won"})
         other = store.repo("deal").create({"title": "Acme renewal", "currency": "USD",
@@ -96,7 +97,9 @@ def test_finance_adds_a_payment_seen_in_the_list_and_the_deals_collected_sum(
     dlg.amount.setText("12,800.505")
     assert dlg.errors()["amount"] == tr(pform.TOO_MANY_DECIMALS)
     assert not dlg.save_button.isEnabled()
-    dlg.amount.setText("12,800.5")
+    dlg.amount.setText("12800.5")
+    dlg.amount.editingFinished.emit()
+    assert dlg.amount.text() == "12,800.50"
     dlg.method.setCurrentIndex(dlg.method.findData("bank_transfer"))
     dlg.invoice.setText("FP-0001")
     assert dlg.errors() == {}
@@ -111,6 +114,7 @@ def test_finance_adds_a_payment_seen_in_the_list_and_the_deals_collected_sum(
     row = view.model.record(0)
     assert (row["_target"], row["kind"], row["amount"], row["invoice_no"]) == (
         LONG_TITLE, "received", 12800.5, "FP-0001")
+    assert row["owner"] == "wang.fang"  # the deal's rep reads it after the sync
     texts = [view.model.data(view.model.index(0, c)) for c in range(4)]
     assert texts[0] == LONG_TITLE and texts[2] == "CNY 12,800.50"
     assert texts[1] == Translator(lang).choice("received")
