@@ -112,8 +112,8 @@ class PaymentListView(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for i, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(i, width)
+        for i, width in enumerate(COLUMN_WIDTHS):  # never narrower than the header's text
+            self.table.setColumnWidth(i, max(width, header.sectionSizeHint(i) + 8))
         self.table.doubleClicked.connect(self._activated)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)

@@ -176,6 +176,7 @@ def test_a_rep_reads_payments_and_may_not_write_them(
     assert view.model.rowCount() == 5
     assert not view.new_button.isEnabled()
     assert view.new_button.toolTip() == tr(WHY_TEXT["add"])
+    shot(window, f"payments_list_rep_{lang}")
 
     dlg = window.records_ui.edit_record("payment", seeded["payments"][0])
     settle(qtbot, ctx)
