@@ -31,6 +31,7 @@ IMPORT_CHUNK = 10_000  # rows per transaction: each commit waits for the disk on
 # (desktop.store.migrations), so a page stays a short index walk at a million rows.
 LIST_ORDER: dict[str, tuple[str, bool]] = {
     "activity": ("coalesce(done_at, due_at, created_at)", True),
+    "payment": ("date", True),  # newest first; index payment_report begins with date
 }
 
 

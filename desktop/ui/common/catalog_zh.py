@@ -168,6 +168,8 @@ ZH: dict[str, str] = {
     "Title": "职务",
     "Phone": "电话",
     "WeChat": "微信",
+    "Payments": "回款",
+    "Payment saved.": "回款已保存。",
     "Deal": "商机",
     "Stage": "阶段",
     "Amount": "金额",

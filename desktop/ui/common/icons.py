@@ -44,6 +44,8 @@ SHAPES = {
     "edit": '<path d="M4 20h4L19 9l-4-4L4 16z"/><path d="M13.5 6.5l4 4"/>',
     "delete": '<path d="M4 7h16M9 7V4h6v3M6 7l1 14h10l1-14"/>',
     "back": '<path d="M15 5l-7 7 7 7"/>',
+    "payment": '<rect x="2" y="6" width="20" height="12" rx="2"/><circle cx="12" cy="12" r="2.5"/>'
+               '<path d="M6 10v4M18 10v4"/>',
 }
 FALLBACK = {"home": QStyle.StandardPixmap.SP_DirHomeIcon,
             "refresh": QStyle.StandardPixmap.SP_BrowserReload,

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 )
 
 from desktop.errors import NotFoundError
+from desktop.finance import money
 from desktop.schema import ENTITIES, Entity, FieldType
 from desktop.store.visibility import unreadable_in
 from desktop.ui.common.changes import touches
@@ -58,6 +59,8 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
              Column("amount"), Column("close_date"), Column("owner")),
     "activity": (Column("subject"), Column("kind"), Column("due_at"), Column("done_at"),
                  Column("_account", "Account"), Column("outcome")),
+    "payment": (Column("_target", "Deal or contract"), Column("kind"), Column("amount"),
+                Column("date"), Column("method"), Column("invoice_no")),
 }
 
 
@@ -83,6 +86,10 @@ def fetch_page(entity: str, after: tuple[str, int] | None, limit: int, where: st
         rows = store.repo(entity).page(after=after, limit=limit, where=where, params=params)
         if ENTITIES[entity].has_field("account_id"):
             attach_account_names(store, rows)
+        if entity == "payment":  # the deal's title, else the contract's number and party
+            from desktop.finance import attach_targets
+
+            attach_targets(store, rows)
         return rows
     return op
 
@@ -132,6 +139,9 @@ class RecordTableModel(QAbstractTableModel):
             return rec
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self.cell_text(rec, self.columns[index.column()])
+        if (role == Qt.ItemDataRole.TextAlignmentRole and self.entity_name == "payment"
+                and self.columns[index.column()].key == "amount"):  # money lines up
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,
@@ -163,6 +173,8 @@ class RecordTableModel(QAbstractTableModel):
         value = rec.get(col.key)
         if col.key in ("created_at", "updated_at"):
             return local_time(value)
+        if col.key == "amount" and self.entity_name == "payment" and value is not None:
+            return f"{rec.get('currency') or 'CNY'} {money(value):,.2f}"  # exact, to the cent
         if col.key == "amount":
             return amount(value, rec.get("currency"))
         if self.entity.has_field(col.key):
@@ -261,7 +273,8 @@ class RecordTableModel(QAbstractTableModel):
             self.columns = columns
             self.endResetModel()
             self.columns_changed.emit()
-        watched = [self.entity_name, *(["account"] if self.entity.has_field("account_id") else [])]
+        watched = [self.entity_name, *(["account"] if self.entity.has_field("account_id") else []),
+                   *(["deal", "contract"] if self.entity_name == "payment" else [])]
         touched = touches(changes, watched)
         if touched and self.started:
             self.reload()

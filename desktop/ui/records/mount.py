@@ -1,5 +1,5 @@
-"""Records in the main window: the Today, Accounts, Contacts, Deals (board) and
-Activities tabs, the search box, the account page, the record dialogs, delete-with-undo,
+"""Records in the main window: the Today, Accounts, Contacts, Deals (board), Activities
+and Payments tabs, the search box, the account page, the record dialogs, delete-with-undo,
 CSV import and demo data (File menu), the Edit and View menus.
 
 `install(window)` (desktop.ui.records) makes one `RecordsUi`, `window.records_ui`. It
@@ -38,6 +38,8 @@ from desktop.ui.common.window import MainWindow
 from desktop.ui.records.account_page import AccountPage
 from desktop.ui.records.deal_board import DealBoard
 from desktop.ui.records.index_progress import IndexProgress
+from desktop.ui.records.payment_form import PaymentDialog
+from desktop.ui.records.payment_list import PaymentListView
 from desktop.ui.records.record_dialog import RecordDialog
 from desktop.ui.records.record_list import RecordListView
 from desktop.ui.records.search_panel import SearchPanel
@@ -50,9 +52,9 @@ SectionFactory = Callable[[AppContext, MainWindow], QWidget]
 TODAY_SECTIONS: list[SectionFactory] = []
 UNDO_SHOW_MS = 15000
 DEMO_ACCOUNTS = 1000
-TAB_ENTITIES = ("activity", "account", "contact", "deal", "activity")  # Ctrl+N per tab
-TAB_TITLES = ("Today", "Accounts", "Contacts", "Deals", "Activities")
-TAB_ICONS = ("today", "account", "contact", "deal", "activity")
+TAB_ENTITIES = ("activity", "account", "contact", "deal", "activity", "payment")  # Ctrl+N
+TAB_TITLES = ("Today", "Accounts", "Contacts", "Deals", "Activities", "Payments")
+TAB_ICONS = ("today", "account", "contact", "deal", "activity", "payment")
 
 
 def register_today_section(factory: SectionFactory) -> None:
@@ -127,6 +129,7 @@ class RecordsUi(QObject):
         self.board = DealBoard(ctx)
         self.board.stage_checks = w.stage_checks  # the window's list: features add to it
         self.activities = RecordListView(ctx, "activity")
+        self.payments = PaymentListView(ctx)
         # Today scrolls rather than squeeze its lists when sections are added under them.
         today_scroll = QScrollArea()
         today_scroll.setObjectName("today_scroll")
@@ -134,13 +137,17 @@ class RecordsUi(QObject):
         today_scroll.setFrameShape(QFrame.Shape.NoFrame)
         today_scroll.setWidget(self.today)
         for widget, title, icon_name in zip((today_scroll, self.accounts, self.contacts,
-                                             self.board, self.activities), TAB_TITLES,
+                                             self.board, self.activities, self.payments),
+                                            TAB_TITLES,
                                             TAB_ICONS, strict=True):
             w.tabs.addTab(widget, icon(icon_name), tr(title))
         for lst in (self.accounts, self.contacts, self.activities):
             lst.new_requested.connect(lambda e=lst.entity: self.new_record(e))
             lst.edit_requested.connect(lambda rec, e=lst.entity: self.edit_record(e, rec))
             lst.delete_requested.connect(lambda rec, e=lst.entity: self.delete_record(e, rec))
+        self.payments.new_requested.connect(lambda: self.new_record("payment"))
+        self.payments.edit_requested.connect(lambda rec: self.edit_record("payment", rec))
+        self.payments.delete_requested.connect(lambda rec: self.delete_record("payment", rec))
         self.accounts.open_requested.connect(lambda rec: self.open_account(rec["id"]))
         self.board.edit_requested.connect(lambda rec: self.edit_record("deal", rec))
         self.board.delete_requested.connect(lambda rec: self.delete_record("deal", rec))
@@ -261,11 +268,24 @@ class RecordsUi(QObject):
             preset = {"account_id": self.account_page.account_id}
         self.new_record(self.current_view_entity(), preset)
 
-    def new_record(self, entity: str, preset: dict[str, Any] | None = None) -> RecordDialog:
+    def new_record(self, entity: str,
+                   preset: dict[str, Any] | None = None) -> RecordDialog | PaymentDialog:
+        if entity == "payment":
+            return self._show_payment(PaymentDialog(self.ctx, None, self.window, preset=preset))
         return self._show_dialog(RecordDialog(self.ctx, entity, None, self.window, preset=preset))
 
-    def edit_record(self, entity: str, rec: dict[str, Any]) -> RecordDialog:
+    def edit_record(self, entity: str, rec: dict[str, Any]) -> RecordDialog | PaymentDialog:
+        if entity == "payment":
+            return self._show_payment(PaymentDialog(self.ctx, rec, self.window))
         return self._show_dialog(RecordDialog(self.ctx, entity, rec, self.window))
+
+    def _show_payment(self, dlg: PaymentDialog) -> PaymentDialog:
+        """The payment form: finance and admin write, others read it."""
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.saved.connect(lambda _rec: self.window.show_message(self.ctx.tr("Payment saved.")))
+        self.window.dialog = dlg
+        dlg.open()
+        return dlg
 
     def _show_dialog(self, dlg: RecordDialog) -> RecordDialog:
         if dlg.ent.name == "deal":
@@ -284,7 +304,7 @@ class RecordsUi(QObject):
             acc = self.account_page.data.get("account")
             return ("account", acc) if acc else None
         widget = self.window.tabs.currentWidget()
-        if isinstance(widget, RecordListView):
+        if isinstance(widget, RecordListView | PaymentListView):
             rec = widget.current_record()
             return (widget.entity, rec) if rec else None
         if widget is self.board:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop import timezones
 from desktop.errors import FieldCRMError, ValidationError
+from desktop.finance import Target
 from desktop.schema import (
     ENTITIES,
     Check,
@@ -45,6 +46,8 @@ from desktop.store.visibility import unreadable_in
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.dialog_hooks import DIALOG_HOOKS
 from desktop.ui.common.formatting import field_error, local_time, parse_local_time, viewer_zone
+from desktop.ui.records.payment_form import PaymentDialog
+from desktop.ui.records.payment_list import DealPaymentsSection
 from desktop.visibility import MASK, MASKED
 
 if TYPE_CHECKING:
@@ -337,6 +340,13 @@ class RecordDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
+        self.payments: DealPaymentsSection | None = None
+        if entity == "deal" and record:  # its money: signed, collected, outstanding
+            self.payments = DealPaymentsSection(ctx, record["id"])
+            self.payments.add_requested.connect(self.add_payment)
+            self.payments.payment_requested.connect(self.open_payment)
+            layout.addWidget(self.payments, 1)  # shares the height with the fields
+            self.resize(660, 900)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
 
@@ -493,6 +503,22 @@ class RecordDialog(QDialog):
             if ed is not None and isinstance(ed.widget, RefPicker) and not ed.edited:
                 ed.widget.set_record(self._need_titles[n], title)
         self.validate()
+
+    def add_payment(self) -> PaymentDialog:
+        """The payment form for this deal (finance writes; others read)."""
+        rec = self.record or {}
+        target = Target("deal", rec["id"], str(rec.get("title") or ""), rec.get("currency"))
+        return self._open_payment_dialog(PaymentDialog(
+            self.ctx, None, self, preset={"target": target, "currency": rec.get("currency")}))
+
+    def open_payment(self, payment: dict[str, Any]) -> PaymentDialog:
+        return self._open_payment_dialog(PaymentDialog(self.ctx, payment, self))
+
+    def _open_payment_dialog(self, dlg: PaymentDialog) -> PaymentDialog:
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.payment_dialog = dlg
+        dlg.open()
+        return dlg
 
     def keyPressEvent(self, event: Any) -> None:
         if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
