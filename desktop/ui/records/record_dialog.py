@@ -56,7 +56,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #c62828;"
-HIDDEN_FIELDS = {"stage_changed_at", "merged_into"}
+# collected_amount: what older versions typed; collected is now the sum of the deal's
+# received payments, shown in the dialog's Payments section (desktop.finance)
+HIDDEN_FIELDS = {"stage_changed_at", "merged_into", "collected_amount"}
 SEARCHED_ENTITIES = ("account", "contact")
 PICK_DELAY_MS = 150
 
