@@ -34,12 +34,12 @@ _OTHER_CITY = 75.0
 _OTHER_CODE = 80.0
 _WEAK_DIFFERENCE = 1.0  # a legal form written differently still counts a little
 _DIGITS = re.compile(r"\d+")
-_OTHER_BRAND = 85.0  # a brand that is another word, not a typo of it
+OTHER_BRAND = 85.0  # a brand that is another word, not a typo of it
 _HOMOPHONE_TYPO = 96.0  # 腾迅 for 腾讯: the same pinyin, the wrong character picked
 # The customers' 92% was said of whole names, and a company name carries a few more
 # characters than its brand (有限公司, Co Ltd): a typo in a short brand is judged as in
 # the whole name, not as a quarter of the brand.
-_CN_NAME_REST = "有限公司"
+CN_NAME_REST = "有限公司"
 _EN_NAME_REST = "coltd"
 
 
@@ -108,7 +108,7 @@ def company_name_score(a: NameParts, b: NameParts, *, codes_differ: bool = False
 
 
 @lru_cache(maxsize=100_000)
-def _pinyin(text: str) -> list[str]:
+def pinyin_of(text: str) -> list[str]:
     return pinyin_syllables(text)
 
 
@@ -121,21 +121,21 @@ def brand_score(a: NameParts, b: NameParts) -> float:
         return 100.0
     score = fuzz.ratio(a.core, b.core)
     if _DIGITS.findall(a.core) != _DIGITS.findall(b.core):
-        return min(score, _OTHER_BRAND)  # 第1 / 第10, Acme 2 / Acme 3: numbers tell them apart
+        return min(score, OTHER_BRAND)  # 第1 / 第10, Acme 2 / Acme 3: numbers tell them apart
     if a.latin or b.latin:
         wa, wb = a.words.split(), b.words.split()
         if sorted(wa) == sorted(wb):
             return 100.0
         if wa and wb and wa[0] != wb[0] and OSA.distance(wa[0], wb[0]) > 1:
-            return min(score, _OTHER_BRAND)
+            return min(score, OTHER_BRAND)
         return max(score, fuzz.ratio(a.core + _EN_NAME_REST, b.core + _EN_NAME_REST))
     if len(a.core) == len(b.core):
-        pa, pb = _pinyin(a.core), _pinyin(b.core)
+        pa, pb = pinyin_of(a.core), pinyin_of(b.core)
         differ = [i for i, (x, y) in enumerate(zip(a.core, b.core, strict=True)) if x != y]
         if all(pa[i] == pb[i] for i in differ):
             return max(score, _HOMOPHONE_TYPO - len(differ) + 1)
-        return min(score, _OTHER_BRAND)
-    return max(score, fuzz.ratio(a.core + _CN_NAME_REST, b.core + _CN_NAME_REST))
+        return min(score, OTHER_BRAND)
+    return max(score, fuzz.ratio(a.core + CN_NAME_REST, b.core + CN_NAME_REST))
 
 
 def _reading_score(a: NameParts, b: NameParts, codes_differ: bool) -> float:

@@ -34,7 +34,7 @@ _EXACT_KINDS = {"p": "phone", "u": "uscc", "m": "email", "a": "name"}
 _NAME_KINDS = ("n", "b", "e", "t", "y")
 _NAME_KEY_KINDS = frozenset(_NAME_KINDS)
 # cdist compares bare brands; the score also judges a short brand as part of its whole
-# name (match._CN_NAME_REST), which lifts a 2-3 character brand by up to ~12 points.
+# name (match.CN_NAME_REST), which lifts a 2-3 character brand by up to ~12 points.
 _PREFILTER_SLACK = 15
 
 Progress = Callable[[str, int, int], None]

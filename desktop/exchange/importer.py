@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from rapidfuzz import fuzz, process
 
-from desktop.dedupe.match import _CN_NAME_REST, _OTHER_BRAND, _pinyin
+from desktop.dedupe.match import CN_NAME_REST, OTHER_BRAND, pinyin_of
 from desktop.errors import Cancelled, ValidationError
 from desktop.exchange.mapping import (
     ACCOUNT_NAME,
@@ -390,7 +390,7 @@ def _brands(me: Any) -> _Brands:
 def _homophones(a: str, b: str) -> bool:
     """Two brands of one length: is every character that differs a homophone of the
     other's (as match.brand_score asks)?"""
-    pa, pb = _pinyin(a), _pinyin(b)
+    pa, pb = pinyin_of(a), pinyin_of(b)
     return all(pa[i] == pb[i] for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
 
 
@@ -404,14 +404,14 @@ def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
       exceeds (a shared suffix never lowers fuzz.ratio), below the threshold (one
       rapidfuzz call for all of them), or
     - the two brands of one length, a differing character not a homophone (pinyin) of
-      the other's, and a threshold above what brand_score then gives (_OTHER_BRAND):
+      the other's, and a threshold above what brand_score then gives (OTHER_BRAND):
       the same test brand_score makes, without the rest of `compare`."""
     mine = _brands(me)
     if mine is None or len(others) < 8:
         return [o[0] for o in others]
     cores, length = mine
     core = me.parts.core
-    homophones_only = threshold > _OTHER_BRAND
+    homophones_only = threshold > OTHER_BRAND
     sure: list[Any] = []
     unsure: list[Any] = []
     for o, _, theirs in others:
@@ -427,8 +427,8 @@ def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
     if unsure:
         import numpy as np  # here: a plain command must not load numpy (test_cli)
 
-        near = process.cdist([me.parts.core + _CN_NAME_REST],
-                             [o.parts.core + _CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
+        near = process.cdist([me.parts.core + CN_NAME_REST],
+                             [o.parts.core + CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
                              score_cutoff=threshold - 1, dtype=np.uint8)[0]  # 1: float slack
         sure.extend(o for o, s in zip(unsure, near, strict=True) if s)
     return sure
