@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from desktop.errors import NotFoundError, ValidationError
 from desktop.followup.clock import Clock, SystemClock, iso, parse_iso
 from desktop.followup.reminders import PENDING_STATES, TABLE, Reminder, Rules
+from desktop.followup.rule import ENTITY as RULE_ENTITY
+from desktop.followup.rule import read_rule
 from desktop.followup.settings import FollowupSettings, _hhmm, load_settings
 
 if TYPE_CHECKING:
@@ -171,6 +173,14 @@ class Scheduler:
         """Hook for store.on_change / ctx.operation_did_execute (on the store thread)."""
         if TABLE in changes.entities and len(changes.entities) == 1:
             return
+        if RULE_ENTITY in changes.entities or "*" in changes.entities:
+            # the admin's follow-up rule changed (edited here or pulled; gone in a wipe):
+            # every record's reminders are judged by it from now on
+            self.settings = read_rule(self.store.conn).apply(self.settings)
+            self.rules.s = self.settings
+            if RULE_ENTITY in changes.entities:
+                self.full_pass()
+                return
         if not self.rules.on_changes(changes, self.clock.now()):
             self.full_pass()
 
