@@ -80,7 +80,7 @@ def run_reminders(args: argparse.Namespace) -> int:
         if getattr(args, "all_owners", False):
             items = [p for owner in _owners(sched) for p in sched.pending_for(owner, due_before)]
         zone = sched.clock.zone()
-        out = [to_json(p, zone) for p in items]
+        out = [to_json(p, zone, s=sched.settings) for p in items]
     if args.json:
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
