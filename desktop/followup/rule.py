@@ -201,7 +201,8 @@ def set_rule(store: Store, *, criteria: Sequence[Criterion] | str | list[Any] | 
              golden_warn_hours: float | None = None, name: str | None = None,
              active: bool = True) -> FollowupRule:
     """Create or change the rule (an admin's edit: the server refuses it from anyone else,
-    like any admin-only field); what is not given stays as it is. `active=False` turns
+    like any admin-only field); what is not given stays as in the rule in force (the
+    built-in one when none is on). `active=False` turns
     the rule off (the built-in rule applies again). Raises ValidationError (nothing is
     written) when the rule would not make sense."""
     now = current_rule(store)
@@ -233,6 +234,10 @@ def set_rule(store: Store, *, criteria: Sequence[Criterion] | str | list[Any] | 
     repo = store.repo(ENTITY)
     if now.id is not None:
         repo.update(now.id, values)
-    elif active:
-        repo.create({"name": "", **values})
+    elif active:  # turned on again: the rule record there is (one record, not one a time)
+        existing = repo.find()
+        if existing:
+            repo.update(existing[-1]["id"], values)
+        else:
+            repo.create({"name": "", **values})
     return current_rule(store)

@@ -166,6 +166,8 @@ def test_cli_shows_and_sets_the_rule(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert off["builtin"]
     with Store.open(profile) as store:
         assert load_settings(store).required_criteria == 2
+    on = _cli(profile, ["followup-rule", "set", "--required", "2", "--json"], capsys)
+    assert on["id"] == got["id"] and on["required_criteria"] == 2  # the same record again
 
 
 def test_reports_count_by_the_rule(fstore: Store, clock: FakeClock) -> None:
