@@ -143,7 +143,10 @@ def rule_from_values(values: Mapping[str, Any], record_id: str | None = None) ->
                     parsed.append(parse_criterion(c))
                 except ValidationError:
                     continue
-            criteria = tuple(dict((c.name, c) for c in parsed).values()) or DEFAULT_CRITERIA
+            first: dict[str, Criterion] = {}
+            for c in parsed:  # a name twice: the first counts
+                first.setdefault(c.name, c)
+            criteria = tuple(first.values()) or DEFAULT_CRITERIA
         except ValueError:
             criteria = DEFAULT_CRITERIA
     required = _number(values.get("required_criteria"), REQUIRED_CRITERIA)

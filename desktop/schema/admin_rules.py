@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from desktop.schema.core_entities import STAGES
 from desktop.schema.entity_type import Entity
-from desktop.schema.fields import ADMIN_ONLY, Field, FieldType, Role
+from desktop.schema.fields import ADMIN_ONLY, Check, Field, FieldType, Role
 
 F = Field
 T = FieldType
@@ -107,7 +107,7 @@ FOLLOWUP_RULE = Entity(
     (
         F("name", T.TEXT, "Name", "名称", max_length=200, writable_by=ADMIN_ONLY),
         F("criteria", T.TEXT, "Criteria (JSON)", "跟进条件（JSON）", max_length=8000,
-          writable_by=ADMIN_ONLY),
+          check=Check.NAMED_LIST, writable_by=ADMIN_ONLY),
         F("required_criteria", T.INTEGER, "Kinds of evidence needed", "所需证据种类数",
           writable_by=ADMIN_ONLY),
         F("golden_hours", T.NUMBER, "Overdue after (hours)", "超时（小时）",

@@ -112,13 +112,15 @@ def test_set_rule_refuses_nonsense_and_writes_one_record(fstore: Store) -> None:
 
 
 def test_a_malformed_rule_is_read_leniently(fstore: Store, clock: FakeClock) -> None:
+    # (the shape, a list of named objects, is checked on every write: desktop.schema)
     pulled_rule(fstore, clock, criteria=json.dumps(
-        [{"name": "ok", "kind": "visit"}, {"kind": "call"}, "nonsense"]), required_criteria=9,
-        golden_hours=-1.0)
+        [{"name": "ok", "kind": "visit"}, {"name": "fax", "kind": "fax"}, {"name": "all"},
+         {"name": "ok", "kind": "call"}]), required_criteria=9, golden_hours=-1.0)
     got = rules.current_rule(fstore)
-    assert [c.name for c in got.criteria] == ["ok"]
+    assert got.criteria == (Criterion("ok", kind="visit"),)
     assert (got.required_criteria, got.golden_overdue_hours) == (1, 72)
-    pulled_rule(fstore, clock, criteria="{not json")
+    with fstore.write() as w:  # as an older or newer app might have left it
+        w.conn.execute("UPDATE followup_rule SET criteria = '{not json'")
     assert rules.current_rule(fstore).criteria == DEFAULT_CRITERIA
 
 
@@ -185,3 +187,16 @@ def test_reports_count_by_the_rule(fstore: Store, clock: FakeClock) -> None:
     pulled_rule(fstore, clock)
     assert run(fstore, "golden-72", f).totals["met"] == 1
     assert run(fstore, "activities", f).totals["follow_ups"] == 1
+
+
+def test_criteria_that_are_not_a_list_of_named_objects_are_refused_on_write(
+        fstore: Store) -> None:
+    # the check the server's push runs too (desktop.schema.validate_value)
+    from desktop.schema import ENTITIES, validate_value
+
+    for bad in ("{not json", '{"name": "x"}', '[{"kind": "call"}]', '["call"]'):
+        with pytest.raises(ValidationError, match="JSON list of objects"):
+            validate_value(ENTITIES["followup_rule"], "criteria", bad)
+        with pytest.raises(ValidationError):
+            fstore.repo("followup_rule").create({"criteria": bad, "active": True})
+    assert validate_value(ENTITIES["followup_rule"], "criteria", json.dumps(SHORT_CALL))
