@@ -64,7 +64,7 @@ from server.metrics import CONTENT_TYPE, Metrics
 from server.notify import Notifier, PgListener
 from server.planner_stats import PlannerStats
 from server.pull import current_version, pull_page
-from server.push import NOTIFY_CHANNEL, MalformedPush, apply_push, parse_push
+from server.push import NOTIFY_CHANNEL, PUSH_DESCRIPTION, MalformedPush, apply_push, parse_push
 from server.throttle import LoginThrottle
 from server.versions import SYNC_PREFIXES, UPGRADE_DESCRIPTION, ClientVersions
 
@@ -218,7 +218,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
         return Me(user_id=p.user_id, username=p.username, role=p.role.value, teams=list(p.teams),
                   device_id=p.device_id)
 
-    @app.post("/v1/push", response_model=PushResponse, responses={
+    @app.post("/v1/push", response_model=PushResponse, description=PUSH_DESCRIPTION, responses={
         422: _err("The body does not have the PushRequest shape.",
                   only="HTTPValidationError")}, openapi_extra={"requestBody": {
         "required": True,

@@ -62,7 +62,18 @@ ERASURE = "erasure"
 AUDITED = {"pipeline_rule": "rule_changed", "dedupe_rule": "rule_changed",
            "field_def": "rule_changed", "export_setting": "rule_changed",
            "lead_rule": "rule_changed", "lead_rep": "rule_changed", "lead_policy": "rule_changed",
+           "followup_rule": "rule_changed",
            "export_log": "export"}
+# The push route's OpenAPI text: what a refusal looks like, and the rules only admins set.
+ADMIN_RULES = tuple(sorted(name for name, ent in ENTITIES.items() if not ent.owned))
+PUSH_DESCRIPTION = (
+    "Apply journal entries, each at most once per (device, seq). An entry the server "
+    "refuses comes back `rejected` with a `reason`, and the rest of the push applies. The "
+    "records every device reads and only an admin writes (the rules an admin sets) are "
+    + ", ".join(f"`{n}`" for n in ADMIN_RULES) + ": an entry of one of them from another "
+    "role is rejected with the reason `Only an admin may change <record type>s.` "
+    "(`followup_rule`: what counts as a valid follow-up, read by every device's reminders "
+    "and reports and by `/v1/reports`).")
 ERASED_REASON = "This person's data was erased on request; it cannot be written again."
 NOTIFY_CHANNEL = "fieldcrm_version"
 

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from desktop.errors import NotFoundError, ValidationError
 from desktop.followup.clock import Clock, SystemClock, iso, parse_iso
 from desktop.followup.reminders import PENDING_STATES, TABLE, Reminder, Rules
+from desktop.followup.rule import ENTITY as RULE_ENTITY
+from desktop.followup.rule import read_rule
 from desktop.followup.settings import FollowupSettings, _hhmm, load_settings
 
 if TYPE_CHECKING:
@@ -32,8 +34,8 @@ REVIEW_NS = uuid.UUID("6f1c2a4e-8d0b-4c39-9a57-2f6e1d7b0c11")
 TEXT = {
     "en": {
         "task_due": "Task due: {title}",
-        "golden_warning": "No follow-up yet (48 h): {title}",
-        "golden_overdue": "Follow-up overdue (72 h): {title}",
+        "golden_warning": "No follow-up yet ({warn:g} h): {title}",
+        "golden_overdue": "Follow-up overdue ({overdue:g} h): {title}",
         "stalled": "Deal stalled: {title}",
         "lead_new": "New lead for you: {title}",
         "lead_sla": "Lead waiting for your first contact: {title}",
@@ -45,8 +47,8 @@ TEXT = {
     },
     "zh": {
         "task_due": "任务到期：{title}",
-        "golden_warning": "尚未跟进（48 小时）：{title}",
-        "golden_overdue": "跟进已逾期（72 小时）：{title}",
+        "golden_warning": "尚未跟进（{warn:g} 小时）：{title}",
+        "golden_overdue": "跟进已逾期（{overdue:g} 小时）：{title}",
         "stalled": "商机停滞：{title}",
         "lead_new": "新线索分配给您：{title}",
         "lead_sla": "线索待首次联系（已超时）：{title}",
@@ -83,8 +85,14 @@ class PendingReminder:
     acted_at: str | None = None
     snoozed_until: str | None = None
 
-    def headline(self, lang: str) -> str:
-        return text(lang, self.kind, title=self.title) if self.kind in TEXT["en"] else self.title
+    def headline(self, lang: str, s: FollowupSettings | None = None) -> str:
+        """The reminder's line; the golden rule's hours are those of `s` (the rule in
+        force), else the built-in 48 and 72."""
+        if self.kind not in TEXT["en"]:
+            return self.title
+        s = s or FollowupSettings()
+        return text(lang, self.kind, title=self.title, warn=s.golden_warn_hours,
+                    overdue=s.golden_overdue_hours)
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,14 @@ class Scheduler:
         """Hook for store.on_change / ctx.operation_did_execute (on the store thread)."""
         if TABLE in changes.entities and len(changes.entities) == 1:
             return
+        if RULE_ENTITY in changes.entities or "*" in changes.entities:
+            # the admin's follow-up rule changed (edited here or pulled; gone in a wipe):
+            # every record's reminders are judged by it from now on
+            self.settings = read_rule(self.store.conn).apply(self.settings)
+            self.rules.s = self.settings
+            if RULE_ENTITY in changes.entities:
+                self.full_pass()
+                return
         if not self.rules.on_changes(changes, self.clock.now()):
             self.full_pass()
 
@@ -254,14 +270,14 @@ class Scheduler:
             due = parse_iso(p.due_at)
             if due is not None:
                 when = due.astimezone(self.clock.zone()).strftime("%Y-%m-%d %H:%M")
-        return Notice(p.headline(self.lang), when, (p.key,), self.is_urgent(p), False, p.entity,
-                      p.record_id, (p.kind,))
+        return Notice(p.headline(self.lang, self.settings), when, (p.key,), self.is_urgent(p),
+                      False, p.entity, p.record_id, (p.kind,))
 
     def _group(self, ready: list[PendingReminder], quiet_end: bool) -> Notice:
         n = len(ready)
         title = text(self.lang, "group_title_quiet" if quiet_end else "group_title", n=n)
         ordered = sorted(ready, key=lambda p: (not p.urgent, p.fire_at))
-        lines = [p.headline(self.lang) for p in ordered[:3]]
+        lines = [p.headline(self.lang, self.settings) for p in ordered[:3]]
         if n > 3:
             lines.append(text(self.lang, "more", n=n - 3))
         return Notice(title, "\n".join(lines), tuple(p.key for p in ordered),
@@ -345,11 +361,12 @@ class Scheduler:
                                                  row[6], bool(row[7]))
 
 
-def to_json(p: PendingReminder, zone: dt.tzinfo, lang: str = "en") -> dict[str, Any]:
+def to_json(p: PendingReminder, zone: dt.tzinfo, lang: str = "en",
+            s: FollowupSettings | None = None) -> dict[str, Any]:
     """A reminder for the CLI: what, for whom, when, and why."""
     fire = parse_iso(p.fire_at)
     return {"key": p.key, "kind": p.kind, "entity": p.entity, "record_id": p.record_id,
-            "title": p.title, "why": p.headline(lang), "recipient": p.owner, "state": p.state,
+            "title": p.title, "why": p.headline(lang, s), "recipient": p.owner, "state": p.state,
             "urgent": p.urgent, "fire_at": p.fire_at, "due_at": p.due_at,
             "fire_at_local": fire.astimezone(zone).isoformat() if fire else None}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from desktop.followup.scheduler import Scheduler
-from desktop.followup.settings import FollowupSettings, save_settings
+from desktop.followup.settings import FollowupSettings, load_settings, save_settings
 
 if TYPE_CHECKING:
     from desktop.followup.clock import Clock
@@ -30,10 +30,12 @@ def scheduler_for(store: Store, clock: Clock | None = None, lang: str = "en") ->
 
 
 def apply_settings(store: Store, settings: FollowupSettings) -> FollowupSettings:
-    """Save follow-up settings and use them from now on; the next pass applies them."""
+    """Save the personal follow-up settings and use them from now on (with the admin's
+    follow-up rule, desktop.followup.rule); the next pass applies them."""
     from desktop.followup.clock import SystemClock
 
     save_settings(store, settings)
+    settings = load_settings(store)  # the admin's rule, not the form's copy of it
     sched: Scheduler | None = getattr(store, _ATTR, None)
     if sched is not None:
         sched.settings = settings

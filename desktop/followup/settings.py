@@ -1,12 +1,17 @@
-"""Follow-up thresholds and rules are settings, not constants.
+"""Follow-up settings: what is personal is a setting of this laptop, what counts is not.
 
 They live in the store's `meta` table under `followup_settings` (JSON), so the app and
-the CLI read the same values; they are per device (not synced). Every default is a
-named constant below.
+the CLI read the same values. What is personal stays per device (not synced): quiet
+hours, the time zone, notification choices, lead times, stalled days, the manager who
+gets the review task. What counts as a valid follow-up (the criteria, how many of them,
+the golden rule's warning and overdue hours: RULE_FIELDS) is the admin's synced rule
+(desktop.followup.rule, the `followup_rule` record): `load_settings` puts the active
+rule's values in, else the built-in ones below, and `save_settings` never keeps them
+here. Every default is a named constant below.
 
 "Valid follow-up" is a rule: a list of criteria, each matched against the activities
-linked to a record, and how many distinct criteria must be met. Criteria map onto the
-activity fields of desktop.schema like this:
+linked to a record, and how many distinct criteria must be met. The built-in criteria
+map onto the activity fields of desktop.schema like this:
 
 * ``call_90s``      kind == "call" and duration_s >= 90
 * ``visit_photo``   kind == "visit" and attachments is not empty
@@ -32,6 +37,7 @@ SETTINGS_KEY = "followup_settings"
 
 GOLDEN_WARN_HOURS = 48
 GOLDEN_OVERDUE_HOURS = 72
+REQUIRED_CRITERIA = 2  # kinds of evidence a valid follow-up needs (the built-in rule)
 GOLDEN_WINDOW_DAYS = 14  # records older than this leave the golden-72 rule
 TASK_LEAD_MINUTES = 15  # default reminder lead time before a task is due
 QUIET_START = "22:00"
@@ -94,7 +100,7 @@ class FollowupSettings:
     legal_review_amount: float = LEGAL_REVIEW_AMOUNT
     stalled_days: dict[str, float] = field(default_factory=lambda: dict(STALLED_DAYS))
     criteria: tuple[Criterion, ...] = DEFAULT_CRITERIA
-    required_criteria: int = 2
+    required_criteria: int = REQUIRED_CRITERIA
     urgent_kinds: tuple[str, ...] = URGENT_KINDS
     manager: str = ""  # who receives the review task when a golden-72 is missed
     time_zone: str = ""  # IANA name; "" follows the system
@@ -170,11 +176,39 @@ def _hhmm(text: str) -> tuple[int, int]:
     return h, m
 
 
-def load_settings(store: Store) -> FollowupSettings:
+# what the admin's rule decides (desktop.followup.rule), never kept in the local settings
+RULE_FIELDS = ("criteria", "required_criteria", "golden_warn_hours", "golden_overdue_hours")
+
+
+def local_settings(store: Store) -> FollowupSettings:
+    """This laptop's own settings, the rule's fields at their built-in values."""
     text = store.meta_get(SETTINGS_KEY)
-    return FollowupSettings() if not text else FollowupSettings.from_json(text)
+    if not text:
+        return FollowupSettings()
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raw = None  # from_json says what is wrong
+    if isinstance(raw, dict):  # before m020 the rule's fields were local: no longer read
+        text = json.dumps({k: v for k, v in raw.items() if k not in RULE_FIELDS})
+    return FollowupSettings.from_json(text)
+
+
+def load_settings(store: Store) -> FollowupSettings:
+    """The settings every follow-up rule uses: this laptop's own, with the admin's active
+    follow-up rule (desktop.followup.rule.read_rule), else the built-in one."""
+    from desktop.followup.rule import read_rule
+
+    return read_rule(store.conn).apply(local_settings(store))
 
 
 def save_settings(store: Store, settings: FollowupSettings) -> None:
-    """Raises ValidationError (nothing saved) when the settings do not make sense."""
-    store.meta_set(SETTINGS_KEY, settings.validate().to_json())
+    """Keeps the personal settings (RULE_FIELDS are the admin's rule's: not kept).
+    Raises ValidationError (nothing saved) when the settings do not make sense."""
+    from desktop.followup.rule import read_rule
+
+    read_rule(store.conn).apply(settings).validate()
+    raw = json.loads(settings.to_json())
+    store.meta_set(SETTINGS_KEY, json.dumps({k: v for k, v in raw.items()
+                                             if k not in RULE_FIELDS},
+                                            ensure_ascii=False, sort_keys=True))

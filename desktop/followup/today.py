@@ -13,6 +13,7 @@ from desktop.followup.reminders import TABLE
 
 if TYPE_CHECKING:
     from desktop.followup.scheduler import PendingReminder, Scheduler
+    from desktop.followup.settings import FollowupSettings
 
 AGENDA_LIMIT = 300
 
@@ -35,6 +36,7 @@ class TodayData:
     stalled: list[PendingReminder] = field(default_factory=list)
     heatmap: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
     heat_days: list[str] = field(default_factory=list)  # the 7 local dates, oldest first
+    settings: FollowupSettings | None = None  # the rule in force: the warnings' hours
 
     @property
     def counts(self) -> dict[str, int]:
@@ -58,7 +60,7 @@ def today_data(sched: Scheduler) -> TodayData:
     local_now = now.astimezone(zone)
     end_of_day = dt.datetime.combine(local_now.date() + dt.timedelta(days=1), dt.time(),
                                      tzinfo=zone)
-    out = TodayData()
+    out = TodayData(settings=sched.settings)
     rows = store.conn.execute(
         "SELECT id, subject, due_at, owner FROM activity INDEXED BY followup_task_due "
         "WHERE deleted = 0 AND kind = 'task' AND done_at IS NULL AND due_at < ? "

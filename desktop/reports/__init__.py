@@ -89,7 +89,8 @@ _KEYS = {"activities": ("owner", "week"), "golden-72": ("owner", "week"), "win-r
 def run_on(conn: sqlite3.Connection, name: str, f: ReportFilter, *,
            settings: FollowupSettings | None = None, now: dt.datetime | None = None) -> Report:
     """`run` over any connection in the store's layout (desktop.reports.book: the
-    server's team book); follow-up rules default to the built-in ones."""
+    server's team book); without `settings`, what counts as a valid follow-up is the
+    admin's rule in that connection (desktop.followup.rule), else the built-in one."""
     from desktop.errors import ValidationError
     from desktop.followup.settings import FollowupSettings
     from desktop.reports import activity, collections, deals
@@ -111,6 +112,10 @@ def run_on(conn: sqlite3.Connection, name: str, f: ReportFilter, *,
         return money[name](conn, f, Rates.load(conn))
     if name == "lead-sla":
         return activity.lead_sla(conn, f, now or dt.datetime.now(dt.UTC))
-    rules = settings or FollowupSettings()
+    if settings is None:  # the admin's rule in this book (one small query), else built-in
+        from desktop.followup.rule import read_rule
+
+        settings = read_rule(conn).apply(FollowupSettings())
+    rules = settings
     return (activity.activities if name == "activities" else activity.golden_72)(
         conn, f, rules)

@@ -1,8 +1,10 @@
 """Activities per rep per week, the golden-72 compliance heat map and lead response.
 
-"Valid follow-up" is the follow-up rules' own definition (desktop.followup.settings):
-the criteria become SQL predicates here, and a test holds them equal to
-`Criterion.matches` for every activity.
+"Valid follow-up" is the follow-up rules' own definition: the admin's synced rule
+(desktop.followup.rule), else the built-in one (desktop.followup.settings), handed in as
+FollowupSettings (desktop.reports.run_on reads it once per report). The criteria become
+SQL predicates here, and a test holds them equal to `Criterion.matches` for every
+activity, for the built-in criteria and for criteria read from a rule record.
 """
 
 from __future__ import annotations

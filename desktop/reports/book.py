@@ -26,8 +26,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "pipeline": ("deal", "pipeline_rule", "fx_rate"),
     "forecast": ("deal", "pipeline_rule", "fx_rate"),
     "win-rate": ("deal", "lead", "fx_rate"),
-    "activities": ("activity",),
-    "golden-72": ("account", "deal", "activity"),
+    "activities": ("activity", "followup_rule"),
+    "golden-72": ("account", "deal", "activity", "followup_rule"),
     "lead-sla": ("lead", "lead_policy"),
     "collections": ("contract", "deal", "payment", "fx_rate"),
 }

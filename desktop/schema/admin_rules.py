@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from desktop.schema.core_entities import STAGES
 from desktop.schema.entity_type import Entity
-from desktop.schema.fields import ADMIN_ONLY, Field, FieldType, Role
+from desktop.schema.fields import ADMIN_ONLY, Check, Field, FieldType, Role
 
 F = Field
 T = FieldType
@@ -94,5 +94,26 @@ EXPORT_SETTING = Entity(
         F("allowed", T.BOOL, "May export", "允许导出", writable_by=ADMIN_ONLY),
     ),
     title_field="role",
+    owned=False,
+)
+
+# What counts as a valid follow-up (desktop.followup.rule), an admin setting shared like
+# the pipeline rules: the criteria (JSON: a list of {name, kind, min_duration_s,
+# needs_attachment, outcomes}), how many of them a follow-up needs, and the golden rule's
+# hours. Read by the reminders, the agenda, the laptop's reports and the server's
+# `/v1/reports` alike; without an active rule, the built-in one.
+FOLLOWUP_RULE = Entity(
+    "followup_rule", "Follow-up rule", "有效跟进规则",
+    (
+        F("name", T.TEXT, "Name", "名称", max_length=200, writable_by=ADMIN_ONLY),
+        F("criteria", T.TEXT, "Criteria (JSON)", "跟进条件（JSON）", max_length=8000,
+          check=Check.NAMED_LIST, writable_by=ADMIN_ONLY),
+        F("required_criteria", T.INTEGER, "Kinds of evidence needed", "所需证据种类数",
+          writable_by=ADMIN_ONLY),
+        F("golden_hours", T.NUMBER, "Overdue after (hours)", "超时（小时）",
+          writable_by=ADMIN_ONLY),
+        F("warn_hours", T.NUMBER, "Warn after (hours)", "提醒（小时）", writable_by=ADMIN_ONLY),
+        F("active", T.BOOL, "Active", "启用", writable_by=ADMIN_ONLY),
+    ),
     owned=False,
 )

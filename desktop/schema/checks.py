@@ -133,6 +133,21 @@ def _meaning_checker(f: Field) -> Checker | None:
                                       "Asia/Shanghai or America/New_York)", field=f.name)
             return value
         return time_zone
+    if f.check is Check.NAMED_LIST:
+        def named_list(value: str) -> str:
+            import json
+
+            try:
+                items = json.loads(value)
+            except ValueError:
+                items = None
+            if not isinstance(items, list) or not all(
+                    isinstance(i, dict) and isinstance(i.get("name"), str) and i["name"].strip()
+                    for i in items):
+                raise ValidationError(f"{f.label_en} must be a JSON list of objects, each "
+                                      "with a name", field=f.name)
+            return value
+        return named_list
     if f.check is Check.SHA256:
         def sha256(value: str) -> str:
             if not _SHA256_RE.match(value):

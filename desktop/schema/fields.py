@@ -34,6 +34,7 @@ class Check(StrEnum):
     CURRENCY = "currency"
     SHA256 = "sha256"
     TIME_ZONE = "time_zone"  # an IANA name (desktop.timezones)
+    NAMED_LIST = "named_list"  # JSON text: a list of objects, each with a "name"
 
 
 class Role(StrEnum):

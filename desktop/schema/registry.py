@@ -8,7 +8,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from desktop.errors import ValidationError
-from desktop.schema.admin_rules import DEDUPE_RULE, EXPORT_SETTING, FIELD_DEF, PIPELINE_RULE
+from desktop.schema.admin_rules import (
+    DEDUPE_RULE,
+    EXPORT_SETTING,
+    FIELD_DEF,
+    FOLLOWUP_RULE,
+    PIPELINE_RULE,
+)
 from desktop.schema.audit import ERASURE, EXPORT_LOG, MERGE_LOG
 from desktop.schema.core_entities import ACCOUNT, ACTIVITY, ATTACHMENT, CONTACT, CONTRACT, DEAL
 from desktop.schema.entity_type import Entity
@@ -27,6 +33,7 @@ BUILTIN_ENTITIES: tuple[Entity, ...] = (
     LEAD, LEAD_CLAIM, LEAD_RULE, LEAD_REP, LEAD_POLICY,
     ERASURE,
     PAYMENT, FX_RATE,
+    FOLLOWUP_RULE,
 )
 
 # Custom fields are declared here (or in a JSON file with the same shape, see

@@ -371,3 +371,11 @@ def m019_first_write_at(db: Database) -> None:
         # per activity was half of it at 1M accounts, 2M activities); the same condition
         db.execute(f'DROP INDEX IF EXISTS "followup_evidence_{name}"')
         db.execute(evidence_index_sql(name))
+
+
+@step
+def m020_followup_rule(db: Database) -> None:
+    # What counts as a valid follow-up, now an admin's synced rule (desktop.schema.
+    # FOLLOWUP_RULE, desktop.followup.rule) instead of each laptop's setting; a laptop's
+    # own criteria in `followup_settings` are no longer read (nothing is rewritten).
+    create_entity_table(db, ENTITIES["followup_rule"])

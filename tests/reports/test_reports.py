@@ -254,6 +254,31 @@ def test_owner_reports_add_up_to_the_team_report(store: Store) -> None:
         assert team.totals[name] == sum(p.totals[name] for p in parts)  # type: ignore[misc]
 
 
+def _rule_from_a_record() -> Any:
+    """An admin's rule as the server's team book holds it, read by the one reader."""
+    from desktop.followup.rule import read_rule
+    from desktop.reports.book import memory_book
+
+    criteria = [{"name": "call_30s", "kind": "call", "min_duration_s": 30},
+                {"name": "visit_photo", "kind": "visit", "needs_attachment": True},
+                {"name": "demo", "outcomes": ["demo", "演示"]},
+                {"name": "signed_visit", "kind": "visit", "min_duration_s": 60,
+                 "outcomes": ["signed", "已签"]}]
+    conn = memory_book({"followup_rule": [(
+        "0190f1a2-0000-7000-8000-r00000000001",
+        {"criteria": json.dumps(criteria, ensure_ascii=False), "required_criteria": 1,
+         "active": True}, {"criteria": "1781053200000-0000-admin"})]})
+    try:
+        got = read_rule(conn)
+    finally:
+        conn.close()
+    assert [c.name for c in got.criteria] == [c["name"] for c in criteria]
+    return got
+
+
+RECORD_RULE = _rule_from_a_record()
+
+
 @settings(max_examples=200, deadline=None, database=None)
 @given(act=st.fixed_dictionaries({
     "kind": st.sampled_from(["call", "visit", "note", "task"]),
@@ -263,7 +288,9 @@ def test_owner_reports_add_up_to_the_team_report(store: Store) -> None:
         ["Customer_reply ok", " 客户回复了", "quoted 5%", "已报价", "no", "", "replied",
          # at the ends of golden-72's prefix ranges (criterion_case_sql)
          "customer_replz", "customer_repl", "CUSTOMER_REPLY", "quotee", "quotec", "已回复",
-         "已回", "已回夎", "replief", "repliedx", "已报价x", "报价已发送", "报价已发"]))}))
+         "已回", "已回夎", "replief", "repliedx", "已报价x", "报价已发送", "报价已发",
+         # the admin's rule below
+         "demo", "Demo day", "dem", "演示", "演", "signed"]))}))
 def test_criteria_in_sql_agree_with_the_follow_up_rules(act: dict[str, Any]) -> None:
     import sqlite3
 
@@ -273,7 +300,7 @@ def test_criteria_in_sql_agree_with_the_follow_up_rules(act: dict[str, Any]) -> 
                  (act["kind"], act["duration_s"],
                   None if act["attachments"] is None else json.dumps(act["attachments"]),
                   act["outcome"]))
-    for c in DEFAULT_CRITERIA:
+    for c in (*DEFAULT_CRITERIA, *RECORD_RULE.criteria):
         sql, params = criterion_sql(c)
         got = conn.execute(f"SELECT {sql} FROM activity", params).fetchone()[0]
         assert bool(got) == c.matches(act), c.name

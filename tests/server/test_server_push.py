@@ -305,3 +305,27 @@ def test_hostile_input_gets_4xx_or_rejections_never_5xx(api: Api) -> None:
     r = c.put("/v1/blobs/" + "a" * 64, content=b"x",
               headers={**s.headers, "Content-Range": "bytes 0-0/99999999999999"})
     assert r.status_code == 413
+
+
+def test_only_an_admin_writes_the_follow_up_rule_and_only_a_list_of_criteria(api: Api) -> None:
+    """The follow-up rule (desktop.followup.rule) is a rule an admin sets: anyone else's
+    entry is rejected, and criteria that are not a JSON list of named objects too."""
+    api.user("root", "admin")
+    api.user("alice")
+    api.user("mgr", "manager")
+    good = '[{"name": "call_30s", "kind": "call", "min_duration_s": 30}]'
+    for user in ("alice", "mgr"):
+        s = api.login(user)
+        r = s.push(s.entry("followup_rule", rid(), {"criteria": good, "active": True}))
+        assert r["results"][0] == {**r["results"][0], "status": "rejected",
+                                   "reason": "Only an admin may change follow-up rules."}
+    admin = api.login("root")
+    bad = admin.push(admin.entry("followup_rule", rid(), {"criteria": '{"name": "x"}'}))
+    assert bad["results"][0]["status"] == "rejected"
+    assert "JSON list of objects" in bad["results"][0]["reason"]
+    rule = rid()
+    ok = admin.push(admin.entry("followup_rule", rule, {"criteria": good,
+                                                        "required_criteria": 1,
+                                                        "golden_hours": 24.0, "active": True}))
+    assert ok["results"][0]["status"] == "applied"
+    assert api.login("alice").pull_all()[("followup_rule", rule)]["golden_hours"]["value"] == 24

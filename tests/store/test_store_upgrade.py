@@ -123,6 +123,26 @@ def test_upgraded_store_searches_edits_and_reminds(old_profile: Path) -> None:
         assert store.repo("account").get(acc["id"])["cf_employees"] == acc["cf_employees"] + 1
 
 
+def test_upgraded_store_reads_and_takes_the_admins_follow_up_rule(old_profile: Path) -> None:
+    """m020: the follow-up rule's table; the built-in rule until one arrives, the old
+    store's personal settings kept."""
+    from desktop.followup import rule
+    from desktop.followup.settings import local_settings
+
+    with Store.open(old_profile) as store:
+        assert rule.current_rule(store).id is None
+        personal = local_settings(store)
+        set_to = rule.set_rule(store, criteria=[{"name": "call", "kind": "call"}],
+                               required_criteria=1, golden_overdue_hours=24)
+        sched = scheduler_for(store)
+        assert sched.settings.golden_overdue_hours == 24
+        assert sched.settings.quiet_start == personal.quiet_start
+        assert store.journal.pending(limit=100_000)[-1].entity == "followup_rule"
+    with Store.open(old_profile) as store:
+        assert rule.current_rule(store) == set_to
+        assert local_settings(store) == personal
+
+
 def test_new_store_has_the_followup_tables_without_the_followup_package(tmp_path: Path) -> None:
     with Store.open(tmp_path / "p") as store:
         names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}

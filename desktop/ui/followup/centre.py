@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop.followup.scheduler import PendingReminder
 from desktop.followup.service import scheduler_for
+from desktop.followup.settings import FollowupSettings
 from desktop.store import Changes, Store
 from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
@@ -66,22 +67,23 @@ class NotificationCentre(QWidget):
     def refresh(self, mark_seen: bool = False) -> None:
         lang = self.ctx.lang
 
-        def load(store: Store) -> list[PendingReminder]:
+        def load(store: Store) -> tuple[list[PendingReminder], FollowupSettings]:
             sched = scheduler_for(store, lang=lang)
             if mark_seen:
                 seen = [p.key for p in sched.all_reminders() if p.state == "delivered"]
                 if seen:
                     sched.mark_seen(seen)
-            return sched.all_reminders()
+            return sched.all_reminders(), sched.settings  # settings: the golden lines' hours
 
-        self.ctx.run(load, on_done=self.set_items, initiator=self)
+        self.ctx.run(load, on_done=lambda got: self.set_items(*got), initiator=self)
 
     def _on_changes(self, changes: Changes, initiator: object) -> None:
         if initiator is not self and self.isVisible() and (
                 touches(changes, ("followup_reminder", "activity"))):
             self.refresh()
 
-    def set_items(self, items: list[PendingReminder]) -> None:
+    def set_items(self, items: list[PendingReminder],
+                  rule: FollowupSettings | None = None) -> None:
         tr = self.ctx.tr
         self.items = items
         self.tree.setHeaderLabels([tr("Reminder"), tr("When"), tr("State"), tr("Recipient")])
@@ -90,7 +92,8 @@ class NotificationCentre(QWidget):
         self.done_btn.setText(tr("Mark done"))
         self.tree.clear()
         for p in items:
-            row = QTreeWidgetItem([p.headline(self.ctx.lang), local_time(p.fire_at),
+            row = QTreeWidgetItem([p.headline(self.ctx.lang, rule),
+                                   local_time(p.fire_at),
                                    tr(p.state), p.owner or ""])
             row.setData(0, ROLE, p.key)
             if p.urgent:

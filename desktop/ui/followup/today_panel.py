@@ -97,7 +97,8 @@ class FollowupPanel(QWidget):
                                for i in data.overdue])
         self._fill("due_today", [(f"{i.due_local}  {i.title}", "activity", i.record_id)
                                  for i in data.due_today])
-        self._fill("warnings", [(p.headline(self.ctx.lang), p.entity, p.record_id)
+        self._fill("warnings", [(p.headline(self.ctx.lang, data.settings), p.entity,
+                                 p.record_id)
                                 for p in data.warnings])
         now = dt.datetime.now(dt.UTC)
         self._fill("stalled", [(stalled_text(p, now, self.ctx.lang), p.entity, p.record_id)

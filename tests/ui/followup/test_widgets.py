@@ -187,28 +187,26 @@ def test_settings_form_saves_thresholds_and_refuses_nonsense(qtbot: Any, make_ct
         ctx = make_ctx(lang)
         form = FollowupSettingsForm(ctx)
         qtbot.addWidget(form)
-        form.resize(760, 420)
+        form.resize(760, 640)
         form.show()
         settle(qtbot, ctx)
         assert form.warn.value() == 48 and form.quiet_start.time().toString("HH:mm") == "22:00"
+        # not an admin: the rule is shown, read-only, with who sets it
+        assert not form.warn.isEnabled() and not form.add_btn.isVisible()
+        assert form.criteria.rowCount() == 4
+        assert ("管理员" if lang == "zh" else "administrator") in form.rule_note.text()
         shot(form, f"followup_settings_{lang}")
-    form.warn.setValue(24)
+    form.lead.setValue(20)
     form.manager.setText("manager.li")
     form.save_btn.click()
     settle(qtbot, ctx)
     assert form.status.text() == "Saved."
     used = ctx.run_and_wait(lambda s: scheduler_for(s).settings)
-    assert (used.golden_warn_hours, used.manager) == (24, "manager.li")
-    form.warn.setValue(80)  # after the 72-hour overdue: refused, and told why
-    form.save_btn.click()
-    settle(qtbot, ctx)
-    assert form.status.text() == ("The follow-up warning must come before the overdue time "
-                                  "(80 h is not before 72 h).")
-    assert ctx.run_and_wait(lambda s: scheduler_for(s).settings.golden_warn_hours) == 24
+    assert (used.task_lead_minutes, used.manager, used.golden_warn_hours) == (
+        20, "manager.li", 48)
     # the user's time zone: times are shown and typed in it from the save on
     from desktop.ui.common.formatting import local_time, set_viewer_zone
 
-    form.warn.setValue(24)
     form.zone.setCurrentIndex(form.zone.findData("America/New_York"))
     form.save_btn.click()
     settle(qtbot, ctx)
@@ -222,6 +220,54 @@ def test_settings_form_saves_thresholds_and_refuses_nonsense(qtbot: Any, make_ct
         assert "'Mars/Olympus' is not a time zone" in form.status.text()
     finally:
         set_viewer_zone("")
+
+
+def test_an_admin_edits_the_follow_up_rule_in_the_settings_form(qtbot: Any,
+                                                                make_ctx: Any) -> None:
+    from desktop.followup import rule
+    from desktop.followup.service import scheduler_for
+    from desktop.sync.auth import Account, save_account
+    from desktop.ui.followup.settings_form import FollowupSettingsForm
+
+    ctx = make_ctx("en")
+    ctx.run_and_wait(lambda s: save_account(s, Account("http://127.0.0.1:1", "root",
+                                                       s.device_id, "admin")))
+    form = FollowupSettingsForm(ctx)
+    qtbot.addWidget(form)
+    form.resize(760, 640)
+    form.show()
+    settle(qtbot, ctx)
+    assert form.warn.isEnabled() and form.add_btn.isVisible()
+    assert "administrator" in form.rule_note.text()
+    form.warn.setValue(80)  # after the 72-hour overdue: refused, and told why
+    form.save_btn.click()
+    settle(qtbot, ctx)
+    assert form.status.text() == ("The follow-up warning must come before the overdue time "
+                                  "(80 h is not before 72 h).")
+    assert ctx.run_and_wait(lambda s: rule.current_rule(s).id) is None
+    form.warn.setValue(12)
+    form.overdue.setValue(24)
+    form.required.setValue(1)
+    for r in range(form.criteria.rowCount() - 1, 0, -1):  # keep the first, call_90s
+        form.criteria.selectRow(r)
+        form.remove_btn.click()
+    form.criteria.item(0, 2).setText("30")
+    form.add_btn.click()
+    form.criteria.item(1, 0).setText("demo")
+    form.criteria.item(1, 4).setText("demo，演示")
+    form.save_btn.click()
+    settle(qtbot, ctx)
+    assert form.status.text() == "Saved."
+    got = ctx.run_and_wait(rule.current_rule)
+    assert [(c.name, c.min_duration_s, c.outcomes) for c in got.criteria] == [
+        ("call_90s", 30, ()), ("demo", 0, ("demo", "演示"))]
+    assert (got.required_criteria, got.golden_warn_hours, got.golden_overdue_hours) == (
+        1, 12, 24)
+    assert ctx.run_and_wait(lambda s: scheduler_for(s).settings.golden_overdue_hours) == 24
+    form.criteria.item(1, 1).setText("fax")  # not an activity kind: refused, told why
+    form.save_btn.click()
+    settle(qtbot, ctx)
+    assert "'fax' is not one of" in form.status.text()
 
 
 def test_reminders_and_the_board_call_stages_by_the_same_chinese_names() -> None:
