@@ -42,6 +42,16 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def collect_young() -> None:
+    """Between two pages of a long pull, with the collector held: collect the young
+    generations now. A page's few cycles (an HTTP response and what its stream holds,
+    the decoded body among them) would otherwise stay until the pull ends: a manager's
+    first sync of 4.3M rows grew to 2.7 GB. Per page this walks only what the page made
+    and still holds, a few milliseconds against the page's ~100."""
+    if _holders > 0:
+        gc.collect(1)
+
+
 def held() -> bool:
     """True while some bulk work holds the collector off."""
     return _holders > 0

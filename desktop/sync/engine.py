@@ -36,7 +36,7 @@ import httpx
 from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # issue 15
 from desktop.errors import Cancelled, FieldCRMError, StoreError
 from desktop.store import Changes, Store, indexer
-from desktop.store.gcpause import collector_paused
+from desktop.store.gcpause import collect_young, collector_paused
 from desktop.store.remote import CURSOR_KEY
 from desktop.store.visibility import (
     converge,
@@ -323,6 +323,8 @@ class SyncEngine:
                     report.conflicts += res.conflicts
                     report.skipped.extend(res.skipped)
                 report.pulled += len(changes)
+                del changes
+                collect_young()  # the page's cycles now, not at the end of the pull
                 cursor = self._cursor = report.cursor = next_cursor
                 self._server_seen = max(self._server_seen, int(page.get("server_version") or 0))
                 if total is not None and total > 1000:
