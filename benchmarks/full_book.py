@@ -14,7 +14,9 @@ of its own, as the app would, with the index builder's process beside it:
   open_ms                  opening the store (best of 5, warm)
   list_first_page_ms_<e>   the first page (200) of each list, warm
   search_<kind>_p95_ms     Chinese substring, phone digits, pinyin (one untimed pass first)
-  agenda_ms                the Today view's agenda (desktop.followup.today.today_data)
+  agenda_ms                the Today view's agenda (desktop.followup.today.today_data),
+                           after the follow-up full pass the app runs at start
+                           (followup_full_pass_s; reminder_rows, most of them the reps')
   sync_cpu_us_per_row, builder_cpu_us_per_row   CPU time of the syncing process (pull,
                            apply) and of the builder per row: less noisy than wall time
 
@@ -237,6 +239,11 @@ def measure(profile: Path, n_queries: int) -> dict[str, float]:
         out[f"search_{name}_queries"] = float(len(samples))
         out[f"search_{name}_hit_rate"] = sum(bool(store.search(q)) for q in qs) / max(1, len(qs))
     sched = scheduler_for(store)
+    t = time.perf_counter()
+    sched.full_pass()  # as the app's start does: reminders for the whole book, mostly others'
+    out["followup_full_pass_s"] = time.perf_counter() - t
+    out["reminder_rows"] = float(store.conn.execute(
+        "SELECT count(*) FROM followup_reminder").fetchone()[0])
     today_data(sched)
     agenda = [timed_ms(lambda: today_data(sched)) for _ in range(5)]
     out["agenda_ms"] = sorted(agenda)[len(agenda) // 2]

@@ -207,6 +207,12 @@ class Scheduler:
         """Every reminder not yet acted on (for the CLI and the centre), oldest first."""
         sql = _SOURCE_SQL + " WHERE r.state IN ('scheduled', 'snoozed', 'delivered', 'seen')"
         args: list[Any] = []
+        if owner is None and self.me:  # mine, by the indexed recipient (as due_now)
+            sql += " AND r.recipient IN ('', ?)"
+            args.append(self.me)
+        elif owner is not None:
+            sql += " AND r.recipient = ?"
+            args.append(owner)
         if due_before is not None:
             sql += " AND r.fire_at <= ?"
             args.append(iso(due_before))

@@ -101,7 +101,9 @@ def missed_heatmap(sched: Scheduler, now: dt.datetime, zone: dt.tzinfo,
     conn = sched.store.conn
     moments: list[str] = []
     for due_at, done_at, owner in conn.execute(
-            "SELECT due_at, done_at, owner FROM activity WHERE deleted = 0 AND kind = 'task' "
+            # +kind: walk the week by due_at; by kind the planner read every task of the
+            # book (a manager's 400k: 0.5 s of the agenda's 1.2 s)
+            "SELECT due_at, done_at, owner FROM activity WHERE deleted = 0 AND +kind = 'task' "
             "AND due_at >= ? AND due_at <= ?", (iso(start), iso(now))):
         if (done_at is None or done_at > due_at) and sched.is_mine(owner):
             moments.append(due_at)

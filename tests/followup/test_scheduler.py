@@ -217,7 +217,9 @@ def test_ownership_change_moves_pending_reminders(fstore: Store, clock: FakeCloc
     assert {p.owner for p in bobs} == {"bob"}
     assert {p.kind for p in bobs} == {"task_due", "golden_warning"}
     assert sched.pending_for("alice") == []
+    assert sched.pending_for(due_before=clock.now()) == []  # alice's own: none left
     fstore.set_user("bob")  # bob's laptop: the same reminders reach him, once
+    assert {p.owner for p in sched.pending_for(due_before=clock.now())} == {"bob"}
     notices = sched.tick()
     assert sorted(k for n in notices for k in n.kinds) == ["golden_warning", "task_due"]
     assert sched.tick() == []
