@@ -174,6 +174,8 @@ def _marks(values: list[Any]) -> str:
     return "(" + ", ".join("?" * len(values)) + ")"  # SQLite accepts an empty ()
 
 _ACT_COLS = "account_id, deal_id, kind, duration_s, attachments, outcome, done_at"
+_ID_BATCH = 10_000  # ids per statement (SQLite allows 32,766 bound variables)
+_RECOMPUTE_BATCH = 5_000  # records per recompute: ids + up to two reminder keys each
 
 
 def _activities_for(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -183,14 +185,18 @@ def _activities_for(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[
         return out
     for col, index in (("account_id", "followup_evidence_account"),
                        ("deal_id", "followup_evidence_deal")):
-        # Only activities that can count (see settings._counts); planned tasks cannot.
-        rows = conn.execute(
-            f"SELECT {_ACT_COLS} FROM activity INDEXED BY {index} WHERE deleted = 0 "
-            f"AND {col} IS NOT NULL AND {_COUNTS} AND {col} IN {_marks(ids)}", ids)
-        for r in rows:
-            act = {"kind": r[2], "duration_s": r[3], "attachments": r[4] not in (None, "[]"),
-                   "outcome": r[5], "done_at": r[6]}
-            out[r[0] if col == "account_id" else r[1]].append(act)
+        # a batch at a time: a manager's first sync makes a million records new at once,
+        # more than the bound variables one statement may have (32,766)
+        for start in range(0, len(ids), _ID_BATCH):
+            batch = ids[start:start + _ID_BATCH]
+            # Only activities that can count (see settings._counts); planned tasks cannot.
+            rows = conn.execute(
+                f"SELECT {_ACT_COLS} FROM activity INDEXED BY {index} WHERE deleted = 0 "
+                f"AND {col} IS NOT NULL AND {_COUNTS} AND {col} IN {_marks(batch)}", batch)
+            for r in rows:
+                act = {"kind": r[2], "duration_s": r[3], "attachments": r[4] not in (None, "[]"),
+                       "outcome": r[5], "done_at": r[6]}
+                out[r[0] if col == "account_id" else r[1]].append(act)
     return out
 
 
@@ -364,6 +370,20 @@ class Rules:
         return True
 
     def recompute(self, todo: dict[str, set[str]], now: dt.datetime) -> None:
+        """The reminders of these records, a few thousand records at a time (a statement
+        names each record and each of its reminders' keys: SQLite allows 32,766)."""
+        size = sum(len(ids) for ids in todo.values())
+        if size <= _RECOMPUTE_BATCH:
+            self._recompute(todo, now)
+            return
+        for entity, ids in todo.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), _RECOMPUTE_BATCH):
+                part: dict[str, set[str]] = {e: set() for e in todo}
+                part[entity] = set(ordered[start:start + _RECOMPUTE_BATCH])
+                self._recompute(part, now)
+
+    def _recompute(self, todo: dict[str, set[str]], now: dt.datetime) -> None:
         conn = self.store.conn
         s = self.s
         found: list[Reminder] = []

@@ -3,6 +3,8 @@ manager; what counts as a valid follow-up."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import replace
 
 from desktop.followup.clock import FakeClock
@@ -154,3 +156,30 @@ def test_records_pulled_on_a_first_sync_start_their_golden_72_at_their_first_wri
     for g in golden_reminders("account", row, [], sched.settings, clock.now()):
         assert scheduled[recent, g.kind] == (g.key, g.fire_at)
     assert scheduled[recent, "golden_warning"][1] == at(clock, hours=18)
+
+
+def test_a_managers_whole_new_book_gets_its_golden_reminders(fstore: Store,
+                                                             clock: FakeClock) -> None:
+    """A first sync makes a whole region new at once: more records than one SQLite
+    statement may name (32,766), in the full pass and in the pass over what changed."""
+    import sqlite3
+
+    from desktop.store.store import Changes
+
+    # SQLite's own default, as in the Windows and macOS Pythons (Debian's allows 250,000)
+    fstore.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+    fstore.repo("account").import_many({"name": f"客户{i:05d}", "owner": "bob"}
+                                       for i in range(33_000))
+    sched = make_scheduler(fstore, clock)
+    sched.full_pass()
+    count = f"SELECT count(*) FROM {TABLE} WHERE kind LIKE 'golden%' AND state = 'scheduled'"
+    assert fstore.conn.execute(count).fetchone()[0] == 2 * 33_000
+    ids = [r[0] for r in fstore.conn.execute("SELECT id FROM account LIMIT 12000")]
+    fstore.conn.execute(f"DELETE FROM {TABLE} WHERE record_id IN "
+                        "(SELECT value FROM json_each(?))", (json.dumps(ids),))
+    changes = Changes()
+    for i in ids:
+        changes.add("account", i)
+    assert sched.rules.on_changes(changes, clock.now())
+    assert fstore.conn.execute(count).fetchone()[0] == 2 * 33_000
+    assert sched.pending_for(due_before=clock.now() + dt.timedelta(days=4)) == []  # bob's
