@@ -39,8 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from desktop.schema import FieldType
-from desktop.store.textindex import DOC_FIELDS, build_doc, insert_docs
+from desktop.store.textindex import DOC_FIELDS, insert_docs, row_doc
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
@@ -133,22 +132,14 @@ def drain_slice(store: Store, limit: int = SLICE) -> tuple[int, int]:
 def _build(conn: Any, repo: Any, rids: list[int]) -> list[tuple[Any, ...]]:
     """(search rowid, name, terms, bi) of the live rows among `rids`."""
     name = repo.entity.name
-    fields = DOC_FIELDS[name]
-    cols = ", ".join(f'"{f}"' for f in fields)
-    lists = [i for i, f in enumerate(fields) if repo.entity.field(f).type is FieldType.LIST]
-    out: list[tuple[Any, ...]] = []
+    make = row_doc(name)
+    if make is None:
+        return []
+    cols = ", ".join(f'"{f}"' for f in DOC_FIELDS[name])
     base = repo.number << 40
-    for row in conn.execute(f'SELECT rid, {cols} FROM "{name}" WHERE rid IN '
-                            "(SELECT value FROM json_each(?)) AND deleted = 0",
-                            (orjson.dumps(rids).decode(),)):
-        values = dict(zip(fields, row[1:], strict=True))
-        for i in lists:
-            if row[i + 1] is not None:
-                values[fields[i]] = orjson.loads(row[i + 1])
-        doc = build_doc(name, values)
-        if doc is not None:
-            out.append((base | row[0], *doc))
-    return out
+    return [(base | row[0], *make(row[1:])) for row in conn.execute(
+        f'SELECT rid, {cols} FROM "{name}" WHERE rid IN (SELECT value FROM json_each(?)) '
+        "AND deleted = 0", (orjson.dumps(rids).decode(),))]
 
 
 def drain(store: Store, *, max_rows: int | None = None, slice_rows: int = SLICE,

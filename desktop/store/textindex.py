@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from desktop.schema import EXTERNAL_IDS, external_ids_of
 
@@ -140,7 +142,9 @@ def phone_digits(phones: Iterable[str]) -> list[str]:
     "86139..." both match "+86 139-1234-5678"."""
     out: list[str] = []
     for p in phones:
-        d = _NON_DIGIT.sub("", p)
+        d = p.replace("+", "").replace("-", "").replace(" ", "")  # most phones: then digits
+        if not d.isdecimal():  # (isdecimal: Unicode's Nd, the digits \d matches)
+            d = _NON_DIGIT.sub("", p)
         if not d:
             continue
         out.append(d)
@@ -163,22 +167,61 @@ DOC_FIELDS: dict[str, tuple[str, ...]] = {
 def build_doc(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str] | None:
     """The (name, terms, bigrams) to index for a record, or None for unsearched entities."""
     if entity == "account":
-        name = row.get("name") or ""
         phones = [row["phone"]] if row.get("phone") else []
         extra = [row.get("uscc") or ""]
     elif entity == "contact":
-        name = row.get("name") or ""
         phones = list(row.get("phones") or [])
         extra = [row.get("email") or "", row.get("wechat") or ""]
     else:
         return None
     # the ids without their system's name: a rep types the ERP's number, not "erp:"
     extra += external_ids_of(row.get(EXTERNAL_IDS)).values()
+    return _doc(row.get("name") or "", phones, extra)
+
+
+def row_doc(entity: str) -> Callable[[Sequence[Any]], tuple[str, str, str]] | None:
+    """`build_doc` for rows read as stored (the DOC_FIELDS columns in their order, list
+    fields as their JSON text), without making a dict of each: the index builder's form.
+    None for unsearched entities."""
+    if entity == "account":
+        def account(row: Sequence[Any]) -> tuple[str, str, str]:
+            name, phone, uscc, ext = row
+            extra = [uscc] if uscc else []
+            if ext is not None:
+                extra += external_ids_of(orjson.loads(ext)).values()
+            return _doc(name or "", [phone] if phone else (), extra)
+        return account
+    if entity == "contact":
+        def contact(row: Sequence[Any]) -> tuple[str, str, str]:
+            name, phones, email, wechat, ext = row
+            extra = [t for t in (email, wechat) if t]
+            if ext is not None:
+                extra += external_ids_of(orjson.loads(ext)).values()
+            return _doc(name or "", orjson.loads(phones) if phones else (), extra)
+        return contact
+    return None
+
+
+def _doc(name: str, phones: Iterable[str], extra: Iterable[str]) -> tuple[str, str, str]:
+    """build_doc's work, in one pass over the name's Chinese runs: the pairs of characters
+    that decide its pinyin are its bigrams too."""
     name = normalize_query(name)
-    full, initials = pinyin_keys(name)
-    terms = " ".join(
-        t for t in [full, initials, *phone_digits(phones), *map(normalize_query, extra)] if t)
-    return name, terms, cjk_bigrams(name)
+    runs = _CJK_RUN.findall(name)
+    terms: list[str] = []
+    bigrams = ""
+    if runs:
+        r = _readings()
+        pairs = [list(map(str.__add__, run, run[1:])) for run in runs]
+        if all(r.changing.isdisjoint(p) for p in pairs):  # most names (see pinyin_keys)
+            cjk = "".join(runs)
+            full, initials = cjk.translate(r.full_table), cjk.translate(r.initial_table)
+        else:
+            full, initials = pinyin_keys(name)
+        terms = [t for t in (full, initials) if t]
+        bigrams = "".join(BIGRAM_END.join(p) + BIGRAM_END for p in pairs if p)
+    terms += phone_digits(phones)
+    terms += [t for t in map(normalize_query, extra) if t]
+    return name, " ".join(terms), bigrams
 
 
 def insert_docs(conn: sqlite3.Connection, docs: Sequence[tuple[Any, ...]]) -> None:

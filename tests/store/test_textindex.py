@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,9 +15,11 @@ from desktop.store import Store
 from desktop.store.textindex import (
     build_doc,
     is_cjk,
+    phone_digits,
     pinyin_keys,
     pinyin_string,
     pinyin_syllables,
+    row_doc,
 )
 
 
@@ -102,6 +105,38 @@ def test_search_documents_hold_the_same_keys(name: str, phones: list[str], email
     full, initials = old_keys(doc[0])
     assert [t for t in (full, initials) if t] == doc[1].split(" ")[
         :len([t for t in (full, initials) if t])]
+
+
+phones = st.lists(st.text("0123456789 +-()８٣²", max_size=16), max_size=3)
+maybe_text = st.one_of(st.none(), st.text(max_size=12))
+ext_ids = st.one_of(st.none(), st.lists(st.text("ab:C-19 ", max_size=8), max_size=3))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(names, phones, maybe_text, maybe_text, maybe_text, ext_ids)
+def test_the_builders_row_form_makes_the_same_documents(
+        name: str, phones: list[str], email: str | None, wechat: str | None,
+        uscc: str | None, ext: list[str] | None) -> None:
+    """row_doc (the index builder's: columns as stored, lists as JSON text) and build_doc
+    (a repository's, from values) agree, so an edit's document equals the builder's."""
+    ext_json = None if ext is None else orjson.dumps(ext).decode()
+    contact = {"name": name, "phones": phones, "email": email, "wechat": wechat,
+               "external_ids": ext}
+    make = row_doc("contact")
+    assert make is not None
+    assert make((name, orjson.dumps(phones).decode() if phones else None, email, wechat,
+                 ext_json)) == build_doc("contact", contact)
+    phone = phones[0] if phones else None
+    account = {"name": name, "phone": phone, "uscc": uscc, "external_ids": ext}
+    make = row_doc("account")
+    assert make is not None
+    assert make((name, phone, uscc, ext_json)) == build_doc("account", account)
+    assert row_doc("deal") is None
+
+
+def test_phone_digits() -> None:
+    assert phone_digits(["+86 139-1234-5678", "(010) 8888 1234", "+1 555", "ext", "٣٤٥"]) == [
+        "8613912345678", "13912345678", "01088881234", "1555", "٣٤٥"]
 
 
 def test_ids_in_other_systems_find_the_record(tmp_path: Path) -> None:
