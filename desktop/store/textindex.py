@@ -226,14 +226,21 @@ def _doc(name: str, phones: Iterable[str], extra: Iterable[str]) -> tuple[str, s
 
 def insert_docs(conn: sqlite3.Connection, docs: Sequence[tuple[Any, ...]]) -> None:
     """Add search documents (search rowid, name, terms, bigrams) whose rowids have none:
-    the document table and its FTS5 index, both from here. An insert trigger did the
-    second part until m011; a trigger hands FTS5 one row per statement, which flushed its
-    in-memory index each time and cost about three times as much per document."""
+    the document table, its FTS5 index and the duplicate check's queues, all from here.
+    Insert triggers did the second part until m011 and the third until m021; a trigger
+    hands FTS5 one row per statement, which flushed its in-memory index each time and
+    cost about three times as much per document."""
     if docs:
         conn.executemany(
             "INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
         conn.executemany(
             "INSERT INTO search_fts (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
+        # ... and the duplicate check's queues (desktop.dedupe): a trigger did this per
+        # row until m021
+        rowids = orjson.dumps([d[0] for d in docs]).decode()
+        for queue in ("dedupe_dirty", "dedupe_unchecked"):
+            conn.execute(f"INSERT OR IGNORE INTO {queue} (rowid) "
+                         "SELECT value FROM json_each(?)", (rowids,))
 
 
 def replace_doc(conn: sqlite3.Connection, rowid: int, doc: tuple[str, str, str] | None) -> None:
