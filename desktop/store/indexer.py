@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from desktop.store.textindex import DOC_FIELDS, insert_docs, row_doc
+from desktop.store.textindex import DOC_FIELDS, insert_docs, load_readings, row_doc
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
@@ -197,6 +197,9 @@ def worker_main(profile: str) -> int:
 
     if hasattr(os, "nice"):  # Windows: BELOW_NORMAL_PRIORITY_CLASS, set by IndexWorker
         os.nice(WORKER_NICE)
+    # the pinyin tables before the first command: ready when the first slice is (from the
+    # file the last builder of this profile left: ~20 ms of CPU instead of ~0.4 s)
+    load_readings(Path(profile))
     first = sys.stdin.readline().strip()  # the parent's first line: the store key, or a poke
     if first.startswith("key "):
         from desktop.store.cipher import remember_key

@@ -8,10 +8,17 @@ followed by a "|", which makes every two-character query a three-character one.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import marshal
+import os
 import re
+import sys
 import unicodedata
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -45,7 +52,14 @@ class _Readings:
     part of (银行 -> yin hang, 重庆 -> chong qing) when the phrase dictionary knows one:
     `left`/`right` hold, per such phrase, the reading of its first/second character."""
 
-    def __init__(self) -> None:
+    left: dict[str, str]
+    right: dict[str, str]
+
+    def __init__(self, state: tuple[Any, ...] | None = None) -> None:
+        if state is not None:  # from the tables an earlier process saved (load_readings)
+            (self.first, self.poly, self.left, self.right, self.changing, self.full_table,
+             self.first_table, self.initial_table) = state
+            return
         from pypinyin.phrases_dict import phrases_dict
         from pypinyin.pinyin_dict import pinyin_dict
 
@@ -59,8 +73,8 @@ class _Readings:
                 poly.add(ch)
         self.first = first
         self.poly = frozenset(poly)
-        self.left: dict[str, str] = {}
-        self.right: dict[str, str] = {}
+        self.left = {}
+        self.right = {}
         for phrase, reading in phrases_dict.items():
             if len(phrase) == 2 and reading and (phrase[0] in poly or phrase[1] in poly):
                 self.left[phrase] = _strip_tone(reading[0][0])
@@ -74,6 +88,10 @@ class _Readings:
         self.full_table = {ord(ch): syl for ch, syl in first.items() if is_cjk(ch)}
         self.first_table = {ord(ch): syl for ch, syl in first.items()}
         self.initial_table = {ord(ch): syl[:1] for ch, syl in first.items() if is_cjk(ch)}
+
+    def state(self) -> tuple[Any, ...]:
+        return (self.first, self.poly, self.left, self.right, self.changing, self.full_table,
+                self.first_table, self.initial_table)
 
     def syllable(self, text: str, i: int) -> str:
         ch = text[i]
@@ -92,9 +110,65 @@ class _Readings:
         return syl
 
 
-@lru_cache(maxsize=1)
+_tables: _Readings | None = None
+
+
 def _readings() -> _Readings:
-    return _Readings()
+    global _tables
+    if _tables is None:
+        _tables = _Readings()
+    return _tables
+
+
+READINGS_CACHE = "search-readings.cache"  # in the profile folder; the wipe removes it
+_READINGS_FORMAT = b"1"  # change with _Readings
+
+
+def load_readings(folder: Path) -> None:
+    """Make this process's reading tables from the file an earlier process left in
+    `folder` (about 20 ms), else build them (about 0.4 s of CPU: importing pypinyin's
+    dictionaries and reading them) and leave that file. The index builder's process
+    starts with this: its start-up is CPU the pull's first pages would otherwise get.
+    The file says which pypinyin files and which Python made it; any other, or a damaged
+    file, is rebuilt."""
+    global _tables
+    if _tables is not None:
+        return
+    path = folder / READINGS_CACHE
+    head = _readings_source()
+    if head is not None:
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError, zlib.error):
+            data = path.read_bytes()
+            if data.startswith(head):
+                _tables = _Readings(marshal.loads(zlib.decompress(data[len(head):])))
+                return
+    tables = _readings()
+    if head is not None:
+        tmp = path.with_name(READINGS_CACHE + ".tmp")
+        try:
+            tmp.write_bytes(head + zlib.compress(marshal.dumps(tables.state()), 1))
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _readings_source() -> bytes | None:
+    """A header naming what the tables are made from: this code's format, the Python that
+    wrote them (marshal's format) and pypinyin's two dictionary files (size, time), found
+    without importing them. None when they are not files (a frozen app): no cache then."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.origin or not spec.has_location:
+        return None
+    parts = [b"fieldcrm-readings", _READINGS_FORMAT, sys.version.split()[0].encode(),
+             str(marshal.version).encode()]
+    for name in ("pinyin_dict.py", "phrases_dict.py"):
+        try:
+            st = (Path(spec.origin).parent / name).stat()
+        except OSError:
+            return None
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return b" ".join(parts) + b"\n"
 
 
 def pinyin_syllables(text: str) -> list[str]:

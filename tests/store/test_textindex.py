@@ -6,12 +6,14 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.store import Store
+from desktop.store import Store, textindex
 from desktop.store.textindex import (
     build_doc,
     is_cjk,
@@ -155,3 +157,38 @@ def test_ids_in_other_systems_find_the_record(tmp_path: Path) -> None:
         assert [h.id for h in store.search("p-88")] == [con["id"]]
         store.repo("account").update(acc["id"], {"external_ids": ["erp:C-2000"]})
         assert store.search("C-1029") == []  # the old id's terms are gone with it
+
+
+def test_the_builder_reads_the_pinyin_tables_an_earlier_process_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_readings: the tables built once are saved in the profile and read back equal;
+    a damaged file or one made from other pypinyin files is rebuilt, never used."""
+    built = textindex._readings().state()
+    monkeypatch.setattr(textindex, "_tables", None)
+    textindex.load_readings(tmp_path)  # nothing saved yet: built, then saved
+    saved = tmp_path / textindex.READINGS_CACHE
+    assert saved.exists() and textindex._readings().state() == built
+    monkeypatch.setattr(textindex, "_tables", None)
+    monkeypatch.setattr(textindex, "_Readings", _no_build(textindex._Readings))
+    textindex.load_readings(tmp_path)  # read back, not built
+    assert textindex._readings().state() == built
+    for damage in (saved.read_bytes()[:-100], b"other pypinyin" + saved.read_bytes()):
+        saved.write_bytes(damage)
+        monkeypatch.setattr(textindex, "_tables", None)
+        with pytest.raises(AssertionError, match="built"):
+            textindex.load_readings(tmp_path)
+
+
+def _no_build(cls: type) -> Any:
+    def make(state: Any = None) -> Any:
+        assert state is not None, "built"
+        return cls(state)
+    return make
+
+
+def test_the_wipe_removes_the_saved_tables(tmp_path: Path) -> None:
+    from desktop.sync.auth import wipe_profile
+
+    (tmp_path / textindex.READINGS_CACHE).write_bytes(b"x")
+    wipe_profile(tmp_path, None)
+    assert list(tmp_path.iterdir()) == []
