@@ -8,11 +8,20 @@ followed by a "|", which makes every two-character query a three-character one.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import marshal
+import os
 import re
+import sys
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from desktop.schema import EXTERNAL_IDS, external_ids_of
 
@@ -43,7 +52,14 @@ class _Readings:
     part of (银行 -> yin hang, 重庆 -> chong qing) when the phrase dictionary knows one:
     `left`/`right` hold, per such phrase, the reading of its first/second character."""
 
-    def __init__(self) -> None:
+    left: dict[str, str]
+    right: dict[str, str]
+
+    def __init__(self, state: tuple[Any, ...] | None = None) -> None:
+        if state is not None:  # from the tables an earlier process saved (load_readings)
+            (self.first, self.poly, self.left, self.right, self.changing, self.full_table,
+             self.first_table, self.initial_table) = state
+            return
         from pypinyin.phrases_dict import phrases_dict
         from pypinyin.pinyin_dict import pinyin_dict
 
@@ -57,8 +73,8 @@ class _Readings:
                 poly.add(ch)
         self.first = first
         self.poly = frozenset(poly)
-        self.left: dict[str, str] = {}
-        self.right: dict[str, str] = {}
+        self.left = {}
+        self.right = {}
         for phrase, reading in phrases_dict.items():
             if len(phrase) == 2 and reading and (phrase[0] in poly or phrase[1] in poly):
                 self.left[phrase] = _strip_tone(reading[0][0])
@@ -72,6 +88,10 @@ class _Readings:
         self.full_table = {ord(ch): syl for ch, syl in first.items() if is_cjk(ch)}
         self.first_table = {ord(ch): syl for ch, syl in first.items()}
         self.initial_table = {ord(ch): syl[:1] for ch, syl in first.items() if is_cjk(ch)}
+
+    def state(self) -> tuple[Any, ...]:
+        return (self.first, self.poly, self.left, self.right, self.changing, self.full_table,
+                self.first_table, self.initial_table)
 
     def syllable(self, text: str, i: int) -> str:
         ch = text[i]
@@ -90,9 +110,65 @@ class _Readings:
         return syl
 
 
-@lru_cache(maxsize=1)
+_tables: _Readings | None = None
+
+
 def _readings() -> _Readings:
-    return _Readings()
+    global _tables
+    if _tables is None:
+        _tables = _Readings()
+    return _tables
+
+
+READINGS_CACHE = "search-readings.cache"  # in the profile folder; the wipe removes it
+_READINGS_FORMAT = b"1"  # change with _Readings
+
+
+def load_readings(folder: Path) -> None:
+    """Make this process's reading tables from the file an earlier process left in
+    `folder` (about 20 ms), else build them (about 0.4 s of CPU: importing pypinyin's
+    dictionaries and reading them) and leave that file. The index builder's process
+    starts with this: its start-up is CPU the pull's first pages would otherwise get.
+    The file says which pypinyin files and which Python made it; any other, or a damaged
+    file, is rebuilt."""
+    global _tables
+    if _tables is not None:
+        return
+    path = folder / READINGS_CACHE
+    head = _readings_source()
+    if head is not None:
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError, zlib.error):
+            data = path.read_bytes()
+            if data.startswith(head):
+                _tables = _Readings(marshal.loads(zlib.decompress(data[len(head):])))
+                return
+    tables = _readings()
+    if head is not None:
+        tmp = path.with_name(READINGS_CACHE + ".tmp")
+        try:
+            tmp.write_bytes(head + zlib.compress(marshal.dumps(tables.state()), 1))
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _readings_source() -> bytes | None:
+    """A header naming what the tables are made from: this code's format, the Python that
+    wrote them (marshal's format) and pypinyin's two dictionary files (size, time), found
+    without importing them. None when they are not files (a frozen app): no cache then."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or not spec.origin or not spec.has_location:
+        return None
+    parts = [b"fieldcrm-readings", _READINGS_FORMAT, sys.version.split()[0].encode(),
+             str(marshal.version).encode()]
+    for name in ("pinyin_dict.py", "phrases_dict.py"):
+        try:
+            st = (Path(spec.origin).parent / name).stat()
+        except OSError:
+            return None
+        parts.append(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return b" ".join(parts) + b"\n"
 
 
 def pinyin_syllables(text: str) -> list[str]:
@@ -140,7 +216,9 @@ def phone_digits(phones: Iterable[str]) -> list[str]:
     "86139..." both match "+86 139-1234-5678"."""
     out: list[str] = []
     for p in phones:
-        d = _NON_DIGIT.sub("", p)
+        d = p.replace("+", "").replace("-", "").replace(" ", "")  # most phones: then digits
+        if not d.isdecimal():  # (isdecimal: Unicode's Nd, the digits \d matches)
+            d = _NON_DIGIT.sub("", p)
         if not d:
             continue
         out.append(d)
@@ -163,34 +241,80 @@ DOC_FIELDS: dict[str, tuple[str, ...]] = {
 def build_doc(entity: str, row: Mapping[str, Any]) -> tuple[str, str, str] | None:
     """The (name, terms, bigrams) to index for a record, or None for unsearched entities."""
     if entity == "account":
-        name = row.get("name") or ""
         phones = [row["phone"]] if row.get("phone") else []
         extra = [row.get("uscc") or ""]
     elif entity == "contact":
-        name = row.get("name") or ""
         phones = list(row.get("phones") or [])
         extra = [row.get("email") or "", row.get("wechat") or ""]
     else:
         return None
     # the ids without their system's name: a rep types the ERP's number, not "erp:"
     extra += external_ids_of(row.get(EXTERNAL_IDS)).values()
+    return _doc(row.get("name") or "", phones, extra)
+
+
+def row_doc(entity: str) -> Callable[[Sequence[Any]], tuple[str, str, str]] | None:
+    """`build_doc` for rows read as stored (the DOC_FIELDS columns in their order, list
+    fields as their JSON text), without making a dict of each: the index builder's form.
+    None for unsearched entities."""
+    if entity == "account":
+        def account(row: Sequence[Any]) -> tuple[str, str, str]:
+            name, phone, uscc, ext = row
+            extra = [uscc] if uscc else []
+            if ext is not None:
+                extra += external_ids_of(orjson.loads(ext)).values()
+            return _doc(name or "", [phone] if phone else (), extra)
+        return account
+    if entity == "contact":
+        def contact(row: Sequence[Any]) -> tuple[str, str, str]:
+            name, phones, email, wechat, ext = row
+            extra = [t for t in (email, wechat) if t]
+            if ext is not None:
+                extra += external_ids_of(orjson.loads(ext)).values()
+            return _doc(name or "", orjson.loads(phones) if phones else (), extra)
+        return contact
+    return None
+
+
+def _doc(name: str, phones: Iterable[str], extra: Iterable[str]) -> tuple[str, str, str]:
+    """build_doc's work, in one pass over the name's Chinese runs: the pairs of characters
+    that decide its pinyin are its bigrams too."""
     name = normalize_query(name)
-    full, initials = pinyin_keys(name)
-    terms = " ".join(
-        t for t in [full, initials, *phone_digits(phones), *map(normalize_query, extra)] if t)
-    return name, terms, cjk_bigrams(name)
+    runs = _CJK_RUN.findall(name)
+    terms: list[str] = []
+    bigrams = ""
+    if runs:
+        r = _readings()
+        pairs = [list(map(str.__add__, run, run[1:])) for run in runs]
+        if all(r.changing.isdisjoint(p) for p in pairs):  # most names (see pinyin_keys)
+            cjk = "".join(runs)
+            full, initials = cjk.translate(r.full_table), cjk.translate(r.initial_table)
+        else:
+            full, initials = pinyin_keys(name)
+        terms = [t for t in (full, initials) if t]
+        bigrams = "".join(BIGRAM_END.join(p) + BIGRAM_END for p in pairs if p)
+    terms += phone_digits(phones)
+    terms += [t for t in map(normalize_query, extra) if t]
+    return name, " ".join(terms), bigrams
 
 
 def insert_docs(conn: sqlite3.Connection, docs: Sequence[tuple[Any, ...]]) -> None:
     """Add search documents (search rowid, name, terms, bigrams) whose rowids have none:
-    the document table and its FTS5 index, both from here. An insert trigger did the
-    second part until m011; a trigger hands FTS5 one row per statement, which flushed its
-    in-memory index each time and cost about three times as much per document."""
+    the document table, its FTS5 index and the duplicate check's queues, all from here.
+    Insert triggers did the second part until m011 and the third until m021; a trigger
+    hands FTS5 one row per statement, which flushed its in-memory index each time and
+    cost about three times as much per document."""
     if docs:
         conn.executemany(
             "INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
         conn.executemany(
             "INSERT INTO search_fts (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
+        # ... and the duplicate check's queues (desktop.dedupe): a trigger did this per
+        # row until m021
+        rowids = orjson.dumps([d[0] for d in docs]).decode()
+        for queue in ("dedupe_dirty", "dedupe_unchecked"):
+            conn.execute(f"INSERT OR IGNORE INTO {queue} (rowid) "
+                         "SELECT value FROM json_each(?)", (rowids,))
 
 
 def replace_doc(conn: sqlite3.Connection, rowid: int, doc: tuple[str, str, str] | None) -> None:

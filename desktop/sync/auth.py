@@ -19,6 +19,7 @@ import keyring.errors
 
 from desktop.store import Store, cipher
 from desktop.store.cipher import KeyringUnavailableError
+from desktop.store.textindex import READINGS_CACHE
 from desktop.sync.errors import KeyringError
 
 KEYRING_SERVICE = "FieldCRM"
@@ -29,7 +30,7 @@ META_LAST_FRESH = "sync_last_fresh"  # epoch seconds the server last confirmed w
 # Everything the profile folder holds that a wipe removes.
 STORE_FILES = ("store.db", "store.db-wal", "store.db-shm", "store.db-journal",
                "store.db.encrypting", "store.db.encrypting-journal", "store.key-id.tmp",
-               "blobs.encrypting")
+               "blobs.encrypting", READINGS_CACHE, READINGS_CACHE + ".tmp")
 
 log = logging.getLogger(__name__)
 

@@ -173,3 +173,22 @@ def test_the_builder_takes_bigger_slices_only_while_nothing_else_writes(profile:
     finally:
         other.close()
         builder.close()
+
+
+def test_a_new_document_queues_its_record_for_the_duplicate_check(store: Store) -> None:
+    """Since m021 insert_docs, not a trigger per row, puts new documents' records into
+    the duplicate check's queues: from an edit, from the builder, once each."""
+    assert store.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'dedupe_doc_ai'").fetchone() is None
+    store.conn.execute("DELETE FROM dedupe_dirty")
+    store.conn.execute("DELETE FROM dedupe_unchecked")
+    made = store.repo("contact").create({"name": "张伟"})
+    store.repo("account").import_many([{"name": f"华东精密{i}"} for i in range(30)], index=False)
+    store.index_backlog()
+    docs = {r[0] for r in store.conn.execute("SELECT rowid FROM search_doc")}
+    assert len(docs) == 31
+    for queue in ("dedupe_dirty", "dedupe_unchecked"):
+        assert {r[0] for r in store.conn.execute(f"SELECT rowid FROM {queue}")} == docs
+    store.conn.execute("DELETE FROM dedupe_unchecked")
+    store.repo("contact").update(made["id"], {"name": "张伟明"})  # replace_doc: queued again
+    assert store.conn.execute("SELECT count(*) FROM dedupe_unchecked").fetchone()[0] == 1

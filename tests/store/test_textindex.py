@@ -6,17 +6,22 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.store import Store
+from desktop.store import Store, textindex
 from desktop.store.textindex import (
     build_doc,
     is_cjk,
+    phone_digits,
     pinyin_keys,
     pinyin_string,
     pinyin_syllables,
+    row_doc,
 )
 
 
@@ -104,6 +109,38 @@ def test_search_documents_hold_the_same_keys(name: str, phones: list[str], email
         :len([t for t in (full, initials) if t])]
 
 
+phones = st.lists(st.text("0123456789 +-()８٣²", max_size=16), max_size=3)
+maybe_text = st.one_of(st.none(), st.text(max_size=12))
+ext_ids = st.one_of(st.none(), st.lists(st.text("ab:C-19 ", max_size=8), max_size=3))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(names, phones, maybe_text, maybe_text, maybe_text, ext_ids)
+def test_the_builders_row_form_makes_the_same_documents(
+        name: str, phones: list[str], email: str | None, wechat: str | None,
+        uscc: str | None, ext: list[str] | None) -> None:
+    """row_doc (the index builder's: columns as stored, lists as JSON text) and build_doc
+    (a repository's, from values) agree, so an edit's document equals the builder's."""
+    ext_json = None if ext is None else orjson.dumps(ext).decode()
+    contact = {"name": name, "phones": phones, "email": email, "wechat": wechat,
+               "external_ids": ext}
+    make = row_doc("contact")
+    assert make is not None
+    assert make((name, orjson.dumps(phones).decode() if phones else None, email, wechat,
+                 ext_json)) == build_doc("contact", contact)
+    phone = phones[0] if phones else None
+    account = {"name": name, "phone": phone, "uscc": uscc, "external_ids": ext}
+    make = row_doc("account")
+    assert make is not None
+    assert make((name, phone, uscc, ext_json)) == build_doc("account", account)
+    assert row_doc("deal") is None
+
+
+def test_phone_digits() -> None:
+    assert phone_digits(["+86 139-1234-5678", "(010) 8888 1234", "+1 555", "ext", "٣٤٥"]) == [
+        "8613912345678", "13912345678", "01088881234", "1555", "٣٤٥"]
+
+
 def test_ids_in_other_systems_find_the_record(tmp_path: Path) -> None:
     """A record's ids in other systems (desktop.schema.EXTERNAL_IDS, "system:id") are
     search terms without the system's name: a rep types the ERP's number."""
@@ -120,3 +157,38 @@ def test_ids_in_other_systems_find_the_record(tmp_path: Path) -> None:
         assert [h.id for h in store.search("p-88")] == [con["id"]]
         store.repo("account").update(acc["id"], {"external_ids": ["erp:C-2000"]})
         assert store.search("C-1029") == []  # the old id's terms are gone with it
+
+
+def test_the_builder_reads_the_pinyin_tables_an_earlier_process_saved(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_readings: the tables built once are saved in the profile and read back equal;
+    a damaged file or one made from other pypinyin files is rebuilt, never used."""
+    built = textindex._readings().state()
+    monkeypatch.setattr(textindex, "_tables", None)
+    textindex.load_readings(tmp_path)  # nothing saved yet: built, then saved
+    saved = tmp_path / textindex.READINGS_CACHE
+    assert saved.exists() and textindex._readings().state() == built
+    monkeypatch.setattr(textindex, "_tables", None)
+    monkeypatch.setattr(textindex, "_Readings", _no_build(textindex._Readings))
+    textindex.load_readings(tmp_path)  # read back, not built
+    assert textindex._readings().state() == built
+    for damage in (saved.read_bytes()[:-100], b"other pypinyin" + saved.read_bytes()):
+        saved.write_bytes(damage)
+        monkeypatch.setattr(textindex, "_tables", None)
+        with pytest.raises(AssertionError, match="built"):
+            textindex.load_readings(tmp_path)
+
+
+def _no_build(cls: type) -> Any:
+    def make(state: Any = None) -> Any:
+        assert state is not None, "built"
+        return cls(state)
+    return make
+
+
+def test_the_wipe_removes_the_saved_tables(tmp_path: Path) -> None:
+    from desktop.sync.auth import wipe_profile
+
+    (tmp_path / textindex.READINGS_CACHE).write_bytes(b"x")
+    wipe_profile(tmp_path, None)
+    assert list(tmp_path.iterdir()) == []
