@@ -46,6 +46,10 @@ def translated(path: Path) -> Iterator[None]:
         raise translate(exc, path) from exc
 
 
+PLAIN_CACHE_KIB = 32_000
+ENCRYPTED_CACHE_KIB = 128_000
+
+
 def open_database(path: Path) -> Database:
     """Open (creating if needed) and migrate the store at `path`.
 
@@ -82,7 +86,12 @@ def open_database(path: Path) -> Database:
         # FULL: an edit is on disk when save returns, even if the laptop loses power.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = OFF")
-        conn.execute("PRAGMA cache_size = -32000")
+        # The OS file cache holds an encrypted store's pages as ciphertext, so SQLite's own
+        # cache is its only plaintext one: 128 MB (filled only as pages are read) keeps
+        # warm searches as fast as on a plain store (1M+1M benchmark store: Chinese search
+        # p95 1.39x the plain store's with 32 MB, 0.74x with 128 MB).
+        cache_kib = ENCRYPTED_CACHE_KIB if key is not None else PLAIN_CACHE_KIB
+        conn.execute(f"PRAGMA cache_size = -{cache_kib}")
         conn.execute("PRAGMA temp_store = MEMORY")
         # A checkpoint every 64 MiB of log instead of 4 MiB: a bulk write (an import, a
         # first sync) then copies each page into the database once, not once per chunk.
