@@ -137,8 +137,7 @@ def queries(store: Store, rng: random.Random, n: int) -> tuple[list[str], list[s
     return cn, phone_q, py[:n]
 
 
-def raw_search_ms(store: Store, qs: list[str]) -> list[float]:
-    conn = _raw(store)
+def raw_search_ms(conn: Any, qs: list[str]) -> list[float]:
     out = []
     for q in qs:
         expr = match_expression(normalize_query(q))
@@ -148,7 +147,6 @@ def raw_search_ms(store: Store, qs: list[str]) -> list[float]:
             "SELECT d.rowid, d.name FROM search_doc d WHERE d.rowid IN "
             "(SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
             (e, CANDIDATES)).fetchall()))
-    conn.close()
     return out
 
 
@@ -266,12 +264,12 @@ def measure(profile: Path, n_queries: int, encrypted: bool = False) -> dict[str,
     cn, phone_q, py = queries(store, rng, n_queries)
     for name, qs in (("cn", cn), ("phone", phone_q), ("pinyin", py)):
         first = [timed_ms(lambda q=q: store.search(q)) for q in qs]  # warms the cache
-        raw_search_ms(store, qs)
+        raw_search_ms(raw, qs)  # warms the raw connection's cache as the store's
         metrics[f"search_{name}_first_pass_p95_ms"] = pct(first, 95)
         samples = [timed_ms(lambda q=q: store.search(q)) for q in qs]
         metrics[f"search_{name}_p95_ms"] = pct(samples, 95)
         metrics[f"search_{name}_p50_ms"] = pct(samples, 50)
-        metrics[f"raw_search_{name}_p95_ms"] = pct(raw_search_ms(store, qs), 95)
+        metrics[f"raw_search_{name}_p95_ms"] = pct(raw_search_ms(raw, qs), 95)
         metrics[f"search_{name}_hit_rate"] = sum(bool(store.search(q)) for q in qs) / len(qs)
     metrics["search_cn_overhead_ratio"] = (
         metrics["search_cn_p95_ms"] / max(metrics["raw_search_cn_p95_ms"], 1e-6))
@@ -288,6 +286,7 @@ def measure(profile: Path, n_queries: int, encrypted: bool = False) -> dict[str,
     metrics["contacts"] = float(store.repo("contact").count())
     metrics["db_size_mb"] = store.path.stat().st_size / 1e6
     metrics["peak_rss_mb"] = peak_rss_mb()
+    raw.close()
     store.close()
     return metrics
 
