@@ -9,7 +9,8 @@ in-memory keyring) and every measure is taken on both in the same run, in turns
 (--rounds, 3: plain, encrypted, plain, ...; each metric the median of its rounds): the
 plain ones as usual, the encrypted ones prefixed `enc_`, and `enc_ratio_*` = encrypted /
 plain for times (plain / encrypted for rates), with the worst in `enc_worst_ratio`
-(`enc_worst_metric` names it).
+(`enc_worst_metric` names it); the raw SQLite reference queries' worst apart, in
+`enc_worst_raw_ratio`.
 
 Builds the store once through the real import path (validated, journaled) and keeps it
 in DIR for later runs; then measures open and the first list page cold (the store's
@@ -218,8 +219,14 @@ def main() -> None:
             elif "per_s" in k:
                 ratios[f"enc_ratio_{k}"] = v / max(e, 1e-6)
         metrics.update(ratios)
-        metrics["enc_worst_ratio"] = max(ratios.values())
-        metrics["enc_worst_metric"] = max(ratios, key=ratios.__getitem__)
+        # raw_*: the benchmark's reference queries in bare SQLite (the store's overhead is
+        # measured against them), not something the app does; their ratios are printed
+        # apart, so the worst is the worst of what a user waits for
+        app = {k: v for k, v in ratios.items() if not k.startswith("enc_ratio_raw_")}
+        metrics["enc_worst_ratio"] = max(app.values())
+        metrics["enc_worst_metric"] = max(app, key=app.__getitem__)
+        metrics["enc_worst_raw_ratio"] = max(
+            (v for k, v in ratios.items() if k not in app), default=0.0)
         metrics["enc_rounds"] = float(args.rounds)
         shutil.rmtree(enc, ignore_errors=True)
     emit(metrics, args.json)
