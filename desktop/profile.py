@@ -10,6 +10,10 @@ from typing import Any
 import platformdirs
 
 SETTINGS_FILE = "settings.json"
+# The voice recorder's WAV files (desktop.ui.capture.voice): plain while a note is made;
+# a saved note keeps its audio as a blob (encrypted in an encrypted profile) and the WAV
+# goes (desktop.capture.note_apply); a wipe removes the folder.
+RECORDINGS_DIR = "recordings"
 
 
 def default_profile() -> Path:

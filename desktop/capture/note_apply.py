@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from desktop.capture.note_mentions import AccountCandidate, Candidates, ContactCandidate
 from desktop.capture.note_parse import NoteParse
+from desktop.profile import RECORDINGS_DIR
 from desktop.schema import to_utc_iso
 
 DEFAULT_CURRENCY = "CNY"
@@ -140,7 +141,20 @@ def apply_note(store: StoreLike, note: ConfirmedNote, *,
         result.note_id = rec["id"]
     result.ids = [i for i in (result.task_id, result.note_id, result.deal_id,
                               result.attachment_id) if i]
+    if sha is not None and note.audio_path is not None:
+        _drop_recording(store, Path(note.audio_path))
     return result
+
+
+def _drop_recording(store: Any, audio: Path) -> None:
+    """The recorder's own WAV, now kept as a blob (encrypted in an encrypted profile): the
+    plain file goes. A file the rep picked from elsewhere is theirs and stays."""
+    recordings = Path(store.profile) / RECORDINGS_DIR
+    try:
+        if audio.resolve().parent == recordings.resolve():
+            audio.unlink(missing_ok=True)
+    except OSError:  # still open elsewhere (Windows): a wipe removes the folder
+        pass
 
 
 def _set_amount(store: StoreLike, note: ConfirmedNote, deal_id: str | None,

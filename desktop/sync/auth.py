@@ -17,6 +17,7 @@ from pathlib import Path
 import keyring
 import keyring.errors
 
+from desktop.profile import RECORDINGS_DIR
 from desktop.store import Store, cipher
 from desktop.store.cipher import KeyringUnavailableError
 from desktop.store.textindex import READINGS_CACHE
@@ -111,4 +112,5 @@ def wipe_profile(profile: Path, account: Account | None, store: Store | None = N
     for name in STORE_FILES:
         (profile / name).unlink(missing_ok=True)
     shutil.rmtree(profile / "blobs", ignore_errors=True)
+    shutil.rmtree(profile / RECORDINGS_DIR, ignore_errors=True)  # voice notes not yet saved
     log.info("profile %s wiped", profile)

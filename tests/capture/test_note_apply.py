@@ -139,3 +139,18 @@ def test_recent_accounts_come_from_the_newest_activities(crm: dict[str, Any]) ->
     # So 张总 means the 张 at the account the rep just worked on.
     parsed = parse_note("张总说下周二看工厂", NOW_DT, cands)
     assert parsed.contact is not None and parsed.contact.name == "张强"
+
+
+def test_a_saved_recording_leaves_no_plain_file_and_a_picked_file_stays(
+        crm: dict[str, Any], tmp_path: Path) -> None:
+    from desktop.profile import RECORDINGS_DIR
+
+    store = crm["store"]
+    pcm = "张伟 13912345678".encode() * 500
+    recorded = write_wav(store.profile / RECORDINGS_DIR / "voice-20261207-101500.wav", pcm)
+    picked = write_wav(tmp_path / "from-phone.wav", pcm + b"xx")
+    for audio in (recorded, picked):
+        result = apply_note(store, ConfirmedNote(note="下周二看工厂", audio_path=audio,
+                                                 account_id=crm["acc"]["id"], keep_audio=True))
+        assert pcm in store.blobs.read(result.audio_sha256)  # the audio is kept, as a blob
+    assert not recorded.exists() and picked.exists()

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from desktop.capture.store_ops import NoteContext, local_now, note_context
 from desktop.errors import Cancelled, FieldCRMError
+from desktop.profile import RECORDINGS_DIR
 from desktop.ui.capture.note.review_card import VoiceReviewCard
 from desktop.ui.capture.voice.recorder import LiveTranscriber, VoiceRecorder
 from desktop.ui.common.formatting import viewer_zone
@@ -166,7 +167,7 @@ class VoiceNoteWindow(QWidget):
         self.models_dialog: QWidget | None = None
 
         # -- record or import
-        self.recorder = VoiceRecorder(ctx.profile / "recordings", ctx.lang)
+        self.recorder = VoiceRecorder(ctx.profile / RECORDINGS_DIR, ctx.lang)
         self.recorder.chunk.connect(self._live_chunk)
         self.recorder.recorded.connect(self._recorded)
         self.recorder.failed.connect(self._show_error)
