@@ -15,21 +15,10 @@ import pytest
 
 from desktop.errors import StoreBusyError
 from desktop.store import Store, cipher
-from tests.file_keyring import FileKeyring
 from tests.memory_keyring import MemoryKeyring
 
 NAME = "Zhangwei Trading 张伟贸易"
 PHONE = "13912345678"
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path):  # type: ignore[no-untyped-def]
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring(tmp_path / "keyring.json"))
-    cipher._cache.clear()
-    yield
-    cipher._cache.clear()
-    keyring.set_keyring(previous)
 
 
 def _fill(store: Store, n: int) -> None:

@@ -9,24 +9,12 @@ import shutil
 import signal
 from pathlib import Path
 
-import keyring
 import pytest
 
 from desktop.errors import StoreBusyError
 from desktop.store import Store, cipher
-from tests.file_keyring import FileKeyring
 
 NAME = "Zhangwei Trading 张伟贸易"
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path):  # type: ignore[no-untyped-def]
-    previous = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring(tmp_path / "keyring.json"))
-    cipher._cache.clear()
-    yield
-    cipher._cache.clear()
-    keyring.set_keyring(previous)
 
 
 def _legacy_store(profile: Path, n: int = 0, monkeypatch: pytest.MonkeyPatch | None = None

@@ -39,6 +39,7 @@ from desktop.ui.common.changes import touches
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
 from desktop.ui.records.lazy_model import RecordTableModel
+from desktop.ui.records.record_list import select_record, selected_record
 
 if TYPE_CHECKING:
     from desktop.store import Changes, Store
@@ -196,16 +197,10 @@ class PaymentListView(QWidget):
         return bool(self.kind.currentData() or self.search.text().strip())
 
     def current_record(self) -> dict[str, Any] | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.model.record(rows[0].row()) if rows else None
+        return selected_record(self.table, self.model)
 
     def select_id(self, record_id: str) -> bool:
-        row = self.model.row_of(record_id)
-        if row < 0:
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, 0))
-        return True
+        return select_record(self.table, self.model, record_id)
 
     def _update_state(self) -> None:
         n = self.model.rowCount()

@@ -37,6 +37,22 @@ FIRST_COLUMN_WIDTH = 300
 COLUMN_WIDTHS = {"_account": 260, "email": 230, "phones": 170, "name": 160, "title": 160}
 
 
+def selected_record(table: QTableView, model: RecordTableModel) -> dict[str, Any] | None:
+    """The record of the table's selected row (the payments list uses it too)."""
+    rows = table.selectionModel().selectedRows()
+    return model.record(rows[0].row()) if rows else None
+
+
+def select_record(table: QTableView, model: RecordTableModel, record_id: str) -> bool:
+    """Select and show the row of `record_id` if it is loaded."""
+    row = model.row_of(record_id)
+    if row < 0:
+        return False
+    table.selectRow(row)
+    table.scrollTo(model.index(row, 0))
+    return True
+
+
 class RecordListView(QWidget):
     """Lazy table of records. Emits requests; the main window acts on them."""
 
@@ -116,18 +132,10 @@ class RecordListView(QWidget):
         self.model.reload()
 
     def current_record(self) -> dict[str, Any] | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        return self.model.record(rows[0].row())
+        return selected_record(self.table, self.model)
 
     def select_id(self, record_id: str) -> bool:
-        row = self.model.row_of(record_id)
-        if row < 0:
-            return False
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, 0))
-        return True
+        return select_record(self.table, self.model, record_id)
 
     def _update_state(self) -> None:
         n = self.model.rowCount()
