@@ -10,9 +10,9 @@ from typing import Any
 import platformdirs
 
 SETTINGS_FILE = "settings.json"
-# The voice recorder's WAV files (desktop.ui.capture.voice): plain while a note is made;
-# a saved note keeps its audio as a blob (encrypted in an encrypted profile) and the WAV
-# goes (desktop.capture.note_apply); a wipe removes the folder.
+# The voice recorder's files while a note is made (desktop.capture.recording): sealed in
+# an encrypted profile; a saved note keeps its audio as a blob and the file goes
+# (desktop.capture.note_apply); a wipe removes the folder.
 RECORDINGS_DIR = "recordings"
 
 

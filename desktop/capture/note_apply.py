@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from desktop.capture.note_mentions import AccountCandidate, Candidates, ContactCandidate
 from desktop.capture.note_parse import NoteParse
-from desktop.profile import RECORDINGS_DIR
+from desktop.capture.recording import drop_recording, is_sealed, recording_as_wav
 from desktop.schema import to_utc_iso
 
 DEFAULT_CURRENCY = "CNY"
@@ -28,6 +28,7 @@ class StoreLike(Protocol):
     """What this module needs of desktop.store.Store."""
 
     blobs: Any
+    profile: Path
 
     def repo(self, entity: str) -> Any: ...
 
@@ -102,8 +103,15 @@ def apply_note(store: StoreLike, note: ConfirmedNote, *,
     """
     result = AppliedNote()
     sha: str | None = None
+    audio_name = ""
     if note.keep_audio and note.audio_path is not None:
-        sha = store.blobs.put_file(Path(note.audio_path))  # content-addressed, idempotent
+        audio = Path(note.audio_path)
+        if is_sealed(audio):  # the recorder's, sealed: kept as a WAV, encrypted as a blob
+            audio_name, wav = recording_as_wav(audio, Path(store.profile))
+            sha = store.blobs.put_bytes(wav)
+        else:
+            audio_name = audio.name
+            sha = store.blobs.put_file(audio)  # content-addressed, idempotent
         result.audio_sha256 = sha
     with store.write():
         deal_id = note.deal_id
@@ -116,10 +124,9 @@ def apply_note(store: StoreLike, note: ConfirmedNote, *,
         links = {"account_id": note.account_id, "contact_id": note.contact_id,
                  "deal_id": deal_id}
         if sha is not None:
-            path = Path(note.audio_path or "")
             att = store.repo("attachment").create({
-                "sha256": sha, "file_name": path.name or "voice-note.wav",
-                "mime_type": mimetypes.guess_type(path.name)[0] or "audio/wav",
+                "sha256": sha, "file_name": audio_name or "voice-note.wav",
+                "mime_type": mimetypes.guess_type(audio_name)[0] or "audio/wav",
                 "size": store.blobs.size(sha),
                 "account_id": note.account_id, "deal_id": deal_id})
             result.attachment_id = att["id"]
@@ -141,20 +148,9 @@ def apply_note(store: StoreLike, note: ConfirmedNote, *,
         result.note_id = rec["id"]
     result.ids = [i for i in (result.task_id, result.note_id, result.deal_id,
                               result.attachment_id) if i]
-    if sha is not None and note.audio_path is not None:
-        _drop_recording(store, Path(note.audio_path))
+    if note.audio_path is not None:  # saved (as a blob, or not kept by the rep's choice)
+        drop_recording(Path(store.profile), Path(note.audio_path))
     return result
-
-
-def _drop_recording(store: Any, audio: Path) -> None:
-    """The recorder's own WAV, now kept as a blob (encrypted in an encrypted profile): the
-    plain file goes. A file the rep picked from elsewhere is theirs and stays."""
-    recordings = Path(store.profile) / RECORDINGS_DIR
-    try:
-        if audio.resolve().parent == recordings.resolve():
-            audio.unlink(missing_ok=True)
-    except OSError:  # still open elsewhere (Windows): a wipe removes the folder
-        pass
 
 
 def _set_amount(store: StoreLike, note: ConfirmedNote, deal_id: str | None,

@@ -88,14 +88,21 @@ def decode_audio(path: Path, *, check_silence: bool = True) -> Pcm:
     if path.stat().st_size == 0:
         raise AudioDecodeError(f"The audio file {path.name} is empty (0 bytes).")
     chunks = _wav_chunks(path) if _is_plain_wav(path) else _decoded_chunks(path)
+    return decode_chunks(chunks, path.name, check_silence=check_silence)
+
+
+def decode_chunks(chunks: Iterable[AudioChunk], name: str, *,
+                  check_silence: bool = True) -> Pcm:
+    """Audio delivered in chunks (a decoder's, or a sealed recording's) as 16 kHz mono
+    PCM, with `decode_audio`'s checks; `name` is the file's, for the messages."""
     try:
-        pcm = Pcm(_to_16k_mono_pcm(chunks, path.name))
+        pcm = Pcm(_to_16k_mono_pcm(chunks, name))
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             close()  # a decoder's generator stops its decoding now, not at garbage collection
     if pcm.seconds < 0.1:
-        raise AudioDecodeError(f"{path.name} holds no audio (it is {pcm.seconds:.2f} s long).")
+        raise AudioDecodeError(f"{name} holds no audio (it is {pcm.seconds:.2f} s long).")
     if check_silence and pcm.peak_dbfs() < SILENCE_PEAK_DBFS:
         raise SilentRecordingError()
     return pcm

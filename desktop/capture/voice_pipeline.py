@@ -16,6 +16,7 @@ from typing import Any
 from desktop.capture.model_catalog import model_in_use
 from desktop.capture.note_mentions import Candidates
 from desktop.capture.note_parse import NoteParse, parse_note
+from desktop.capture.recording import decode_recording
 from desktop.capture.voice_asr import Transcriber, Transcript
 from desktop.capture.voice_audio import decode_audio
 from desktop.capture.voice_models import choose_model
@@ -56,7 +57,9 @@ def transcribe_note(audio_path: Path, now: dt.datetime, *, model_path: Path | No
     audio file is only read.
     """
     started = time.perf_counter()
-    pcm = decode_audio(Path(audio_path))
+    # a recording left sealed in the profile (a card not saved) is read decrypted
+    pcm = (decode_recording(Path(audio_path), profile) if profile is not None
+           else decode_audio(Path(audio_path)))
     decode_s = time.perf_counter() - started
     if model_path is None:
         # the model chosen for the profile (Speech models, `capture models use`) unless a

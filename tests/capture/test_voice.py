@@ -278,3 +278,33 @@ def test_pcm_levels() -> None:
     assert Pcm(b"").seconds == 0
     loud = (np.ones(SAMPLE_RATE, dtype="<i2") * 16384).tobytes()
     assert -7 < Pcm(loud).peak_dbfs() < -5
+
+
+def test_cli_voice_reads_a_recording_left_sealed_in_an_encrypted_profile(
+        short_wav: Path, ko_model: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A card the rep closed without saving leaves its recording sealed in the profile;
+    `fieldcrm capture voice FILE --apply --keep-audio` still makes it a note."""
+    from desktop.capture.recording import recordings_key, start_recording
+    from desktop.profile import RECORDINGS_DIR
+    from desktop.store import Store, cipher
+
+    profile = tmp_path / "profile"
+    Store.open(profile).close()
+    cipher.encrypt_store(profile)
+    pcm = decode_audio(short_wav).data
+    rec = start_recording(profile / RECORDINGS_DIR, recordings_key(profile), SAMPLE_RATE, 1)
+    rec.write(pcm)
+    rec.close()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", default=None)
+    add_subcommands(parser.add_subparsers())
+    args = parser.parse_args(["--profile", str(profile), "voice", str(rec.path), "--model",
+                              str(ko_model), "--json", "--now", NOW, "--apply", "--keep-audio"])
+    assert args.func(args) == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
+    assert data["transcript"] and data["applied"]["attachment_id"]
+    assert not rec.path.exists()
+    with Store.open(profile) as store:
+        att = store.repo("attachment").get(data["applied"]["attachment_id"])
+        assert att["file_name"].endswith(".wav") and store.blobs.encrypted

@@ -14,6 +14,7 @@ ZH_BY_KIND: dict[str, str] = {
     "StoreDamagedError": "数据文件已损坏，未被打开。",
     "StoreBusyError": "数据被另一个程序占用；请关闭它后重试。",
     "DiskFullError": "磁盘已满：没有保存任何内容。请腾出空间后再保存。",
+    "SealedFileDamagedError": "本机的一个文件已损坏，无法读取。",
     "SyncError": "同步失败。",
     "AuthError": "服务器不接受这些登录信息。",
     "OfflineError": "暂时连不上同步服务器。您的修改保存在本机，连接恢复后会自动发送。",

@@ -1,9 +1,10 @@
 """Voice notes in the UI: the recorder and live transcription. Both are thin.
 
 * `VoiceRecorder` records the microphone at 16 kHz mono (QAudioSource), shows a level
-  meter and a timer, writes the WAV file as it goes (so a crash or an error loses
-  nothing) and emits each chunk (`chunk`, 16 kHz mono bytes) so the caller can run
-  live recognition in its background (`LiveTranscriber` does it as a background task).
+  meter and a timer, writes the recording as it goes (so a crash or an error loses
+  nothing; sealed in an encrypted profile: desktop.capture.recording) and emits each
+  chunk (`chunk`, 16 kHz mono bytes) so the caller can run live recognition in its
+  background (`LiveTranscriber` does it as a background task).
   With no microphone or no permission it says so
   and offers nothing to click.
 * The review card of what was heard is desktop.ui.capture.note.review_card.
@@ -13,10 +14,10 @@ Transcription and parsing run in the caller's background (`ctx.run_long`), never
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import logging
 import queue
-import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capture.recording import Recording, start_recording
 from desktop.capture.voice_asr import LiveSession, Transcriber
 from desktop.capture.voice_audio import SAMPLE_RATE, level, to_16k_mono
 from desktop.errors import Cancelled, FieldCRMError
@@ -56,6 +58,8 @@ register_catalog({
         "FieldCRM 没有使用麦克风的权限。请在系统隐私设置中允许，或导入录音文件。",
     "The microphone stopped working: {error}. What was recorded is kept in {file}.":
         "麦克风出错：{error}。已录下的内容保存在 {file}。",
+    "The recording could not be saved: {error}. What was recorded before is kept in {file}.":
+        "录音无法保存：{error}。之前录下的内容保存在 {file}。",
     "Recording…": "正在录音…",
     "Saved {file}": "已保存 {file}",
 }, context=CONTEXT)
@@ -69,17 +73,21 @@ def _t(text: str, lang: str, **kw: object) -> str:
 class VoiceRecorder(QWidget):
     """Record button, level meter, timer, live transcript line."""
 
-    recorded = Signal(object)  # Path of the finished WAV file
+    recorded = Signal(object)  # Path of the finished recording
     chunk = Signal(bytes)  # 16 kHz mono PCM, for live recognition by the caller
     failed = Signal(str)
 
-    def __init__(self, folder: Path, lang: str = "zh", parent: QWidget | None = None) -> None:
+    def __init__(self, folder: Path, lang: str = "zh", parent: QWidget | None = None, *,
+                 key: Callable[[], bytes | None] = lambda: None) -> None:
+        """`key`: the profile's sealing key (desktop.capture.recording.recordings_key), asked
+        when a recording starts; None writes a plain WAV (a plain profile)."""
         super().__init__(parent)
         self.folder = Path(folder)
         self.lang = lang
+        self._key = key
         self._source: Any = None
         self._io: QIODevice | None = None
-        self._wav: wave.Wave_write | None = None
+        self._wav: Recording | None = None
         self._path: Path | None = None
         self._format: tuple[int, int] = (SAMPLE_RATE, 1)
         self._clock = QElapsedTimer()
@@ -158,12 +166,17 @@ class VoiceRecorder(QWidget):
             fmt = device.preferredFormat()
             fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
         self._format = (fmt.sampleRate(), fmt.channelCount())
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._path = self.folder / f"voice-{dt.datetime.now():%Y%m%d-%H%M%S}.wav"
-        self._wav = wave.open(str(self._path), "wb")  # noqa: SIM115 - open while recording
-        self._wav.setnchannels(fmt.channelCount())
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(fmt.sampleRate())
+        try:
+            self._wav = start_recording(self.folder, self._key(), *self._format)
+        except (FieldCRMError, OSError) as exc:  # no key, full disk: say so, record nothing
+            self.button.blockSignals(True)
+            self.button.setChecked(False)
+            self.button.blockSignals(False)
+            message = exc.message if isinstance(exc, FieldCRMError) else str(exc)
+            self.status.setText(message)
+            self.failed.emit(message)
+            return
+        self._path = self._wav.path
         self._source = QAudioSource(device, fmt, self)
         self._source.stateChanged.connect(self._state_changed)
         self._io = self._source.start()
@@ -183,7 +196,16 @@ class VoiceRecorder(QWidget):
         if not data:
             return
         if self._wav is not None:
-            self._wav.writeframes(data)  # on disk at once: nothing is lost on a crash
+            try:
+                self._wav.write(data)  # on disk at once: nothing is lost on a crash
+            except (FieldCRMError, OSError) as exc:  # a full disk: what was written stays
+                broken, self._wav = self._wav, None
+                with contextlib.suppress(FieldCRMError, OSError):
+                    broken.close()
+                self._fail(exc.message if isinstance(exc, FieldCRMError) else str(exc),
+                           "The recording could not be saved: {error}. What was recorded "
+                           "before is kept in {file}.")
+                return
         self.meter.setValue(int(level(data) * 100))
         rate, channels = self._format
         self.chunk.emit(data if (rate, channels) == (SAMPLE_RATE, 1)
@@ -195,10 +217,10 @@ class VoiceRecorder(QWidget):
         if self._source is not None and self._source.error() != QtAudio.Error.NoError:
             self._fail(str(self._source.error().name))
 
-    def _fail(self, error: str) -> None:
+    def _fail(self, error: str, text: str = "The microphone stopped working: {error}. What "
+              "was recorded is kept in {file}.") -> None:
         path = self._finish()
-        message = _t("The microphone stopped working: {error}. What was recorded is kept in "
-                     "{file}.", self.lang, error=error, file=path or "-")
+        message = _t(text, self.lang, error=error, file=path or "-")
         self.status.setText(message)
         self.failed.emit(message)
 
@@ -210,8 +232,9 @@ class VoiceRecorder(QWidget):
             self._source = None
         self._io = None
         if self._wav is not None:
-            self._wav.close()
-            self._wav = None
+            recording, self._wav = self._wav, None
+            with contextlib.suppress(FieldCRMError, OSError):  # each write is on disk already
+                recording.close()
         self.button.blockSignals(True)
         self.button.setChecked(False)
         self.button.blockSignals(False)

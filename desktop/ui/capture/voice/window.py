@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capture.recording import recordings_key
 from desktop.capture.store_ops import NoteContext, local_now, note_context
 from desktop.errors import Cancelled, FieldCRMError
 from desktop.profile import RECORDINGS_DIR
@@ -167,7 +168,8 @@ class VoiceNoteWindow(QWidget):
         self.models_dialog: QWidget | None = None
 
         # -- record or import
-        self.recorder = VoiceRecorder(ctx.profile / RECORDINGS_DIR, ctx.lang)
+        self.recorder = VoiceRecorder(ctx.profile / RECORDINGS_DIR, ctx.lang,
+                                      key=lambda: recordings_key(ctx.profile))
         self.recorder.chunk.connect(self._live_chunk)
         self.recorder.recorded.connect(self._recorded)
         self.recorder.failed.connect(self._show_error)
@@ -442,12 +444,14 @@ class VoiceNoteWindow(QWidget):
             self.model_help.setVisible(True)
             return None
 
+        profile = self.ctx.profile
+
         def work(job: BackgroundTask) -> tuple[str, str]:
+            from desktop.capture.recording import decode_recording
             from desktop.capture.voice_asr import CHUNK_SECONDS, Transcriber
-            from desktop.capture.voice_audio import decode_audio
 
             job.report(0.0, "Reading the recording")
-            pcm = decode_audio(audio)
+            pcm = decode_recording(audio, profile)  # a sealed one decrypted in memory
             job.report(0.05, "Loading the speech model")
             transcriber = Transcriber(model)
             transcriber.load()
