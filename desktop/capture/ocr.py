@@ -10,6 +10,7 @@ Raises OcrEngineMissingError with what to install when an engine cannot run.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from desktop.errors import CaptureError
 TESSERACT_LANGS = ("chi_sim", "eng")
 REFINE_BELOW = 0.9  # Tesseract lines less sure than this get a second, Chinese-only look
 REFINE_MAX = 12
+TESSERACT_TIMEOUT_S = 300  # a page; a hung Tesseract must not hold the capture for ever
 INSTALL_TESSERACT = ("Install Tesseract with its Chinese and English data "
                      "(Debian/Ubuntu: sudo apt-get install tesseract-ocr tesseract-ocr-chi-sim "
                      "tesseract-ocr-eng; Windows/macOS: the Tesseract installer with "
@@ -76,13 +78,35 @@ class TesseractEngine:
                 f"{', '.join(m + '.traineddata' for m in missing)} in the tessdata folder.")
 
     def recognize(self, gray: np.ndarray, page: int) -> list[OcrLine]:
-        pt = self._pt
         try:
-            data = pt.image_to_data(gray, lang="+".join(TESSERACT_LANGS),
-                                    config="--oem 1 --psm 3", output_type=pt.Output.DICT)
-        except pt.TesseractError as exc:
-            raise CaptureError(f"Tesseract failed on page {page + 1}: {exc}") from exc
+            data = self._data(gray, "+".join(TESSERACT_LANGS), psm=3)
+        except CaptureError as exc:
+            raise CaptureError(f"Tesseract failed on page {page + 1}: {exc.message}") from exc
         return self.refine(gray, self._lines(data, page))
+
+    def _data(self, image: np.ndarray, lang: str, *, psm: int) -> dict[str, list[Any]]:
+        """Tesseract's words and boxes (pytesseract's Output.DICT) for `image`, which goes
+        to the program through a pipe and comes back through one: `image_to_data` would
+        leave the contract page and its text as plain files in the temp folder while it
+        runs, and for good if the app is killed then."""
+        ok, png = cv2.imencode(".png", image)
+        if not ok:
+            raise CaptureError("The page could not be prepared for Tesseract.")
+        kwargs = self._pt.pytesseract.subprocess_args()  # no console window on Windows
+        kwargs.pop("stdin", None)
+        try:
+            proc = subprocess.run(
+                [self._pt.pytesseract.tesseract_cmd, "stdin", "stdout", "-l", lang, "--oem",
+                 "1", "--psm", str(psm), "tsv"],
+                input=png.tobytes(), timeout=TESSERACT_TIMEOUT_S, check=False, **kwargs)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise CaptureError(str(exc)) from exc
+        if proc.returncode != 0:
+            raise CaptureError(proc.stderr.decode("utf-8", "replace").strip()[-300:]
+                               or f"exit status {proc.returncode}")
+        tsv = proc.stdout.decode("utf-8", "replace")
+        data: dict[str, list[Any]] = self._pt.pytesseract.file_to_dict(tsv, "\t", -1)
+        return data or {"text": []}
 
     @staticmethod
     def _lines(data: dict[str, list[Any]], page: int) -> list[OcrLine]:
@@ -129,11 +153,9 @@ class TesseractEngine:
         sheet = np.full((y, width + 40), 255, np.uint8)
         for crop, (top, bottom) in zip(crops, spans, strict=True):
             sheet[top:bottom, 20: 20 + crop.shape[1]] = crop
-        pt = self._pt
         try:
-            data = pt.image_to_data(sheet, lang="chi_sim", config="--oem 1 --psm 6",
-                                    output_type=pt.Output.DICT)
-        except pt.TesseractError:
+            data = self._data(sheet, "chi_sim", psm=6)
+        except CaptureError:
             return lines
         out = list(lines)
         for i, (top, bottom) in zip(doubtful, spans, strict=True):

@@ -303,3 +303,19 @@ def test_auto_prefers_rapidocr_and_falls_back_to_tesseract(monkeypatch: pytest.M
     assert ocr.get_engine("auto").name == "tesseract"
     with pytest.raises(OcrEngineMissingError, match="never downloads"):
         ocr.get_engine("rapidocr")
+
+
+def test_tesseract_leaves_no_copy_of_the_page_in_the_temp_folder(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The page goes to Tesseract through a pipe and its text comes back through one: a
+    contract's image or text written to the temp folder would stay there if the app were
+    killed mid-read. With no usable temp folder at all, reading still works."""
+    import tempfile
+
+    s = make_sample(31, "zh", 0, ())
+    gray = np.asarray(s.clean.convert("L"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    lines = _engine("tesseract").recognize(gray, 0)
+    text = "".join(line.text for line in lines)
+    assert s.truth["contract_no"] in text.replace(" ", "")
+    assert not (tmp_path / "no-such-folder").exists()
