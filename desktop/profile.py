@@ -14,6 +14,10 @@ SETTINGS_FILE = "settings.json"
 # an encrypted profile; a saved note keeps its audio as a blob and the file goes
 # (desktop.capture.note_apply); a wipe removes the folder.
 RECORDINGS_DIR = "recordings"
+# The camera's contract photos until the contract is saved (desktop.capture.camera_photos):
+# sealed in an encrypted profile; saving keeps them as blobs and removes them; a wipe
+# removes the folder.
+CAPTURES_DIR = "captures"
 
 
 def default_profile() -> Path:

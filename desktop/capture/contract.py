@@ -67,8 +67,10 @@ def _cancelled(cancel: CancelCheck) -> bool:
 
 def capture_contract(paths: list[Path], engine: str | OcrEngine = "auto",
                      progress: Progress | None = None,
-                     cancel: CancelCheck = None) -> ContractResult:
-    """Read the contract made of these files (pages in order).
+                     cancel: CancelCheck = None, *,
+                     profile: Path | None = None) -> ContractResult:
+    """Read the contract made of these files (pages in order); camera photos sealed in
+    `profile` are read decrypted in memory.
 
     Raises CaptureError (bad file, missing engine), EmptyPageError when no page holds
     text, Cancelled when `cancel` fires.
@@ -82,7 +84,7 @@ def capture_contract(paths: list[Path], engine: str | OcrEngine = "auto",
 
     ocr = get_engine(engine) if isinstance(engine, str) else engine
     report(0.0, "Loading pages")
-    pages = image_prep.load_pages([Path(p) for p in paths])
+    pages = image_prep.load_pages([Path(p) for p in paths], profile=profile)
     check()
     warnings: list[str] = []
     prepared: list[np.ndarray] = []

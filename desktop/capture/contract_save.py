@@ -25,6 +25,7 @@ from typing import Any
 from rapidfuzz.distance import Levenshtein
 
 from desktop.capture import places
+from desktop.capture.camera_photos import display_name, drop_captures, is_sealed, read_capture
 from desktop.capture.contract_fields import FIELDS, FieldResult
 from desktop.dedupe import rules
 from desktop.dedupe.service import check
@@ -123,7 +124,7 @@ def match_account(store: Any, name: str | None, uscc: str | None) -> dict[str, A
 def save_contract(store: Any, values: Mapping[str, Any], *, deal_id: str | None,
                   files: list[Path], owner: str | None = None) -> SaveOutcome:
     """Create the contract record with page attachments, linked to matched accounts."""
-    blobs = [(Path(f), store.blobs.put_file(Path(f))) for f in files]
+    blobs = [_keep(store, Path(f)) for f in files]
     record: dict[str, Any] = {k: values.get(k) for k in FIELDS if values.get(k) not in (None, "")}
     matched: dict[str, dict[str, Any]] = {}
     reasons: dict[str, tuple[str, ...]] = {}
@@ -142,18 +143,27 @@ def save_contract(store: Any, values: Mapping[str, Any], *, deal_id: str | None,
             else:
                 unmatched.append(UnmatchedParty(side, name or "", uscc or None))
         attachments = []
-        for path, sha in blobs:
+        for name, sha in blobs:
             attachments.append(store.repo("attachment").create({
-                "sha256": sha, "file_name": path.name,
-                "mime_type": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-                "size": path.stat().st_size, "deal_id": deal_id,
+                "sha256": sha, "file_name": name,
+                "mime_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                "size": store.blobs.size(sha), "deal_id": deal_id,
                 "account_id": matched["a"]["id"] if "a" in matched else None,
                 "owner": owner,
             }))
         record.update({"deal_id": deal_id, "pages": [sha for _, sha in blobs] or None,
                        "owner": owner})
         contract = store.repo("contract").create(record)
+    drop_captures(Path(store.profile), files)  # the camera's photos are blobs now
     return SaveOutcome(contract, attachments, matched, unmatched, reasons)
+
+
+def _keep(store: Any, path: Path) -> tuple[str, str]:
+    """A page file as a blob: its name and hash. A camera photo sealed in the profile is
+    decrypted in memory and kept as the JPEG it is."""
+    if is_sealed(path):
+        return display_name(path), store.blobs.put_bytes(read_capture(path, store.profile))
+    return path.name, store.blobs.put_file(path)
 
 
 def create_party_account(store: Any, contract_id: str, party: UnmatchedParty) -> dict[str, Any]:

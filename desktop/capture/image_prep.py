@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from desktop.capture.camera_photos import display_name, is_sealed, read_capture
 from desktop.capture.errors import (
     NotAnImageError,
     PasswordProtectedError,
@@ -60,8 +61,9 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
-def load_pages(paths: list[Path]) -> list[Page]:
-    """All pages of the given files, in order, forming one contract.
+def load_pages(paths: list[Path], *, profile: Path | None = None) -> list[Page]:
+    """All pages of the given files, in order, forming one contract. A camera photo
+    sealed in `profile` (desktop.capture.camera_photos) is decrypted in memory.
 
     Raises NotAnImageError, TruncatedFileError, PasswordProtectedError or CaptureError.
     """
@@ -69,8 +71,10 @@ def load_pages(paths: list[Path]) -> list[Page]:
         raise CaptureError("No file given: choose the photo(s) or scan of the contract.")
     pages: list[Page] = []
     for path in paths:
-        for image, size in _load_file(Path(path)):
-            pages.append(Page(image, Path(path).name, len(pages), size))
+        frames = (_load_sealed(Path(path), profile) if is_sealed(Path(path))
+                  else _load_file(Path(path)))
+        for image, size in frames:
+            pages.append(Page(image, display_name(Path(path)), len(pages), size))
             if len(pages) > MAX_PAGES:
                 raise CaptureError(
                     f"More than {MAX_PAGES} pages: split the contract into smaller files.")
@@ -91,6 +95,15 @@ def _load_file(path: Path) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
         yield from _load_pdf(path)
     else:
         yield from _load_image(path)
+
+
+def _load_sealed(path: Path, profile: Path | None) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:
+    data = read_capture(path, profile)
+    _register_heif()
+    with _translated(display_name(path)), Image.open(io.BytesIO(data)) as img:
+        size = img.size
+        frame = _decode_frame(img)
+    yield frame, size
 
 
 def _load_image(path: Path) -> Iterator[tuple[np.ndarray, tuple[int, int]]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import keyring
 import keyring.errors
 
-from desktop.profile import RECORDINGS_DIR
+from desktop.profile import CAPTURES_DIR, RECORDINGS_DIR
 from desktop.store import Store, cipher
 from desktop.store.cipher import KeyringUnavailableError
 from desktop.store.textindex import READINGS_CACHE
@@ -113,4 +113,5 @@ def wipe_profile(profile: Path, account: Account | None, store: Store | None = N
         (profile / name).unlink(missing_ok=True)
     shutil.rmtree(profile / "blobs", ignore_errors=True)
     shutil.rmtree(profile / RECORDINGS_DIR, ignore_errors=True)  # voice notes not yet saved
+    shutil.rmtree(profile / CAPTURES_DIR, ignore_errors=True)  # contract photos not yet saved
     log.info("profile %s wiped", profile)

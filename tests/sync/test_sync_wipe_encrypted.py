@@ -1,5 +1,5 @@
 """A revoked device with an encrypted store: the wipe leaves nothing in the profile
-folder (store, WAL, key id, blobs, voice recordings not yet saved as notes) and no store
+folder (store, WAL, key id, blobs, voice recordings and camera photos not yet saved) and no store
 key or token in the keyring."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import Any
 import keyring
 import pytest
 
+from desktop.capture.camera_photos import save_camera_photo
 from desktop.capture.voice_audio import write_wav
 from desktop.profile import RECORDINGS_DIR
 from desktop.store import Store, cipher
@@ -29,6 +30,7 @@ def test_revoke_wipes_an_encrypted_profile_and_its_key(server: Server, devices: 
     a.repo("account").create({"name": "机密客户"})
     a.store.blobs.put_bytes(b"contract photo")
     write_wav(a.profile / RECORDINGS_DIR / "voice-20261207-101500.wav", b"\x01\x02" * 800)
+    save_camera_photo(a.profile, b"\xff\xd8 a contract photo not yet saved")
     a.sync()
     assert cipher.is_encrypted(a.profile / "store.db")
     account = load_account(a.store)

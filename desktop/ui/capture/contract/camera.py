@@ -1,16 +1,19 @@
 """A photo of a contract from the laptop camera (QtMultimedia): live preview, "Take
-photo", and the picture saved as a JPEG in the profile's captures folder. Without a
-camera, or without permission to use it, the dialog says so and points to files."""
+photo", and the picture handed over in memory and kept in the profile's captures folder
+(sealed in an encrypted profile: desktop.capture.camera_photos). Without a camera, or
+without permission to use it, the dialog says so and points to files."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Signal
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop.capture.camera_photos import save_camera_photo
+from desktop.errors import FieldCRMError
 from desktop.ui.common.context import AppContext
 from desktop.ui.common.i18n import register_catalog
 
@@ -83,15 +86,22 @@ class CameraDialog(QDialog):
         camera.errorOccurred.connect(self._camera_error)
         self.capture.errorOccurred.connect(self._capture_error)
         self.capture.readyForCaptureChanged.connect(self.take_button.setEnabled)
-        self.capture.imageSaved.connect(lambda _id, path: self.photo_taken.emit(Path(path)))
+        self.capture.imageCaptured.connect(self._captured)
         self.take_button.clicked.connect(self.take)
         self.message.setText(self.ctx.tr("Hold the page flat and fill the picture with it."))
         camera.start()
 
     def take(self) -> None:
-        folder = self.ctx.profile / "captures"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.capture.captureToFile(str(folder / f"contract-{time.strftime('%Y%m%d-%H%M%S')}.jpg"))
+        self.capture.capture()  # in memory: no plain file of the page is ever written
+
+    def _captured(self, _id: int, image: QImage) -> None:
+        try:
+            path = keep_photo(self.ctx.profile, image)
+        except FieldCRMError as exc:
+            self.message.setText(self.ctx.tr("The photo could not be saved: {reason}.",
+                                             reason=self.ctx.error_text(exc)))
+            return
+        self.photo_taken.emit(path)
 
     def _camera_error(self, _error: object, reason: str) -> None:
         self.take_button.setEnabled(False)
@@ -111,3 +121,16 @@ class CameraDialog(QDialog):
         if self.camera is not None:
             self.camera.stop()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def keep_photo(profile: Path, image: QImage) -> Path:
+    """Encode the camera's picture as JPEG in memory and keep it in the profile."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "JPG", 92):  # type: ignore[call-overload]  # str works; stubs say bytes
+        from desktop.errors import CaptureError
+
+        raise CaptureError("The camera's picture could not be encoded.")
+    buffer.close()
+    return save_camera_photo(profile, bytes(data.data()))

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.capture.camera_photos import display_name
 from desktop.capture.store_ops import DealChoice, deal_choices
 from desktop.errors import Cancelled, FieldCRMError
 from desktop.ui.capture.contract.review import ContractReview
@@ -319,7 +320,8 @@ class ContractCaptureWindow(QWidget):
         self.stack.setCurrentIndex(PAGE_FILES)
         self.file_list.clear()
         for i, path in enumerate(self.files, 1):
-            self.file_list.addItem(self.ctx.tr("Page {n}: {name}", n=i, name=path.name))
+            self.file_list.addItem(self.ctx.tr("Page {n}: {name}", n=i,
+                                               name=display_name(path)))
         self.file_list.setVisible(bool(self.files))
         self.error_label.clear()
         running = self.job is not None
@@ -356,12 +358,13 @@ class ContractCaptureWindow(QWidget):
         if not self.files or self.job is not None:
             return None
         paths = list(self.files)
+        profile = self.ctx.profile
 
         def work(task: BackgroundTask) -> ContractResult:
             from desktop.capture.contract import capture_contract
 
             return capture_contract(paths, engine="auto", progress=task.report,
-                                    cancel=task.cancelled)
+                                    cancel=task.cancelled, profile=profile)
 
         self.job = self.ctx.run_task(work, on_done=self._read_done, on_error=self._read_failed,
                                      on_progress=self._progressed, name="contract-ocr")
