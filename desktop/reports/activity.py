@@ -127,6 +127,8 @@ def golden_72(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) ->
     report = Report("golden-72", f.currency, ("owner", "week"),
                     ("records", "met", "missed", "compliance"))
     window = f"+{float(s.golden_overdue_hours)} hours"
+    report.notes.append(Note.of("golden", hours=float(s.golden_overdue_hours),
+                                required=s.required_criteria))
     grouped: dict[tuple[str, str], Cell] = {}
     # first_write_at: the oldest field stamp's milliseconds (desktop.store.firstwrite,
     # = desktop.followup.reminders.golden_start), its index in first-write order; the

@@ -83,7 +83,7 @@ def export_report(store: Store, report: Report, f: ReportFilter, out: Path, *,
                 csv.writer(fh, lineterminator="\r\n").writerows(
                     [_csv_cell(v) for v in row] for row in rows)
         else:
-            title = rv.title(report.name, lang)
+            title = rv.title(report.name, lang, report)
             write_xlsx_rows(part, ([_xlsx_cell(v) for v in row] for row in rows),
                             title=title)
         os.replace(part, out)

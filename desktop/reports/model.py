@@ -54,7 +54,7 @@ class Note:
     """A line under a report (the SLA it measures, the ageing, records left out), kept as
     a code and its figures so the dashboard and exports say it in the reader's language."""
 
-    code: str  # "sla" | "ageing" | "unconverted"
+    code: str  # "sla" | "ageing" | "unconverted" | "golden"
     params: tuple[tuple[str, Any], ...]
 
     @classmethod
@@ -72,11 +72,23 @@ class Note:
             parts = [f"{bucket} {days} {amount}" for bucket, amount in p["buckets"]]
             return (f"账龄（截至 {p['as_of']}）：" + "，".join(parts) if zh
                     else f"ageing as of {p['as_of']}: " + ", ".join(parts))
+        if self.code == "golden":
+            need = p["required"]
+            if zh:
+                return (f"达标：记录首次写入后 {_hours(p['hours'])} 小时内记下 {need} 种"
+                        "有效跟进（管理员的跟进规则）。")
+            return (f"Met: {need} kind{'s' if need != 1 else ''} of valid follow-up logged "
+                    f"within {_hours(p['hours'])} hours of a record's first write (the "
+                    "admin's follow-up rule).")
         if self.code == "unconverted":
             return (f"{p['count']} 条记录在该日没有生效的 {p['currency']} 汇率，未计入金额。"
                     if zh else f"{p['count']} records have no exchange rate to {p['currency']} "
                     "in force and are left out of the amounts.")
         raise ValueError(f"unknown report note {self.code!r}")
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:g}"
 
 
 @dataclass

@@ -40,9 +40,16 @@ DRILL_ENTITIES = ("deal", "account", "activity", "lead", "payment", "contract")
 DRILL_LIMIT = 500
 
 
-def title(name: str, lang: str) -> str:
+def title(name: str, lang: str, report: Report | None = None) -> str:
+    """A report's title; golden-72's names the hours of the rule it was counted by (an
+    admin may set 48), which its note carries."""
     en, zh = TITLES[name]
-    return zh if lang == "zh" else en
+    text = zh if lang == "zh" else en
+    if report is not None:
+        for note in report.notes:
+            if note.code == "golden":
+                text = text.replace("72", f"{dict(note.params)['hours']:g}")
+    return text
 
 
 def label(name: str, lang: str) -> str:

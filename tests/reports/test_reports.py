@@ -329,6 +329,24 @@ def test_golden_72_counts_follow_ups_within_72_hours_only(store: Store) -> None:
     assert r.totals["compliance"] == 33.3
 
 
+def test_golden_report_names_the_hours_of_the_admin_s_rule(store: Store) -> None:
+    from desktop.followup import rule
+    from desktop.reports import view
+
+    today = dt.datetime.now(dt.UTC).date()
+    f = ReportFilter(today - dt.timedelta(days=7), today)
+    r = run(store, "golden-72", f)
+    assert view.title("golden-72", "zh", r) == "黄金72小时执行率"
+    assert [n.text("en") for n in r.notes if n.code == "golden"] == [
+        "Met: 2 kinds of valid follow-up logged within 72 hours of a record's first write "
+        "(the admin's follow-up rule)."]
+    rule.set_rule(store, golden_overdue_hours=48, golden_warn_hours=24)
+    r = run(store, "golden-72", f)
+    assert view.title("golden-72", "zh", r) == "黄金48小时执行率"
+    assert view.title("golden-72", "en", r) == "Golden 48 hours: compliance"
+    assert "48 小时内" in r.to_json()["notes_zh"][0]
+
+
 def test_activity_weeks_are_the_viewers_local_weeks_across_a_change_of_clocks(
         store: Store) -> None:
     # Sunday 2026-03-08, 23:30 in New York (after the spring change: UTC-4) is Monday

@@ -208,7 +208,7 @@ class ReportsPage(QWidget):
     def show_report(self, report: Report) -> None:
         self.report = report
         lang = self.ctx.lang
-        self.heading.setText(f"{rv.title(report.name, lang)} · {report.currency}")
+        self.heading.setText(f"{rv.title(report.name, lang, report)} · {report.currency}")
         heads = [rv.label(k, lang) for k in report.key_names] + [
             rv.label(v, lang) for v in report.value_names]
         rows = [(rv.key_text(report, c.key, lang), c.values) for c in report.cells]
