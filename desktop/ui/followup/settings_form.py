@@ -60,7 +60,15 @@ register_catalog({
     "Criterion": "条件", "Activity kind": "活动类型", "At least (seconds)": "至少（秒）",
     "Needs an attachment": "需要附件", "Outcome starts with": "结果以此开头",
     "Add criterion": "添加条件", "Remove criterion": "删除条件",
+    "Call of 90 s or more": "通话满 90 秒", "Visit with a photo": "拜访并附照片",
+    "Customer replied": "客户有回复", "Quote sent": "已发报价",
+    "Call": "电话", "Visit": "拜访", "Note": "备注", "Task": "任务",
 })
+# The built-in criteria and the activity kinds, shown in the reader's language; the rule
+# keeps the names (an admin's new criterion is shown as typed).
+CRITERION_LABELS = {"call_90s": "Call of 90 s or more", "visit_photo": "Visit with a photo",
+                    "customer_reply": "Customer replied", "quote_sent": "Quote sent"}
+KIND_LABELS = {"call": "Call", "visit": "Visit", "note": "Note", "task": "Task"}
 ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
          "Asia/Seoul", "Asia/Dubai", "Asia/Kolkata", "Europe/London", "Europe/Paris",
          "Europe/Berlin", "Europe/Moscow", "America/New_York", "America/Chicago",
@@ -251,14 +259,21 @@ class FollowupSettingsForm(QWidget):
     def _add_row(self, c: Criterion) -> None:
         r = self.criteria.rowCount()
         self.criteria.insertRow(r)
-        self.criteria.setItem(r, 0, QTableWidgetItem(c.name))
-        self.criteria.setItem(r, 1, QTableWidgetItem(c.kind))
+        self.criteria.setItem(r, 0, self._label_item(c.name, CRITERION_LABELS))
+        self.criteria.setItem(r, 1, self._label_item(c.kind, KIND_LABELS))
         self.criteria.setItem(r, 2, QTableWidgetItem(str(c.min_duration_s or "")))
         attach = QTableWidgetItem()
         attach.setCheckState(Qt.CheckState.Checked if c.needs_attachment
                              else Qt.CheckState.Unchecked)
         self.criteria.setItem(r, 3, attach)
         self.criteria.setItem(r, 4, QTableWidgetItem(", ".join(c.outcomes)))
+
+    def _label_item(self, value: str, labels: dict[str, str]) -> QTableWidgetItem:
+        """A cell showing `value`'s label; the value itself rides along until edited."""
+        shown = self.ctx.tr(labels[value]) if value in labels else value
+        item = QTableWidgetItem(shown)
+        item.setData(Qt.ItemDataRole.UserRole, (value, shown))
+        return item
 
     def _remove_row(self) -> None:
         row = self.criteria.currentRow()
@@ -271,7 +286,12 @@ class FollowupSettingsForm(QWidget):
         for r in range(self.criteria.rowCount()):
             def cell(col: int, row: int = r) -> str:
                 item = self.criteria.item(row, col)
-                return item.text().strip() if item is not None else ""
+                if item is None:
+                    return ""
+                kept = item.data(Qt.ItemDataRole.UserRole)
+                if isinstance(kept, (tuple, list)) and kept[1] == item.text():
+                    return str(kept[0])  # a label shown for a name, not edited
+                return item.text().strip()
             attach = self.criteria.item(r, 3)
             seconds = cell(2)
             if not any((cell(0), cell(1), seconds, cell(4))):

@@ -270,6 +270,25 @@ def test_an_admin_edits_the_follow_up_rule_in_the_settings_form(qtbot: Any,
     assert "'fax' is not one of" in form.status.text()
 
 
+def test_a_rep_reads_the_rule_s_criteria_in_chinese(qtbot: Any, make_ctx: Any) -> None:
+    from desktop.ui.followup.settings_form import FollowupSettingsForm
+
+    ctx = make_ctx("zh")
+    form = FollowupSettingsForm(ctx)
+    qtbot.addWidget(form)
+    form.resize(760, 640)
+    form.show()
+    settle(qtbot, ctx)
+    shown = [(form.criteria.item(r, 0).text(), form.criteria.item(r, 1).text())
+             for r in range(form.criteria.rowCount())]
+    assert shown == [("通话满 90 秒", "电话"), ("拜访并附照片", "拜访"), ("客户有回复", ""),
+                     ("已发报价", "")]
+    assert not form.warn.isEnabled() and "管理员" in form.rule_note.text()
+    assert [c["name"] for c in form.edited_criteria()] == [
+        "call_90s", "visit_photo", "customer_reply", "quote_sent"]
+    shot(form, "followup_settings_rep_zh")
+
+
 def test_reminders_and_the_board_call_stages_by_the_same_chinese_names() -> None:
     from desktop.followup.pipeline import stage_label
     from desktop.schema import STAGES
