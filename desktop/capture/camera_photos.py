@@ -1,7 +1,7 @@
 """Photos the laptop camera takes of a contract, kept in profile/captures until the
 contract is saved.
 
-In an encrypted profile a photo is sealed (desktop.store.sealed_file) the moment it is
+In an encrypted profile a photo is sealed (desktop.security.sealed_file) the moment it is
 taken: the camera hands the picture over in memory and no plain copy touches the disk;
 reading the contract decrypts it in memory (desktop.capture.image_prep), saving it keeps
 it as a blob (encrypted too) and removes the file (`drop_captures`). In a plain profile it
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from desktop.errors import CaptureError, DiskFullError
 from desktop.profile import CAPTURES_DIR
-from desktop.store.sealed_file import (
+from desktop.security.sealed_file import (
     SealedFileDamagedError,
     SealedWriter,
     is_sealed,

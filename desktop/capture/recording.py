@@ -1,6 +1,6 @@
 """The voice recorder's files in profile/recordings, while a note is being made.
 
-In an encrypted profile a recording is sealed as it is written (desktop.store.sealed_file:
+In an encrypted profile a recording is sealed as it is written (desktop.security.sealed_file:
 AES-GCM frame by frame, so a crash loses nothing and no plain audio ever touches the
 disk); the transcriber reads it decrypted in memory, and a saved note keeps it as a blob
 (encrypted too). In a plain profile it is a WAV file, as the store itself is plain.
@@ -21,7 +21,7 @@ from desktop.capture.errors import AudioDecodeError
 from desktop.capture.voice_audio import Pcm, decode_audio, decode_chunks
 from desktop.capture.voice_decoder import AudioChunk
 from desktop.profile import RECORDINGS_DIR
-from desktop.store.sealed_file import (
+from desktop.security.sealed_file import (
     SealedFileDamagedError,
     SealedWriter,
     is_sealed,

@@ -16,8 +16,8 @@ from desktop.capture.contract_save import save_contract
 from desktop.capture.image_prep import load_pages
 from desktop.errors import CaptureError
 from desktop.profile import CAPTURES_DIR
+from desktop.security.sealed_file import is_sealed
 from desktop.store import Store, cipher
-from desktop.store.sealed_file import is_sealed
 
 
 def _jpeg(size: tuple[int, int] = (400, 560)) -> bytes:

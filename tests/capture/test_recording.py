@@ -26,8 +26,8 @@ from desktop.capture.recording import (
 )
 from desktop.capture.voice_audio import decode_audio, write_wav
 from desktop.profile import RECORDINGS_DIR
+from desktop.security.sealed_file import is_sealed
 from desktop.store import Store, cipher
-from desktop.store.sealed_file import is_sealed
 
 
 def _speechlike(seconds: float, rate: int = 16_000) -> bytes:
@@ -112,7 +112,7 @@ def test_a_plain_profile_records_a_wav_file(store: Store) -> None:
 CHILD = """
 import sys, time
 from pathlib import Path
-from desktop.store.sealed_file import SealedWriter
+from desktop.security.sealed_file import SealedWriter
 w = SealedWriter(Path(sys.argv[1]), bytes.fromhex(sys.argv[2]), b"s16le;16000;1")
 frame = Path(sys.argv[3]).read_bytes()
 while True:

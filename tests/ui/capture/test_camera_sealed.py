@@ -10,8 +10,8 @@ from typing import Any
 from PIL.ImageQt import ImageQt
 
 from desktop.profile import CAPTURES_DIR
+from desktop.security.sealed_file import is_sealed
 from desktop.store import Store, cipher
-from desktop.store.sealed_file import is_sealed
 from desktop.ui.capture.mount import install
 from tests.capture.contract_samples import make_sample
 from tests.ui.helpers import shot

@@ -12,8 +12,8 @@ from typing import Any
 from desktop.capture.recording import recordings_key, start_recording
 from desktop.capture.voice_audio import decode_audio
 from desktop.profile import RECORDINGS_DIR
+from desktop.security.sealed_file import is_sealed
 from desktop.store import Store, cipher
-from desktop.store.sealed_file import is_sealed
 from desktop.ui.capture.mount import install
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.store.sealed_file import (
+from desktop.security.sealed_file import (
     SealedFileDamagedError,
     SealedWriter,
     is_sealed,
