@@ -471,8 +471,10 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
         result.errors_file = str(errors.target)
     if imp.rule is not None:
         from desktop.dedupe import index
+        from desktop.store.textindex import load_readings
 
         index.refresh(store)  # the book's keys up to date before the first check
+        load_readings(store.profile)  # the pinyin keys' tables: ~20 ms from the file, not 0.4 s
     total = count_rows(path)
     creates: list[dict[str, Any]] = []
     updates: list[tuple[str, dict[str, Any]]] = []
