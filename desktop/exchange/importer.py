@@ -52,6 +52,7 @@ DEDUPED = ("account", "contact")
 # made their search documents: the last this many are compared in memory.
 RECENT = 20_000
 IN_FILE_PER_KEY = 200  # of them, the latest sharing one key that a row is compared with
+_CDIST_FROM = 24  # earlier rows left to score for `_maybe_alike` to score them with cdist
 _EMPTY: tuple[Any, ...] = (None, "", [])
 
 Progress = Callable[[int, int], None]
@@ -424,13 +425,19 @@ def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
                 sure.append(o)
         else:
             unsure.append(o)
-    if unsure:
+    if len(unsure) >= _CDIST_FROM:
         import numpy as np  # here: a plain command must not load numpy (test_cli)
 
         near = process.cdist([me.parts.core + CN_NAME_REST],
                              [o.parts.core + CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
                              score_cutoff=threshold - 1, dtype=np.uint8)[0]  # 1: float slack
         sure.extend(o for o, s in zip(unsure, near, strict=True) if s)
+    elif unsure:  # a few (most rows): cdist's own cost is more than theirs
+        mine_rest = me.parts.core + CN_NAME_REST
+        ratio = fuzz.ratio
+        cutoff = threshold - 2  # kept at least as cdist keeps (its scores are rounded)
+        sure.extend(o for o in unsure
+                    if ratio(mine_rest, o.parts.core + CN_NAME_REST, score_cutoff=cutoff))
     return sure
 
 
