@@ -32,6 +32,10 @@ _STRONG_KINDS = _NAME_KINDS - _EDGE_KINDS
 _PREFILTER_SLACK = 15  # as dedupe.service: a short brand gains points as a whole name
 CACHE_KEYS = 200_000  # keys remembered (then forgotten all at once)
 CACHE_DOCS = 400_000  # parsed names remembered
+# a key's rows times its records up to which the prefilter scores pairs one by one:
+# cdist's own cost is more than a few pairs' (its uint8 score is nonzero exactly when
+# fuzz.ratio reaches the cutoff: 3.6M pairs of the benchmark's brands checked)
+_PAIRS_BY_HAND = 12
 _BATCH = 5000  # keys or records per statement (a JSON array, not bound variables)
 
 
@@ -102,6 +106,8 @@ class AccountMatcher:
                         users.setdefault(k, []).append(me)
         cores = self.cores
         made = self.edge_cores
+        ratio = fuzz.ratio
+        cutoff = self.threshold - _PREFILTER_SLACK
         for key, mine in users.items():
             got = made.get(key)
             if got is None:
@@ -110,10 +116,18 @@ class AccountMatcher:
             rows, brands = got
             if not rows:
                 continue
+            if len(mine) * len(rows) <= _PAIRS_BY_HAND:  # most keys of a brand's start
+                for me in mine:
+                    core = me.parts.core  # type: ignore[union-attr]
+                    near = self.near[id(me)]
+                    for r, brand in zip(rows, brands, strict=True):
+                        if ratio(core, brand, score_cutoff=cutoff):  # as cdist's nonzero
+                            near.add(r)
+                continue
             scores = process.cdist(
                 [me.parts.core for me in mine],  # type: ignore[union-attr]
                 brands, scorer=fuzz.ratio,
-                score_cutoff=self.threshold - _PREFILTER_SLACK, dtype=np.uint8)
+                score_cutoff=cutoff, dtype=np.uint8)
             for i, j in zip(*np.nonzero(scores), strict=True):
                 self.near[id(mine[i])].add(rows[j])
         # the whole names `find` will compare: these and the brands' records, in one go
