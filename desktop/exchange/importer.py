@@ -37,6 +37,7 @@ from desktop.exchange.mapping import (
 )
 from desktop.exchange.readers import Sheet, count_rows
 from desktop.schema import ENTITIES, Entity, is_valid_uscc, to_utc_iso, validate_changes
+from desktop.store.gcpause import collect_young, collector_paused
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
@@ -552,20 +553,22 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
         read.clear()
 
     try:
-        for line, cells in sheet.rows():
-            if position + len(read) < done:
-                position += 1
-                continue
-            read.append((line, cells, imp.check(cells)))
-            if (position + len(read)) % chunk == 0:
+        with collector_paused():  # rows, probes and the matcher's caches: no cycles
+            for line, cells in sheet.rows():
+                if position + len(read) < done:
+                    position += 1
+                    continue
+                read.append((line, cells, imp.check(cells)))
+                if (position + len(read)) % chunk == 0:
+                    settle()
+                    flush()
+                    collect_young()  # what the chunk made, not the caches again
+                    if cancelled is not None and cancelled():
+                        result.cancelled = True
+                        break
+            else:
                 settle()
-                flush()
-                if cancelled is not None and cancelled():
-                    result.cancelled = True
-                    break
-        else:
-            settle()
-            flush(last=True)
+                flush(last=True)
     finally:
         errors.finish()
         if imp.matcher is not None:
