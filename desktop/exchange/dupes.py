@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from rapidfuzz import fuzz, process
@@ -111,8 +111,12 @@ class AccountMatcher:
         for key, mine in users.items():
             got = made.get(key)
             if got is None:
-                rows = [r for r in self.keys[key] if r in cores]
-                got = made[key] = (rows, [cores[r] for r in rows])
+                rows = list(self.keys[key])
+                found = list(map(cores.get, rows))  # in C: most records have a brand
+                if None in found:
+                    kept = [(r, b) for r, b in zip(rows, found, strict=True) if b is not None]
+                    rows, found = [r for r, _ in kept], [b for _, b in kept]
+                got = made[key] = (rows, cast(list[str], found))
             rows, brands = got
             if not rows:
                 continue
