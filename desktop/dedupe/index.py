@@ -11,6 +11,7 @@ write's own transaction; `refresh` turns the queue into keys before a check or a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from desktop.store.store import Store
 
+_LATIN = re.compile("[a-z]")  # a brand with Latin letters (NameParts.latin)
 RID_BITS = 40
 _RID_MASK = (1 << RID_BITS) - 1
 REFRESH_CHUNK = 5000
@@ -90,7 +92,7 @@ def parts_of_doc(doc: tuple[Any, ...]) -> NameParts:
         return NameParts(core=core, words=words,
                          places=frozenset(filter(None, (places or "").split(","))),
                          legal=legal or "", branch=branch,
-                         latin=any("a" <= c <= "z" for c in core), alt=alt)
+                         latin=_LATIN.search(core) is not None, alt=alt)
 
     alt = make(alt_core, alt_words, alt_places, None) if alt_core else None
     return make(core, words, places, alt)

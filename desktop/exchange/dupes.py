@@ -11,7 +11,8 @@ any name is read and parsed. Accounts only; contacts use `dedupe.service.check` 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from itertools import chain
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from rapidfuzz import fuzz, process
@@ -31,6 +32,10 @@ _STRONG_KINDS = _NAME_KINDS - _EDGE_KINDS
 _PREFILTER_SLACK = 15  # as dedupe.service: a short brand gains points as a whole name
 CACHE_KEYS = 200_000  # keys remembered (then forgotten all at once)
 CACHE_DOCS = 400_000  # parsed names remembered
+# a key's rows times its records up to which the prefilter scores pairs one by one:
+# cdist's own cost is more than a few pairs' (its uint8 score is nonzero exactly when
+# fuzz.ratio reaches the cutoff: 3.6M pairs of the benchmark's brands checked)
+_PAIRS_BY_HAND = 12
 _BATCH = 5000  # keys or records per statement (a JSON array, not bound variables)
 
 
@@ -49,6 +54,10 @@ class AccountMatcher:
         # keys whose brand is near enough to its own (the prefilter, run per key)
         self.near: dict[int, set[int]] = {}
         self.docs: dict[int, tuple[NameParts, str | None]] = {}  # parsed, when compared
+        # per edge key, its records that have a brand and those brands, as the
+        # prefilter's cdist takes them (made once per key, not once per chunk)
+        self.edge_cores: dict[str, tuple[list[int], list[str]]] = {}
+        self.read_keys: set[str] = set()  # name keys whose records' brands are read
 
     def prefetch(self, probes: list[tuple[Probe, set[str]]]) -> None:
         """Read, for a whole chunk of rows at once, what `find` will ask about them: the
@@ -58,15 +67,23 @@ class AccountMatcher:
         missing = [k for k in wanted if k not in self.keys]
         if len(self.keys) + len(missing) > CACHE_KEYS:
             self.keys.clear()
+            self.edge_cores.clear()
+            self.read_keys.clear()
             missing = list(wanted)
         self._fetch_keys(missing)
-        named: set[int] = set()
-        for me, keys in probes:
-            if me.parts is not None:
-                for k in keys:
-                    if k[8] in _NAME_KINDS:
-                        named.update(self.keys[k])
+        # the brands of the records of the chunk's name keys, but of each key once: a
+        # brand's last characters (the `e` keys, a few hundred in a book, 200 records
+        # each) come back in every chunk
+        name_keys = {k for me, keys in probes if me.parts is not None
+                     for k in keys if k[8] in _NAME_KINDS}
+        new = name_keys - self.read_keys
+        named: set[int] = set().union(*map(self.keys.__getitem__, new))
+        if len(self.cores) + len(named) > CACHE_DOCS:  # forget now, not inside `_read`
+            self._forget_docs()
+            new = name_keys
+            named = set().union(*map(self.keys.__getitem__, new))
         self._read(named)
+        self.read_keys |= new
         self._prefilter(probes)
         self.read_all = True  # until `find` is asked about rows it was not told of
 
@@ -88,14 +105,33 @@ class AccountMatcher:
                     if k[8] in _EDGE_KINDS and self.keys[k]:
                         users.setdefault(k, []).append(me)
         cores = self.cores
+        made = self.edge_cores
+        ratio = fuzz.ratio
+        cutoff = self.threshold - _PREFILTER_SLACK
         for key, mine in users.items():
-            rows = [r for r in self.keys[key] if r in cores]
+            got = made.get(key)
+            if got is None:
+                rows = list(self.keys[key])
+                found = list(map(cores.get, rows))  # in C: most records have a brand
+                if None in found:
+                    kept = [(r, b) for r, b in zip(rows, found, strict=True) if b is not None]
+                    rows, found = [r for r, _ in kept], [b for _, b in kept]
+                got = made[key] = (rows, cast(list[str], found))
+            rows, brands = got
             if not rows:
+                continue
+            if len(mine) * len(rows) <= _PAIRS_BY_HAND:  # most keys of a brand's start
+                for me in mine:
+                    core = me.parts.core  # type: ignore[union-attr]
+                    near = self.near[id(me)]
+                    for r, brand in zip(rows, brands, strict=True):
+                        if ratio(core, brand, score_cutoff=cutoff):  # as cdist's nonzero
+                            near.add(r)
                 continue
             scores = process.cdist(
                 [me.parts.core for me in mine],  # type: ignore[union-attr]
-                [cores[r] for r in rows], scorer=fuzz.ratio,
-                score_cutoff=self.threshold - _PREFILTER_SLACK, dtype=np.uint8)
+                brands, scorer=fuzz.ratio,
+                score_cutoff=cutoff, dtype=np.uint8)
             for i, j in zip(*np.nonzero(scores), strict=True):
                 self.near[id(mine[i])].add(rows[j])
         # the whole names `find` will compare: these and the brands' records, in one go
@@ -128,6 +164,8 @@ class AccountMatcher:
         if missing:  # a row `prefetch` was not told about
             if len(self.keys) > CACHE_KEYS:
                 self.keys.clear()
+                self.edge_cores.clear()
+                self.read_keys.clear()
                 missing = list(keys)
             self._fetch_keys(missing)
         return {k: self.keys[k] for k in keys}
@@ -141,9 +179,7 @@ class AccountMatcher:
         if not missing:
             return
         if len(cores) + len(missing) > CACHE_DOCS:
-            cores.clear()
-            self.docs.clear()
-            self.coreless.clear()
+            self._forget_docs()
             missing = list(rowids)
         for start in range(0, len(missing), _BATCH):
             part = missing[start:start + _BATCH]
@@ -154,6 +190,13 @@ class AccountMatcher:
             cores.update(found)
             if len(found) < len(part):
                 self.coreless.update(r for r in part if r not in found)
+
+    def _forget_docs(self) -> None:
+        self.cores.clear()
+        self.docs.clear()
+        self.coreless.clear()
+        self.edge_cores.clear()
+        self.read_keys.clear()
 
     def _parse(self, rowids: list[int]) -> None:
         """Read and parse the whole names of these records (those the prefilter kept)."""
@@ -170,14 +213,14 @@ class AccountMatcher:
         ({"id", "name", "score", "reasons"}), or None."""
         exact: dict[int, set[str]] = {}
         strong: set[int] = set()  # sharing a brand, its words or its pinyin
-        edge: set[int] = set()  # sharing a brand's first or last characters
+        edges: list[tuple[int, ...]] = []  # the records of its keys of a brand's edges
         other: set[int] = set()  # sharing any key that is not an edge
         for key, rows in self._rows_of(keys).items():
             if not rows:
                 continue
             kind = key[8]  # "account:<kind>:..."
             if kind in _EDGE_KINDS:
-                edge.update(rows)
+                edges.append(rows)  # a set of them only when needed (up to 4 x 200)
                 continue
             other.update(rows)
             if kind in _EXACT_KINDS:
@@ -186,16 +229,19 @@ class AccountMatcher:
                     exact.setdefault(rowid, set()).add(reason)
             elif kind in _NAME_KINDS:
                 strong.update(rows)
-        if not exact and not edge and not other:
+        if not exact and not edges and not other:
             return None
         matches: dict[int, tuple[float, set[str]]] = {r: (100.0, k) for r, k in exact.items()}
-        if (strong or edge) and me.parts is not None:
-            candidates = strong | edge
+        if (strong or edges) and me.parts is not None:
             near = self.near.get(id(me)) if self.read_all else None
             if near is not None:  # `prefetch` read them all and ran the prefilter
-                named = ((strong | (edge & other)) - self.coreless) | near
+                # strong | (edge & other): `other` is mostly empty for a new row
+                shared = other.intersection(chain.from_iterable(edges)) if other else other
+                named = ((strong | shared) - self.coreless) | near
                 edge_only = []
             else:
+                edge: set[int] = set().union(*edges)
+                candidates = strong | edge
                 if not self.read_all:
                     self._read(candidates)
                 named = candidates - self.coreless

@@ -37,6 +37,7 @@ from desktop.exchange.mapping import (
 )
 from desktop.exchange.readers import Sheet, count_rows
 from desktop.schema import ENTITIES, Entity, is_valid_uscc, to_utc_iso, validate_changes
+from desktop.store.gcpause import collect_young, collector_paused
 
 if TYPE_CHECKING:
     from desktop.store.store import Store
@@ -52,6 +53,7 @@ DEDUPED = ("account", "contact")
 # made their search documents: the last this many are compared in memory.
 RECENT = 20_000
 IN_FILE_PER_KEY = 200  # of them, the latest sharing one key that a row is compared with
+_CDIST_FROM = 24  # earlier rows left to score for `_maybe_alike` to score them with cdist
 _EMPTY: tuple[Any, ...] = (None, "", [])
 
 Progress = Callable[[int, int], None]
@@ -424,13 +426,19 @@ def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
                 sure.append(o)
         else:
             unsure.append(o)
-    if unsure:
+    if len(unsure) >= _CDIST_FROM:
         import numpy as np  # here: a plain command must not load numpy (test_cli)
 
         near = process.cdist([me.parts.core + CN_NAME_REST],
                              [o.parts.core + CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
                              score_cutoff=threshold - 1, dtype=np.uint8)[0]  # 1: float slack
         sure.extend(o for o, s in zip(unsure, near, strict=True) if s)
+    elif unsure:  # a few (most rows): cdist's own cost is more than theirs
+        mine_rest = me.parts.core + CN_NAME_REST
+        ratio = fuzz.ratio
+        cutoff = threshold - 2  # kept at least as cdist keeps (its scores are rounded)
+        sure.extend(o for o in unsure
+                    if ratio(mine_rest, o.parts.core + CN_NAME_REST, score_cutoff=cutoff))
     return sure
 
 
@@ -471,8 +479,10 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
         result.errors_file = str(errors.target)
     if imp.rule is not None:
         from desktop.dedupe import index
+        from desktop.store.textindex import load_readings
 
         index.refresh(store)  # the book's keys up to date before the first check
+        load_readings(store.profile)  # the pinyin keys' tables: ~20 ms from the file, not 0.4 s
     total = count_rows(path)
     creates: list[dict[str, Any]] = []
     updates: list[tuple[str, dict[str, Any]]] = []
@@ -543,20 +553,22 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
         read.clear()
 
     try:
-        for line, cells in sheet.rows():
-            if position + len(read) < done:
-                position += 1
-                continue
-            read.append((line, cells, imp.check(cells)))
-            if (position + len(read)) % chunk == 0:
+        with collector_paused():  # rows, probes and the matcher's caches: no cycles
+            for line, cells in sheet.rows():
+                if position + len(read) < done:
+                    position += 1
+                    continue
+                read.append((line, cells, imp.check(cells)))
+                if (position + len(read)) % chunk == 0:
+                    settle()
+                    flush()
+                    collect_young()  # what the chunk made, not the caches again
+                    if cancelled is not None and cancelled():
+                        result.cancelled = True
+                        break
+            else:
                 settle()
-                flush()
-                if cancelled is not None and cancelled():
-                    result.cancelled = True
-                    break
-        else:
-            settle()
-            flush(last=True)
+                flush(last=True)
     finally:
         errors.finish()
         if imp.matcher is not None:

@@ -234,6 +234,31 @@ def test_cancel_leaves_whole_chunks_and_a_rerun_goes_on(store: Any, tmp_path: Pa
     assert again.created == 0 and again.already_imported == 250
 
 
+def test_the_collector_is_held_per_import_and_given_back(store: Any, tmp_path: Path) -> None:
+    """The rows' objects make no cycles: the cyclic collector is off while an import runs
+    (desktop.store.gcpause) and on again after it, cancelled or failed too."""
+    import gc
+
+    from desktop.store import gcpause
+
+    rows = [["name", "phone"]] + [[f"Company {i:05d}", ""] for i in range(250)]
+    path = write_csv(tmp_path / "a.csv", rows)
+    during: list[bool] = []
+
+    def progress(done: int, total: int) -> None:
+        during.append(gc.isenabled() or not gcpause.held())
+
+    before = gc.isenabled()  # off for good once a Qt test installed main_thread_gc
+    result = run_import(store, path, "account", chunk=100, progress=progress,
+                        cancelled=lambda: len(during) > 1)
+    assert result.cancelled and during and not any(during)
+    assert gc.isenabled() == before and not gcpause.held()
+    with pytest.raises(ZeroDivisionError):
+        run_import(store, path, "account", chunk=100, restart=True,
+                   progress=lambda done, total: 1 // 0)
+    assert gc.isenabled() == before and not gcpause.held()
+
+
 def test_cli_import(capsys: pytest.CaptureFixture[str], profile: Path, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", [*ROWS, ["Bad", "12", "", "", ""]], "gbk")
     errors = tmp_path / "out" / "rejected.csv"

@@ -66,6 +66,45 @@ def test_chunked_check_finds_what_the_matcher_finds_row_by_row(store: Any,
     assert dry.skipped_duplicates == sum(r.kind == "duplicate" for r in fast)
 
 
+def test_chunks_and_forgotten_caches_change_no_decision(store: Any, tmp_path: Path,
+                                                         monkeypatch: Any) -> None:
+    """What the matcher keeps across chunks (the records of a key, brands read, the
+    prefilter's lists per edge key) is forgotten when its caches fill: chunks of 37 rows
+    with caches that overflow every few chunks find what the check of every row at once
+    finds (compared with `dedupe.service.check` above), row by row."""
+    from desktop.exchange import dupes
+
+    planted = [c for c in cases(n=10, seed=16) if c.entity == "account"]
+    book = list({tuple(_row(c.a)): c.a for c in planted}.values())
+    store.repo("account").import_many(book)
+    index.refresh(store)
+    path = tmp_path / "rows.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([HEADER, *(_row(c.b) for c in planted)])
+    ent = ENTITIES["account"]
+    sheet = Sheet(path, None)
+    mapping = check_mapping(ent, sheet.header, auto_mapping(ent, sheet.header))
+
+    def decisions() -> list[tuple[str, Any, Any]]:
+        imp = _Importer(store, sheet, ent, mapping, "skip", dry_run=True)
+        rows = [imp.check(cells) for _, cells in sheet.rows()]
+        out = []
+        for start in range(0, len(rows), 37):
+            out.extend(imp.resolve(rows[start:start + 37]))
+        imp.matcher.close()
+        return [(r.kind, r.existing, r.candidate) for r in out]
+
+    whole = _Importer(store, sheet, ent, mapping, "skip", dry_run=True)
+    once = [(r.kind, r.existing, r.candidate)
+            for r in whole.resolve([whole.check(cells) for _, cells in sheet.rows()])]
+    whole.matcher.close()
+    assert decisions() == once
+    monkeypatch.setattr(dupes, "CACHE_KEYS", 400)
+    monkeypatch.setattr(dupes, "CACHE_DOCS", 100)
+    assert decisions() == once
+    assert sum(kind == "duplicate" for kind, _, _ in once) > 100
+
+
 def test_rows_of_one_file_are_compared_as_compare_does(store: Any, tmp_path: Path) -> None:
     """Within one file (the book empty): a row is a duplicate exactly when `compare`
     finds it alike to an earlier new row sharing a key; the ratio prefilter on the
