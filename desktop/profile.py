@@ -20,6 +20,30 @@ RECORDINGS_DIR = "recordings"
 CAPTURES_DIR = "captures"
 
 
+def fresh_path(folder: Path, stem: str, suffix: str) -> Path:
+    """`folder/stem+suffix`, or `stem-2`, `stem-3`... when taken (two within one second)."""
+    path, n = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
+
+
+def remove_own(folder: Path, paths: list[Path] | tuple[Path, ...]) -> None:
+    """Remove those of `paths` that lie in the profile's `folder` (the recorder's, the
+    camera's); a file the rep picked from elsewhere is theirs and stays."""
+    try:
+        own = Path(folder).resolve()
+    except OSError:
+        return
+    for path in paths:
+        try:
+            if Path(path).resolve().parent == own:
+                Path(path).unlink(missing_ok=True)
+        except OSError:  # still open elsewhere (Windows): a wipe removes the folder
+            pass
+
+
 def default_profile() -> Path:
     env = os.environ.get("FIELDCRM_PROFILE")
     if env:

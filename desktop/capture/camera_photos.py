@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from desktop.errors import CaptureError, DiskFullError
-from desktop.profile import CAPTURES_DIR
+from desktop.profile import CAPTURES_DIR, fresh_path, remove_own
 from desktop.security.sealed_file import (
     SealedFileDamagedError,
     SealedWriter,
@@ -34,12 +34,8 @@ def save_camera_photo(profile: Path, jpeg: bytes) -> Path:
     folder = Path(profile) / CAPTURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     key = profile_sealed_key(profile)
-    stem = f"contract-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    suffix = ".jpg" if key is None else ".jpg" + SEALED_SUFFIX
-    path, n = folder / f"{stem}{suffix}", 1
-    while path.exists():  # several photos within one second
-        n += 1
-        path = folder / f"{stem}-{n}{suffix}"
+    path = fresh_path(folder, f"contract-{dt.datetime.now():%Y%m%d-%H%M%S}",
+                      ".jpg" if key is None else ".jpg" + SEALED_SUFFIX)
     tmp = path.with_name(path.name + ".part")
     tmp.unlink(missing_ok=True)  # left by a killed save
     try:
@@ -86,13 +82,7 @@ def display_name(path: Path) -> str:
 def drop_captures(profile: Path, paths: Iterable[Path]) -> None:
     """Remove the camera's own photos once the contract is saved; files the rep chose
     from elsewhere are theirs and stay."""
-    folder = (Path(profile) / CAPTURES_DIR).resolve()
-    for path in paths:
-        try:
-            if Path(path).resolve().parent == folder:
-                Path(path).unlink(missing_ok=True)
-        except OSError:  # still open elsewhere (Windows): a wipe removes the folder
-            pass
+    remove_own(Path(profile) / CAPTURES_DIR, [Path(p) for p in paths])
 
 
 __all__ = ["SEALED_SUFFIX", "display_name", "drop_captures", "is_sealed", "read_capture",

@@ -20,7 +20,7 @@ from typing import Protocol
 from desktop.capture.errors import AudioDecodeError
 from desktop.capture.voice_audio import Pcm, decode_audio, decode_chunks
 from desktop.capture.voice_decoder import AudioChunk
-from desktop.profile import RECORDINGS_DIR
+from desktop.profile import RECORDINGS_DIR, fresh_path, remove_own
 from desktop.security.sealed_file import (
     SealedFileDamagedError,
     SealedWriter,
@@ -86,12 +86,8 @@ def start_recording(folder: Path, key: bytes | None, sample_rate: int,
     """A new recording of signed 16-bit PCM at `sample_rate` and `channels`: sealed under
     `key` (`recordings_key`), or a WAV file when the profile is plain (`key` None)."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"voice-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    suffix = ".wav" if key is None else SEALED_SUFFIX
-    path, n = folder / f"{stem}{suffix}", 1
-    while path.exists():  # two notes within one second
-        n += 1
-        path = folder / f"{stem}-{n}{suffix}"
+    path = fresh_path(folder, f"voice-{dt.datetime.now():%Y%m%d-%H%M%S}",
+                      ".wav" if key is None else SEALED_SUFFIX)
     if key is None:
         return _WavRecording(path, sample_rate, channels)
     return _SealedRecording(path, key, sample_rate, channels)
@@ -149,12 +145,7 @@ def recording_as_wav(path: Path, profile: Path) -> tuple[str, bytes]:
 def drop_recording(profile: Path, audio: Path) -> None:
     """Remove the recorder's own file once its note is saved. A file the rep picked from
     elsewhere is theirs and stays."""
-    recordings = Path(profile) / RECORDINGS_DIR
-    try:
-        if Path(audio).resolve().parent == recordings.resolve():
-            Path(audio).unlink(missing_ok=True)
-    except OSError:  # still open elsewhere (Windows): a wipe removes the folder
-        pass
+    remove_own(Path(profile) / RECORDINGS_DIR, [Path(audio)])
 
 
 __all__ = ["SEALED_SUFFIX", "Recording", "decode_recording", "drop_recording",

@@ -87,7 +87,7 @@ class VoiceRecorder(QWidget):
         self._key = key
         self._source: Any = None
         self._io: QIODevice | None = None
-        self._wav: Recording | None = None
+        self._recording: Recording | None = None
         self._path: Path | None = None
         self._format: tuple[int, int] = (SAMPLE_RATE, 1)
         self._clock = QElapsedTimer()
@@ -167,16 +167,14 @@ class VoiceRecorder(QWidget):
             fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
         self._format = (fmt.sampleRate(), fmt.channelCount())
         try:
-            self._wav = start_recording(self.folder, self._key(), *self._format)
+            self._recording = start_recording(self.folder, self._key(), *self._format)
         except (FieldCRMError, OSError) as exc:  # no key, full disk: say so, record nothing
-            self.button.blockSignals(True)
-            self.button.setChecked(False)
-            self.button.blockSignals(False)
+            self._uncheck()
             message = exc.message if isinstance(exc, FieldCRMError) else str(exc)
             self.status.setText(message)
             self.failed.emit(message)
             return
-        self._path = self._wav.path
+        self._path = self._recording.path
         self._source = QAudioSource(device, fmt, self)
         self._source.stateChanged.connect(self._state_changed)
         self._io = self._source.start()
@@ -195,11 +193,11 @@ class VoiceRecorder(QWidget):
         data = bytes(self._io.readAll().data())
         if not data:
             return
-        if self._wav is not None:
+        if self._recording is not None:
             try:
-                self._wav.write(data)  # on disk at once: nothing is lost on a crash
+                self._recording.write(data)  # on disk at once: nothing is lost on a crash
             except (FieldCRMError, OSError) as exc:  # a full disk: what was written stays
-                broken, self._wav = self._wav, None
+                broken, self._recording = self._recording, None
                 with contextlib.suppress(FieldCRMError, OSError):
                     broken.close()
                 self._fail(exc.message if isinstance(exc, FieldCRMError) else str(exc),
@@ -231,16 +229,19 @@ class VoiceRecorder(QWidget):
             self._source.stop()
             self._source = None
         self._io = None
-        if self._wav is not None:
-            recording, self._wav = self._wav, None
+        if self._recording is not None:
+            recording, self._recording = self._recording, None
             with contextlib.suppress(FieldCRMError, OSError):  # each write is on disk already
                 recording.close()
-        self.button.blockSignals(True)
-        self.button.setChecked(False)
-        self.button.blockSignals(False)
+        self._uncheck()
         self.button.setText(_t("Record", self.lang))
         self.meter.setValue(0)
         return self._path
+
+    def _uncheck(self) -> None:
+        self.button.blockSignals(True)  # not a click: toggling would start or stop again
+        self.button.setChecked(False)
+        self.button.blockSignals(False)
 
     def stop(self) -> None:
         path = self._finish()
