@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from desktop.followup.clock import iso, parse_iso
 from desktop.followup.settings import FollowupSettings
 from desktop.schema import ENTITIES
+from desktop.store.bulkindex import indexed_by
 from desktop.store.firstwrite import COLUMN as FIRST_WRITE
 from desktop.store.followup_tables import EVIDENCE_SQL
 from desktop.store.followup_tables import REMINDER_TABLE as TABLE
@@ -185,13 +186,14 @@ def _activities_for(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[
         return out
     for col, index in (("account_id", "followup_evidence_account"),
                        ("deal_id", "followup_evidence_deal")):
+        hint = indexed_by(conn, index)  # none while a first sync defers it (bulkindex)
         # a batch at a time: a manager's first sync makes a million records new at once,
         # more than the bound variables one statement may have (32,766)
         for start in range(0, len(ids), _ID_BATCH):
             batch = ids[start:start + _ID_BATCH]
             # Only activities that can count (see settings._counts); planned tasks cannot.
             rows = conn.execute(
-                f"SELECT {_ACT_COLS} FROM activity INDEXED BY {index} WHERE deleted = 0 "
+                f"SELECT {_ACT_COLS} FROM activity {hint} WHERE deleted = 0 "
                 f"AND {col} IS NOT NULL AND {_COUNTS} AND {col} IN {_marks(batch)}", batch)
             for r in rows:
                 act = {"kind": r[2], "duration_s": r[3], "attachments": r[4] not in (None, "[]"),

@@ -22,6 +22,7 @@ from desktop.leads.rules import Policy
 from desktop.reports.model import Cell, Note, Report, ReportFilter, sum_totals
 from desktop.reports.periods import utc_bounds, week_no_ms_sql, week_no_sql, week_of_no
 from desktop.reports.sql import id_list, ids_of, owner_clause, pct, rows
+from desktop.store.bulkindex import indexed_by
 from desktop.store.firstwrite import COLUMN as FIRST_WRITE
 from desktop.store.followup_tables import EVIDENCE_SQL
 
@@ -101,7 +102,7 @@ def activities(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) -
         WITH a AS MATERIALIZED (
           SELECT coalesce(owner, '') AS owner, {week} AS wk, kind, id, done_at, duration_s,
                  attachments, {outcome_sql()} AS o
-          FROM activity INDEXED BY activity_when
+          FROM activity {indexed_by(conn, 'activity_when')}
           WHERE deleted = 0 AND {ACTIVITY_TIME} >= ? AND {ACTIVITY_TIME} < ?{own}),
         b AS MATERIALIZED (
           SELECT owner, wk, kind, id, ({EVIDENCE_SQL} AND ({any_crit})) AS fu FROM a)
@@ -169,7 +170,7 @@ def golden_72(conn: sqlite3.Connection, f: ReportFilter, s: FollowupSettings) ->
             m AS MATERIALIZED (
               SELECT h.owner, {week} AS wk, h.id, h.fw, h.rid, coalesce((SELECT {met} FROM (
                 SELECT a.kind, a.duration_s, a.attachments, {outcome_sql('a')} AS o
-                FROM activity a INDEXED BY followup_evidence_{entity}
+                FROM activity a {indexed_by(conn, f'followup_evidence_{entity}')}
                 WHERE a.{link} = h.id AND a.deleted = 0 AND
                   a.{link} IS NOT NULL AND {_evidence('a')} AND
                   coalesce(a.done_at, a.created_at) <= h.dl

@@ -32,7 +32,7 @@ from desktop.schema import (
     validate_value,
     wins,
 )
-from desktop.store import erasure
+from desktop.store import bulkindex, erasure
 from desktop.store.firstwrite import COLUMN as FIRST_WRITE
 from desktop.store.firstwrite import ENTITIES as FIRST_WRITE_ENTITIES
 from desktop.store.firstwrite import iso_ms, oldest_ms
@@ -129,7 +129,8 @@ def _apply_merged(store: Store, merged: dict[tuple[str, str], dict[str, Any]],
 
                 save_kept(w.conn, ename, record_id, fields[KEPT].get("value"))
         for prep in prepared:
-            _apply_entity(store, w, prep, mine, result)
+            # a page of a pull (a cursor) may leave heavy indexes for after it (bulkindex)
+            _apply_entity(store, w, prep, mine, result, may_defer=cursor is not None)
         if top:
             before = store.clock.last
             store.clock.observe(top)
@@ -402,8 +403,11 @@ def _new_row(ent: Entity, record_id: str, incoming: dict[str, tuple[Any, str]]
     return cols, row, deleted
 
 
-def _apply_entity(store: Store, w: Any, prep: _Prepared, mine: _Mine, result: ApplyResult) -> None:
-    """Apply the checked changes of one entity in the write transaction."""
+def _apply_entity(store: Store, w: Any, prep: _Prepared, mine: _Mine, result: ApplyResult,
+                  may_defer: bool = False) -> None:
+    """Apply the checked changes of one entity in the write transaction. `may_defer`: a
+    bulk of new records into an empty table leaves its heavy indexes to
+    `bulkindex.restore` (a page of a pull, whose engine restores them once caught up)."""
     name = prep.name
     repo = store.repo(name)
     conn = w.conn
@@ -421,13 +425,13 @@ def _apply_entity(store: Store, w: Any, prep: _Prepared, mine: _Mine, result: Ap
             _merge_into(store, w, repo, row, incoming, mine.get((name, record_id)), overwrote,
                         result)
     if fresh:
-        _insert_new(store, w, repo, fresh, prep.new_rows, result)
+        _insert_new(store, w, repo, fresh, prep.new_rows, result, may_defer)
 
 
 def _insert_new(store: Store, w: Any, repo: Any,
                 fresh: list[tuple[str, dict[str, tuple[Any, str]]]],
                 new_rows: dict[str, tuple[tuple[str, ...], list[Any], bool]],
-                result: ApplyResult) -> None:
+                result: ApplyResult, may_defer: bool = False) -> None:
     """Records this device has never seen: batched inserts with rids assigned here so
     the search documents can be written in the same batch. `new_rows`: their insert
     rows as prepared before the transaction (the rest are made here)."""
@@ -435,6 +439,9 @@ def _insert_new(store: Store, w: Any, repo: Any,
     name = ent.name
     conn = w.conn
     next_rid = int(conn.execute(f'SELECT coalesce(max(rid), 0) FROM "{name}"').fetchone()[0]) + 1
+    if (may_defer and next_rid == 1 and len(fresh) >= DEFER_INDEX_MIN
+            and name in bulkindex.HEAVY):
+        bulkindex.defer(conn, name)  # built once from the whole table after the pull
     groups: dict[tuple[str, ...], list[list[Any]]] = {}
     docs: list[tuple[Any, ...]] = []
     # A big batch (a first sync) leaves its search documents to the index builder, like a

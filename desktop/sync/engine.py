@@ -35,7 +35,7 @@ import httpx
 
 from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # issue 15
 from desktop.errors import Cancelled, FieldCRMError, StoreError
-from desktop.store import Changes, Store, indexer
+from desktop.store import Changes, Store, bulkindex, indexer
 from desktop.store.gcpause import collect_young, collector_paused
 from desktop.store.remote import CURSOR_KEY
 from desktop.store.visibility import (
@@ -189,6 +189,9 @@ class SyncEngine:
                     self._mark_fresh(store, asked)  # the server had nothing but our own edits
                 else:
                     self._pull_all(store, client, report, cancel)
+            # Caught up: the indexes a first sync left out are built once, from the whole
+            # table (desktop.store.bulkindex); also those a sync killed midway left out.
+            bulkindex.restore(store)
             if self._blobs_wanted:
                 report.blobs = blobs.download_missing(client, store, blobs.missing_in_store(store))
                 self._blobs_wanted = False

@@ -1,0 +1,148 @@
+"""kill -9 of a first sync that left its heavy activity indexes for after the pull
+(desktop.store.bulkindex): after every kill each such index exists or is noted, never
+neither, and the store's queries run; the next sync brings every index back, and the
+store answers like one synced without a kill."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.store import Store, bulkindex
+from desktop.sync.client import SyncClient
+from tests.store.test_bulkindex import answers, book, indexes
+from tests.sync.conftest import PASSWORD, Device, Server, snapshot
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load(server: Server, changes: list[dict[str, Any]]) -> None:
+    """Push the book from a loader device (no local store)."""
+    client = SyncClient(server.url, "loader")
+    client.login("kim", PASSWORD)
+    for k in range(0, len(changes), 1000):
+        batch = [{"device_id": "loader", "seq": k + j + 1, **ch}
+                 for j, ch in enumerate(changes[k:k + 1000])]
+        res = client.push(batch)
+        assert [r for r in res["results"] if r["status"] != "applied"] == []
+    client.close()
+
+
+def _wait_for_deferral(db: Path, pid: int) -> None:
+    """Until the sync has noted deferred indexes (or restored them, or ended)."""
+    limit = time.monotonic() + 30
+    while time.monotonic() < limit:
+        with contextlib.suppress(sqlite3.Error):
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+            try:
+                if conn.execute("SELECT 1 FROM meta WHERE key = ?",
+                                (bulkindex.META_KEY,)).fetchone():
+                    return
+            finally:
+                conn.close()
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.005)
+
+
+def _after_kill(profile: Path) -> bool:
+    """The store a kill left: consistent, each heavy index built or noted, its queries
+    answering. Returns whether indexes were waiting."""
+    store = Store.open(profile)
+    try:
+        held, have = bulkindex.held(store.conn), indexes(store.conn)
+        for name in bulkindex.HEAVY["activity"]:
+            assert (name in held) != (name in have), name
+        assert store.check_integrity() == []
+        answers(store)  # no "no such index" while they wait
+        return bool(held)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the client's side: one backend is enough
+def test_kill_9_during_a_first_sync_with_deferred_indexes_then_restart(
+        server: Server, tmp_path: Path) -> None:
+    server.user("kim")
+    changes = book(300, 3000, owner="kim")
+    _load(server, changes)
+    fresh = Store.open(tmp_path / "fresh")
+    want = indexes(fresh.conn)
+    fresh.close()
+    ref = Device(tmp_path / "ref", server.url)
+    ref.login("kim")
+    ref.sync()  # uninterrupted
+    assert bulkindex.held(ref.store.conn) == {} and indexes(ref.store.conn) == want
+
+    killed_path = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.sync.kill_client", server.url, "kim", PASSWORD,
+         str(killed_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+        env={"FIELDCRM_ARGON2_PROFILE": "test", "PATH": "/usr/bin:/bin"})
+    assert proc.stdin is not None and proc.stdout is not None
+    rng = random.Random(26)
+    kills = waiting = 0
+    deadline = time.monotonic() + 120
+    try:
+        assert proc.stdout.readline().strip() == "ready", "kill_client did not start"
+        while waiting < 3 and time.monotonic() < deadline:
+            proc.stdin.write("sync 0 1000\n")  # pages of 1,000: the first has 700 activities
+            proc.stdin.flush()
+            pid = int(proc.stdout.readline().split()[1])
+            _wait_for_deferral(killed_path / "store.db", pid)
+            time.sleep(rng.uniform(0.0, 0.3))  # at once, or a page or two later
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            status = int(proc.stdout.readline().split()[2])
+            if status == signal.SIGKILL:
+                kills += 1
+                waiting += _after_kill(killed_path)
+            else:
+                assert status == 0, f"child failed (status {status}); see stderr"
+                # done before the kill: start the first sync again from nothing
+                for p in list(killed_path.iterdir()):
+                    if p.name.startswith("store.db"):
+                        p.unlink()
+        assert waiting >= 1, f"no kill fell while indexes waited ({kills} kills)"
+        print(f"{kills} kills, {waiting} while indexes waited")
+        proc.stdin.write("sync 0 1000\n")  # the restart, uninterrupted
+        proc.stdin.flush()
+        proc.stdout.readline()
+        assert proc.stdout.readline().split()[2] == "0"
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdin.close()
+        proc.stdout.close()
+    killed = Store.open(killed_path)
+    try:
+        assert bulkindex.held(killed.conn) == {}
+        assert indexes(killed.conn) == want  # every index, as a new store makes it
+        assert killed.check_integrity() == []
+        entities = ("account", "activity")
+        assert snapshot(killed, entities) == snapshot(ref.store, entities)
+        assert answers(killed) == answers(ref.store)
+        killed.conn.execute(  # a query that names a deferred index (raises without it)
+            "SELECT kind FROM activity INDEXED BY followup_evidence_account WHERE deleted = 0 "
+            "AND account_id = ? AND (done_at IS NOT NULL OR kind IN ('call', 'visit'))",
+            ("x",)).fetchall()
+    finally:
+        killed.close()
+        ref.close()
