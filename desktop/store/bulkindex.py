@@ -1,21 +1,22 @@
 """Secondary indexes built once after a first sync instead of row by row during it.
 
-A manager's first sync writes millions of activities into an empty table. Three of the
-activity indexes are wide and keyed on values in random order (the activities list's
-order `activity_when`, the follow-up evidence by account and by deal): keeping them row
-by row was most of a pulled activity's cost (issue 26, 200,000 activities in pages of
-8,000: 49 µs of CPU per row with every index, 10 µs with none; the evidence indexes
-+14 and +16 µs, `activity_when` +6.5, the six others 0-2.5 each), and it grows with the
-table, as their pages stop fitting the cache. Building such an index once, from a sort
-of the finished table, costs a fraction of that.
+A manager's first sync writes millions of activities into an empty table. The two
+follow-up evidence indexes (by account, by deal) are wide and keyed on values in random
+order: keeping them row by row was most of a pulled activity's cost (issue 26, 200,000
+activities in pages of 8,000: 49 µs of CPU per row with every index, 10 µs with none;
+the evidence indexes +14 and +16 µs, `activity_when` +6.5, the six others 0-2.5 each),
+and it grows with the table, as their pages stop fitting the cache. Building such an
+index once, from a sort of the finished table, costs a fraction of that. `activity_when`
+stays: it is the Activities list's order, which the rep reads while the pull runs (its
+first page would otherwise sort the whole table).
 
 So the pull's first bulk page of activities into an empty table drops them, in its own
 write transaction, and notes their SQL in `meta` (`deferred_indexes`) in the same
 transaction; `restore` builds them again, one index per transaction with its note, when
 the pull has caught up (`SyncEngine.sync_once`). A kill -9 anywhere leaves either the
 index or its note, never neither: the next sync's `restore` brings it back. Meanwhile
-the queries that name one of them (`INDEXED BY`: the follow-up reminders, the activity
-reports) ask `indexed_by`, which leaves the hint out while the index is missing (the
+the queries that name one of them (`INDEXED BY`: the follow-up reminders, golden-72)
+ask `indexed_by`, which leaves the hint out while the index is missing (the
 query then uses another index or scans: correct, slower, during a first sync only).
 """
 
@@ -32,7 +33,7 @@ META_KEY = "deferred_indexes"
 # The indexes a first sync builds after its bulk pull instead of keeping them row by row
 # (measured; the cheap ones stay: lists and search read them while the pull runs).
 HEAVY: dict[str, tuple[str, ...]] = {
-    "activity": ("activity_when", "followup_evidence_account", "followup_evidence_deal"),
+    "activity": ("followup_evidence_account", "followup_evidence_deal"),
 }
 
 
