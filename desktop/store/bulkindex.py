@@ -1,19 +1,22 @@
 """Secondary indexes built once after a first sync instead of row by row during it.
 
-A manager's first sync writes millions of activities into an empty table. The two
-follow-up evidence indexes (by account, by deal) are wide and keyed on values in random
-order: keeping them row by row was most of a pulled activity's cost (issue 26, 200,000
-activities in pages of 8,000: 49 µs of CPU per row with every index, 10 µs with none;
-the evidence indexes +14 and +16 µs, `activity_when` +6.5, the six others 0-2.5 each),
-and it grows with the table, as their pages stop fitting the cache. Building such an
-index once, from a sort of the finished table, costs a fraction of that. `activity_when`
-stays: it is the Activities list's order, which the rep reads while the pull runs (its
-first page would otherwise sort the whole table).
+A manager's first sync writes millions of rows into empty tables. An index keyed on
+values in random order (an activity's account, deal or contact; a contact's or deal's
+account; the wide follow-up evidence indexes) touches a page of its own for nearly every
+row: once such an index outgrows SQLite's cache, each row reads pages back and each page
+of a pull's transaction writes its dirty pages again (issue 26, 200,000 activities: 49 µs
+of CPU per row with every index, 10 µs with none; the evidence indexes +14 and +16 µs;
+a 1.29M-row book: 94 µs a row keeping these row by row, 64 deferring them). Building such
+an index once, from a sort of the finished table, costs a fraction of that. The name
+indexes and `activity_when` stay: they are the lists' orders, which the rep reads while
+the pull runs (a first page would otherwise sort the whole table). Until the pull is done,
+a record's page lists its activities, contacts and deals by scanning (correct, slower).
 
-So the pull's first bulk page of activities into an empty table drops them, in its own
+So the pull's first bulk page of an entity into its empty table drops them, in its own
 write transaction, and notes their SQL in `meta` (`deferred_indexes`) in the same
 transaction; `restore` builds them again, one index per transaction with its note, when
-the pull has caught up (`SyncEngine.sync_once`). A kill -9 anywhere leaves either the
+the pull has caught up (`SyncEngine.sync_once`), or when the network went with the pull
+half done and stays gone (`SyncEngine._restore_indexes`). A kill -9 anywhere leaves either the
 index or its note, never neither: the next sync's `restore` brings it back. Meanwhile
 the queries that name one of them (`INDEXED BY`: the follow-up reminders, golden-72)
 ask `indexed_by`, which leaves the hint out while the index is missing (the
@@ -31,9 +34,12 @@ if TYPE_CHECKING:
 
 META_KEY = "deferred_indexes"
 # The indexes a first sync builds after its bulk pull instead of keeping them row by row
-# (measured; the cheap ones stay: lists and search read them while the pull runs).
+# (the random-keyed ones; the lists' orders stay: the rep reads them while the pull runs).
 HEAVY: dict[str, tuple[str, ...]] = {
-    "activity": ("followup_evidence_account", "followup_evidence_deal"),
+    "activity": ("followup_evidence_account", "followup_evidence_deal", "activity_ix0",
+                 "activity_ix1", "activity_ix2", "activity_ix3"),
+    "contact": ("contact_ix1",),
+    "deal": ("deal_ix1",),
 }
 
 

@@ -67,6 +67,9 @@ FALLBACK_POLL_S = 10.0  # no live stream: pull this often
 LIVE_POLL_S = 120.0  # live stream up: a safety pull this often anyway
 UPDATE_RECHECK_S = 300.0  # the server wants a newer app: ask again this often
 WATCH_SLICE_S = 0.2
+# offline attempts in a row (~5-15 s of backoff) after which indexes a cut-off first sync
+# left out are built (SyncEngine._restore_indexes)
+OFFLINE_RESTORE_AFTER = 4
 BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round trips
 BULK_PUSH_BATCH = 2000  # batch size for a backlog, while each push answers quickly
 SLOW_PUSH_S = 3.0  # a push slower than this (a poor link): back to the normal batch size
@@ -400,6 +403,8 @@ class SyncEngine:
                 except (OfflineError, ServerBusyError) as exc:
                     attempt += 1
                     wait_s = backoff_delay(attempt, self.rng)
+                    if attempt == OFFLINE_RESTORE_AFTER:
+                        self._restore_indexes()
                     state = (State.NOT_ANSWERING if isinstance(exc, ServerNotAnsweringError)
                              else State.OFFLINE)
                     self._update(state=state, message=exc.message, progress=None)
@@ -413,6 +418,15 @@ class SyncEngine:
             self._close_store()
             if self.status().state not in (State.WIPED, State.SIGNED_OUT):
                 self._update(state=State.STOPPED, live=False)
+
+    def _restore_indexes(self) -> None:
+        """A first sync cut off by the network has left indexes for after its pull
+        (desktop.store.bulkindex); offline for a while, the rep works on what landed:
+        build them now rather than at the next sync, whenever that is."""
+        with contextlib.suppress(FieldCRMError):
+            store = self._store()
+            if bulkindex.held(store.conn):
+                bulkindex.restore(store)
 
     def _idle(self, stop: threading.Event, wait_s: float) -> None:
         """Wait up to `wait_s`, returning early on stop, a wake-up, or an edit made

@@ -12,13 +12,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from desktop.store import Store, bulkindex
+from desktop.store.remote import DEFER_INDEX_MIN
 from desktop.sync.client import SyncClient
 from tests.store.test_bulkindex import answers, book, indexes
 from tests.sync.conftest import PASSWORD, Device, Server, snapshot
@@ -146,3 +149,51 @@ def test_kill_9_during_a_first_sync_with_deferred_indexes_then_restart(
     finally:
         killed.close()
         ref.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_first_sync_cut_off_then_offline_builds_its_indexes_without_the_server(
+        server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The network goes with the first sync half done and stays gone (a customer's site):
+    the live engine, offline a few attempts in a row, builds the indexes the pull left
+    out, so the rep's lists and account pages are fast on what landed."""
+    from desktop.sync import engine as engine_mod
+    from desktop.sync.engine import State, SyncEngine
+
+    server.user("kim")
+    changes = book(300, 3000, owner="kim")
+    fresh = Store.open(tmp_path / "fresh")
+    want = indexes(fresh.conn)
+    fresh.close()
+    dev = Device(tmp_path / "dev", server.url)
+    dev.login("kim")
+    half = 300 + DEFER_INDEX_MIN + 200
+    dev.store.apply_remote(changes[:300], cursor=300)  # pages of a pull, cut off after two
+    dev.store.apply_remote(changes[300:half], cursor=half)
+    assert set(bulkindex.held(dev.store.conn)) == set(bulkindex.HEAVY["activity"])
+    dev.close()
+
+    def no_network(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Network is unreachable", request=request)
+
+    monkeypatch.setattr(engine_mod, "backoff_delay", lambda attempt, rng: 0.01)
+    eng = SyncEngine(tmp_path / "dev", live=False, transport=httpx.MockTransport(no_network))
+    stop = threading.Event()
+    runner = threading.Thread(target=eng.run, args=(stop,))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with Store.open(tmp_path / "dev") as st:
+                if not bulkindex.held(st.conn):
+                    break
+            time.sleep(0.05)
+        assert eng.status().state is State.OFFLINE
+    finally:
+        stop.set()
+        runner.join(15)
+        eng.close()
+    with Store.open(tmp_path / "dev") as st:
+        assert bulkindex.held(st.conn) == {}
+        assert indexes(st.conn) == want
+        assert st.repo("activity").count() == half - 300
