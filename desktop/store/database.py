@@ -48,6 +48,24 @@ def translated(path: Path) -> Iterator[None]:
 
 PLAIN_CACHE_KIB = 32_000
 ENCRYPTED_CACHE_KIB = 128_000
+BULK_CACHE_KIB = 96_000  # a first sync's connection, while the pull has many pages to go
+
+
+@contextmanager
+def bulk_cache(conn: Any) -> Iterator[None]:
+    """A larger page cache for a bulk write (the pages of a first sync): its transactions
+    touch more pages than the default cache holds, which then spills dirty pages mid
+    transaction and reads them back (issue 26's full book, 4.3M rows: 71 -> 62 us of
+    the pull's CPU a row, 402 -> 351 s, peak memory 303 -> 370 MB)."""
+    size = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+    if size < 0 and -size >= BULK_CACHE_KIB:
+        yield
+        return
+    conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {size}")
 
 
 def open_database(path: Path) -> Database:
