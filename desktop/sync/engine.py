@@ -36,7 +36,7 @@ import httpx
 from desktop.dedupe.pairs import check_arrivals as check_arrived_duplicates  # issue 15
 from desktop.errors import Cancelled, FieldCRMError, StoreError
 from desktop.store import Changes, Store, bulkindex, indexer
-from desktop.store.database import bulk_cache
+from desktop.store.database import bulk_writing
 from desktop.store.gcpause import collect_young, collector_paused
 from desktop.store.remote import CURSOR_KEY
 from desktop.store.visibility import (
@@ -71,7 +71,7 @@ WATCH_SLICE_S = 0.2
 # offline attempts in a row (~5-15 s of backoff) after which indexes a cut-off first sync
 # left out are built (SyncEngine._restore_indexes)
 OFFLINE_RESTORE_AFTER = 4
-BULK_CACHE_FROM = 100_000  # rows to pull from which the store's cache grows meanwhile
+BULK_WRITING_FROM = 100_000  # rows to pull from which the store writes in bulk (database)
 BULK_PULL_PAGE = 8000  # page size while catching up (has_more): fewer round trips
 BULK_PUSH_BATCH = 2000  # batch size for a backlog, while each push answers quickly
 SLOW_PUSH_S = 3.0  # a push slower than this (a poor link): back to the normal batch size
@@ -320,8 +320,8 @@ class SyncEngine:
                     ahead = self._prefetch.submit(client.pull, next_cursor, self.bulk_pull_page)
                 if total is None and page.get("total_estimate") is not None:
                     total = int(page["total_estimate"])
-                    if total > BULK_CACHE_FROM:
-                        bulk.enter_context(bulk_cache(store.conn))
+                    if total > BULK_WRITING_FROM:
+                        bulk.enter_context(bulk_writing(store.conn))
                 if "scope" in page:  # whose records this user may see (teams, regions)
                     converge_scope(store, page["scope"])
                 if not changes and next_cursor == cursor and "visibility" in page:

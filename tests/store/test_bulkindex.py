@@ -106,3 +106,29 @@ def test_a_restore_killed_between_two_indexes_leaves_each_built_or_noted(store: 
     assert first in indexes(store.conn) and first not in bulkindex.held(store.conn)
     assert len(bulkindex.restore(store)) == len(bulkindex.HEAVY["activity"]) - 1
     assert set(bulkindex.HEAVY["activity"]) <= set(indexes(store.conn))
+
+
+def test_bulk_writing_grows_the_cache_and_spaces_checkpoints_then_puts_them_back(
+        store: Store) -> None:
+    from desktop.store.database import (
+        BULK_CACHE_KIB,
+        BULK_CHECKPOINT_PAGES,
+        CHECKPOINT_PAGES,
+        PLAIN_CACHE_KIB,
+        bulk_writing,
+    )
+
+    def pragmas() -> tuple[int, int]:
+        return (store.conn.execute("PRAGMA cache_size").fetchone()[0],
+                store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+    assert pragmas() == (-PLAIN_CACHE_KIB, CHECKPOINT_PAGES)
+    try:
+        with bulk_writing(store.conn):
+            assert pragmas() == (-BULK_CACHE_KIB, BULK_CHECKPOINT_PAGES)
+            store.repo("account").create({"name": "批量写入中"})
+            raise RuntimeError("the pull fails midway")
+    except RuntimeError:
+        pass
+    assert pragmas() == (-PLAIN_CACHE_KIB, CHECKPOINT_PAGES)
+    assert store.repo("account").count() == 1

@@ -197,3 +197,32 @@ def test_a_first_sync_cut_off_then_offline_builds_its_indexes_without_the_server
         assert bulkindex.held(st.conn) == {}
         assert indexes(st.conn) == want
         assert st.repo("activity").count() == half - 300
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_big_first_sync_pulls_with_the_bulk_write_settings(
+        server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.store import database
+    from desktop.sync import engine as engine_mod
+
+    server.user("kim")
+    changes = book(100, 900, owner="kim")
+    _load(server, changes)
+    seen: list[tuple[int, int]] = []
+    real = database.bulk_writing
+
+    @contextlib.contextmanager
+    def watched(conn: Any) -> Any:
+        with real(conn):
+            seen.append((conn.execute("PRAGMA cache_size").fetchone()[0],
+                         conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+            yield
+
+    monkeypatch.setattr(engine_mod, "BULK_WRITING_FROM", 500)  # 1,000 rows to pull
+    monkeypatch.setattr(engine_mod, "bulk_writing", watched)
+    dev = Device(tmp_path / "dev", server.url)
+    dev.login("kim")
+    dev.sync()
+    assert seen == [(-database.BULK_CACHE_KIB, database.BULK_CHECKPOINT_PAGES)]
+    assert dev.store.repo("activity").count() == 900
+    dev.close()
