@@ -430,9 +430,7 @@ class SyncEngine:
         (desktop.store.bulkindex); offline for a while, the rep works on what landed:
         build them now rather than at the next sync, whenever that is."""
         with contextlib.suppress(FieldCRMError):
-            store = self._store()
-            if bulkindex.held(store.conn):
-                bulkindex.restore(store)
+            bulkindex.restore(self._store())  # nothing held: one read of meta
 
     def _idle(self, stop: threading.Event, wait_s: float) -> None:
         """Wait up to `wait_s`, returning early on stop, a wake-up, or an edit made
