@@ -133,6 +133,7 @@ def create_app(settings: Settings, engine: sa.Engine | None = None) -> FastAPI:
             worker.stop()
             ticker.stop()
             checker.stop()
+            await run_in_threadpool(planner_stats.stop)
             if listener is not None:
                 listener.stop()
 

@@ -41,6 +41,7 @@ class PlannerStats:
         self._running = False
         self._last = float("-inf")  # time.monotonic() of the last analysis
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def start(self) -> None:
         """Analyze now if the tables hold rows but were never analyzed (a database loaded
@@ -68,6 +69,13 @@ class PlannerStats:
         if due:
             self._launch()
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """The server is shutting down: an analysis still waiting for its turn is
+        dropped (its database may be gone next: a test's, a restore's), one running is
+        waited for."""
+        self._stopped.set()
+        self.join(timeout)
+
     def join(self, timeout: float = 30.0) -> None:
         thread = self._thread
         if thread is not None:
@@ -90,7 +98,10 @@ class PlannerStats:
         return max(int(rows or 0), 0)
 
     def _analyze(self) -> None:
-        time.sleep(max(0.0, self._last + MIN_INTERVAL_S - time.monotonic()))
+        if self._stopped.wait(max(0.0, self._last + MIN_INTERVAL_S - time.monotonic())):
+            with self._lock:
+                self._running = False
+            return
         self._last = time.monotonic()
         try:
             with self.engine.connect() as conn:

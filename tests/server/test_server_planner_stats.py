@@ -88,3 +88,19 @@ def test_sqlite_needs_no_statistics(tmp_path: object) -> None:
     stats.wrote(10_000)
     assert stats._thread is None  # SQLite's queries name their index
     engine.dispose()
+
+
+def test_a_server_shutting_down_drops_the_analysis_still_waiting(pg: sa.Engine) -> None:
+    """A test (or a restore) drops the database right after the server stops: the
+    analysis waiting for its 10 s turn must not run against it then."""
+    stats = PlannerStats(pg)
+    _push(pg, 600)
+    stats.start()  # never analyzed: analyzes at once
+    stats.join()
+    _push(pg, 1000, start=601)
+    stats.wrote(1000)  # due, but within MIN_INTERVAL_S of the last one: it waits
+    assert stats._running
+    stats.stop(timeout=2.0)
+    assert stats._thread is not None and not stats._thread.is_alive()
+    assert not stats._running
+    assert _analyzed(pg)[1] == 600.0  # the waiting analysis did not run
