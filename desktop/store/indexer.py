@@ -318,7 +318,11 @@ class IndexWorker:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 proc.terminate()
-                proc.wait(timeout)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:  # a niced builder on a loaded machine
+                    proc.kill()  # safe: a killed build resumes where it stopped
+                    proc.wait()
 
 
 _workers: dict[Path, IndexWorker] = {}

@@ -192,3 +192,25 @@ def test_a_new_document_queues_its_record_for_the_duplicate_check(store: Store) 
     store.conn.execute("DELETE FROM dedupe_unchecked")
     store.repo("contact").update(made["id"], {"name": "张伟明"})  # replace_doc: queued again
     assert store.conn.execute("SELECT count(*) FROM dedupe_unchecked").fetchone()[0] == 1
+
+
+def test_closing_a_builder_that_answers_neither_stop_nor_sigterm_kills_it(
+        tmp_path: Path) -> None:
+    """A niced builder on a loaded machine (seen in a test run): close never raises and
+    never leaves the process behind."""
+    import subprocess
+    import sys
+
+    from desktop.store.indexer import IndexWorker
+
+    worker = IndexWorker(tmp_path)
+    stuck = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
+         "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert stuck.stdout is not None and stuck.stdout.readline().strip() == "ready"
+    worker._proc = stuck
+    worker.close(timeout=0.3)
+    assert stuck.returncode is not None and stuck.returncode < 0  # killed
+    assert not worker.running
+    stuck.stdout.close()
