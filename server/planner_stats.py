@@ -83,7 +83,7 @@ class PlannerStats:
 
     def _launch(self) -> None:
         with self._lock:
-            if self._running:
+            if self._running or self._stopped.is_set():
                 return
             self._running = True
             self._written = 0
@@ -98,12 +98,10 @@ class PlannerStats:
         return max(int(rows or 0), 0)
 
     def _analyze(self) -> None:
-        if self._stopped.wait(max(0.0, self._last + MIN_INTERVAL_S - time.monotonic())):
-            with self._lock:
-                self._running = False
-            return
-        self._last = time.monotonic()
         try:
+            if self._stopped.wait(max(0.0, self._last + MIN_INTERVAL_S - time.monotonic())):
+                return
+            self._last = time.monotonic()
             with self.engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 conn.exec_driver_sql(f"ANALYZE {', '.join(TABLES)}")
