@@ -66,7 +66,16 @@ def test_chunked_body_is_cut_off_at_the_limit(server: Served) -> None:
                       for _ in range(config.MAX_JSON_BYTES // len(piece) + 2))
     head = ("POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\n\r\n")
-    status, body = raw_exchange(server.url, head, chunks + b"0\r\n\r\n")
+    # The server answers 413 and closes with our unread megabytes in its buffer: the
+    # kernel then resets the connection, and now and then the reset reaches us before
+    # the answer does (seen once in CI). The answer must come in one of three tries.
+    for attempt in range(3):
+        try:
+            status, body = raw_exchange(server.url, head, chunks + b"0\r\n\r\n")
+            break
+        except ConnectionResetError:
+            if attempt == 2:
+                raise
     assert status.startswith("HTTP/1.1 413")
     assert body["detail"]["code"] == "too_large"
 
