@@ -10,7 +10,10 @@ middleware, installed by `server.app.create_app`) makes sure that:
   without a byte, or slower on average than `Settings.min_body_rate` bytes/s after the
   first `body_idle_s`): 408 `request_timeout`, so a slow client cannot hold a worker;
 * a body larger than its endpoint allows is refused with 413 `too_large` before any of it
-  is read (by Content-Length; a chunked body is cut off at the limit the same way);
+  is read (by Content-Length; a chunked body is cut off at the limit the same way). After
+  the answer the rest of the body is read and dropped for a bounded while (`DRAIN_*`):
+  most clients send their whole body before they read, and closing with their bytes
+  unread makes the kernel reset the connection, which can destroy the 413 on its way;
 * a GET whose client has gone (a long poll, a download) stops at once instead of
   waiting for its timer or writing into a closed socket.
 
@@ -42,6 +45,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LATE_BODY_GRACE_S = 0.05
+# After a 413: the rest of the body read and dropped, at most this much, this long, or
+# until nothing comes for DRAIN_IDLE_S (a client that stopped sending has read the answer)
+DRAIN_BYTES = 32 * 1024 * 1024
+DRAIN_S = 5.0
+DRAIN_IDLE_S = 0.5
 WHO_KEY = "fieldcrm_who"  # request.state key: "user/device" once authenticated
 
 
@@ -88,7 +96,7 @@ class ConnectionGuard:
                      method, path, _client(scope), expected, flow.limit)
             await _answer(send, 413, "too_large",
                           f"The request body may be at most {flow.limit} bytes; "
-                          "send it in smaller parts.")
+                          "send it in smaller parts.", drain=receive)
             return
         if expected is None and method in ("GET", "HEAD"):
             flow.body_done = True
@@ -129,7 +137,7 @@ class ConnectionGuard:
             if flow.ended == "too_large":
                 await _answer(send, 413, "too_large",
                               f"The request body may be at most {flow.limit} bytes; "
-                              "send it in smaller parts.")
+                              "send it in smaller parts.", drain=receive)
             else:
                 await _answer(send, 408, "request_timeout",
                               "The request body arrived too slowly; send it again.")
@@ -221,11 +229,36 @@ def _who(scope: Scope) -> str:
     return f"{who} at {_client(scope)}" if who else _client(scope)
 
 
-async def _answer(send: Send, status: int, code: str, message: str) -> None:
+async def _answer(send: Send, status: int, code: str, message: str,
+                  drain: Receive | None = None) -> None:
+    """Send the error answer; with `drain`, the rest of the request body is read and
+    dropped (bounded) before the answer's last, empty part lets the server close."""
     body = json.dumps({"detail": {"code": code, "message": message}}).encode()
     with contextlib.suppress(OSError):
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body, "more_body": drain is not None})
+        if drain is not None:
+            await _drain(drain)
+            await send({"type": "http.response.body", "body": b""})
+
+
+async def _drain(receive: Receive) -> None:
+    dropped = 0
+    deadline = time.monotonic() + DRAIN_S
+    while dropped < DRAIN_BYTES:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            async with asyncio.timeout(min(left, DRAIN_IDLE_S)):
+                message = await receive()
+        except TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return  # the client went away
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
