@@ -389,3 +389,12 @@ def m021_dedupe_queue_written_directly(db: Database) -> None:
     # two thirds of a document's insert into search_doc in the index builder (issue 26:
     # 2.3 -> 0.8 us). The delete trigger stays.
     db.execute("DROP TRIGGER IF EXISTS dedupe_doc_ai")
+
+
+@step
+def m022_search_merges_wider_still(db: Database) -> None:
+    # FTS5 merges its index segments 16 at a time instead of 8 (issue 26): the merges were
+    # a quarter of the index builder's insert cost (100k demo accounts' documents, 2,000 a
+    # commit: 47.6 -> 36.7 us a document). Up to 16 segments per level for a search to
+    # read: 0.25 -> 0.41 ms median for a name, pinyin or phone query at 100k documents.
+    db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('automerge', 16)")
