@@ -167,18 +167,17 @@ class _Helper(threading.Thread):
     """Every other block of rids on a connection of its own (another core: SQLite runs
     without the GIL), handed over in order through a short queue (bounded memory)."""
 
-    def __init__(self, path: Path, sel: _Selection, blocks: list[tuple[int, int]]) -> None:
+    def __init__(self, connect: Callable[[], Any], sel: _Selection,
+                 blocks: list[tuple[int, int]]) -> None:
         super().__init__(name="export-helper", daemon=True)
-        self.path, self.sel, self.blocks = path, sel, blocks
+        self.connect, self.sel, self.blocks = connect, sel, blocks
         self.out: queue.Queue[Any] = queue.Queue(maxsize=2)
         self.stop = threading.Event()
 
     def run(self) -> None:
-        from desktop.store.database import open_database
-
         conn = None
         try:
-            conn = open_database(self.path).conn
+            conn = self.connect()
             conn.row_factory = None
             conn.execute("BEGIN")  # one read snapshot for all its blocks
             for low, high in self.blocks:
@@ -215,7 +214,7 @@ def _blocks(store: Store, sel: _Selection,
     blocks = [(b, b + BATCH) for b in range(low, high + 1, BATCH)]
     helper = None
     if parallel and len(blocks) > 1:
-        helper = _Helper(store.path, sel, blocks[1::2])
+        helper = _Helper(store.connector(), sel, blocks[1::2])
         helper.start()
     cur = store.conn.cursor()
     cur.row_factory = None

@@ -146,6 +146,21 @@ def open_database(path: Path) -> Database:
         raise translate(exc, path) from exc
 
 
+def another_connection(path: Path, key: bytes | None) -> Any:
+    """One more connection to a store this process has open already (migrated), for a
+    helper thread: made by SQLite alone, never by opening the file in Python, since
+    closing any other descriptor of store.db drops this process's POSIX locks on it
+    (Store.__init__ says what that did). `key`: the store's key when it is encrypted."""
+    if key is None:
+        conn: Any = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+    else:
+        conn = cipher.connect_encrypted(path, key)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB if key else PLAIN_CACHE_KIB}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return conn
+
+
 def integrity_problems(db: Database) -> list[str]:
     """Full integrity check (slow on a big store: run it in the background or on demand)."""
     rows = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,12 @@ from desktop.errors import StoreError
 from desktop.schema import ENTITIES, schema_generation
 from desktop.store import cipher
 from desktop.store.blobs import BlobStore, blob_key
-from desktop.store.database import integrity_problems, open_database, translate
+from desktop.store.database import (
+    another_connection,
+    integrity_problems,
+    open_database,
+    translate,
+)
 from desktop.store.hlc import HybridClock
 from desktop.store.ids import new_id, utc_now_iso
 from desktop.store.journal import Journal
@@ -115,6 +121,12 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def connector(self) -> Callable[[], Any]:
+        """How a helper thread opens a connection of its own to this store (called in
+        that thread: a connection stays in the thread that made it)."""
+        key = cipher.cached_key(self.profile) if cipher.encrypted_connection(self.conn) else None
+        return partial(another_connection, self.path, key)
 
     def __enter__(self) -> Store:
         return self

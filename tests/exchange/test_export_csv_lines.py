@@ -122,10 +122,10 @@ def test_a_cancel_or_a_failing_helper_stops_it_and_leaves_no_file(
                cancelled=lambda: len(seen) >= 3)
     assert not out.exists() and not _helper_threads()
 
-    def broken(path: Path) -> Any:
+    def broken(path: Path, key: bytes | None) -> Any:
         raise StoreError(f"{path} is in use by another program")
 
-    monkeypatch.setattr("desktop.store.database.open_database", broken)
+    monkeypatch.setattr("desktop.store.store.another_connection", broken)
     with pytest.raises(StoreError, match="in use"):
         export(store, "account", out)
     assert not out.exists() and not _helper_threads()
