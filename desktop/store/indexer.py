@@ -32,7 +32,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,13 +95,26 @@ def index_state(store: Store) -> IndexState:
 def drain_slice(store: Store, limit: int = SLICE) -> tuple[int, int]:
     """Build the documents of up to `limit` backlog entries (oldest first). Returns
     (entries taken from the backlog, documents built); (0, 0) when it is empty."""
-    conn = store.conn
-    by_number = {r.number: r for r in store.repos.values()}
+    rowids, docs = read_slice(store.conn, store.repos.values(), limit)
+    if not rowids:
+        _mark_empty(store)
+        return 0, 0
+    return write_slice(store, rowids, docs)
+
+
+def read_slice(conn: Any, repos: Iterable[Any], limit: int, after: int = -1
+               ) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """Step 1: up to `limit` backlog entries above `after` and the documents of their
+    live rows, in one read snapshot (no write lock held)."""
+    by_number = {r.number: r for r in repos}
     docs: list[tuple[Any, ...]] = []
     conn.execute("BEGIN")  # a read snapshot: the entries and their rows agree
     try:
-        rowids = [r[0] for r in conn.execute(
-            "SELECT rowid FROM search_backlog ORDER BY rowid LIMIT ?", (limit,))]
+        # each statement's rows come as one JSON text (one step, the GIL free in it; row
+        # by row, a thread beside this one held it between every two rows)
+        rowids = orjson.loads(conn.execute(
+            "SELECT json_group_array(rowid) FROM (SELECT rowid FROM search_backlog "
+            "WHERE rowid > ? ORDER BY rowid LIMIT ?)", (after, limit)).fetchone()[0])
         groups: dict[int, list[int]] = {}
         for rowid in rowids:
             groups.setdefault(rowid >> 40, []).append(rowid & _RID_MASK)
@@ -111,20 +125,26 @@ def drain_slice(store: Store, limit: int = SLICE) -> tuple[int, int]:
             docs.extend(_build(conn, repo, rids))
     finally:
         conn.execute("COMMIT")
-    if not rowids:
-        if store.meta_get(DONE_KEY) not in (None, "0"):
-            store.meta_set(DONE_KEY, "0")
-        return 0, 0
+    return rowids, docs
+
+
+def write_slice(store: Store, rowids: list[int], docs: list[tuple[Any, ...]]
+                ) -> tuple[int, int]:
+    """Step 2: in one short write transaction, take these entries from the backlog and
+    insert the documents of those it took. Returns (entries taken, documents built)."""
     with store.write() as w:
-        taken = {r[0] for r in w.conn.execute(
-            "DELETE FROM search_backlog WHERE rowid IN (SELECT value FROM json_each(?)) "
-            "RETURNING rowid",
-            (orjson.dumps(rowids).decode(),))}
+        wanted = orjson.dumps(rowids).decode()
+        taken = set(orjson.loads(w.conn.execute(
+            "SELECT json_group_array(rowid) FROM search_backlog WHERE rowid IN "
+            "(SELECT value FROM json_each(?))", (wanted,)).fetchone()[0]))
+        w.conn.execute("DELETE FROM search_backlog WHERE rowid IN "
+                       "(SELECT value FROM json_each(?))", (wanted,))
         # Only the entries this transaction took, and never over a document that exists
         # (an edit's, written since the read): the FTS5 index must get each rowid once.
-        have = {r[0] for r in w.conn.execute(
-            "SELECT rowid FROM search_doc WHERE rowid IN (SELECT value FROM json_each(?))",
-            (orjson.dumps([d[0] for d in docs]).decode(),))} if docs else set()
+        have = set(orjson.loads(w.conn.execute(
+            "SELECT json_group_array(rowid) FROM search_doc WHERE rowid IN "
+            "(SELECT value FROM json_each(?))",
+            (orjson.dumps([d[0] for d in docs]).decode(),)).fetchone()[0])) if docs else set()
         mine = [d for d in docs if d[0] in taken and d[0] not in have]
         insert_docs(w.conn, mine)
         w.conn.execute(
@@ -132,6 +152,60 @@ def drain_slice(store: Store, limit: int = SLICE) -> tuple[int, int]:
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
             (DONE_KEY, len(taken)))
     return len(taken), len(mine)
+
+
+def _mark_empty(store: Store) -> None:
+    if store.meta_get(DONE_KEY) not in (None, "0"):
+        store.meta_set(DONE_KEY, "0")
+
+
+class _ReadAhead:
+    """`read_slice` of the next slice on a connection of its own in a thread, while the
+    builder writes the current one: the documents are Python work (the GIL) and the
+    FTS5 insert is SQLite's (without it), so the two overlap on two cores. Used once
+    nothing else writes (the pull is over and its backlog is left: a core idles)."""
+
+    def __init__(self, store: Store) -> None:
+        self._connect = store.connector()
+        self._repos = list(store.repos.values())
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-read")
+        self._next: Future[tuple[list[int], list[tuple[Any, ...]]]] | None = None
+
+    def _read(self, limit: int, after: int) -> tuple[list[int], list[tuple[Any, ...]]]:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return read_slice(conn, self._repos, limit, after)
+
+    def take(self, limit: int) -> tuple[list[int], list[tuple[Any, ...]]]:
+        """The next slice (read ahead when it could be), the one after it started."""
+        if self._next is None:
+            self._next = self._pool.submit(self._read, limit, -1)
+        rowids, docs = self._next.result()
+        # the next one above this one (not yet taken: its write is to come); at the end
+        # of the backlog from the start again (entries that came in below)
+        self._next = self._pool.submit(self._read, limit, rowids[-1] if rowids else -1)
+        return rowids, docs
+
+    def drop(self) -> None:
+        """Forget the slice read ahead (the builder goes back to plain slices)."""
+        if self._next is not None:
+            with contextlib.suppress(Exception):
+                self._next.result()
+            self._next = None
+
+    def close(self) -> None:
+        self.drop()
+
+        def close_conn() -> None:
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                conn.close()
+
+        with contextlib.suppress(Exception):
+            self._pool.submit(close_conn).result()
+        self._pool.shutdown(wait=True)
 
 
 def _build(conn: Any, repo: Any, rids: list[int]) -> list[tuple[Any, ...]]:
@@ -142,9 +216,11 @@ def _build(conn: Any, repo: Any, rids: list[int]) -> list[tuple[Any, ...]]:
         return []
     cols = ", ".join(f'"{f}"' for f in DOC_FIELDS[name])
     base = repo.number << 40
-    return [(base | row[0], *make(row[1:])) for row in conn.execute(
-        f'SELECT rid, {cols} FROM "{name}" WHERE rid IN (SELECT value FROM json_each(?)) '
-        "AND deleted = 0", (orjson.dumps(rids).decode(),))]
+    rows = orjson.loads(conn.execute(
+        f'SELECT json_group_array(json_array(rid, {cols})) FROM "{name}" '
+        "WHERE rid IN (SELECT value FROM json_each(?)) AND deleted = 0",
+        (orjson.dumps(rids).decode(),)).fetchone()[0])
+    return [(base | row[0], *make(row[1:])) for row in rows]
 
 
 def drain(store: Store, *, max_rows: int | None = None, slice_rows: int = SLICE,
@@ -214,18 +290,27 @@ def worker_main(profile: str) -> int:
         return 0
     threading.Thread(target=listen, name="index-commands", daemon=True).start()
     store = Store.open(Path(profile), refetchable=True)  # lost on power cut = rebuilt
+    ahead = _ReadAhead(store)
     seen = -1  # the first slice takes others to be writing (the pull that poked us)
     try:
         while not ended.is_set():
             size, seen = next_slice(store, seen)
             try:
-                taken, _ = drain_slice(store, size)
+                if size == QUIET_SLICE:  # nobody else writes: the read-ahead's core is free
+                    rowids, docs = ahead.take(size)
+                    taken = write_slice(store, rowids, docs)[0] if rowids else 0
+                    if not rowids and not _has_backlog(store):
+                        _mark_empty(store)
+                else:
+                    ahead.drop()  # taken by now, or built again from a fresh read
+                    taken, _ = drain_slice(store, size)
             except StoreBusyError:  # a long write elsewhere (an import chunk): try again
                 continue
-            if not taken:
+            if not taken and not _has_backlog(store):
                 poked.wait(IDLE_POLL_S)
                 poked.clear()
     finally:
+        ahead.close()
         store.close()
     return 0
 

@@ -214,3 +214,42 @@ def test_closing_a_builder_that_answers_neither_stop_nor_sigterm_kills_it(
     assert stuck.returncode is not None and stuck.returncode < 0  # killed
     assert not worker.running
     stuck.stdout.close()
+
+
+def test_the_read_ahead_builds_every_entry_once_and_an_edit_meanwhile_wins(
+        store: Store) -> None:
+    """Once nothing else writes, the builder reads the next slice in a thread while it
+    writes the current one. Entries that arrive below where it reads (accounts after
+    contacts) are still built, and a rename made after a slice was read ahead keeps
+    its own document."""
+    contacts = store.repo("contact")
+    contacts.import_many(({"name": f"预读联系人{i}"} for i in range(10)), index=False)
+    ahead = indexer._ReadAhead(store)
+    try:
+        rowids, docs = ahead.take(5)
+        assert ahead._next is not None
+        second, _ = ahead._next.result()  # the next slice, read before the edit below
+        assert len(second) == 5 and min(second) > max(rowids)
+        assert indexer.write_slice(store, rowids, docs) == (5, 5)
+        renamed = contacts.iter_all()
+        target = next(r for r in renamed if r["name"] == "预读联系人7")
+        contacts.update(target["id"], {"name": "重庆新名"})  # its document, built at once
+        store.repo("account").import_many(({"name": f"后到客户{i}"} for i in range(3)),
+                                          index=False)  # rowids below the contacts'
+        rowids, docs = ahead.take(5)
+        assert rowids == second
+        assert indexer.write_slice(store, rowids, docs) == (4, 4)  # not the renamed one
+        rowids, docs = ahead.take(5)  # above the last contact: nothing
+        assert rowids == []
+        rowids, docs = ahead.take(5)  # from the start again: the accounts
+        assert len(rowids) == 3
+        assert indexer.write_slice(store, rowids, docs) == (3, 3)
+        assert ahead.take(5)[0] == []
+    finally:
+        ahead.close()
+    assert store.search_backlog() == 0
+    assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 13
+    _fts_ok(store)
+    assert [h.title for h in store.search("chongqing")] == ["重庆新名"]
+    assert len(store.search("hdkh", limit=10)) == 3  # initials of 后到客户
+    assert len(store.search("yuduLianxiren".lower(), limit=20)) == 9

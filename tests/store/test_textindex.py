@@ -138,7 +138,20 @@ def test_the_builders_row_form_makes_the_same_documents(
 
 def test_phone_digits() -> None:
     assert phone_digits(["+86 139-1234-5678", "(010) 8888 1234", "+1 555", "ext", "٣٤٥"]) == [
-        "8613912345678", "13912345678", "01088881234", "1555", "٣٤٥"]
+        "8613912345678", "01088881234", "1555", "٣٤٥"]
+
+
+def test_a_phone_is_found_by_any_part_of_its_digits_with_or_without_the_country_code(
+        tmp_path: Path) -> None:
+    with Store.open(tmp_path / "profile") as store:
+        rec = store.repo("contact").import_many(
+            [{"name": "李雷", "phones": ["+86 139-1234-5678"]}], index=False)
+        assert rec == 1
+        store.index_backlog()
+        for query in ("13912345678", "139 1234 5678", "+86 139", "8613912345678", "345678",
+                      "(139) 1234-5678"):
+            assert [h.title for h in store.search(query)] == ["李雷"], query
+        assert store.search("0139 1234 5678") == []
 
 
 def test_ids_in_other_systems_find_the_record(tmp_path: Path) -> None:
