@@ -395,6 +395,10 @@ def m021_dedupe_queue_written_directly(db: Database) -> None:
 def m022_search_merges_wider_still(db: Database) -> None:
     # FTS5 merges its index segments 16 at a time instead of 8 (issue 26): the merges were
     # a quarter of the index builder's insert cost (100k demo accounts' documents, 2,000 a
-    # commit: 47.6 -> 36.7 us a document). Up to 16 segments per level for a search to
-    # read: 0.25 -> 0.41 ms median for a name, pinyin or phone query at 100k documents.
+    # commit: 47.6 -> 36.7 us a document). A whole level is merged at once ("crisis") only
+    # at 64 segments, not 16: at 16 that came before the gradual merge and rewrote a level
+    # inside one commit (600k documents: 1.7 s, and a first sync's pull waiting on it gave
+    # up at 2M). Up to 16 segments per level for a search to read: 0.25 -> 0.41 ms median
+    # for a name, pinyin or phone query at 100k documents.
     db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('automerge', 16)")
+    db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('crisismerge', 64)")

@@ -253,3 +253,14 @@ def test_the_read_ahead_builds_every_entry_once_and_an_edit_meanwhile_wins(
     assert [h.title for h in store.search("chongqing")] == ["重庆新名"]
     assert len(store.search("hdkh", limit=10)) == 3  # initials of 后到客户
     assert len(store.search("yuduLianxiren".lower(), limit=20)) == 9
+
+
+def test_the_search_index_merges_gradually_before_it_would_merge_a_whole_level(
+        store: Store) -> None:
+    """FTS5 merges a level's segments all at once, inside one commit, when a level holds
+    `crisismerge` segments; the gradual merge (`automerge` at a time, a little per
+    commit) must come first, or a commit of the builder holds the write lock for
+    seconds on a big book (a first sync's pull gave up waiting at 2M documents)."""
+    config = dict(store.conn.execute("SELECT k, v FROM search_fts_config").fetchall())
+    assert int(config["automerge"]) == 16
+    assert int(config["crisismerge"]) >= 4 * int(config["automerge"])
