@@ -180,9 +180,10 @@ class _ReadAhead:
 
     def take(self, limit: int) -> tuple[list[int], list[tuple[Any, ...]]]:
         """The next slice (read ahead when it could be), the one after it started."""
-        if self._next is None:
-            self._next = self._pool.submit(self._read, limit, -1)
-        rowids, docs = self._next.result()
+        pending, self._next = self._next, None  # a read that failed is not handed out again
+        if pending is None:
+            pending = self._pool.submit(self._read, limit, -1)
+        rowids, docs = pending.result()
         # the next one above this one (not yet taken: its write is to come); at the end
         # of the backlog from the start again (entries that came in below)
         self._next = self._pool.submit(self._read, limit, rowids[-1] if rowids else -1)

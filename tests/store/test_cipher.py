@@ -231,3 +231,27 @@ def test_blobs_left_plain_by_a_kill_are_encrypted_at_the_next_start(profile: Pat
     assert cipher.ensure_encrypted(profile)
     assert NAME.encode() not in blob.read_bytes()
     assert not (profile / cipher.BLOBS_MARKER).exists()
+
+
+def test_the_index_builder_process_builds_an_encrypted_stores_documents(profile: Path) -> None:
+    """The builder's process gets the key from the app (never on its command line) and
+    reads ahead on a second connection of its own, with the same key."""
+    from desktop.store import indexer
+
+    Store.open(profile).close()
+    cipher.encrypt_store(profile)
+    with Store.open(profile) as store:
+        store.repo("account").import_many(
+            ({"name": f"深圳密存客户{i:05d}", "phone": f"+86 139 0000 {i:04d}"}
+             for i in range(9000)),
+            index=False)
+        worker = indexer.build_in_background(store)
+        assert worker is not None and worker.running
+        assert worker.wait_idle(store, timeout=120)
+        indexer.close_worker(profile)
+        assert store.search_backlog() == 0
+        assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 9000
+        assert [h.title for h in store.search("shenzhenmicun", limit=3)]
+        assert [h.title for h in store.search("139 0000 8765")] == ["深圳密存客户08765"]
+    for data in _profile_bytes(profile).values():
+        assert "密存".encode() not in data
