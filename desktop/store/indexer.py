@@ -61,6 +61,10 @@ QUIET_SLICE = 4000
 # take the cores they need and the builder the rest (benchmarks.sync at 300k rows:
 # initial sync 23.8k -> 26.7-29.2k rows/s; the builder catches up after the last page).
 WORKER_NICE = 10
+# The read-ahead thread (`_ReadAhead`) only after this many quiet slices in a row: a pull
+# commits a page every few tenths of a second, so one quiet slice is often just the gap
+# between two of its pages, and a second thread of the builder then slowed its landing.
+QUIET_BEFORE_READ_AHEAD = 3
 INLINE_MAX = 2000  # a backlog this small is built at once in the caller, no process
 DONE_KEY = "index_built"  # meta: documents built since the backlog was last empty
 IDLE_POLL_S = 1.0  # a worker with nothing to do looks again this often (or when poked)
@@ -293,11 +297,13 @@ def worker_main(profile: str) -> int:
     store = Store.open(Path(profile), refetchable=True)  # lost on power cut = rebuilt
     ahead = _ReadAhead(store)
     seen = -1  # the first slice takes others to be writing (the pull that poked us)
+    quiet = 0  # slices in a row that nothing else wrote before
     try:
         while not ended.is_set():
             size, seen = next_slice(store, seen)
+            quiet = quiet + 1 if size == QUIET_SLICE else 0
             try:
-                if size == QUIET_SLICE:  # nobody else writes: the read-ahead's core is free
+                if quiet > QUIET_BEFORE_READ_AHEAD:  # the pull is over: its core is free
                     rowids, docs = ahead.take(size)
                     taken = write_slice(store, rowids, docs)[0] if rowids else 0
                     if not rowids and not _has_backlog(store):
@@ -305,6 +311,8 @@ def worker_main(profile: str) -> int:
                 else:
                     ahead.drop()  # taken by now, or built again from a fresh read
                     taken, _ = drain_slice(store, size)
+                    if not taken:
+                        quiet = 0
             except StoreBusyError:  # a long write elsewhere (an import chunk): try again
                 continue
             if not taken and not _has_backlog(store):

@@ -242,15 +242,15 @@ def test_the_index_builder_process_builds_an_encrypted_stores_documents(profile:
     cipher.encrypt_store(profile)
     with Store.open(profile) as store:
         store.repo("account").import_many(
-            ({"name": f"深圳密存客户{i:05d}", "phone": f"+86 139 0000 {i:04d}"}
-             for i in range(9000)),
+            ({"name": f"深圳密存客户{i:05d}", "phone": f"+86 139 {i // 10000:04d} {i % 10000:04d}"}
+             for i in range(24000)),
             index=False)
         worker = indexer.build_in_background(store)
         assert worker is not None and worker.running
         assert worker.wait_idle(store, timeout=120)
         indexer.close_worker(profile)
         assert store.search_backlog() == 0
-        assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 9000
+        assert store.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0] == 24000
         assert [h.title for h in store.search("shenzhenmicun", limit=3)]
         assert [h.title for h in store.search("139 0000 8765")] == ["深圳密存客户08765"]
     for data in _profile_bytes(profile).values():
