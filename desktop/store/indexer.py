@@ -150,7 +150,7 @@ def write_slice(store: Store, rowids: list[int], docs: list[tuple[Any, ...]]
             "(SELECT value FROM json_each(?))",
             (orjson.dumps([d[0] for d in docs]).decode(),)).fetchone()[0])) if docs else set()
         mine = [d for d in docs if d[0] in taken and d[0] not in have]
-        insert_docs(w.conn, mine)
+        insert_docs(w.conn, mine, whole=True)
         w.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",

@@ -296,20 +296,27 @@ def _doc(name: str, phones: Iterable[str], extra: Iterable[str]) -> tuple[str, s
     return name, " ".join(terms), bigrams
 
 
-def insert_docs(conn: sqlite3.Connection, docs: Sequence[tuple[Any, ...]]) -> None:
+def insert_docs(conn: sqlite3.Connection, docs: Sequence[tuple[Any, ...]], *,
+                whole: bool = False) -> None:
     """Add search documents (search rowid, name, terms, bigrams) whose rowids have none:
     the document table, its FTS5 index and the duplicate check's queues, all from here.
     Insert triggers did the second part until m011 and the third until m021; a trigger
     hands FTS5 one row per statement, which flushed its in-memory index each time and
-    cost about three times as much per document."""
+    cost about three times as much per document.
+
+    The FTS5 index takes the whole batch in one statement (one sqlite3_step, the GIL free
+    throughout); with `whole` the document table does too (the documents as one JSON
+    text: ~3 us a document more, but no GIL handed back and forth at every row, for the
+    index builder, which makes its next slice in another thread meanwhile)."""
     if docs:
-        # Each statement takes the whole slice as one JSON text: one sqlite3_step, in which
-        # the GIL is free for the whole FTS5 tokenizing (the builder reads the next slice
-        # in another thread meanwhile), not handed back and forth at every row.
-        conn.execute(
-            "INSERT INTO search_doc (rowid, name, terms, bi) SELECT json_extract(value, "
-            "'$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-            "json_extract(value, '$[3]') FROM json_each(?)", (orjson.dumps(docs).decode(),))
+        if whole:
+            conn.execute(
+                "INSERT INTO search_doc (rowid, name, terms, bi) SELECT json_extract(value, "
+                "'$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+                "json_extract(value, '$[3]') FROM json_each(?)", (orjson.dumps(docs).decode(),))
+        else:
+            conn.executemany(
+                "INSERT INTO search_doc (rowid, name, terms, bi) VALUES (?, ?, ?, ?)", docs)
         rowids = orjson.dumps([d[0] for d in docs]).decode()
         conn.execute(
             "INSERT INTO search_fts (rowid, name, terms, bi) SELECT rowid, name, terms, bi "
