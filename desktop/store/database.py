@@ -108,13 +108,7 @@ def open_database(path: Path) -> Database:
         # FULL: an edit is on disk when save returns, even if the laptop loses power.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = OFF")
-        # The OS file cache holds an encrypted store's pages as ciphertext, so SQLite's own
-        # cache is its only plaintext one: 128 MB (filled only as pages are read) keeps
-        # warm searches as fast as on a plain store (1M+1M benchmark store: Chinese search
-        # p95 1.39x the plain store's with 32 MB, 0.74x with 128 MB).
-        cache_kib = ENCRYPTED_CACHE_KIB if key is not None else PLAIN_CACHE_KIB
-        conn.execute(f"PRAGMA cache_size = -{cache_kib}")
-        conn.execute("PRAGMA temp_store = MEMORY")
+        _cache_settings(conn, key)
         # A checkpoint every 64 MiB of log instead of 4 MiB: a bulk write (an import, a
         # first sync) then copies each page into the database once, not once per chunk.
         conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
@@ -156,9 +150,18 @@ def another_connection(path: Path, key: bytes | None) -> Any:
     else:
         conn = cipher.connect_encrypted(path, key)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB if key else PLAIN_CACHE_KIB}")
-    conn.execute("PRAGMA temp_store = MEMORY")
+    _cache_settings(conn, key)
     return conn
+
+
+def _cache_settings(conn: Any, key: bytes | None) -> None:
+    # The OS file cache holds an encrypted store's pages as ciphertext, so SQLite's own
+    # cache is its only plaintext one: 128 MB (filled only as pages are read) keeps
+    # warm searches as fast as on a plain store (1M+1M benchmark store: Chinese search
+    # p95 1.39x the plain store's with 32 MB, 0.74x with 128 MB).
+    cache_kib = ENCRYPTED_CACHE_KIB if key is not None else PLAIN_CACHE_KIB
+    conn.execute(f"PRAGMA cache_size = -{cache_kib}")
+    conn.execute("PRAGMA temp_store = MEMORY")
 
 
 def integrity_problems(db: Database) -> list[str]:
