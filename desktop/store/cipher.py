@@ -40,6 +40,11 @@ import keyring.errors
 import sqlcipher3.dbapi2 as sqlcipher
 
 from desktop.errors import StoreBusyError, StoreError, StoreOpenError
+from desktop.store.sqlite_lib import without_memory_stats
+
+# Before this process opens its first store (desktop.store.sqlite_lib says why). Not for
+# SQLCipher's own library: it holds memory from its import on, so it is left as it is.
+without_memory_stats("_sqlite3")
 
 KEYRING_SERVICE = "FieldCRM"
 KEY_ID_FILE = "store.key-id"
