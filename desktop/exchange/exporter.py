@@ -18,6 +18,7 @@ leaves no half file. Each finished export leaves its audit entry (desktop.exchan
 from __future__ import annotations
 
 import csv
+import io
 import os
 import queue
 import threading
@@ -158,8 +159,9 @@ def _select(store: Store, ent: Entity, flt: ListFilter, what: str,
     low, high = store.conn.execute(f"SELECT min(rid), max(rid) FROM {table}").fetchone()
     sql = f"SELECT {what} FROM {table} t WHERE {sql_where} AND t.rid >= ? AND t.rid < ? " \
           "ORDER BY t.rid"
-    if joined:  # a block's lines as one text: one sqlite3_step, without the GIL, a block
-        sql = f"SELECT ifnull(group_concat(line, ''), ''), count(*) FROM ({sql})"
+    if joined:  # a block's lines as one text: one sqlite3_step, without the GIL, a block;
+        # as a BLOB, SQLite's UTF-8 goes to the file as it is (no decode and encode again)
+        sql = f"SELECT CAST(ifnull(group_concat(line, ''), '') AS BLOB), count(*) FROM ({sql})"
     return _Selection(sql, params, total, (low or 0, high if high is not None else -1))
 
 
@@ -279,8 +281,10 @@ def export(store: Store, entity: str, out: Path, *, fmt: str | None = None,
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             if fmt == "csv":
-                with part.open("w", encoding="utf-8-sig", newline="") as fh:
-                    csv.writer(fh, lineterminator="\r\n").writerow([c.header for c in cols])
+                with part.open("wb") as fh:
+                    head = io.StringIO()
+                    csv.writer(head, lineterminator="\r\n").writerow([c.header for c in cols])
+                    fh.write(("\ufeff" + head.getvalue()).encode())
                     for batch in counted():
                         fh.write(batch[0][0])
             else:
