@@ -37,14 +37,15 @@ from typing import Any
 
 import keyring
 import keyring.errors
-import sqlcipher3.dbapi2 as sqlcipher
 
 from desktop.errors import StoreBusyError, StoreError, StoreOpenError
-from desktop.store.sqlite_lib import without_memory_stats
+from desktop.store.sqlite_lib import without_memory_stats, without_memory_stats_before_import
 
-# Before this process opens its first store (desktop.store.sqlite_lib says why). Not for
-# SQLCipher's own library: it holds memory from its import on, so it is left as it is.
+# Before this process opens its first store (desktop.store.sqlite_lib says why); SQLCipher's
+# library before its module is imported (it starts itself then).
 without_memory_stats("_sqlite3")
+without_memory_stats_before_import("sqlcipher3")
+import sqlcipher3.dbapi2 as sqlcipher  # noqa: E402 (after the line above)
 
 KEYRING_SERVICE = "FieldCRM"
 KEY_ID_FILE = "store.key-id"

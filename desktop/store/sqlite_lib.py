@@ -12,7 +12,10 @@ module initializes it on import: so the library is shut down and started again, 
 only while it holds no memory at all (sqlite3_memory_used() == 0, which the statistics
 still count then), that is, with no connection open anywhere in the process. Otherwise,
 or where the library cannot be reached through ctypes, nothing changes: this is speed,
-never behaviour.
+never behaviour. A library that starts itself when its module is imported holding
+memory (SQLCipher's, for encrypted stores) is configured before that import instead
+(`without_memory_stats_before_import`): loaded through ctypes first, configured while it
+is not yet initialized, which is how sqlite3_config is meant to be used.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib
+import importlib.machinery
+import importlib.util
+import sys
 import threading
+from pathlib import Path
 
 _SQLITE_CONFIG_MEMSTATUS = 9
 _done: set[str] = set()
@@ -62,3 +69,33 @@ def without_memory_stats(extension: str) -> bool:
         if ok:
             _done.add(extension)
         return ok
+
+
+def without_memory_stats_before_import(package: str, extension: str = "_sqlite3") -> bool:
+    """Turn the statistics off for the SQLite library inside `package`'s C extension
+    `extension`, before that extension is first imported (call it just before the
+    import). Returns whether they are off now."""
+    name = f"{package}.{extension}"
+    if name in sys.modules:
+        return without_memory_stats(name)
+    with _lock:
+        if name in _done:
+            return True
+        spec = importlib.util.find_spec(package)
+        places = (spec.submodule_search_locations or []) if spec is not None else []
+        found = [Path(d) / (extension + suffix) for d in places
+                 for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+        path = next((p for p in found if p.exists()), None)
+        if path is None:
+            return False
+        try:
+            lib = ctypes.CDLL(str(path))  # the same handle the import then gets
+            config = lib.sqlite3_config
+        except (OSError, AttributeError):
+            return False
+        config.argtypes = [ctypes.c_int]
+        config.restype = ctypes.c_int
+        if config(_SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) != 0:  # already started
+            return False
+        _done.add(name)
+        return True

@@ -47,3 +47,23 @@ print(lib.sqlite3_memory_used() > 0, early.execute("SELECT x FROM t").fetchone()
       sqlite_lib.without_memory_stats("_sqlite3"))
 """)
     assert out == "True still here False"
+
+
+def test_an_encrypted_store_runs_without_sqlciphers_memory_statistics(tmp_path: Path) -> None:
+    out = _run(f"""
+from pathlib import Path
+import keyring
+from tests.file_keyring import FileKeyring
+keyring.set_keyring(FileKeyring(Path({str(tmp_path / "keyring.json")!r})))
+from desktop.store import Store, cipher
+import sqlcipher3._sqlite3 as ext
+enc = ctypes.CDLL(ext.__file__)
+enc.sqlite3_memory_used.restype = ctypes.c_int64
+profile = Path({str(tmp_path / "p")!r})
+Store.open(profile).close()
+cipher.encrypt_store(profile)
+with Store.open(profile) as s:
+    s.repo("account").create({{"name": "深圳华南贸易有限公司"}})
+    print(enc.sqlite3_memory_used(), s.search("华南")[0].title)
+""")
+    assert out == "0 深圳华南贸易有限公司"
