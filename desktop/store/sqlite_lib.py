@@ -38,7 +38,8 @@ def _library(extension: str) -> ctypes.CDLL | None:
     """The SQLite library the C extension `extension` calls."""
     path = getattr(importlib.import_module(extension), "__file__", None)
     candidates = [path] if path else []
-    candidates.append("sqlite3")  # Windows: sqlite3.dll beside the interpreter's DLLs
+    if sys.platform == "win32":  # the .pyd exports nothing: sqlite3.dll beside it has them
+        candidates.append("sqlite3")
     for name in candidates:
         with contextlib.suppress(OSError):
             lib = ctypes.CDLL(name)
@@ -58,7 +59,9 @@ def without_memory_stats(extension: str) -> bool:
         if lib is None:
             return False
         lib.sqlite3_memory_used.restype = ctypes.c_int64
-        lib.sqlite3_config.argtypes = [ctypes.c_int]  # variadic: ctypes passes the rest so
+        # variadic: argtypes naming only the first argument make ctypes call it as such
+        # (where variadic arguments travel differently, as on Apple's arm64)
+        lib.sqlite3_config.argtypes = [ctypes.c_int]
         lib.sqlite3_config.restype = ctypes.c_int
         if lib.sqlite3_memory_used() != 0:  # a connection is open: leave the library be
             return False
@@ -93,7 +96,7 @@ def without_memory_stats_before_import(package: str, extension: str = "_sqlite3"
             config = lib.sqlite3_config
         except (OSError, AttributeError):
             return False
-        config.argtypes = [ctypes.c_int]
+        config.argtypes = [ctypes.c_int]  # variadic, as above
         config.restype = ctypes.c_int
         if config(_SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) != 0:  # already started
             return False
