@@ -242,12 +242,23 @@ class Store:
         self.user = username
 
     def _init_device(self) -> str:
+        """Claims the store's device id. Not through `write`, which reads the clock this id
+        seeds: another process opening the new store at the same moment may have written
+        its id and a first record in between, and then its id is the one kept."""
         device = new_id()
-        with self.write() as w:
-            w.conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)", (device,))
-            w.conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (w.now,))
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                    [("device_id", device), ("created_at", utc_now_iso())])
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        except cipher.ERRORS as exc:
+            raise translate(exc, self.path) from exc
         return self.meta_get("device_id") or device
 
     # ------------------------------------------------------------ transactions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import sqlite3
 from pathlib import Path
 
 from desktop.store import Store
@@ -49,3 +50,20 @@ def test_a_write_outranks_a_stamp_another_connection_saw(tmp_path: Path) -> None
         app.repo("account").update(rec["id"], {"name": "B"})
         last = [e for e in app.journal.pending() if "name" in e.fields][-1]
         assert last.fields["name"]["hlc"] > far
+
+
+def test_a_store_another_process_wrote_to_before_this_one_took_its_device_id_opens(
+        tmp_path: Path) -> None:
+    # The moment the race above can hit: this process read no device id, then another
+    # process claimed one and wrote a record (its clock is on disk) before this one's claim.
+    with Store.open(tmp_path) as first:
+        first.repo("account").create({"name": "先到"})
+        device = first.device_id
+    conn = sqlite3.connect(tmp_path / "store.db")
+    with conn:
+        conn.execute("DELETE FROM meta WHERE key = 'device_id'")
+    conn.close()
+    with Store.open(tmp_path) as late:
+        late.repo("account").create({"name": "后到"})
+        assert late.device_id and late.device_id != device
+        assert sorted(r["name"] for r in late.repo("account").page()) == ["先到", "后到"]
