@@ -266,6 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.store.indexer import worker_main
 
         return worker_main(argv[1])
+    if argv[:1] == ["--import-matcher"] and len(argv) == 3:
+        # and a long import's duplicate check against the book (desktop.exchange.importer)
+        from desktop.exchange.matcher_process import serve
+
+        return serve(argv[1], float(argv[2]))
     parser = build_parser(plugins=not _only_global_options(argv))
     args = parser.parse_args(argv)
     if args.profile is None:

@@ -40,6 +40,7 @@ from desktop.schema import ENTITIES, Entity, is_valid_uscc, to_utc_iso, validate
 from desktop.store.gcpause import collect_young, collector_paused
 
 if TYPE_CHECKING:
+    from desktop.exchange.matcher_process import MatcherProcess
     from desktop.store.store import Store
 
 REPORT_EVERY = 500  # rows between progress reports inside a chunk
@@ -55,6 +56,10 @@ RECENT = 20_000
 IN_FILE_PER_KEY = 200  # of them, the latest sharing one key that a row is compared with
 _CDIST_FROM = 24  # earlier rows left to score for `_maybe_alike` to score them with cdist
 _EMPTY: tuple[Any, ...] = (None, "", [])
+# Files longer than this many chunks check their rows against the book in a second
+# process (desktop.exchange.matcher_process): its start (~0.3 s) is then well spent.
+REMOTE_FROM_CHUNKS = 3
+_ASK = object()  # _duplicate: no answer from the matcher process, ask the book here
 
 Progress = Callable[[int, int], None]
 
@@ -208,6 +213,7 @@ class _Importer:
             from desktop.exchange.dupes import AccountMatcher
 
             self.matcher = AccountMatcher(store, self.rule.threshold)
+        self.remote: MatcherProcess | None = None  # started by run_import for long files
         self.accounts: dict[str, str | None] = {}  # link text -> account id
         self.ids: dict[str, bool] = {}  # referenced ids -> exists
 
@@ -249,24 +255,42 @@ class _Importer:
             return _Row("pending", clean, probe=(me, keys_of(me)))
         return _Row("new", clean)
 
-    def resolve(self, rows: list[_Row]) -> list[_Row]:
+    def resolve(self, rows: list[_Row], found: list[Any] | None = None) -> list[_Row]:
         """The pending rows of a chunk (in file order) checked against the book, their
         keys' records read in one go (AccountMatcher.prefetch), and against the rows of
-        the file before them."""
+        the file before them. `found`: the book's candidates of the pending rows, in
+        their order, when the matcher process (desktop.exchange.matcher_process) has
+        already checked them against the book."""
         pending = [r.probe for r in rows if r.probe is not None]
-        if self.matcher is not None and pending:
+        if found is not None and len(found) != len(pending):
+            found = None  # not this chunk's answer: check it here
+        if self.matcher is not None and pending and found is None:
             self.matcher.prefetch(pending)
+        answers = iter(found) if found is not None else None
         try:
             for i, r in enumerate(rows):
                 if r.probe is not None:
-                    rows[i] = self._duplicate(r.clean, *r.probe)
+                    rows[i] = self._duplicate(
+                        r.clean, *r.probe, found=next(answers) if answers else _ASK)
         finally:
             if self.matcher is not None:
                 self.matcher.reset()
         return rows
 
-    def _duplicate(self, clean: dict[str, Any], me: Any, keys: set[str]) -> _Row:
-        if self.matcher is not None:
+    def submit(self, rows: list[_Row]) -> bool:
+        """Send a chunk's pending rows to the matcher process, if there is one; True
+        when it took them (its answer is then `answer()`)."""
+        pending = [r.probe for r in rows if r.probe is not None]
+        return self.remote is not None and bool(pending) and self.remote.submit(pending)
+
+    def answer(self) -> list[Any] | None:
+        return None if self.remote is None else self.remote.results()
+
+    def _duplicate(self, clean: dict[str, Any], me: Any, keys: set[str],
+                   found: Any = None) -> _Row:
+        if found is not _ASK:
+            candidate = found
+        elif self.matcher is not None:
             candidate = self.matcher.find(me, keys)
         else:
             from desktop.dedupe.service import check
@@ -537,42 +561,65 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
             if not dry_run:
                 creates.append(imp.for_create(row.clean))
 
-    read: list[tuple[int, list[str], _Row]] = []  # the chunk's rows, validated
+    Chunk = list[tuple[int, list[str], _Row]]
+    read: Chunk = []  # the chunk's rows, validated
+    # the chunk before it, checked against the book by the matcher process meanwhile
+    sent: Chunk = []
 
-    def settle() -> None:
+    def settle(rows: Chunk, found: list[Any] | None = None) -> None:
         """The chunk's duplicate check (one batch), then each row counted in file order."""
         nonlocal position
-        checked = imp.resolve([row for _, _, row in read])
-        for (line, cells, _), row in zip(read, checked, strict=True):
+        checked = imp.resolve([row for _, _, row in rows], found)
+        for (line, cells, _), row in zip(rows, checked, strict=True):
             position += 1
             result.rows += 1
             account(line, cells, row)
             if progress is not None and position % REPORT_EVERY == 0 \
                     and position % chunk != 0:
                 progress(position, max(total, position))
-        read.clear()
+        rows.clear()
 
+    def settle_sent() -> None:
+        if sent:
+            settle(sent, imp.answer())
+            flush()
+            collect_young()  # what the chunk made, not the caches again
+
+    if imp.matcher is not None and (on_duplicate != "create" or dry_run) \
+            and total - done > REMOTE_FROM_CHUNKS * chunk:
+        from desktop.exchange.matcher_process import MatcherProcess
+
+        imp.remote = MatcherProcess(store.profile, imp.rule.threshold)
     try:
         with collector_paused():  # rows, probes and the matcher's caches: no cycles
             for line, cells in sheet.rows():
-                if position + len(read) < done:
+                if position + len(sent) + len(read) < done:
                     position += 1
                     continue
                 read.append((line, cells, imp.check(cells)))
-                if (position + len(read)) % chunk == 0:
-                    settle()
-                    flush()
-                    collect_young()  # what the chunk made, not the caches again
+                if (position + len(sent) + len(read)) % chunk == 0:
+                    if imp.submit([row for _, _, row in read]):  # checked there meanwhile
+                        settle_sent()
+                        sent, read = read, sent
+                    else:
+                        settle_sent()
+                        settle(read)
+                        flush()
+                        collect_young()
                     if cancelled is not None and cancelled():
-                        result.cancelled = True
+                        result.cancelled = True  # a chunk sent and not settled: not written
                         break
             else:
-                settle()
+                answered = imp.submit([row for _, _, row in read])
+                settle_sent()
+                settle(read, imp.answer() if answered else None)
                 flush(last=True)
     finally:
         errors.finish()
         if imp.matcher is not None:
             imp.matcher.close()
+        if imp.remote is not None:
+            imp.remote.close()
     if not dry_run and wait_index and result.created:
         from desktop.store.indexer import build_in_background
 
