@@ -403,21 +403,24 @@ class _Importer:
         return {k: v for k, v in clean.items() if old.get(k) in _EMPTY}
 
 
-_Brands = tuple[frozenset[str], int] | None  # a row's Chinese brands, the first's length
+# a row's Chinese brands, the first's length and its pinyin (a syllable per character)
+_Brands = tuple[frozenset[str], int, tuple[str, ...]] | None
 
 
 def _brands(me: Any) -> _Brands:
     parts = me.parts
     if parts is None or parts.latin or not parts.core:
         return None
-    return frozenset(x.core for x in parts.readings()), len(parts.core)
+    return (frozenset(x.core for x in parts.readings()), len(parts.core),
+            tuple(pinyin_of(parts.core)))
 
 
-def _homophones(a: str, b: str) -> bool:
-    """Two brands of one length: is every character that differs a homophone of the
-    other's (as match.brand_score asks)?"""
-    pa, pb = pinyin_of(a), pinyin_of(b)
-    return all(pa[i] == pb[i] for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+def _homophones(a: str, pa: tuple[str, ...], b: str, pb: tuple[str, ...]) -> bool:
+    """Two brands of one length and their pinyin: is every character that differs a
+    homophone of the other's (as match.brand_score asks)?"""
+    if pa == pb:
+        return True
+    return all(x == y or p == q for x, y, p, q in zip(a, b, pa, pb, strict=True))
 
 
 def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
@@ -435,7 +438,7 @@ def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
     mine = _brands(me)
     if mine is None or len(others) < 8:
         return [o[0] for o in others]
-    cores, length = mine
+    cores, length, syllables = mine
     core = me.parts.core
     homophones_only = threshold > OTHER_BRAND
     sure: list[Any] = []
@@ -446,7 +449,7 @@ def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
                 or not me.emails.isdisjoint(o.emails)):
             sure.append(o)
         elif theirs[1] == length:
-            if not homophones_only or _homophones(core, o.parts.core):
+            if not homophones_only or _homophones(core, syllables, o.parts.core, theirs[2]):
                 sure.append(o)
         else:
             unsure.append(o)
