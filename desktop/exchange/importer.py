@@ -18,7 +18,7 @@ import csv
 import hashlib
 import io
 import json
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +59,9 @@ _EMPTY: tuple[Any, ...] = (None, "", [])
 # Files longer than this many chunks check their rows against the book in a second
 # process (desktop.exchange.matcher_process): its start (~0.3 s) is then well spent.
 REMOTE_FROM_CHUNKS = 3
+# chunks sent to it before the first is settled: its start and first chunk (cold caches)
+# take ~1 s, while this process validates the next ones
+IN_FLIGHT = 2
 _ASK = object()  # _duplicate: no answer from the matcher process, ask the book here
 
 Progress = Callable[[int, int], None]
@@ -504,13 +507,25 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
                         sheet.header, state.get("errors_bytes") if done else None)
     if done and errors.exists:
         result.errors_file = str(errors.target)
+    total = count_rows(path)
+    if imp.matcher is not None and (on_duplicate != "create" or dry_run) \
+            and total - done > REMOTE_FROM_CHUNKS * chunk:
+        from desktop.exchange.matcher_process import MatcherProcess
+
+        # started first: it loads its modules while this process brings the keys up to
+        # date (it reads none before the first chunk is sent, after that)
+        imp.remote = MatcherProcess(store.profile, imp.rule.threshold)
     if imp.rule is not None:
         from desktop.dedupe import index
         from desktop.store.textindex import load_readings
 
-        index.refresh(store)  # the book's keys up to date before the first check
+        try:
+            index.refresh(store)  # the book's keys up to date before the first check
+        except BaseException:
+            if imp.remote is not None:
+                imp.remote.close()
+            raise
         load_readings(store.profile)  # the pinyin keys' tables: ~20 ms from the file, not 0.4 s
-    total = count_rows(path)
     creates: list[dict[str, Any]] = []
     updates: list[tuple[str, dict[str, Any]]] = []
     bad: list[list[str]] = []
@@ -566,8 +581,9 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
 
     Chunk = list[tuple[int, list[str], _Row]]
     read: Chunk = []  # the chunk's rows, validated
-    # the chunk before it, checked against the book by the matcher process meanwhile
-    sent: Chunk = []
+    # the chunks before it, checked against the book by the matcher process meanwhile
+    flying: deque[Chunk] = deque()
+    behind = 0  # their rows
 
     def settle(rows: Chunk, found: list[Any] | None = None) -> None:
         """The chunk's duplicate check (one batch), then each row counted in file order."""
@@ -580,42 +596,48 @@ def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str]
             if progress is not None and position % REPORT_EVERY == 0 \
                     and position % chunk != 0:
                 progress(position, max(total, position))
-        rows.clear()
 
-    def settle_sent() -> None:
-        if sent:
-            settle(sent, imp.answer())
-            flush()
-            collect_young()  # what the chunk made, not the caches again
+    def land() -> None:
+        """The oldest chunk in flight settled with its answers, and written."""
+        nonlocal behind
+        rows = flying.popleft()
+        behind -= len(rows)
+        settle(rows, imp.answer())
+        flush()
+        collect_young()  # what the chunk made, not the caches again
 
-    if imp.matcher is not None and (on_duplicate != "create" or dry_run) \
-            and total - done > REMOTE_FROM_CHUNKS * chunk:
-        from desktop.exchange.matcher_process import MatcherProcess
-
-        imp.remote = MatcherProcess(store.profile, imp.rule.threshold)
     try:
         with collector_paused():  # rows, probes and the matcher's caches: no cycles
             for line, cells in sheet.rows():
-                if position + len(sent) + len(read) < done:
+                if position + behind + len(read) < done:
                     position += 1
                     continue
                 read.append((line, cells, imp.check(cells)))
-                if (position + len(sent) + len(read)) % chunk == 0:
+                if (position + behind + len(read)) % chunk == 0:
                     if imp.submit([row for _, _, row in read]):  # checked there meanwhile
-                        settle_sent()
-                        sent, read = read, sent
+                        flying.append(read)
+                        behind += len(read)
+                        read = []
+                        if len(flying) > IN_FLIGHT:
+                            land()
                     else:
-                        settle_sent()
+                        while flying:
+                            land()
                         settle(read)
+                        read.clear()
                         flush()
                         collect_young()
                     if cancelled is not None and cancelled():
-                        result.cancelled = True  # a chunk sent and not settled: not written
+                        result.cancelled = True  # chunks in flight: not written
                         break
             else:
-                answered = imp.submit([row for _, _, row in read])
-                settle_sent()
-                settle(read, imp.answer() if answered else None)
+                if imp.submit([row for _, _, row in read]):
+                    flying.append(read)
+                    behind += len(read)
+                    read = []
+                while flying:
+                    land()
+                settle(read)
                 flush(last=True)
     finally:
         errors.finish()

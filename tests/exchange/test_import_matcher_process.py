@@ -193,3 +193,28 @@ def test_an_encrypted_store_is_checked_by_the_matcher_process_with_its_key(
     assert sum(sent) == result.rows > 5 * CHUNK
     assert here == []  # every chunk was answered over there, none checked here
     assert result.skipped_duplicates > 100
+
+
+def test_a_cancel_with_chunks_in_flight_writes_whole_chunks_and_the_rerun_the_rest(
+        store: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    path = _planted(store, tmp_path)
+    before = store.repo("account").count()
+    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 10**9)
+    alone = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
+    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 3)
+    sent = _submits(monkeypatch)
+    asked: list[int] = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) == 4  # chunks 3 and 4 are in flight then (IN_FLIGHT 2)
+
+    first = run_import(store, path, "account", chunk=CHUNK, cancelled=cancelled)
+    assert first.cancelled and len(sent) >= 4
+    assert first.rows % CHUNK == 0 and first.rows < len(sent) * CHUNK
+    assert store.repo("account").count() == before + first.created
+    rest = run_import(store, path, "account", chunk=CHUNK)
+    assert rest.already_imported == first.rows
+    assert first.created + rest.created == alone.created
+    assert first.skipped_duplicates + rest.skipped_duplicates == alone.skipped_duplicates
+    assert store.repo("account").count() == before + alone.created
