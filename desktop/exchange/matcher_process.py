@@ -142,10 +142,14 @@ class MatcherProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(root), env.get("PYTHONPATH", "")) if p)
-        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            command(profile, threshold), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=env, cwd=None if getattr(sys, "frozen", False) else str(root))
         self._sent = 0  # chunks submitted and not yet answered
+        self._proc: subprocess.Popen[bytes] | None = None
+        try:
+            self._proc = subprocess.Popen(
+                command(profile, threshold), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                env=env, cwd=None if getattr(sys, "frozen", False) else str(root))
+        except OSError:
+            return  # not started: every chunk is checked by the importer itself
         try:
             assert self._proc.stdin is not None
             _write(self._proc.stdin, cached_key(profile))  # never on a command line

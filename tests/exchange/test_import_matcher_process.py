@@ -218,3 +218,17 @@ def test_a_cancel_with_chunks_in_flight_writes_whole_chunks_and_the_rerun_the_re
     assert first.created + rest.created == alone.created
     assert first.skipped_duplicates + rest.skipped_duplicates == alone.skipped_duplicates
     assert store.repo("account").count() == before + alone.created
+
+
+def test_an_import_whose_matcher_process_cannot_start_checks_every_row_itself(
+        store: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    path = _planted(store, tmp_path)
+    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 10**9)
+    alone = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
+    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 3)
+    monkeypatch.setattr(matcher_process, "command",
+                        lambda profile, threshold: [str(tmp_path / "no-such-program")])
+    sent = _submits(monkeypatch)
+    result = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
+    assert sent == []
+    assert _decisions(result) == _decisions(alone)
