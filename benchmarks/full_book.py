@@ -2,7 +2,8 @@
 
 A real `fieldcrm-server` (SQLite, loopback) is loaded with 1,000,000 accounts, 1,000,000
 contacts, 2,000,000 activities (a fifth of them open tasks, some due today) and 300,000
-deals, owned by 50 reps of the manager's team (`--scale 0.05` for a quick run: every
+deals, owned by 50 reps of the manager's team and the manager (a 51st share, so the
+manager's agenda has its own tasks among the reps') (`--scale 0.05` for a quick run: every
 count times 0.05). Then a fresh device of the manager makes its first sync in a process
 of its own, as the app would, with the index builder's process beside it:
 
@@ -48,6 +49,7 @@ FULL = {"account": 1_000_000, "contact": 1_000_000, "activity": 2_000_000, "deal
 ORDER = ("account", "contact", "deal", "activity")  # referenced records first
 _PREFIX = {"account": 1, "contact": 2, "deal": 3, "activity": 4}
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+MANAGER = "boss"  # the user benchmarks.sync.start makes, who syncs the book
 
 
 def record_id(entity: str, i: int) -> str:
@@ -76,6 +78,7 @@ def book_rows(counts: dict[str, int], seed: int = 26) -> Iterator[tuple[str, str
     )
 
     r = random.Random(seed)
+    owners = [*OWNERS, MANAGER]
     n_acc = max(1, counts["account"])
     for i in range(counts["account"]):
         city, area, districts = r.choice(CITIES)
@@ -85,21 +88,21 @@ def book_rows(counts: dict[str, int], seed: int = 26) -> Iterator[tuple[str, str
             "industry": ind[1], "region": city,
             "phone": f"+86{area[1:]}{r.randint(2, 6)}{r.randint(0, 9999999):07d}",
             "address": f"{city}{r.choice(districts)}{r.choice(STREETS)}{r.randint(1, 999)}号",
-            "owner": r.choice(OWNERS), "lifecycle": r.choice(LIFECYCLE)}
+            "owner": r.choice(owners), "lifecycle": r.choice(LIFECYCLE)}
     for i in range(counts["contact"]):
         s, g = r.choice(SURNAMES), r.choice(GIVEN)
         yield "contact", record_id("contact", i), {
             "name": s[0] + g[0], "title": r.choice(TITLES),
             "phones": [f"+86{r.choice(MOBILE)}{r.randint(0, 99999999):08d}"],
             "email": f"{g[1]}.{s[1]}{r.randint(1, 99)}@qq.com",
-            "account_id": record_id("account", r.randrange(n_acc)), "owner": r.choice(OWNERS)}
+            "account_id": record_id("account", r.randrange(n_acc)), "owner": r.choice(owners)}
     stages = ["lead", "qualified", "proposal", "negotiation", "won", "lost"]
     for i in range(counts["deal"]):
         yield "deal", record_id("deal", i), {
             "title": r.choice(["年度采购", "设备升级", "ERP 项目", "Fleet renewal"]) + f" {i}",
             "account_id": record_id("account", r.randrange(n_acc)),
             "amount": r.randrange(5, 500) * 10_000, "currency": "CNY",
-            "stage": r.choice(stages), "owner": r.choice(OWNERS)}
+            "stage": r.choice(stages), "owner": r.choice(owners)}
     n_deal = max(1, counts["deal"])
     for i in range(counts["activity"]):
         kind = ("task", "call", "visit", "note", "call")[i % 5]
@@ -107,7 +110,7 @@ def book_rows(counts: dict[str, int], seed: int = 26) -> Iterator[tuple[str, str
         values: dict[str, Any] = {
             "kind": kind, "subject": r.choice(["回访客户", "报价跟进", "合同评审", "上门拜访"]),
             "account_id": record_id("account", r.randrange(n_acc)),
-            "deal_id": record_id("deal", r.randrange(n_deal)), "owner": r.choice(OWNERS)}
+            "deal_id": record_id("deal", r.randrange(n_deal)), "owner": r.choice(owners)}
         if kind == "task":
             values["due_at"] = _iso(when)
             if when < NOW - dt.timedelta(days=3):
@@ -121,7 +124,7 @@ def load(url: str, counts: dict[str, int]) -> float:
     """Push the book from a loader device (no local store); returns seconds."""
     from benchmarks.sync import client_for, stamp
 
-    c = client_for(url, "boss", "loader")
+    c = client_for(url, MANAGER, "loader")
     t0 = time.perf_counter()
     hlc = stamp(int(time.time() * 1000) - 3_600_000, 0, "loader")
     total, batch = sum(counts.values()), []
@@ -153,7 +156,7 @@ def sync_child(profile: str, url: str) -> int:
     from desktop.sync.engine import SyncEngine
 
     keyring.set_keyring(_memory_keyring())
-    session.login(Path(profile), url, "boss", PASSWORD)
+    session.login(Path(profile), url, MANAGER, PASSWORD)
     last = [0.0]
 
     def progress(p: Any) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from heapq import merge
+from itertools import islice
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from desktop.followup.clock import iso, parse_iso
@@ -54,18 +57,13 @@ def tooltip(counts: dict[str, int], lang: str = "en") -> str:
 
 def today_data(sched: Scheduler) -> TodayData:
     """Run on the store thread (ctx.run(lambda store: today_data(scheduler)))."""
-    store = sched.store
     now = sched.clock.now()
     zone = sched.clock.zone()
     local_now = now.astimezone(zone)
     end_of_day = dt.datetime.combine(local_now.date() + dt.timedelta(days=1), dt.time(),
                                      tzinfo=zone)
     out = TodayData(settings=sched.settings)
-    rows = store.conn.execute(
-        "SELECT id, subject, due_at, owner FROM activity INDEXED BY followup_task_due "
-        "WHERE deleted = 0 AND kind = 'task' AND done_at IS NULL AND due_at < ? "
-        "ORDER BY due_at LIMIT ?", (iso(end_of_day), AGENDA_LIMIT * 4)).fetchall()
-    for rid, subject, due_at, owner in rows:
+    for rid, subject, due_at, owner in _open_tasks(sched, iso(end_of_day), AGENDA_LIMIT * 4):
         if not sched.is_mine(owner):
             continue
         due = parse_iso(due_at)
@@ -88,6 +86,26 @@ def today_data(sched: Scheduler) -> TodayData:
                     if p.kind == "golden_overdue" or p.record_id not in overdue_ids]
     out.heatmap, out.heat_days = missed_heatmap(sched, now, zone)
     return out
+
+
+def _open_tasks(sched: Scheduler, before: str, limit: int) -> list[tuple[str, str, str, str]]:
+    """The user's open tasks due before `before`, oldest first (id, subject, due_at,
+    owner): theirs and nobody's, each read by owner in due order (followup_task_owner),
+    never the book's oldest tasks filtered afterwards (a manager's book holds every rep's
+    never-closed tasks)."""
+    conn = sched.store.conn
+    open_task = "deleted = 0 AND kind = 'task' AND done_at IS NULL AND due_at < ?"
+    if not sched.me:  # not signed in: every task is this device's to remind
+        return conn.execute(
+            f"SELECT id, subject, due_at, owner FROM activity INDEXED BY followup_task_due "
+            f"WHERE {open_task} ORDER BY due_at LIMIT ?", (before, limit)).fetchall()
+    parts = [conn.execute(
+        f"SELECT id, subject, due_at, owner FROM activity INDEXED BY followup_task_owner "
+        f"WHERE {open_task} AND {whose} ORDER BY due_at LIMIT ?",
+        (before, *args, limit)).fetchall()
+        for whose, args in (("owner = ?", (sched.me,)), ("owner = ''", ()),
+                            ("owner IS NULL", ()))]
+    return list(islice(merge(*parts, key=itemgetter(2)), limit))
 
 
 def missed_heatmap(sched: Scheduler, now: dt.datetime, zone: dt.tzinfo,

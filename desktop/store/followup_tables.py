@@ -53,6 +53,12 @@ FOLLOWUP_SCHEMA_SQL = (
 )
 
 
+# A user's open tasks in due order (the agenda; store step m023).
+TASK_OWNER_INDEX_SQL = (
+    'CREATE INDEX followup_task_owner ON "activity"(owner, due_at) '
+    "WHERE deleted = 0 AND kind = 'task' AND done_at IS NULL")
+
+
 def evidence_index_sql(entity: str) -> str:
     """The evidence index of activities linked to an account or a deal, covering what the
     golden-72 report reads of each (store step m019; m006 made it on the link alone):

@@ -17,7 +17,11 @@ from desktop.store.firstwrite import COLUMN as FIRST_WRITE
 from desktop.store.firstwrite import ENTITIES as FIRST_WRITE_ENTITIES
 from desktop.store.firstwrite import ROW_SQL as FIRST_WRITE_SQL
 from desktop.store.firstwrite import index_sql as first_write_index_sql
-from desktop.store.followup_tables import FOLLOWUP_SCHEMA_SQL, evidence_index_sql
+from desktop.store.followup_tables import (
+    FOLLOWUP_SCHEMA_SQL,
+    TASK_OWNER_INDEX_SQL,
+    evidence_index_sql,
+)
 from desktop.store.sqlite_utils_lite import Database, Migrations
 
 migrations = Migrations("fieldcrm")
@@ -402,3 +406,12 @@ def m022_search_merges_wider_still(db: Database) -> None:
     # for a name, pinyin or phone query at 100k documents.
     db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('automerge', 16)")
     db.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('crisismerge', 64)")
+
+
+@step
+def m023_agenda_by_owner(db: Database) -> None:
+    # The agenda lists the user's own open tasks due by the end of today: it read the
+    # oldest open tasks of anyone (followup_task_due) and kept the user's, so in a
+    # manager's book the reps' thousands of never-closed tasks pushed the manager's own
+    # out of it. This index reads them by owner, in due order.
+    db.execute(TASK_OWNER_INDEX_SQL)

@@ -64,3 +64,20 @@ def test_today_agenda_counts_and_heat_map(fstore: Store, clock: FakeClock) -> No
     assert data.heat_days[-1] == "2026-06-10"
     assert data.heatmap[6][8] == 1 and data.heatmap[6][6] == 1 and data.heatmap[5][7] == 1
     assert sum(map(sum, data.heatmap)) == 3
+
+
+def test_the_agenda_shows_my_tasks_behind_a_teams_thousands_of_overdue_ones(
+        fstore: Store, clock: FakeClock) -> None:
+    """A manager's book holds every rep's tasks: the ones reps never closed, older than
+    any of the manager's own, must not push the manager's tasks out of the agenda."""
+    sched = make_scheduler(fstore, clock)
+    acts = fstore.repo("activity")
+    acts.import_many([{"kind": "task", "subject": f"Bob's old {i}", "owner": "bob",
+                       "due_at": at(clock, days=-40, minutes=i)} for i in range(1500)])
+    acts.create({"kind": "task", "subject": "回访王总", "due_at": at(clock, hours=-1)})
+    acts.create({"kind": "task", "subject": "Later today", "due_at": at(clock, hours=5)})
+    acts.create({"kind": "task", "subject": "Nobody's", "owner": "",
+                 "due_at": at(clock, days=-50)})
+    data = today_data(sched)
+    assert [i.title for i in data.overdue] == ["Nobody's", "回访王总"]
+    assert [i.title for i in data.due_today] == ["Later today"]
