@@ -296,3 +296,41 @@ def test_reminders_and_the_board_call_stages_by_the_same_chinese_names() -> None
 
     for stage in STAGES:
         assert stage_label(stage, "zh") == ZH[stage_label(stage, "en")]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_managers_today_panel_lists_the_managers_tasks_among_the_teams(
+        qtbot: Any, make_ctx: Any, lang: str) -> None:
+    """A manager's book holds every rep's tasks, thousands never closed: the panel still
+    lists the manager's own (and nobody's), and none of the reps'."""
+    from desktop.ui.followup.today_panel import FollowupPanel
+
+    def team_book(store: Any) -> None:
+        store.set_user("boss")
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        store.repo("activity").import_many([
+            {"kind": "task", "subject": f"Rep task {i}", "owner": f"rep{i % 40:02d}",
+             "due_at": iso(now - dt.timedelta(days=60, minutes=i))} for i in range(2000)])
+        for hours, subject, owner in (
+                (-26, "回访新疆生产建设兵团第十二师三坪农场五一农场联合农业机械化服务专业合作社",
+                 "boss"),
+                (-2, "Sign the Shenzhen framework contract", "boss"),
+                (-1, "无人负责的任务", ""),
+                (3, "Rep03's call this afternoon", "rep03")):
+            store.repo("activity").create({"kind": "task", "subject": subject, "owner": owner,
+                                           "due_at": iso(now + dt.timedelta(hours=hours))})
+
+    ctx = make_ctx(lang)
+    ctx.run_and_wait(team_book, timeout=60)
+    panel = FollowupPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.resize(900, 640)
+    panel.show()
+    settle(qtbot, ctx)
+    overdue = [panel.lists["overdue"].item(i).text()
+               for i in range(panel.lists["overdue"].count())]
+    assert len(overdue) == 3 and not any("Rep" in t for t in overdue)
+    assert any("Shenzhen framework" in t for t in overdue)
+    assert any("无人负责" in t for t in overdue)
+    assert panel.boxes["overdue"].title() == ("逾期（3）" if lang == "zh" else "Overdue (3)")
+    shot(panel, f"followup_today_manager_{lang}")
