@@ -24,8 +24,10 @@ def _row(values: dict[str, Any]) -> list[str]:
     return [values.get("name") or "", values.get("phone") or "", values.get("uscc") or ""]
 
 
-def test_chunked_check_finds_what_the_matcher_finds_row_by_row(store: Any,
-                                                               tmp_path: Path) -> None:
+def planted_book(store: Any, tmp_path: Path) -> tuple[list[Any], Path]:
+    """The planted cases' first records in the book (keyed), and a file of their second
+    records: Chinese names written another way, homophone typos, phones in other
+    formats, credit codes, and records that only look alike."""
     planted = [c for c in cases(n=10, seed=16) if c.entity == "account"]
     book = list({tuple(_row(c.a)): c.a for c in planted}.values())
     store.repo("account").import_many(book)
@@ -33,6 +35,12 @@ def test_chunked_check_finds_what_the_matcher_finds_row_by_row(store: Any,
     path = tmp_path / "rows.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows([HEADER, *(_row(c.b) for c in planted)])
+    return planted, path
+
+
+def test_chunked_check_finds_what_the_matcher_finds_row_by_row(store: Any,
+                                                               tmp_path: Path) -> None:
+    planted, path = planted_book(store, tmp_path)
     ent = ENTITIES["account"]
     sheet = Sheet(path, None)
     imp = _Importer(store, sheet, ent, check_mapping(ent, sheet.header, auto_mapping(
@@ -74,13 +82,7 @@ def test_chunks_and_forgotten_caches_change_no_decision(store: Any, tmp_path: Pa
     finds (compared with `dedupe.service.check` above), row by row."""
     from desktop.exchange import dupes
 
-    planted = [c for c in cases(n=10, seed=16) if c.entity == "account"]
-    book = list({tuple(_row(c.a)): c.a for c in planted}.values())
-    store.repo("account").import_many(book)
-    index.refresh(store)
-    path = tmp_path / "rows.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh).writerows([HEADER, *(_row(c.b) for c in planted)])
+    planted, path = planted_book(store, tmp_path)
     ent = ENTITIES["account"]
     sheet = Sheet(path, None)
     mapping = check_mapping(ent, sheet.header, auto_mapping(ent, sheet.header))

@@ -4,7 +4,6 @@ that process dies mid-import, and nothing left running when the import is killed
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -15,29 +14,16 @@ from typing import Any
 
 from desktop.dedupe import index
 from desktop.exchange import importer, matcher_process
-from desktop.exchange.importer import marker_key, run_import
-from tests.dedupe.eval_set import cases
+from desktop.exchange.importer import run_import
 from tests.exchange.files import write_csv
-from tests.exchange.test_kill_import import _marker
+from tests.exchange.test_import_dupes import planted_book
+from tests.exchange.test_kill_import import import_running
 
-HEADER = ["名称", "电话", "统一社会信用代码"]
 CHUNK = 40
 
 
-def _row(values: dict[str, Any]) -> list[str]:
-    return [values.get("name") or "", values.get("phone") or "", values.get("uscc") or ""]
-
-
 def _planted(store: Any, tmp_path: Path) -> Path:
-    """A book and a file of its records written another way (and some new ones)."""
-    planted = [c for c in cases(n=10, seed=16) if c.entity == "account"]
-    book = list({tuple(_row(c.a)): c.a for c in planted}.values())
-    store.repo("account").import_many(book)
-    index.refresh(store)
-    path = tmp_path / "rows.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh).writerows([HEADER, *(_row(c.b) for c in planted)])
-    return path
+    return planted_book(store, tmp_path)[1]
 
 
 def _submits(monkeypatch: Any, then: Any = None) -> list[int]:
@@ -57,6 +43,14 @@ def _submits(monkeypatch: Any, then: Any = None) -> list[int]:
     return sent
 
 
+def _alone(store: Any, path: Path, monkeypatch: Any) -> Any:
+    """The dry run of `path` checked in this process only (the baseline)."""
+    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 10**9)
+    result = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
+    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 3)
+    return result
+
+
 def _decisions(result: Any) -> tuple[Any, ...]:
     return (result.rows, result.created, result.skipped_duplicates, result.invalid,
             result.duplicates)
@@ -65,28 +59,25 @@ def _decisions(result: Any) -> tuple[Any, ...]:
 def test_the_matcher_process_finds_what_the_import_finds_alone(
         store: Any, tmp_path: Path, monkeypatch: Any) -> None:
     path = _planted(store, tmp_path)
+    book = store.repo("account").count()
+    one = _alone(store, path, monkeypatch)
+    assert one.skipped_duplicates > 100 and one.created > 10
     sent = _submits(monkeypatch)
     two = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
     assert len(sent) > 5 and sum(sent) > 5 * CHUNK  # the book was asked over there
-    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 10**9)
-    sent.clear()
-    one = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
-    assert sent == []
     assert _decisions(two) == _decisions(one)
-    assert one.skipped_duplicates > 100 and one.created > 10
 
+    sent.clear()
     written = run_import(store, path, "account", chunk=CHUNK)  # and for real
+    assert len(sent) > 5
     assert (written.created, written.skipped_duplicates) == (one.created, one.skipped_duplicates)
-    assert store.repo("account").count() == len({tuple(_row(c.a)) for c in cases(
-        n=10, seed=16) if c.entity == "account"}) + one.created
+    assert store.repo("account").count() == book + one.created
 
 
 def test_a_matcher_process_that_dies_mid_import_changes_no_decision(
         store: Any, tmp_path: Path, monkeypatch: Any) -> None:
     path = _planted(store, tmp_path)
-    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 10**9)
-    alone = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
-    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 3)
+    alone = _alone(store, path, monkeypatch)
 
     def kill_after_third(process: Any, n: int) -> None:
         if n == 3:
@@ -117,34 +108,18 @@ def test_a_killed_import_leaves_no_matcher_process_behind(tmp_path: Path) -> Non
     rows = [["名称", "电话"]] + [[f"测试{i % 97}号公司{i:06d}", f"139{i:08d}"]
                                for i in range(20_000)]
     path = write_csv(tmp_path / "big.csv", rows)
-    key = marker_key(path, "account")
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop.cli", "--profile", str(profile), "import", "account",
-         str(path), "--json"], cwd=root,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        seen: dict[str, Any] = {}
-        while proc.poll() is None and not seen.get("rows"):
-            seen = _marker(profile / "store.db", key)
-            time.sleep(0.005)
-        assert proc.poll() is None, "the import ended before it could be killed: " + (
-            proc.stderr.read().decode() if proc.stderr else "")
-        assert _matchers_of(profile), "a 20,000-row import runs the matcher process"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        with import_running(profile, path) as proc:
+            assert _matchers_of(profile), "a 20,000-row import runs the matcher process"
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
         deadline = time.monotonic() + 20
         while _matchers_of(profile) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _matchers_of(profile) == []
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
         for pid in _matchers_of(profile):
             os.kill(pid, signal.SIGKILL)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 def test_the_app_itself_runs_the_matcher_process_as_a_frozen_build_starts_it(
@@ -184,8 +159,12 @@ def test_an_encrypted_store_is_checked_by_the_matcher_process_with_its_key(
     cipher.encrypt_store(profile)
     here: list[int] = []
     prefetch = dupes.AccountMatcher.prefetch
-    monkeypatch.setattr(dupes.AccountMatcher, "prefetch",
-                        lambda self, probes: (here.append(len(probes)), prefetch(self, probes)))
+
+    def counted(self: Any, probes: Any) -> None:
+        here.append(len(probes))
+        prefetch(self, probes)
+
+    monkeypatch.setattr(dupes.AccountMatcher, "prefetch", counted)
     with Store.open(profile) as store:
         path = _planted(store, tmp_path)
         sent = _submits(monkeypatch)
@@ -199,9 +178,7 @@ def test_a_cancel_with_chunks_in_flight_writes_whole_chunks_and_the_rerun_the_re
         store: Any, tmp_path: Path, monkeypatch: Any) -> None:
     path = _planted(store, tmp_path)
     before = store.repo("account").count()
-    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 10**9)
-    alone = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
-    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 3)
+    alone = _alone(store, path, monkeypatch)
     sent = _submits(monkeypatch)
     asked: list[int] = []
 
@@ -223,9 +200,7 @@ def test_a_cancel_with_chunks_in_flight_writes_whole_chunks_and_the_rerun_the_re
 def test_an_import_whose_matcher_process_cannot_start_checks_every_row_itself(
         store: Any, tmp_path: Path, monkeypatch: Any) -> None:
     path = _planted(store, tmp_path)
-    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 10**9)
-    alone = run_import(store, path, "account", dry_run=True, chunk=CHUNK)
-    monkeypatch.setattr(importer, "REMOTE_FROM_CHUNKS", 3)
+    alone = _alone(store, path, monkeypatch)
     monkeypatch.setattr(matcher_process, "command",
                         lambda profile, threshold: [str(tmp_path / "no-such-program")])
     sent = _submits(monkeypatch)

@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +35,15 @@ def _marker(db: Path, key: str) -> dict[str, Any]:
     return json.loads(row[0]) if row else {}
 
 
-def test_kill_9_mid_import_then_rerun_creates_nothing_twice(tmp_path: Path) -> None:
-    profile = tmp_path / "profile"
-    rows = [["名称", "电话", "行业"]] + [
-        [f"测试公司{i:06d}", f"139{i:08d}", "互联网" if i % 2 else "制造"] for i in range(ROWS)]
-    path = write_csv(tmp_path / "big.csv", rows, "gbk")
+@contextmanager
+def import_running(profile: Path, path: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`fieldcrm import account PATH OPTIONS` in a process of its own, handed over once its
+    first chunk has committed (still running); killed on the way out if it still runs."""
     key = marker_key(path, "account")
     root = Path(__file__).resolve().parents[2]
-    # `create`: duplicates are created anyway, so only the progress marker keeps a
-    # re-run from creating the committed rows twice
     proc = subprocess.Popen(
         [sys.executable, "-m", "desktop.cli", "--profile", str(profile), "import", "account",
-         str(path), "--on-duplicate", "create", "--json"], cwd=root,
+         str(path), *options, "--json"], cwd=root,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         seen: dict[str, Any] = {}
@@ -53,14 +52,26 @@ def test_kill_9_mid_import_then_rerun_creates_nothing_twice(tmp_path: Path) -> N
             time.sleep(0.005)
         assert proc.poll() is None, "the import ended before it could be killed: " + (
             proc.stderr.read().decode() if proc.stderr else "")
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        yield proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def test_kill_9_mid_import_then_rerun_creates_nothing_twice(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    rows = [["名称", "电话", "行业"]] + [
+        [f"测试公司{i:06d}", f"139{i:08d}", "互联网" if i % 2 else "制造"] for i in range(ROWS)]
+    path = write_csv(tmp_path / "big.csv", rows, "gbk")
+    key = marker_key(path, "account")
+    # `create`: duplicates are created anyway, so only the progress marker keeps a
+    # re-run from creating the committed rows twice
+    with import_running(profile, path, "--on-duplicate", "create") as proc:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     after_kill = _marker(profile / "store.db", key)
     assert after_kill["rows"] % CHUNK == 0 and 0 < after_kill["rows"] < ROWS
     with Store.open(profile) as store:
