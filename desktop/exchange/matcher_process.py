@@ -76,10 +76,13 @@ def _frames(src: IO[bytes]) -> queue.Queue[bytes | None]:
 def serve(profile: str, threshold: float) -> int:
     """The process: open the store, then answer each chunk of (probe, keys) with the
     chunk's candidates, in order, until stdin closes."""
-    src = sys.stdin.buffer
-    # the frames get the pipe to themselves: anything printed goes to stderr
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    # By descriptor, not sys.stdin / sys.stdout: a frozen windowed build may have no
+    # sys.stdout while its pipes are there. The frames get the pipe to themselves:
+    # anything printed goes to stderr (or nowhere).
+    src = os.fdopen(os.dup(0), "rb")
+    out = os.fdopen(os.dup(1), "wb")
+    sink = os.open(os.devnull, os.O_WRONLY) if sys.stderr is None else sys.stderr.fileno()
+    os.dup2(sink, 1)
     first = _read(src)  # the store's key when it is encrypted, else None
     if first is not None:
         from desktop.store.cipher import remember_key
@@ -155,10 +158,6 @@ class MatcherProcess:
             _write(self._proc.stdin, cached_key(profile))  # never on a command line
         except OSError:
             self.close()
-
-    @property
-    def alive(self) -> bool:
-        return self._proc is not None
 
     def submit(self, probes: list[tuple[Probe, set[str]]]) -> bool:
         """Send a chunk; False if the process cannot take it (check it here then)."""
