@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from desktop.followup.agenda import day_start, mine_sql
+from desktop.followup.agenda import count_open_by_owner, day_start, mine_sql
 from desktop.followup.clock import iso
 
 if TYPE_CHECKING:
@@ -67,10 +67,10 @@ def home_numbers(store: Store, now: dt.datetime, zone: dt.tzinfo, me: str = "") 
     mine, mine_args = mine_sql(me)
     conn = store.conn
     out = HomeNumbers(week_target=week_target(store), week_start=monday.isoformat())
-    open_sql = ("SELECT count(*) FROM activity WHERE deleted = 0 AND done_at IS NULL "
-                f"AND due_at IS NOT NULL AND {mine} AND due_at >= ? AND due_at < ?")
-    out.overdue = conn.execute(open_sql, (*mine_args, "", iso(now))).fetchone()[0]
-    out.due_today = conn.execute(open_sql, (*mine_args, iso(now), iso(tomorrow))).fetchone()[0]
+    open_where = ("deleted = 0 AND done_at IS NULL AND due_at IS NOT NULL "
+                  "AND due_at >= ? AND due_at < ?")
+    out.overdue = count_open_by_owner(conn, open_where, ("", iso(now)), me)
+    out.due_today = count_open_by_owner(conn, open_where, (iso(now), iso(tomorrow)), me)
     until = (today + dt.timedelta(days=CLOSING_DAYS)).isoformat()
     for currency, n, total in conn.execute(
             "SELECT coalesce(currency, ''), count(*), sum(amount) FROM deal WHERE deleted = 0 "

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from heapq import merge
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from desktop.errors import ValidationError
@@ -84,6 +87,39 @@ def mine_sql(me: str) -> tuple[str, tuple[str, ...]]:
     return "(owner IS NULL OR owner = '' OR owner = ?)", (me,)
 
 
+def _whose(me: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return ("owner = ?", (me,)), ("owner = ''", ()), ("owner IS NULL", ())
+
+
+def open_by_owner(conn: Any, columns: str, where: str, args: Sequence[Any], me: str,
+                  limit: int, everyone: str = "") -> list[Any]:
+    """`columns` of the open activities matching `where` (which includes "deleted = 0
+    AND done_at IS NULL AND due_at IS NOT NULL") of `me` and of nobody, earliest due
+    first: read by owner in due order (followup_open_by_owner), three short reads merged,
+    never everyone's open activities walked in due order for the user's. With no user,
+    everyone's (`everyone`: an INDEXED BY clause for that read)."""
+    if not me:  # no user known: everything is this device's
+        return conn.execute(f"SELECT {columns}, due_at, rid FROM activity {everyone} "
+                            f"WHERE {where} ORDER BY due_at, rid LIMIT ?",
+                            (*args, limit)).fetchall()
+    parts = [conn.execute(
+        f"SELECT {columns}, due_at, rid FROM activity INDEXED BY followup_open_by_owner "
+        f"WHERE {where} AND {whose} ORDER BY due_at, rid LIMIT ?",
+        (*args, *extra, limit)).fetchall() for whose, extra in _whose(me)]
+    return list(islice(merge(*parts, key=lambda r: (r[-2], r[-1])), limit))
+
+
+def count_open_by_owner(conn: Any, where: str, args: Sequence[Any], me: str) -> int:
+    """How many open activities match `where` (as `open_by_owner`) of `me` and nobody."""
+    if not me:
+        return int(conn.execute(f"SELECT count(*) FROM activity WHERE {where}",
+                                tuple(args)).fetchone()[0])
+    return sum(int(conn.execute(
+        f"SELECT count(*) FROM activity INDEXED BY followup_open_by_owner "
+        f"WHERE {where} AND {whose}", (*args, *extra)).fetchone()[0])
+        for whose, extra in _whose(me))
+
+
 def load_agenda(store: Store, now: dt.datetime, zone: dt.tzinfo, me: str = "",
                 limit: int = GROUP_LIMIT) -> Agenda:
     """Open activities (not done, with a due time) of `me`, by group, earliest first."""
@@ -92,7 +128,6 @@ def load_agenda(store: Store, now: dt.datetime, zone: dt.tzinfo, me: str = "",
               "today": (now, day_start(today + dt.timedelta(days=1), zone)),
               "upcoming": (day_start(today + dt.timedelta(days=1), zone),
                            day_start(today + dt.timedelta(days=1 + UPCOMING_DAYS), zone))}
-    mine, mine_args = mine_sql(me)
     out = Agenda()
     rows_by_group: dict[str, list[Any]] = {}
     for name, (lo, hi) in bounds.items():
@@ -101,10 +136,9 @@ def load_agenda(store: Store, now: dt.datetime, zone: dt.tzinfo, me: str = "",
         if lo is not None:
             where += " AND due_at >= ?"
             args.append(iso(lo))
-        rows_by_group[name] = store.conn.execute(
-            "SELECT id, kind, subject, due_at, account_id, contact_id, deal_id, owner "
-            f"FROM activity WHERE {where} AND {mine} ORDER BY due_at, rid LIMIT ?",
-            [*args, *mine_args, limit]).fetchall()
+        rows_by_group[name] = open_by_owner(
+            store.conn, "id, kind, subject, account_id, contact_id, deal_id, owner", where,
+            args, me, limit)
     every = [r for rows in rows_by_group.values() for r in rows]
     accounts = _names(store, "account", "name", "phone", {r["account_id"] for r in every})
     contacts = _names(store, "contact", "name", "phones", {r["contact_id"] for r in every})

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from heapq import merge
-from itertools import islice
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from desktop.followup.clock import iso, parse_iso
@@ -89,23 +86,16 @@ def today_data(sched: Scheduler) -> TodayData:
 
 
 def _open_tasks(sched: Scheduler, before: str, limit: int) -> list[tuple[str, str, str, str]]:
-    """The user's open tasks due before `before`, oldest first (id, subject, due_at,
-    owner): theirs and nobody's, each read by owner in due order (followup_task_owner),
-    never the book's oldest tasks filtered afterwards (a manager's book holds every rep's
-    never-closed tasks)."""
-    conn = sched.store.conn
-    open_task = "deleted = 0 AND kind = 'task' AND done_at IS NULL AND due_at < ?"
-    if not sched.me:  # not signed in: every task is this device's to remind
-        return conn.execute(
-            f"SELECT id, subject, due_at, owner FROM activity INDEXED BY followup_task_due "
-            f"WHERE {open_task} ORDER BY due_at LIMIT ?", (before, limit)).fetchall()
-    parts = [conn.execute(
-        f"SELECT id, subject, due_at, owner FROM activity INDEXED BY followup_task_owner "
-        f"WHERE {open_task} AND {whose} ORDER BY due_at LIMIT ?",
-        (before, *args, limit)).fetchall()
-        for whose, args in (("owner = ?", (sched.me,)), ("owner = ''", ()),
-                            ("owner IS NULL", ()))]
-    return list(islice(merge(*parts, key=itemgetter(2)), limit))
+    """The user's (and nobody's) open tasks due before `before`, oldest first (id,
+    subject, due_at, owner), read by owner (agenda.open_by_owner): not the book's oldest
+    open tasks filtered afterwards (a manager's book holds every rep's never-closed ones)."""
+    from desktop.followup.agenda import open_by_owner
+
+    rows = open_by_owner(
+        sched.store.conn, "id, subject, due_at, owner",
+        "deleted = 0 AND done_at IS NULL AND due_at IS NOT NULL AND kind = 'task' "
+        "AND due_at < ?", (before,), sched.me, limit, "INDEXED BY followup_task_due")
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def missed_heatmap(sched: Scheduler, now: dt.datetime, zone: dt.tzinfo,

@@ -53,10 +53,10 @@ FOLLOWUP_SCHEMA_SQL = (
 )
 
 
-# A user's open tasks in due order (the agenda; store step m023).
-TASK_OWNER_INDEX_SQL = (
-    'CREATE INDEX followup_task_owner ON "activity"(owner, due_at) '
-    "WHERE deleted = 0 AND kind = 'task' AND done_at IS NULL")
+# A user's open activities in due order (the agenda, Today, home; store step m023).
+OPEN_BY_OWNER_INDEX_SQL = (
+    'CREATE INDEX followup_open_by_owner ON "activity"(owner, due_at) '
+    "WHERE deleted = 0 AND done_at IS NULL AND due_at IS NOT NULL")
 
 
 def evidence_index_sql(entity: str) -> str:

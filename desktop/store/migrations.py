@@ -19,7 +19,7 @@ from desktop.store.firstwrite import ROW_SQL as FIRST_WRITE_SQL
 from desktop.store.firstwrite import index_sql as first_write_index_sql
 from desktop.store.followup_tables import (
     FOLLOWUP_SCHEMA_SQL,
-    TASK_OWNER_INDEX_SQL,
+    OPEN_BY_OWNER_INDEX_SQL,
     evidence_index_sql,
 )
 from desktop.store.sqlite_utils_lite import Database, Migrations
@@ -410,8 +410,10 @@ def m022_search_merges_wider_still(db: Database) -> None:
 
 @step
 def m023_agenda_by_owner(db: Database) -> None:
-    # The agenda lists the user's own open tasks due by the end of today: it read the
-    # oldest open tasks of anyone (followup_task_due) and kept the user's, so in a
-    # manager's book the reps' thousands of never-closed tasks pushed the manager's own
-    # out of it. This index reads them by owner, in due order.
-    db.execute(TASK_OWNER_INDEX_SQL)
+    # Today's lists read the user's own open tasks due by tonight: they read the oldest
+    # open tasks of anyone (followup_task_due) and kept the user's, so in a manager's book
+    # the reps' thousands of never-closed tasks pushed the manager's own out of them; the
+    # agenda and home walked everyone's open activities in due order to find the user's
+    # (a manager's 400k tasks: 166 ms for the agenda). This index reads them by owner, in
+    # due order.
+    db.execute(OPEN_BY_OWNER_INDEX_SQL)

@@ -112,3 +112,26 @@ def test_reschedule_by_days_and_by_dropping_on_a_group(store: Any) -> None:
     with pytest.raises(ValidationError):
         agenda.reschedule_to_group(store, t["id"], "overdue", NOW, ZONE)
     assert agenda.group_of(NOW + dt.timedelta(days=9), NOW, ZONE) is None
+
+
+def test_a_managers_agenda_and_counts_are_theirs_and_nobodys_in_due_order(store: Any) -> None:
+    """Read by owner and merged (followup_open_by_owner): the same items, in due order
+    across owners, as walking the whole book would give, however many the team's are."""
+    from desktop.home import home_numbers
+
+    store.repo("activity").import_many([
+        {"kind": "task", "subject": f"rep {i}", "owner": f"rep{i % 7}",
+         "due_at": iso(NOW - dt.timedelta(days=30, minutes=i))} for i in range(800)])
+    for subject, hours, owner in (("mine late", -5, "boss"), ("nobody's", -3, ""),
+                                  ("unowned", -3, None), ("mine soon", -1, "boss"),
+                                  ("rep today", 2, "rep1"), ("mine today", 3, "boss"),
+                                  ("mine tomorrow", 26, "boss")):
+        _task(store, subject, hours, **({"owner": owner} if owner is not None else {}))
+    got = agenda.load_agenda(store, NOW, ZONE, me="boss")
+    assert [i.subject for i in got.overdue] == ["mine late", "nobody's", "unowned", "mine soon"]
+    assert [i.subject for i in got.today] == ["mine today"]
+    assert [i.subject for i in got.upcoming] == ["mine tomorrow"]
+    numbers = home_numbers(store, NOW, ZONE, "boss")
+    assert (numbers.overdue, numbers.due_today) == (4, 1)
+    everyone = home_numbers(store, NOW, ZONE)
+    assert (everyone.overdue, everyone.due_today) == (804, 2)
