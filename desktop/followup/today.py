@@ -60,7 +60,10 @@ def today_data(sched: Scheduler) -> TodayData:
     end_of_day = dt.datetime.combine(local_now.date() + dt.timedelta(days=1), dt.time(),
                                      tzinfo=zone)
     out = TodayData(settings=sched.settings)
-    for rid, subject, due_at, owner in _open_tasks(sched, iso(end_of_day), AGENDA_LIMIT * 4):
+    # overdue and due today read apart: a user's many overdue tasks never hide today's
+    tasks = _open_tasks(sched, "", iso(now), AGENDA_LIMIT) + _open_tasks(
+        sched, iso(now), iso(end_of_day), AGENDA_LIMIT * 3)
+    for rid, subject, due_at, owner in tasks:
         if not sched.is_mine(owner):
             continue
         due = parse_iso(due_at)
@@ -85,8 +88,9 @@ def today_data(sched: Scheduler) -> TodayData:
     return out
 
 
-def _open_tasks(sched: Scheduler, before: str, limit: int) -> list[tuple[str, str, str, str]]:
-    """The user's (and nobody's) open tasks due before `before`, oldest first (id,
+def _open_tasks(sched: Scheduler, since: str, before: str, limit: int,
+                ) -> list[tuple[str, str, str, str]]:
+    """The user's (and nobody's) open tasks due in [since, before), oldest first (id,
     subject, due_at, owner), read by owner (agenda.open_by_owner): not the book's oldest
     open tasks filtered afterwards (a manager's book holds every rep's never-closed ones)."""
     from desktop.followup.agenda import open_by_owner
@@ -94,7 +98,8 @@ def _open_tasks(sched: Scheduler, before: str, limit: int) -> list[tuple[str, st
     rows = open_by_owner(
         sched.store.conn, "id, subject, due_at, owner",
         "deleted = 0 AND done_at IS NULL AND due_at IS NOT NULL AND kind = 'task' "
-        "AND due_at < ?", (before,), sched.me, limit, "INDEXED BY followup_task_due")
+        "AND due_at >= ? AND due_at < ?", (since, before), sched.me, limit,
+        "INDEXED BY followup_task_due")
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 

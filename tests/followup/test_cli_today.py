@@ -81,3 +81,15 @@ def test_the_agenda_shows_my_tasks_behind_a_teams_thousands_of_overdue_ones(
     data = today_data(sched)
     assert [i.title for i in data.overdue] == ["Nobody's", "回访王总"]
     assert [i.title for i in data.due_today] == ["Later today"]
+
+
+def test_hundreds_of_my_overdue_tasks_never_hide_the_ones_due_today(
+        fstore: Store, clock: FakeClock) -> None:
+    sched = make_scheduler(fstore, clock)
+    acts = fstore.repo("activity")
+    acts.import_many([{"kind": "task", "subject": f"Old {i}",
+                       "due_at": at(clock, days=-90, minutes=i)} for i in range(1300)])
+    acts.create({"kind": "task", "subject": "下午拜访客户", "due_at": at(clock, hours=4)})
+    data = today_data(sched)
+    assert [i.title for i in data.due_today] == ["下午拜访客户"]
+    assert len(data.overdue) == 300 and data.overdue[0].title == "Old 0"
