@@ -44,7 +44,7 @@ def _edges(parts: NameParts) -> tuple[str, str] | None:
 
 
 @lru_cache(maxsize=100_000)
-def _pinyin(core: str) -> str:
+def pinyin_string_of(core: str) -> str:
     """A brand's pinyin as one string (brands repeat across a book: kept)."""
     return pinyin_string(core)
 
@@ -63,7 +63,7 @@ def keys_of(p: Probe) -> set[str]:
             keys.add(f"{e}:b:{edges[0]}")
             keys.add(f"{e}:e:{edges[1]}")
         if not parts.latin:  # homophone typos (腾迅 / 腾讯) share the pinyin
-            keys.add(f"{e}:y:{_pinyin(parts.core)}")
+            keys.add(f"{e}:y:{pinyin_string_of(parts.core)}")
         elif " " in parts.words:
             keys.add(f"{e}:t:{' '.join(sorted(parts.words.split()))}")
     if p.person and p.account_id:

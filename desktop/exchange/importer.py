@@ -18,16 +18,14 @@ import csv
 import hashlib
 import io
 import json
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from rapidfuzz import fuzz, process
-
-from desktop.dedupe.match import CN_NAME_REST, OTHER_BRAND, pinyin_of
 from desktop.errors import Cancelled, ValidationError
+from desktop.exchange.file_rows import FileRows
 from desktop.exchange.mapping import (
     ACCOUNT_NAME,
     ID,
@@ -50,11 +48,6 @@ MARKER = "import:"  # meta key prefix: progress of an import, per file content a
 REASON_HEADER = "reason / 错误原因"
 SAMPLES = 100  # duplicates and errors listed in a result (the error file has them all)
 DEDUPED = ("account", "contact")
-# New rows of one run are not in the book's duplicate index until the index builder has
-# made their search documents: the last this many are compared in memory.
-RECENT = 20_000
-IN_FILE_PER_KEY = 200  # of them, the latest sharing one key that a row is compared with
-_CDIST_FROM = 24  # earlier rows left to score for `_maybe_alike` to score them with cdist
 _EMPTY: tuple[Any, ...] = (None, "", [])
 # Files longer than this many chunks check their rows against the book in a second
 # process (desktop.exchange.matcher_process): its start (~0.3 s) is then well spent.
@@ -207,11 +200,10 @@ class _Importer:
                 raise ValidationError(
                     f"The duplicate rule for {ent.label_en.lower()}s blocks saving a probable "
                     "duplicate: choose skip or update.", field="on_duplicate")
-        # the last RECENT new rows of this run: probe and keys, and key -> their numbers
-        self.recent: OrderedDict[int, tuple[Any, set[str], _Brands]] = OrderedDict()
-        self.by_key: dict[str, list[int]] = {}
-        self.seq = 0
+        self.file_rows: FileRows | None = None  # the new rows of this run, for the rest
         self.matcher: Any = None
+        if self.rule is not None:
+            self.file_rows = FileRows(self.rule.threshold)
         if self.rule is not None and ent.name == "account":
             from desktop.exchange.dupes import AccountMatcher
 
@@ -270,14 +262,30 @@ class _Importer:
         if self.matcher is not None and pending and found is None:
             self.matcher.prefetch(pending)
         answers = iter(found) if found is not None else None
+        book: list[tuple[int, dict[str, Any] | None]] = []  # (row, its candidate there)
+        rest: list[tuple[Any, set[str]]] = []  # the probes of the rows with none, in order
         try:
             for i, r in enumerate(rows):
                 if r.probe is not None:
-                    rows[i] = self._duplicate(
-                        r.clean, *r.probe, found=next(answers) if answers else _ASK)
+                    candidate = self._in_book(r.clean, *r.probe,
+                                              found=next(answers) if answers else _ASK)
+                    book.append((i, candidate))
+                    if candidate is None:
+                        rest.append(r.probe)
         finally:
             if self.matcher is not None:
                 self.matcher.reset()
+        # then the rows with none, against the file's earlier new rows, in file order
+        alike = iter(self.file_rows.check(rest) if self.file_rows is not None else ())
+        for i, candidate in book:
+            clean = rows[i].clean
+            if candidate is not None:
+                rows[i] = _Row("duplicate", clean, candidate["id"], candidate)
+            elif next(alike):
+                rows[i] = _Row("duplicate", clean, None,
+                               {"id": None, "reasons": ["an earlier row of the file"]})
+            else:
+                rows[i] = _Row("new", clean)
         return rows
 
     def submit(self, rows: list[_Row]) -> bool:
@@ -289,52 +297,18 @@ class _Importer:
     def answer(self) -> list[Any] | None:
         return None if self.remote is None else self.remote.results()
 
-    def _duplicate(self, clean: dict[str, Any], me: Any, keys: set[str],
-                   found: Any = None) -> _Row:
+    def _in_book(self, clean: dict[str, Any], me: Any, keys: set[str],
+                 found: Any = _ASK) -> dict[str, Any] | None:
+        """The row's probable duplicate in the book (a candidate), or None."""
         if found is not _ASK:
-            candidate = found
-        elif self.matcher is not None:
-            candidate = self.matcher.find(me, keys)
-        else:
-            from desktop.dedupe.service import check
+            return found
+        if self.matcher is not None:
+            return self.matcher.find(me, keys)
+        from desktop.dedupe.service import check
 
-            found = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
-                          limit=1, refresh_limit=0)
-            candidate = found[0].as_json() if found else None
-        if candidate is not None:
-            return _Row("duplicate", clean, candidate["id"], candidate)
-        if self._in_file(me, keys):
-            return _Row("duplicate", clean, None,
-                        {"id": None, "reasons": ["an earlier row of the file"]})
-        return _Row("new", clean)
-
-    def _in_file(self, me: Any, keys: set[str]) -> bool:
-        """Is the row a probable duplicate of one of the last RECENT new rows of this
-        run (not yet in the book's duplicate index)? Else it joins them."""
-        from desktop.dedupe.match import compare
-
-        seen: set[int] = set()
-        for k in keys:
-            seqs = self.by_key.get(k)
-            if seqs:
-                seen.update(seqs[-IN_FILE_PER_KEY:])  # as KEY_CANDIDATES
-        others = [o for o in map(self.recent.get, seen) if o is not None]  # each once
-        for other in _maybe_alike(me, others, self.rule.threshold):
-            if compare(me, other, self.rule.threshold):
-                return True
-        self.seq += 1
-        self.recent[self.seq] = (me, keys, _brands(me))
-        for k in keys:
-            self.by_key.setdefault(k, []).append(self.seq)
-        if len(self.recent) > RECENT:
-            old, (_, old_keys, _) = self.recent.popitem(last=False)
-            for k in old_keys:
-                seqs = self.by_key.get(k)
-                if seqs is not None:
-                    seqs.remove(old)
-                    if not seqs:
-                        del self.by_key[k]
-        return False
+        got = check(self.store, self.ent.name, clean, threshold=self.rule.threshold,
+                    limit=1, refresh_limit=0)
+        return got[0].as_json() if got else None
 
     def _exists(self, entity: str, record_id: str) -> bool:
         key = f"{entity}:{record_id}"
@@ -404,72 +378,6 @@ class _Importer:
         if self.on_duplicate == "overwrite":
             return {k: v for k, v in clean.items() if old.get(k) != v}
         return {k: v for k, v in clean.items() if old.get(k) in _EMPTY}
-
-
-# a row's Chinese brands, the first's length and its pinyin (a syllable per character)
-_Brands = tuple[frozenset[str], int, tuple[str, ...]] | None
-
-
-def _brands(me: Any) -> _Brands:
-    parts = me.parts
-    if parts is None or parts.latin or not parts.core:
-        return None
-    return (frozenset(x.core for x in parts.readings()), len(parts.core),
-            tuple(pinyin_of(parts.core)))
-
-
-def _homophones(a: str, pa: tuple[str, ...], b: str, pb: tuple[str, ...]) -> bool:
-    """Two brands of one length and their pinyin: is every character that differs a
-    homophone of the other's (as match.brand_score asks)?"""
-    if pa == pb:
-        return True
-    return all(x == y or p == q for x, y, p, q in zip(a, b, pa, pb, strict=True))
-
-
-def _maybe_alike(me: Any, others: list[tuple[Any, set[str], _Brands]],
-                 threshold: float) -> list[Any]:
-    """The probes among `others` that `compare(me, other)` could find alike. Left out
-    only where that is certain: no identifier shared, Chinese brands, no reading of
-    one the same as a reading of the other, and then either
-    - the two brands not of one length (so no homophone typo), and the brands' ratio
-      with the rest of a name beside them, which no other path of match.brand_score
-      exceeds (a shared suffix never lowers fuzz.ratio), below the threshold (one
-      rapidfuzz call for all of them), or
-    - the two brands of one length, a differing character not a homophone (pinyin) of
-      the other's, and a threshold above what brand_score then gives (OTHER_BRAND):
-      the same test brand_score makes, without the rest of `compare`."""
-    mine = _brands(me)
-    if mine is None or len(others) < 8:
-        return [o[0] for o in others]
-    cores, length, syllables = mine
-    core = me.parts.core
-    homophones_only = threshold > OTHER_BRAND
-    sure: list[Any] = []
-    unsure: list[Any] = []
-    for o, _, theirs in others:
-        if (theirs is None or not cores.isdisjoint(theirs[0])
-                or (me.uscc and me.uscc == o.uscc) or not me.phones.isdisjoint(o.phones)
-                or not me.emails.isdisjoint(o.emails)):
-            sure.append(o)
-        elif theirs[1] == length:
-            if not homophones_only or _homophones(core, syllables, o.parts.core, theirs[2]):
-                sure.append(o)
-        else:
-            unsure.append(o)
-    if len(unsure) >= _CDIST_FROM:
-        import numpy as np  # here: a plain command must not load numpy (test_cli)
-
-        near = process.cdist([me.parts.core + CN_NAME_REST],
-                             [o.parts.core + CN_NAME_REST for o in unsure], scorer=fuzz.ratio,
-                             score_cutoff=threshold - 1, dtype=np.uint8)[0]  # 1: float slack
-        sure.extend(o for o, s in zip(unsure, near, strict=True) if s)
-    elif unsure:  # a few (most rows): cdist's own cost is more than theirs
-        mine_rest = me.parts.core + CN_NAME_REST
-        ratio = fuzz.ratio
-        cutoff = threshold - 2  # kept at least as cdist keeps (its scores are rounded)
-        sure.extend(o for o in unsure
-                    if ratio(mine_rest, o.parts.core + CN_NAME_REST, score_cutoff=cutoff))
-    return sure
 
 
 def run_import(store: Store, path: Path, entity: str, *, mapping: dict[str, str] | None = None,

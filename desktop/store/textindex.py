@@ -178,6 +178,12 @@ def pinyin_syllables(text: str) -> list[str]:
     return [r.syllable(text, i) for i in range(len(text))]
 
 
+def read_in_context(text: str) -> bool:
+    """Does a character of `text` read otherwise than alone (a two-character phrase
+    changes it: 银行, 长沙)? If not, each character's pinyin is its own."""
+    return not _readings().changing.isdisjoint(map(str.__add__, text, text[1:]))
+
+
 def pinyin_string(text: str) -> str:
     """`"".join(pinyin_syllables(text))`, by one table translation when no pair of the
     text changes a reading (most names)."""
