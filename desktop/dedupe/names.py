@@ -65,6 +65,8 @@ def _leading_place(text: str) -> tuple[str, str, bool] | None:
         head = text[:n]
         if head in CN_PLACES:
             rest = text[n:]
+            if not rest.startswith(CN_PLACE_SUFFIXES):  # one C call for most names
+                return head, rest, False
             for suffix in CN_PLACE_SUFFIXES:
                 if rest.startswith(suffix):
                     return head, rest[len(suffix):], True
@@ -87,7 +89,7 @@ def _trailing_place(text: str) -> tuple[str, str] | None:
 def _strip_cn_legal(text: str) -> tuple[str, str]:
     legal = ""
     changed = True
-    while changed:
+    while changed and text.endswith(CN_LEGAL):  # one C call before the loop
         changed = False
         for form in CN_LEGAL:
             if text.endswith(form) and len(text) > len(form):
@@ -106,17 +108,27 @@ def normalise_text(raw: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def parse_name(raw: str) -> NameParts:
-    parts, ambiguous = _parse(raw, keep_lead=False)
-    if ambiguous:
-        alt, _ = _parse(raw, keep_lead=True)
-        if alt.core != parts.core:
-            return NameParts(parts.core, parts.words, parts.places, parts.legal, parts.branch,
-                             parts.latin, alt)
+    parts, ambiguous, alt = _parse(raw, keep_lead=False)
+    if ambiguous and alt is None:
+        alt, _, _ = _parse(raw, keep_lead=True)
+    if alt is not None and alt.core != parts.core:
+        return NameParts(parts.core, parts.words, parts.places, parts.legal, parts.branch,
+                         parts.latin, alt)
     return parts
 
 
-def _parse(raw: str, *, keep_lead: bool) -> tuple[NameParts, bool]:
-    """The name's parts, and whether a leading place without 市/省 was taken as a place."""
+def _parts(words: list[str], places: set[str], legal_words: list[str],
+           branch: str | None) -> NameParts:
+    words = [w for w in words if w]
+    core = "".join(words)
+    return NameParts(core=core, words=" ".join(words), places=frozenset(places),
+                     legal=" ".join(legal_words), branch=branch,
+                     latin=bool(_LATIN.search(core)))
+
+
+def _parse(raw: str, *, keep_lead: bool) -> tuple[NameParts, bool, NameParts | None]:
+    """The name's parts; whether a leading place without 市/省 was taken as a place; and
+    when only a Chinese one was, the reading that keeps it (else parsed again)."""
     ambiguous = False
     text = normalise_text(raw)
     places: set[str] = set()
@@ -143,7 +155,7 @@ def _parse(raw: str, *, keep_lead: bool) -> tuple[NameParts, bool]:
         places.add(words.pop())  # Acme Shanghai Co., Ltd.
     # Chinese tail: the branch (X有限公司北京分公司), then the legal form, then the city.
     last = words[-1] if words else ""
-    for form in CN_BRANCH:
+    for form in CN_BRANCH if last.endswith(CN_BRANCH) else ():
         if last.endswith(form) and len(last) > len(form):
             last = last[: -len(form)]
             branch = ""
@@ -159,7 +171,10 @@ def _parse(raw: str, *, keep_lead: bool) -> tuple[NameParts, bool]:
         words[-1] = last
     first = words[0] if words else ""
     lead = _leading_place(first)
+    alt = None
     if lead and (lead[1] or len(words) > 1) and not (keep_lead and not lead[2]):
+        if not lead[2] and not ambiguous:  # all before this step is as keep_lead makes it
+            alt = _parts(words, places, legal_words, branch)
         ambiguous = ambiguous or not lead[2]
         places.add(lead[0])
         words[0] = lead[1]
@@ -168,11 +183,7 @@ def _parse(raw: str, *, keep_lead: bool) -> tuple[NameParts, bool]:
         if again and again[1] and again[2]:
             places.add(again[0])
             words[0] = again[1]
-    words = [w for w in words if w]
-    core = "".join(words)
-    return NameParts(core=core, words=" ".join(words), places=frozenset(places),
-                     legal=" ".join(legal_words), branch=branch,
-                     latin=bool(_LATIN.search(core))), ambiguous
+    return _parts(words, places, legal_words, branch), ambiguous, alt
 
 
 def person_key(raw: str) -> str:
