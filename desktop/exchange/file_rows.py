@@ -26,6 +26,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, cast
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Hamming, Indel
 
 from desktop.dedupe.match import CN_NAME_REST, compare
 
@@ -48,6 +49,16 @@ def _text(me: Probe) -> str | None:
     return parts.core + CN_NAME_REST
 
 
+def _sound(me: Probe) -> tuple[str, bool]:
+    """A Chinese brand's pinyin (as its `y` key), and whether a character of it reads
+    otherwise beside its neighbour (then its pinyin is not each character's own)."""
+    from desktop.dedupe.index import pinyin_string_of
+    from desktop.store.textindex import read_in_context
+
+    core = me.parts.core  # type: ignore[union-attr]
+    return pinyin_string_of(core), read_in_context(core)
+
+
 class FileRows:
     """    rows = FileRows(threshold)
         rows.check([(probe, keys), ...])  # per row, in file order: alike to an earlier one?
@@ -65,9 +76,10 @@ class FileRows:
         self.texts: dict[str, list[str]] = {}
         # edge key -> its rows with no text (compared with every row of the key)
         self.textless: dict[str, list[int]] = {}
-        # text -> its brand's pinyin, and the texts with a character read by its neighbour
-        self.pinyin: dict[str, str] = {}
-        self.context: set[str] = set()
+        # edge key -> its rows' brands' pinyin, and whether a character of the brand reads
+        # otherwise beside its neighbour (银行), as texts holds their texts
+        self.sounds: dict[str, list[str]] = {}
+        self.context: dict[str, list[bool]] = {}
 
     def check(self, batch: list[tuple[Probe, set[str]]]) -> list[bool]:
         """Per row of `batch` (in file order): is it alike to an earlier new row? Those
@@ -77,14 +89,16 @@ class FileRows:
         base = self.seq
         self.seq += len(batch)
         texts = [_text(me) for me, _ in batch]
-        near = self._near(batch, texts, base)
+        sounds = [_sound(me) if t is not None else ("", False) for (me, _), t in
+                  zip(batch, texts, strict=True)]
+        near = self._near(batch, texts, sounds, base)
         out = []
         for i, (me, keys) in enumerate(batch):
             seq = base + 1 + i
             alike = any(compare(me, self.rows[o][0], self.threshold)
                         for o in self._candidates(keys, texts[i] is None, near.get(i, ())))
             if not alike:
-                self._add(seq, me, keys, texts[i])
+                self._add(seq, me, keys, texts[i], sounds[i])
             out.append(alike)
         return out
 
@@ -117,6 +131,7 @@ class FileRows:
         return found
 
     def _near(self, batch: list[tuple[Probe, set[str]]], texts: list[str | None],
+              sounds: list[tuple[str, bool]],
               base: int) -> dict[int, list[tuple[int, str]]]:
         """Per row of the batch with a text, the (row number, key) of the rows sharing
         an edge key with it, earlier in the file, that the filter keeps: the key's
@@ -135,13 +150,21 @@ class FileRows:
         key_of: list[str] = []
         a: list[str] = []  # per pair: the row's text
         b: list[str] = []  # per pair: the earlier row's text
+        pa: list[str] = []  # per pair: the row's pinyin
+        pb: list[str] = []
+        ca: list[bool] = []  # per pair: the row's brand reads by context
+        cb: list[bool] = []
         for k, mine in users.items():
             seqs = self.by_key.get(k, [])[-self.per_key:]
             if not seqs and len(mine) < 2:
                 continue
             window = self.texts[k][-self.per_key:] if seqs else []
+            window_sounds = self.sounds[k][-self.per_key:] if seqs else []
+            window_context = self.context[k][-self.per_key:] if seqs else []
             batch_seqs = [base + 1 + i for i in mine]
             batch_texts = [cast(str, texts[i]) for i in mine]  # rows with a text only
+            batch_sounds = [sounds[i][0] for i in mine]
+            batch_context = [sounds[i][1] for i in mine]
             for at, i in enumerate(mine):
                 n = len(seqs) + at
                 if not n:
@@ -153,57 +176,56 @@ class FileRows:
                 theirs.extend(batch_seqs[:at])
                 b.extend(window)
                 b.extend(batch_texts[:at])
+                pa.extend([batch_sounds[at]] * n)
+                pb.extend(window_sounds)
+                pb.extend(batch_sounds[:at])
+                ca.extend([batch_context[at]] * n)
+                cb.extend(window_context)
+                cb.extend(batch_context[:at])
         if not a:
             return {}
         keep = process.cpdist(a, b, scorer=fuzz.ratio, score_cutoff=self.threshold - 2,
                               dtype=np.uint8) > 0  # 2: slack for the rounding to integers
         if self.max_differ >= 0:
-            keep |= self._homophones(a, b)
+            keep |= self._homophones(a, b, pa, pb, np.array(ca) | np.array(cb))
         near: dict[int, list[tuple[int, str]]] = {}
         for j in np.flatnonzero(keep).tolist():
             near.setdefault(mine_of[j], []).append((theirs[j], key_of[j]))
         return near
 
-    def _homophones(self, a: list[str], b: list[str]) -> Any:
+    def _homophones(self, a: list[str], b: list[str], pa: list[str], pb: list[str],
+                    context: Any) -> Any:
         """Per pair: could its brands be one length with every differing character a
         homophone (pinyin) of the other's? Where neither brand has a character read by
         its neighbour (most), exactly when their pinyin strings are the same; else when
         at most `max_differ` characters differ, then asked of match's pinyin itself."""
         import numpy as np
 
-        from desktop.dedupe.index import pinyin_string_of
         from desktop.dedupe.match import pinyin_of
-        from desktop.store.textindex import read_in_context
 
-        rest = len(CN_NAME_REST)
-        pinyin = self.pinyin
-        if len(pinyin) > 4 * self.recent:
-            pinyin.clear()
-            self.context.clear()
-        for t in set(a).union(b).difference(pinyin):
-            core = t[:-rest]
-            pinyin[t] = pinyin_string_of(core)
-            if read_in_context(core):
-                self.context.add(t)
-        out = np.fromiter(map(str.__eq__, map(pinyin.__getitem__, a),
-                              map(pinyin.__getitem__, b)), dtype=bool, count=len(a))
-        context = self.context
-        if context:
-            for j, (x, y) in enumerate(zip(a, b, strict=True)):
-                if (x in context or y in context) and len(x) == len(y) and not out[j]:
-                    cx, cy = x[:-rest], y[:-rest]
-                    differ = [i for i, (p, q) in enumerate(zip(cx, cy, strict=True)) if p != q]
-                    if len(differ) <= self.max_differ:
-                        px, py = pinyin_of(cx), pinyin_of(cy)
-                        out[j] = all(px[i] == py[i] for i in differ)
+        out = process.cpdist(pa, pb, scorer=Indel.distance, score_cutoff=0,
+                             dtype=np.uint8) == 0  # the same pinyin
+        if context.any():
+            differ = process.cpdist(a, b, scorer=Hamming.distance,
+                                    score_cutoff=self.max_differ, dtype=np.int32)
+            rest = len(CN_NAME_REST)
+            for j in np.flatnonzero(context & ~out & (differ <= self.max_differ)).tolist():
+                x, y = a[j][:-rest], b[j][:-rest]
+                if len(x) == len(y):
+                    px, py = pinyin_of(x), pinyin_of(y)
+                    out[j] = all(p == q or sx == sy
+                                 for sx, sy, p, q in zip(x, y, px, py, strict=True))
         return out
 
-    def _add(self, seq: int, me: Probe, keys: set[str], text: str | None) -> None:
+    def _add(self, seq: int, me: Probe, keys: set[str], text: str | None,
+             sound: tuple[str, bool]) -> None:
         self.rows[seq] = (me, keys)
         for k in keys:
             self.by_key.setdefault(k, []).append(seq)
             if k[8] in _EDGE_KINDS:
                 self.texts.setdefault(k, []).append(text or "")
+                self.sounds.setdefault(k, []).append(sound[0])
+                self.context.setdefault(k, []).append(sound[1])
                 if text is None:
                     self.textless.setdefault(k, []).append(seq)
         if len(self.rows) > self.recent:
@@ -216,6 +238,8 @@ class FileRows:
             del seqs[at]
             if k[8] in _EDGE_KINDS:
                 del self.texts[k][at]
+                del self.sounds[k][at]
+                del self.context[k][at]
                 others = self.textless.get(k)
                 if others and others[0] == seq:
                     del others[0]
@@ -224,3 +248,5 @@ class FileRows:
             if not seqs:
                 del self.by_key[k]
                 self.texts.pop(k, None)
+                self.sounds.pop(k, None)
+                self.context.pop(k, None)
