@@ -45,11 +45,15 @@ def test_edit_on_one_device_appears_on_another_without_a_button(
     eb.start()
     try:
         wait_for(lambda: ea.status().live and eb.status().live)
+        # Live, not polled: each edit arrives well before any poll (the fallback polls
+        # every 10 s, the live stream's safety pull every 120 s). The bound leaves room
+        # for a loaded 2-core CI machine (one edit once took 1.05 s there); the latency
+        # itself is measured by benchmarks.sync (propagation p50 / p95).
         for i in range(5):
             rec = a.repo("account").create({"name": f"实时{i}"})
             took = wait_for(lambda rec=rec: b.store.conn.execute(
                 "SELECT 1 FROM account WHERE id = ?", (rec["id"],)).fetchone() is not None)
-            assert took < 1.0
+            assert took < 3.0
         # Without request_sync: the engine notices the other connection's commit itself.
         a.store._listeners.clear()
         rec = a.repo("account").create({"name": "无通知"})
