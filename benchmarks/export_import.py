@@ -1,7 +1,7 @@
 """Export and import at a million accounts (issue 16).
 
     python -m benchmarks.export_import --json [--accounts N] [--import-rows N] [--dir DIR]
-                                       [--rebuild]
+                                       [--rebuild] [--seed N]
 
 Builds (once, cached under DIR) a book of N accounts the fast way: the store's bulk
 import (Repository.import_many), the search index and the duplicate keys built in this
@@ -81,15 +81,19 @@ def variant(name: str, rng: random.Random) -> str:
     return name.upper()
 
 
-def import_file(profile: Path, path: Path, n: int) -> None:
+def import_file(profile: Path, path: Path, n: int, seed: int | None = None) -> None:
+    """The import's file; the same `seed` makes the same file from the same book (for
+    A/B runs of two commits: the file's content moves the figure by ~10%)."""
     from desktop.demo import DemoData
     from desktop.store import Store
 
-    rng = random.Random(int(time.time()))
+    rng = random.Random(int(time.time()) if seed is None else seed)
     with Store.open(profile) as store:
+        top = store.conn.execute("SELECT max(rid) FROM account").fetchone()[0] or 0
+        rids = [rng.randrange(top) for _ in range(n // 3)] if top else []
         existing = [r[0] for r in store.conn.execute(
-            "SELECT name FROM account WHERE rid IN (SELECT abs(random()) % "
-            "(SELECT max(rid) FROM account) FROM account LIMIT ?)", (n // 3,))]
+            "SELECT name FROM account WHERE rid IN (SELECT value FROM json_each(?))",
+            (json.dumps(rids),))]
     fresh = DemoData(seed=rng.randrange(1 << 30)).accounts(n)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
@@ -179,6 +183,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--accounts", type=int, default=1_000_000)
     ap.add_argument("--import-rows", type=int, default=30_000)
+    ap.add_argument("--seed", type=int, help="the import file's seed (default: the time)")
     ap.add_argument("--dir", type=Path, default=Path("/tmp/fieldcrm-bench-exchange"))
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--json", action="store_true")
@@ -210,7 +215,7 @@ def main() -> None:
         copy.mkdir()
         shutil.copyfile(profile / "store.db", copy / "store.db")
         source = work / "import.csv"
-        import_file(copy, source, args.import_rows)
+        import_file(copy, source, args.import_rows, args.seed)
         got = run_child("import", copy, source)
         log(f"import: {got}")
         metrics["import_csv_rows_per_s"] = got["rows"] / got["seconds"]
