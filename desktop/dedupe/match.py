@@ -35,7 +35,7 @@ _OTHER_CODE = 80.0
 _WEAK_DIFFERENCE = 1.0  # a legal form written differently still counts a little
 _DIGITS = re.compile(r"\d+")
 OTHER_BRAND = 85.0  # a brand that is another word, not a typo of it
-_HOMOPHONE_TYPO = 96.0  # 腾迅 for 腾讯: the same pinyin, the wrong character picked
+HOMOPHONE_TYPO = 96.0  # 腾迅 for 腾讯: the same pinyin, the wrong character picked
 # The customers' 92% was said of whole names, and a company name carries a few more
 # characters than its brand (有限公司, Co Ltd): a typo in a short brand is judged as in
 # the whole name, not as a quarter of the brand.
@@ -133,7 +133,7 @@ def brand_score(a: NameParts, b: NameParts) -> float:
         pa, pb = pinyin_of(a.core), pinyin_of(b.core)
         differ = [i for i, (x, y) in enumerate(zip(a.core, b.core, strict=True)) if x != y]
         if all(pa[i] == pb[i] for i in differ):
-            return max(score, _HOMOPHONE_TYPO - len(differ) + 1)
+            return max(score, HOMOPHONE_TYPO - len(differ) + 1)
         return min(score, OTHER_BRAND)
     return max(score, fuzz.ratio(a.core + CN_NAME_REST, b.core + CN_NAME_REST))
 

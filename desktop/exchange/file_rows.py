@@ -7,16 +7,19 @@ PER_KEY of each key. A row alike to one of them is a duplicate; else it joins th
 
 Most of those sharers share only a brand's first or last characters (the `b` / `e`
 keys: a city and a first character, the last three digits), and almost none of them is
-alike. They are sorted out a chunk at a time, per key, by two rapidfuzz cdist calls (the
-chunk's rows that have the key against its sharers), not by a Python test per pair.
-What is left out is only what `compare` cannot find alike: two Chinese brands that share
-no identifier and no reading's brand (those share other keys), of which
+alike. They are sorted out a chunk at a time: every such pair of the chunk (per key, its
+rows against the key's window and against each other) is scored at once by rapidfuzz
+cpdist, on the texts and on the pinyin, not by a Python test per pair. What is left out
+is only what `compare` cannot find alike: two Chinese brands that share no identifier
+and no reading's brand (those share other keys), of which
 - the brands and the rest of a company name beside them (CN_NAME_REST) are less than
   the threshold alike (fuzz.ratio; a shared suffix never lowers it, and
   match.brand_score gives no more than that ratio to a pair that is not of one length,
   nor to a pair of one length unless its differing characters are homophones), and
-- the brands are not of one length with at most `97 - threshold` characters differing
-  (a homophone typo scores 97 less the characters that differ).
+- the brands are not homophones of one length with at most `97 - threshold`
+  characters differing (a homophone typo scores 97 less the characters that differ):
+  where no character of either reads otherwise beside its neighbour (most brands),
+  homophones have the same pinyin string; the others are asked of the pinyin per pair.
 Rows whose brand is Latin, or who have none, are compared with every sharer.
 """
 
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Hamming, Indel
 
-from desktop.dedupe.match import CN_NAME_REST, compare
+from desktop.dedupe.match import CN_NAME_REST, HOMOPHONE_TYPO, compare
 
 if TYPE_CHECKING:
     from desktop.dedupe.match import Probe
@@ -37,7 +40,8 @@ if TYPE_CHECKING:
 RECENT = 20_000
 PER_KEY = 200  # of them, the latest sharing one key that a row is compared with
 _EDGE_KINDS = frozenset("be")
-_HOMOPHONE_TOP = 97  # match.brand_score: a homophone typo scores 97 less its differences
+# match.brand_score: a homophone typo scores this less the characters that differ
+_HOMOPHONE_TOP = HOMOPHONE_TYPO + 1
 
 
 def _text(me: Probe) -> str | None:
